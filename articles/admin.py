@@ -1,0 +1,436 @@
+import difflib
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from simple_history.admin import SimpleHistoryAdmin
+
+from articles import permissions, workflow
+from articles.forms import DisclaimerAdminForm, ImportReferencesForm
+from articles.importers import ReferenceImportError, import_references
+from articles.models import (
+    Article,
+    AuditEvent,
+    Disclaimer,
+    PublishedSnapshot,
+    Reference,
+    StaffProfile,
+    Topic,
+    record_revision,
+)
+from articles.rendering import render_article
+from articles.sanitize import plain_text
+
+User = get_user_model()
+COMPARED_FIELDS = ["title", "slug", "summary", "body", "author", "topics"]
+
+
+def _text_diff(old: str, new: str) -> SafeString:
+    """Return an HTML word diff of two texts, deletions in <del> and insertions in <ins>."""
+    old_words, new_words = old.split(), new.split()
+    pieces = []
+    matcher = difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False)
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if op == "equal":
+            pieces.append(format_html("{}", " ".join(old_words[a1:a2])))
+        if op in ("delete", "replace"):
+            pieces.append(format_html("<del>{}</del>", " ".join(old_words[a1:a2])))
+        if op in ("insert", "replace"):
+            pieces.append(format_html("<ins>{}</ins>", " ".join(new_words[b1:b2])))
+    return mark_safe(" ".join(pieces))  # noqa: S308 - every piece went through format_html
+
+
+def _revision_values(record) -> dict[str, str]:
+    topics = Topic.objects.filter(pk__in=record.topics.values_list("topic_id", flat=True)).order_by("name")
+    return {
+        "title": record.title,
+        "slug": record.slug,
+        "summary": record.summary,
+        "body": plain_text(record.body.replace("</p>", "</p> ").replace("</li>", "</li> ")),
+        "author": str(record.author) if record.author_id else "",
+        "topics": ", ".join(t.name for t in topics),
+    }
+
+
+@admin.register(Article)
+class ArticleAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "status", "is_live", "author", "updated_at"]
+    list_filter = ["status", "topics"]
+    search_fields = ["title", "summary"]
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["topics"]
+    readonly_fields = ["status", "live_version", "citation_check", "reference_list", "applicable_disclaimers"]
+    actions = ["publish_selected"]
+    object_history_template = "admin/articles/article/object_history.html"
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "summary", "body", "topics", "author"]}),
+        ("Citations", {"fields": ["citation_check", "reference_list"]}),
+        ("On the public site", {"fields": ["status", "live_version", "applicable_disclaimers"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author", "live_snapshot")
+
+    def get_changeform_initial_data(self, request):
+        return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    def has_delete_permission(self, request, obj=None):
+        # A published article is archived, never deleted; drafts may be deleted by those allowed to.
+        if obj is not None and obj.snapshots.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not permissions.can_edit(request.user, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    @admin.display(boolean=True, description="Live")
+    def is_live(self, obj):
+        return obj.live_snapshot_id is not None
+
+    @admin.display(description="Live version")
+    def live_version(self, obj):
+        if not obj.pk or not obj.live_snapshot_id:
+            return "Not on the public site."
+        snapshot = obj.live_snapshot
+        return format_html(
+            'Published {} · <a href="{}">view the live page</a>',
+            snapshot.published_at.strftime("%d %b %Y %H:%M"),
+            reverse("articles:article_detail", args=[snapshot.slug]),
+        )
+
+    @admin.display(description="Citation check")
+    def citation_check(self, obj):
+        if not obj.pk:
+            return "Save the article to check its citations."
+        rendered = render_article(obj)
+        problems = [format_html("Unknown citation key: <code>{}</code>", key) for key in rendered.unknown_keys]
+        problems += [format_html("Unreadable marker: <code>{}</code>", m) for m in rendered.malformed_markers]
+        if not problems:
+            return format_html(
+                '<span class="citation-ok">All {} citation keys match a reference.</span>', len(rendered.references)
+            )
+        return format_html(
+            '<ul class="errorlist">{}</ul>', format_html_join("", "<li>{}</li>", ((p,) for p in problems))
+        )
+
+    @admin.display(description="References, in citation order")
+    def reference_list(self, obj):
+        if not obj.pk:
+            return "—"
+        entries = render_article(obj).references  # ama_html is built from escaped fields by citations.py
+        if not entries:
+            return "This article cites no references yet."
+        return format_html(
+            '<ol class="reference-list">{}</ol>',
+            format_html_join(
+                "",
+                '<li value="{}">{} <small>[@{}]</small></li>',
+                ((e["number"], mark_safe(e["ama_html"]), e["key"]) for e in entries)  # noqa: S308,
+            ),
+        )
+
+    @admin.display(description="Disclaimers shown with it")
+    def applicable_disclaimers(self, obj):
+        if not obj.pk:
+            return "Site-wide disclaimers, and those of the topics you choose, are attached automatically."
+        disclaimers = Disclaimer.objects.applying_to(obj.topics.values_list("pk", flat=True))
+        return format_html_join(", ", "{}", ((d.title,) for d in disclaimers)) or "None."
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        rendered = render_article(form.instance)
+        request.citation_problems = bool(rendered.unknown_keys or rendered.malformed_markers)
+        if rendered.unknown_keys:
+            self.message_user(
+                request,
+                "Saved, but these citation keys match no reference: {}. Import the reference or correct the key "
+                "before submitting.".format(", ".join(rendered.unknown_keys)),
+                messages.WARNING,
+            )
+        if rendered.malformed_markers:
+            self.message_user(
+                request,
+                "Saved, but these citation markers cannot be read: {}. Write them as [@key] or [@key1; @key2].".format(
+                    ", ".join(rendered.malformed_markers)
+                ),
+                messages.WARNING,
+            )
+
+    def _stay_on_problems(self, request, obj, response):
+        # "Save" normally leaves the page; with citation problems the writer stays to see them.
+        if getattr(request, "citation_problems", False) and "_save" in request.POST:
+            return redirect("admin:articles_article_change", obj.pk)
+        return response
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._stay_on_problems(request, obj, super().response_add(request, obj, post_url_continue))
+
+    def response_change(self, request, obj):
+        return self._stay_on_problems(request, obj, super().response_change(request, obj))
+
+    # One save in the admin is one revision, with its topics: the model save and the topic
+    # changes are held back and recorded together once both are done (also when restoring).
+    def save_model(self, request, obj, form, change):
+        obj.skip_history_when_saving = True
+        super().save_model(request, obj, form, change)
+
+    def log_addition(self, request, obj, message):
+        record_revision(obj, created=True)
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        if hasattr(obj, "skip_history_when_saving"):
+            record_revision(obj, created=False)
+        return super().log_change(request, obj, message)
+
+    @admin.action(description="Publish the selected articles now", permissions=["publish"])
+    def publish_selected(self, request, queryset):
+        for article in queryset:
+            try:
+                workflow.publish(article, by=request.user)
+            except workflow.WorkflowError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(request, f"Published “{article.title}”.", messages.SUCCESS)
+
+    def has_publish_permission(self, request):
+        return permissions.can_publish(request.user)
+
+    # --- revisions: compare any two, restore with topics ------------------------------------------
+
+    def get_urls(self):
+        compare = path(
+            "<path:object_id>/history/compare/",
+            self.admin_site.admin_view(self.compare_revisions_view),
+            name="articles_article_compare",
+        )
+        return [compare, *super().get_urls()]
+
+    def history_view(self, request, object_id, extra_context=None):
+        article = get_object_or_404(Article, pk=object_id)
+        revisions = article.history.select_related("history_user").order_by("-history_date")
+        extra_context = {"revisions": revisions, **(extra_context or {})}
+        return super().history_view(request, object_id, extra_context=extra_context)
+
+    def compare_revisions_view(self, request, object_id):
+        article = get_object_or_404(Article, pk=object_id)
+        if not self.has_view_or_change_permission(request, article):
+            raise PermissionDenied
+        history = article.history.all()
+        try:
+            older = history.get(history_id=int(request.GET.get("from", "")))
+            newer = history.get(history_id=int(request.GET.get("to", "")))
+        except (ValueError, Article.history.model.DoesNotExist):
+            self.message_user(request, "Choose two revisions of this article to compare.", messages.ERROR)
+            return redirect("admin:articles_article_history", article.pk)
+        if older.history_date > newer.history_date:
+            older, newer = newer, older
+        old_values, new_values = _revision_values(older), _revision_values(newer)
+        rows = [
+            {
+                "field": Article._meta.get_field(name).verbose_name,
+                "changed": old_values[name] != new_values[name],
+                "diff": _text_diff(old_values[name], new_values[name]),
+            }
+            for name in COMPARED_FIELDS
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Compare revisions of “{article.title}”",
+            "opts": self.model._meta,
+            "original": article,
+            "older": older,
+            "newer": newer,
+            "rows": rows,
+        }
+        return TemplateResponse(request, "admin/articles/article/compare_revisions.html", context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        request.restoring_revision = version_id
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form_class = super().get_form(request, obj, **kwargs)
+        version_id = getattr(request, "restoring_revision", None)
+        if version_id is None:
+            return form_class
+        revision = get_object_or_404(Article.history.model, history_id=version_id)
+        topic_ids = list(revision.topics.values_list("topic_id", flat=True))
+
+        class RestoreRevisionForm(form_class):
+            def __init__(self, *args, **form_kwargs):
+                super().__init__(*args, **form_kwargs)
+                if not self.is_bound:
+                    self.initial["topics"] = topic_ids
+
+        return RestoreRevisionForm
+
+
+@admin.register(Reference)
+class ReferenceAdmin(admin.ModelAdmin):
+    list_display = ["citation_key", "short_ama", "year", "doi", "pmid", "is_retracted"]
+    list_filter = ["is_retracted", "publication_type", "year"]
+    search_fields = ["citation_key", "title", "doi", "pmid", "journal", "authors"]
+    readonly_fields = ["ama_preview", "cited_by", "created_at", "updated_at"]
+    change_list_template = "admin/articles/reference/change_list.html"
+    fieldsets = [
+        (None, {"fields": ["ama_preview", "citation_key", "authors", "title"]}),
+        (
+            "Source",
+            {
+                "fields": [
+                    "journal",
+                    "journal_abbrev",
+                    "year",
+                    "published_on",
+                    "volume",
+                    "issue",
+                    "pages",
+                    "publication_type",
+                ]
+            },
+        ),
+        ("Identifiers and links", {"fields": ["doi", "pmid", "pmcid", "url", "open_access_pdf"]}),
+        ("Content", {"fields": ["abstract"]}),
+        ("Retraction", {"fields": ["is_retracted", "retraction_note"]}),
+        ("Use", {"fields": ["cited_by", "created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description="Reference (AMA)")
+    def short_ama(self, obj):
+        return obj.ama
+
+    @admin.display(description="As it will be listed (AMA)")
+    def ama_preview(self, obj):
+        return obj.ama_html if obj.pk else "—"
+
+    @admin.display(description="Cited by")
+    def cited_by(self, obj):
+        if not obj.pk:
+            return "—"
+        articles = obj.citing_articles().order_by("title")
+        if not articles:
+            return "No article cites this reference."
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                '<li><a href="{}">{}</a> ({})</li>',
+                (
+                    (reverse("admin:articles_article_change", args=[a.pk]), a.title, a.get_status_display())
+                    for a in articles
+                ),
+            ),
+        )
+
+    def get_urls(self):
+        import_url = path("import/", self.admin_site.admin_view(self.import_view), name="articles_reference_import")
+        return [import_url, *super().get_urls()]
+
+    def import_view(self, request):
+        if not permissions.can_import_references(request.user):
+            raise PermissionDenied
+        form = ImportReferencesForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = import_references(form.cleaned_data["text"], format=form.cleaned_data["format"] or None)
+            except ReferenceImportError as error:
+                form.add_error(None, "Nothing was imported. Fix these problems and try again:")
+                for problem in error.problems:
+                    form.add_error(None, str(problem))
+            else:
+                for verb, refs in (("Imported", result.created), ("Updated", result.updated)):
+                    if refs:
+                        keys = ", ".join(ref.citation_key for ref in refs)
+                        self.message_user(request, f"{verb} {len(refs)}: {keys}.", messages.SUCCESS)
+                return redirect("admin:articles_reference_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import references",
+            "opts": self.model._meta,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/articles/reference/import.html", context)
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+
+
+@admin.register(Disclaimer)
+class DisclaimerAdmin(SimpleHistoryAdmin):
+    form = DisclaimerAdminForm
+    list_display = ["title", "scope", "topic_names", "is_active", "position", "updated_at"]
+    list_filter = ["is_active", "scope", "topics"]
+    filter_horizontal = ["topics"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("topics")
+
+    @admin.display(description="Topics")
+    def topic_names(self, obj):
+        return ", ".join(t.name for t in obj.topics.all()) or "—"
+
+    def has_delete_permission(self, request, obj=None):
+        # Retire a disclaimer by making it inactive: its history must survive.
+        return False
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "credentials", "user"]
+    search_fields = ["display_name", "credentials", "user__username"]
+    prepopulated_fields = {"slug": ["display_name"]}
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PublishedSnapshot)
+class PublishedSnapshotAdmin(ReadOnlyAdmin):
+    list_display = ["title", "published_at", "published_by", "content_hash"]
+    list_select_related = ["published_by"]
+    search_fields = ["title"]
+    date_hierarchy = "published_at"
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "action", "article", "actor", "from_state", "to_state", "message"]
+    list_filter = ["action"]
+    list_select_related = ["article", "actor"]
+    search_fields = ["article__title", "message"]
+    date_hierarchy = "at"
+
+
+class StaffProfileInline(admin.StackedInline):
+    model = StaffProfile
+    can_delete = False
+    prepopulated_fields = {"slug": ["display_name"]}
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    inlines = [StaffProfileInline]

@@ -1,0 +1,932 @@
+"""Reference records in: the aggregator's JSON lines, CSL-JSON, BibTeX, RIS and PubMed MEDLINE.
+
+`parse_references` reads text into `ParsedReference` records without touching the database;
+`import_references` saves a batch all or nothing. A work already on file (same DOI, else same PMID,
+else same title and year) is updated, never duplicated, and keeps the citation key articles cite.
+Every problem names the line where its record starts, and a batch reports all of its problems at once.
+"""
+
+import datetime
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, fields
+from itertools import count
+from typing import Any
+
+import bibtexparser
+import rispy
+from bibtexparser import middlewares
+from bibtexparser.exceptions import BlockAbortedException
+from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, ParsingFailedBlock
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from pylatexenc.latex2text import LatexNodes2Text
+
+from articles.citations import KEY_PATTERN
+from articles.models import Reference, normalise_doi
+from articles.sanitize import plain_text
+
+SUPPORTED_FORMATS = {
+    "aggregator": "Aggregator JSON (one object per line)",
+    "csl-json": "CSL-JSON (Zotero, Crossref)",
+    "bibtex": "BibTeX",
+    "ris": "RIS",
+    "medline": "PubMed MEDLINE",
+}
+MAX_INPUT_BYTES = 2 * 1024 * 1024
+EARLIEST_YEAR = 1800
+
+# Problems with the whole input (no line).
+EMPTY_INPUT = "The input is empty: paste or upload at least one reference."
+INPUT_TOO_LARGE = "The input is {size:.1f} MB; the limit is 2 MB. Split it into smaller batches."
+UNKNOWN_FORMAT = "Unknown format {format!r}: choose one of {choices}."
+UNRECOGNISED_FORMAT = (
+    "Could not tell the format of the input. Expected BibTeX (@article{...}), RIS (TY  - ), PubMed MEDLINE "
+    "(PMID- ), CSL-JSON, or the aggregator's JSON lines; if it is one of these, choose the format explicitly."
+)
+NO_RECORDS = "Found no {format} records in the input."
+CONCURRENT_CHANGE = (
+    "Another import saved some of the same references at the same time. Nothing was imported; try again."
+)
+
+# Problems with one record or line, shown as "Line 12: ...".
+INVALID_JSON = "invalid JSON: {error} (column {column})."
+NOT_A_JSON_OBJECT = "expected a JSON object or an array of objects, found {found}."
+MISSING_TITLE = "record has no title."
+MISSING_AUTHORS = "record has no authors (neither a person nor a group author)."
+YEAR_NOT_A_NUMBER = "year {value!r} is not a number."
+YEAR_OUT_OF_RANGE = "year {value} is outside {first}-{last}."
+INVALID_DATE = "publication date {value} is not a real date."
+INVALID_DOI = 'DOI {value!r} is not valid: a DOI starts with "10." and contains "/".'
+INVALID_PMID = "PMID {value!r} is not a number."
+INVALID_PMCID = "PMCID {value!r} is not valid: it looks like PMC1234567."
+BIBTEX_BAD_BLOCK = "BibTeX entry could not be read: {reason}"
+RIS_NO_END = "RIS record has no ER line: end every record with 'ER  - '."
+RIS_UNKNOWN_TAG = "unknown RIS tag {tag!r}."
+RIS_BAD_LINE = "not a RIS tag line: write a tag, two spaces, a hyphen and a space, as in 'TI  - Title'."
+RIS_OUTSIDE_RECORD = "text outside a RIS record: a record starts with 'TY  - ' and ends with 'ER  - '."
+MEDLINE_NO_PMID = "MEDLINE record has no PMID line."
+MEDLINE_BAD_LINE = "not a MEDLINE line: expected a tag such as 'TI  - ' or a continuation indented by six spaces."
+DUPLICATE_IN_BATCH = "same work as the record on line {other} (same {identifier}); keep only one of them."
+IDENTIFIER_CONFLICT = (
+    "its DOI belongs to reference {doi_key!r} but its PMID to reference {pmid_key!r}; "
+    "correct the record or merge those two references first."
+)
+MEDLINE_RETRACTION_NOTE = "PubMed lists this as a retracted publication (PMID {pmid})."
+CROSSREF_RETRACTION_NOTE = "Crossref lists a retraction: doi:{doi}."
+
+REFERENCE_FIELDS = (
+    "authors", "title", "journal", "journal_abbrev", "year", "published_on", "volume", "issue", "pages",
+    "doi", "pmid", "pmcid", "url", "open_access_pdf", "publication_type", "abstract", "is_retracted",
+    "retraction_note",
+)  # fmt: skip
+NAME_PARTICLES = frozenset(
+    {"van", "von", "de", "der", "den", "da", "di", "du", "del", "della", "le", "la", "dos", "das", "ten", "ter"}
+)
+MONTH_ABBREVIATIONS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+MONTHS = {name: number for number, name in enumerate(MONTH_ABBREVIATIONS, start=1)}
+# Every tag of the RIS specification; rispy maps the common ones to names.
+RIS_TAGS = frozenset(rispy.TAG_KEY_MAPPING) | {
+    "AV", "BT", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "CP", "CT", "ED", "J1", "L3", "LK", "M2",
+    "PP", "U1", "U2", "U3", "U4", "U5", "VO",
+}  # fmt: skip
+JSON_KINDS = {dict: "an object", list: "an array", str: "a string", bool: "true or false", type(None): "null"}
+RIS_TYPES = {**rispy.TYPE_OF_REFERENCE_MAPPING, "JOUR": "Journal article"}
+ASCII_FALLBACKS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ł": "l", "đ": "d", "ð": "d", "þ": "th"})
+
+_KEY = re.compile(rf"^{KEY_PATTERN}$")
+_DATE = re.compile(r"^\s*(\d{4})(?:[-/](\d{1,2})?(?:[-/](\d{1,2}))?)?")
+_BLOCK_TAG = re.compile(r"</?(?:[\w-]+:)?(?:p|div|br|li|h[1-6]|title|sec|section|label|tr|td)\b[^>]*>", re.I)
+_ABSTRACT_HEADING = re.compile(r"<(?:[\w-]+:)?title>\s*abstract\s*</(?:[\w-]+:)?title>", re.I)
+_PAGE_DASH = re.compile(r"\s*(?:--+|[\u2010-\u2015-])\s*")
+_PMC_IN_URL = re.compile(r"/articles/(PMC\d+)", re.I)
+_NOTE_IDENTIFIER = re.compile(r"\b(PMID|PMCID)\s*:\s*(\S+)", re.I)
+_JSON_LINE = re.compile(r"^\s*\{", re.M)
+_JSON_SEPARATORS = re.compile(r"[\s,]*")
+_BIBTEX_ENTRY = re.compile(r"^\s*@[A-Za-z]+\s*[{(]", re.M)
+_RIS_START = re.compile(r"^TY  -", re.M)
+_MEDLINE_START = re.compile(r"^(?:PMID|OWN |FAU )- ", re.M)
+_RIS_LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
+_RIS_LOOKS_LIKE_TAG = re.compile(r"^[A-Z][A-Z0-9] *-(?: |$)")
+_MEDLINE_LINE = re.compile(r"^(?=[A-Z][A-Z0-9 ]{3}-)([A-Z][A-Z0-9]{1,3}) *-(?: (.*))?$")
+_MEDLINE_CONTINUATION = "      "
+_latex = LatexNodes2Text()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, at the line where its record starts (None: the whole input)."""
+
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"Line {self.line}: {self.message}" if self.line else self.message
+
+
+class ReferenceImportError(Exception):
+    """Raised when a batch has problems; nothing of it was imported."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems, key=lambda problem: problem.line or 0)
+        super().__init__("\n".join(map(str, self.problems)))
+
+
+@dataclass
+class ParsedReference:
+    """The Reference field values read from one record, with where the record came from."""
+
+    title: str
+    authors: list[dict[str, str]]
+    journal: str = ""
+    journal_abbrev: str = ""
+    year: int | None = None
+    published_on: datetime.date | None = None
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
+    doi: str = ""
+    pmid: str = ""
+    pmcid: str = ""
+    url: str = ""
+    open_access_pdf: str = ""
+    publication_type: str = ""
+    abstract: str = ""
+    is_retracted: bool = False
+    retraction_note: str = ""
+    source_line: int = 0
+    source_key: str = ""
+
+    def reference_fields(self) -> dict[str, Any]:
+        """Return the values to store on a Reference."""
+        return {field.name: getattr(self, field.name) for field in fields(self) if field.name in REFERENCE_FIELDS}
+
+    @property
+    def normalised_title(self) -> str:
+        return normalise_title(self.title)
+
+
+@dataclass
+class ImportResult:
+    """The references a batch created and the ones it updated, in record order."""
+
+    created: list[Reference]
+    updated: list[Reference]
+
+
+# --- Public API -----------------------------------------------------------------------------------
+
+
+def detect_format(text: str) -> str:
+    """Return the format of `text`, one of SUPPORTED_FORMATS; raise ReferenceImportError if unrecognisable."""
+    stripped = text.lstrip("\ufeff").strip()
+    if not stripped:
+        raise ReferenceImportError([Problem(None, EMPTY_INPUT)])
+    if stripped[0] in "[{":
+        try:
+            data = json.loads(stripped)
+        except ValueError:  # JSON lines, or broken JSON: a one-line object first means JSON lines
+            first_line = stripped.splitlines()[0].rstrip()
+            return "aggregator" if first_line.startswith("{") and first_line.endswith("}") else "csl-json"
+        return "aggregator" if _looks_like_aggregator(data) else "csl-json"
+    if _BIBTEX_ENTRY.search(stripped):
+        return "bibtex"
+    if _RIS_START.search(stripped):
+        return "ris"
+    if _MEDLINE_START.search(stripped):
+        return "medline"
+    if _JSON_LINE.search(stripped):
+        return "aggregator"
+    raise ReferenceImportError([Problem(None, UNRECOGNISED_FORMAT)])
+
+
+def parse_references(text: str, *, format: str | None = None) -> list[ParsedReference]:
+    """Return the records in `text`; raise ReferenceImportError listing every problem found."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_INPUT_BYTES:
+        raise ReferenceImportError([Problem(None, INPUT_TOO_LARGE.format(size=size / 1024 / 1024))])
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise ReferenceImportError([Problem(None, EMPTY_INPUT)])
+    format = format or detect_format(text)
+    if format not in PARSERS:
+        choices = ", ".join(SUPPORTED_FORMATS)
+        raise ReferenceImportError([Problem(None, UNKNOWN_FORMAT.format(format=format, choices=choices))])
+    problems: list[Problem] = []
+    records = [record for record in PARSERS[format](text, problems) if record is not None]
+    if not records and not problems:
+        problems.append(Problem(None, NO_RECORDS.format(format=SUPPORTED_FORMATS[format])))
+    problems.extend(_duplicates_in_batch(records))
+    if problems:
+        raise ReferenceImportError(problems)
+    return records
+
+
+def import_references(text: str, *, format: str | None = None) -> ImportResult:
+    """Parse `text` and save its records all or nothing, updating references already on file."""
+    return save_references(parse_references(text, format=format))
+
+
+def save_references(records: list[ParsedReference]) -> ImportResult:
+    """Save parsed records all or nothing: create new works, update known ones (their keys never change)."""
+    problems: list[Problem] = []
+    created: list[Reference] = []
+    updated: list[Reference] = []
+    try:
+        with transaction.atomic():
+            for record in records:
+                try:
+                    existing = find_existing_reference(record)
+                except ReferenceImportError as error:
+                    problems.extend(error.problems)
+                    continue
+                reference = existing or Reference(citation_key=citation_key_for(record))
+                _apply(record, reference, updating=existing is not None)
+                try:
+                    reference.full_clean(validate_unique=False, validate_constraints=False)
+                except ValidationError as error:
+                    problems.extend(_validation_problems(error, record.source_line))
+                    continue
+                reference.save()
+                (updated if existing else created).append(reference)
+            if problems:
+                raise ReferenceImportError(problems)  # rolls back what this batch saved
+    except IntegrityError:
+        raise ReferenceImportError([Problem(None, CONCURRENT_CHANGE)]) from None
+    return ImportResult(created=created, updated=updated)
+
+
+def find_existing_reference(record: ParsedReference) -> Reference | None:
+    """Return the reference on file for the same work: same DOI, else same PMID, else same title and year."""
+    references = Reference.objects.alias(doi_lower=Lower("doi"))
+    by_doi = references.filter(doi_lower=record.doi).first() if record.doi else None
+    by_pmid = references.filter(pmid=record.pmid).first() if record.pmid else None
+    if by_doi and by_pmid and by_doi.pk != by_pmid.pk:
+        message = IDENTIFIER_CONFLICT.format(doi_key=by_doi.citation_key, pmid_key=by_pmid.citation_key)
+        raise ReferenceImportError([Problem(record.source_line, message)])
+    if by_doi or by_pmid:
+        return by_doi or by_pmid
+    if record.year is None:
+        return None
+    title = record.normalised_title
+    candidates = Reference.objects.filter(year=record.year).only("pk", "title", "doi", "pmid")
+    longest_word = max((word for word in title.split() if word.isascii()), key=len, default="")
+    if longest_word:  # narrows the candidates in SQL; the normalised comparison below decides
+        candidates = candidates.filter(title__icontains=longest_word)
+    for candidate in candidates:
+        if normalise_title(candidate.title) == title and _may_be_same_work(candidate, record):
+            return Reference.objects.get(pk=candidate.pk)
+    return None
+
+
+def citation_key_for(record: ParsedReference) -> str:
+    """Return the record's own key if usable and free, else a free key such as "mahmoud2025" or "mahmoud2025b"."""
+    if _usable_key(record.source_key) and not Reference.objects.filter(citation_key__iexact=record.source_key).exists():
+        return record.source_key
+    base = (_key_name(record.authors) or "ref")[:48] + str(record.year or "")
+    existing = Reference.objects.filter(citation_key__istartswith=base).values_list("citation_key", flat=True)
+    taken = {key.lower() for key in existing}
+    return next(base + suffix for suffix in _letter_suffixes() if (base + suffix).lower() not in taken)
+
+
+def normalise_title(title: str) -> str:
+    """Return a title reduced for comparison: case-folded, punctuation and spacing collapsed."""
+    return " ".join(re.sub(r"[\W_]+", " ", title.casefold()).split())
+
+
+# --- Aggregator JSON lines ------------------------------------------------------------------------
+
+
+def _looks_like_aggregator(data: Any) -> bool:
+    """Return True if a JSON object has the aggregator's shape rather than CSL-JSON's."""
+    return isinstance(data, dict) and (
+        isinstance(data.get("authors"), str) or "publicationDate" in data or isinstance(data.get("journal"), dict)
+    )
+
+
+def parse_aggregator(text: str, problems: list[Problem]) -> list[ParsedReference | None]:
+    """Read the aggregator's export: one JSON object per line, among lines of other text."""
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.lstrip().startswith("{"):
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as error:
+            problems.append(Problem(number, INVALID_JSON.format(error=error.msg, column=error.colno)))
+            continue
+        records.append(_aggregator_record(data, number, problems))
+    return records
+
+
+def _aggregator_record(data: dict, line: int, problems: list[Problem]) -> ParsedReference | None:
+    journal = data.get("journal") if isinstance(data.get("journal"), dict) else {"name": data.get("journal")}
+    volume, _, issue = _text(journal.get("volume")).partition(" ")
+    year, month, day = _split_date(data.get("publicationDate") or data.get("year"))
+    pdf = data.get("openAccessPdf")
+    pdf = _url(pdf.get("url") if isinstance(pdf, dict) else pdf)
+    pmc_in_pdf = _PMC_IN_URL.search(pdf)
+    return _build_reference(
+        problems,
+        line=line,
+        title=data.get("title"),
+        authors=[_split_display_name(name) for name in _aggregator_names(data.get("authors"))],
+        journal=journal.get("name") or data.get("PeriodicalName"),
+        year=year,
+        month=month,
+        day=day,
+        volume=volume,
+        issue=issue,
+        pages=journal.get("pages"),
+        doi=data.get("doi") or data.get("DOIUrl"),
+        pmid=data.get("PMID") or data.get("pmid"),
+        pmcid=data.get("PMCID") or (pmc_in_pdf.group(1) if pmc_in_pdf else ""),
+        url=data.get("url"),
+        open_access_pdf=pdf,
+        publication_type=data.get("publicationTypes"),
+        abstract=data.get("abstract"),
+    )
+
+
+def _aggregator_names(authors: Any) -> list[str]:
+    if isinstance(authors, str):
+        return [name.strip() for name in authors.split(",") if name.strip()]
+    if isinstance(authors, list):
+        return [_text(item.get("name") if isinstance(item, dict) else item) for item in authors]
+    return []
+
+
+def _split_display_name(name: str) -> dict[str, str]:
+    """Split "Rami H Mahmoud" into given "Rami H" and family "Mahmoud" ("Jan van der Berg": "van der Berg")."""
+    words = name.split()
+    start = len(words) - 1
+    while start > 0 and words[start - 1] in NAME_PARTICLES:
+        start -= 1
+    return {"family": " ".join(words[start:]), "given": " ".join(words[:start])}
+
+
+# --- CSL-JSON -------------------------------------------------------------------------------------
+
+
+def parse_csl_json(text: str, problems: list[Problem]) -> list[ParsedReference | None]:
+    """Read CSL-JSON as Zotero and Crossref export it: one object, an array, or a Crossref API response."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        problems.append(Problem(error.lineno, INVALID_JSON.format(error=error.msg, column=error.colno)))
+        return []
+    records = []
+    for line, item in _csl_items(text, data):
+        if isinstance(item, dict):
+            records.append(_csl_record(item, line, problems))
+        else:
+            found = JSON_KINDS.get(type(item), "a number")
+            problems.append(Problem(line, NOT_A_JSON_OBJECT.format(found=found)))
+    return records
+
+
+def _csl_items(text: str, data: Any) -> list[tuple[int, Any]]:
+    """Return the items with the line each starts on."""
+    first_line = text[: len(text) - len(text.lstrip())].count("\n") + 1
+    if isinstance(data, dict) and isinstance(data.get("message"), dict):  # Crossref REST API response
+        message = data["message"]
+        items = message.get("items") if isinstance(message.get("items"), list) else [message]
+        return [(first_line, item) for item in items]
+    if not isinstance(data, list):
+        return [(first_line, data)]
+    decoder = json.JSONDecoder()
+    position = text.index("[") + 1
+    line, items = text.count("\n", 0, position) + 1, []
+    for item in data:
+        start = _JSON_SEPARATORS.match(text, position).end()
+        line += text.count("\n", position, start)
+        items.append((line, item))
+        _, end = decoder.raw_decode(text, start)
+        line += text.count("\n", start, end)
+        position = end
+    return items
+
+
+def _csl_record(item: dict, line: int, problems: list[Problem]) -> ParsedReference | None:
+    title, subtitle = _text(item.get("title")), _text(item.get("subtitle"))
+    date = next(
+        (item[name] for name in ("issued", "published-print", "published-online", "published") if item.get(name)),
+        None,
+    )
+    year, month, day = _csl_date(date)
+    notes = _note_identifiers(_text(item.get("note")))
+    updates = [update for update in item.get("updated-by") or [] if isinstance(update, dict)]
+    retraction = next((update for update in updates if update.get("type") == "retraction"), None)
+    return _build_reference(
+        problems,
+        line=line,
+        source_key=item.get("citation-key") or item.get("id"),
+        title=f"{title}: {subtitle}" if title and subtitle else title,
+        authors=[_csl_name(name) for name in item.get("author") or [] if isinstance(name, dict)],
+        journal=item.get("container-title"),
+        journal_abbrev=item.get("container-title-short")
+        or item.get("short-container-title")
+        or item.get("journalAbbreviation"),
+        year=year,
+        month=month,
+        day=day,
+        volume=item.get("volume"),
+        issue=item.get("issue"),
+        pages=item.get("page"),
+        doi=item.get("DOI"),
+        pmid=item.get("PMID") or notes.get("PMID"),
+        pmcid=item.get("PMCID") or notes.get("PMCID"),
+        url=item.get("URL"),
+        publication_type=item.get("type"),
+        abstract=item.get("abstract"),
+        is_retracted=retraction is not None,
+        retraction_note=CROSSREF_RETRACTION_NOTE.format(doi=retraction.get("DOI", "")) if retraction else "",
+    )
+
+
+def _csl_name(name: dict) -> dict[str, str]:
+    literal = _text(name.get("literal") or name.get("name"))
+    if literal:
+        return {"literal": literal}
+    particles = [_text(name.get(part)) for part in ("dropping-particle", "non-dropping-particle")]
+    family = " ".join(part for part in [*particles, _text(name.get("family"))] if part)
+    given = _text(name.get("given"))
+    return {"family": family, "given": given} if family else {"literal": given}
+
+
+def _csl_date(value: Any) -> tuple[Any, Any, Any]:
+    if not isinstance(value, dict):
+        return None, None, None
+    parts = value.get("date-parts")
+    if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0] and parts[0][0] is not None:
+        return (*parts[0], None, None)[:3]
+    return _split_date(value.get("raw") or value.get("literal"))
+
+
+# --- BibTeX ---------------------------------------------------------------------------------------
+
+
+def parse_bibtex(text: str, problems: list[Problem]) -> list[ParsedReference | None]:
+    """Read BibTeX or BibLaTeX with bibtexparser: strings resolved, LaTeX decoded, names split, months as numbers."""
+    library = bibtexparser.parse_string(
+        text,
+        parse_stack=[
+            middlewares.ResolveStringReferencesMiddleware(),
+            middlewares.RemoveEnclosingMiddleware(),
+            middlewares.NormalizeFieldKeys(),
+            middlewares.SeparateCoAuthors(),
+            middlewares.SplitNameParts(),
+            middlewares.LatexDecodingMiddleware(),  # leaves split names alone: _bibtex_name decodes them
+            middlewares.MonthIntMiddleware(),
+        ],
+    )
+    for block in library.failed_blocks:
+        problems.append(Problem((block.start_line or 0) + 1, BIBTEX_BAD_BLOCK.format(reason=_bibtex_failure(block))))
+    return [_bibtex_record(entry, problems) for entry in library.entries]
+
+
+def _bibtex_failure(block: ParsingFailedBlock) -> str:
+    if isinstance(block, DuplicateBlockKeyBlock):
+        return f"the key {block.key!r} is already used by the entry on line {block.previous_block.start_line + 1}."
+    if isinstance(block, DuplicateFieldKeyBlock):
+        return f"the field {', '.join(sorted(block.duplicate_keys))} is given more than once."
+    reason = block.error.abort_reason if isinstance(block.error, BlockAbortedException) else str(block.error)
+    return reason.strip().rstrip(".") + "."
+
+
+def _bibtex_record(entry: Any, problems: list[Problem]) -> ParsedReference | None:
+    value = {field.key: field.value for field in entry.fields}
+    year, month, day = _split_date(value.get("date")) if value.get("date") else (value.get("year"), None, None)
+    pmid = value.get("pmid") or (value.get("eprint") if str(value.get("eprinttype", "")).lower() == "pubmed" else "")
+    return _build_reference(
+        problems,
+        line=entry.start_line + 1,
+        source_key=entry.key,
+        title=value.get("title"),
+        authors=[_bibtex_name(name) for name in value.get("author") or [] if name.last != ["others"]],
+        journal=value.get("journal") or value.get("journaltitle"),
+        journal_abbrev=value.get("shortjournal") or value.get("journalabbreviation") or value.get("journal-abbrev"),
+        year=year,
+        month=month or value.get("month"),
+        day=day or value.get("day"),
+        volume=value.get("volume"),
+        issue=value.get("number") or value.get("issue"),
+        pages=value.get("pages"),
+        doi=value.get("doi"),
+        pmid=pmid,
+        pmcid=value.get("pmcid"),
+        url=value.get("url"),
+        publication_type=entry.entry_type,
+        abstract=value.get("abstract"),
+    )
+
+
+def _bibtex_name(name: middlewares.NameParts) -> dict[str, str]:
+    """Return a split BibTeX name; a fully braced one ("{World Health Organization}") is a group author."""
+    if not name.first and not name.von and len(name.last) == 1 and name.last[0].startswith("{"):
+        return {"literal": _decode_latex(name.last[0])}
+    family = _decode_latex(" ".join([*name.von, *name.last, *name.jr]))
+    return {"family": family, "given": _decode_latex(" ".join(name.first))}
+
+
+def _decode_latex(text: str) -> str:
+    return _latex.latex_to_text(text) if any(char in text for char in "\\{}$~") else text
+
+
+# --- RIS ------------------------------------------------------------------------------------------
+
+
+def parse_ris(text: str, problems: list[Problem]) -> list[ParsedReference | None]:
+    """Read RIS: frame each TY...ER record here (for line numbers and checks), map its tags with rispy."""
+    records = []
+    start: int | None = None
+    lines: list[str] = []
+    outside_reported = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _RIS_LINE.match(line)
+        tag = match.group(1) if match else None
+        if tag == "TY":
+            if start is not None:
+                problems.append(Problem(start, RIS_NO_END))
+            start, lines, outside_reported = number, [line], False
+        elif start is None:
+            if line.strip() and not outside_reported:
+                problems.append(Problem(number, RIS_OUTSIDE_RECORD))
+                outside_reported = True
+        elif tag == "ER":
+            entry = rispy.loads("\n".join([*lines, line]), skip_unknown_tags=True)[0]
+            records.append(_ris_record(entry, start, problems))
+            start = None
+        elif not line.strip():
+            continue
+        elif tag is not None and tag not in RIS_TAGS:
+            problems.append(Problem(number, RIS_UNKNOWN_TAG.format(tag=tag)))
+        elif tag is None and _RIS_LOOKS_LIKE_TAG.match(line):
+            problems.append(Problem(number, RIS_BAD_LINE))
+        else:
+            lines.append(line)  # a tag line, or a continuation of the one before
+    if start is not None:
+        problems.append(Problem(start, RIS_NO_END))
+    return records
+
+
+def _ris_record(entry: dict, line: int, problems: list[Problem]) -> ParsedReference | None:
+    year_text = entry.get("year") or entry.get("publication_year") or entry.get("date")
+    year = _split_date(year_text)[0]
+    _, month, day = next(
+        (parts for parts in map(_split_date, (entry.get("date"), year_text)) if parts[0] == year and parts[1]),
+        (None, None, None),
+    )
+    notes = _note_identifiers(" ".join(entry.get("notes") or []))
+    accession = _text(entry.get("accession_number"))
+    start_page, end_page = _text(entry.get("start_page")), _text(entry.get("end_page"))
+    return _build_reference(
+        problems,
+        line=line,
+        source_key=entry.get("id"),
+        title=entry.get("title") or entry.get("primary_title"),
+        authors=[_inverted_name(name) for name in [*entry.get("authors", []), *entry.get("first_authors", [])]],
+        journal=entry.get("alternate_title3") or entry.get("secondary_title") or entry.get("journal_name"),
+        journal_abbrev=entry.get("alternate_title1") or entry.get("alternate_title2"),
+        year=year,
+        month=month,
+        day=day,
+        volume=entry.get("volume"),
+        issue=entry.get("number"),
+        pages=f"{start_page}-{end_page}" if start_page and end_page else start_page,
+        doi=entry.get("doi"),
+        pmid=notes.get("PMID") or (accession if accession.isdigit() else ""),
+        pmcid=notes.get("PMCID"),
+        url=(entry.get("urls") or [""])[0],
+        publication_type=RIS_TYPES.get(entry.get("type_of_reference", ""), entry.get("type_of_reference")),
+        abstract=entry.get("abstract") or entry.get("notes_abstract"),
+    )
+
+
+def _inverted_name(name: str) -> dict[str, str]:
+    """Split "Family, Given"; a name without a comma is kept as written (usually a group author)."""
+    family, comma, given = name.partition(",")
+    return {"family": family.strip(), "given": given.strip()} if comma else {"literal": name.strip()}
+
+
+# --- PubMed MEDLINE -------------------------------------------------------------------------------
+
+
+def parse_medline(text: str, problems: list[Problem]) -> list[ParsedReference | None]:
+    """Read PubMed's MEDLINE text (.nbib): padded tags, six-space continuations, blank lines between records."""
+    records = []
+    start: int | None = None
+    tags: list[list[str]] = []
+    for number, line in enumerate([*text.splitlines(), ""], start=1):
+        match = _MEDLINE_LINE.match(line)
+        if not line.strip():
+            if start is not None:
+                records.append(_medline_record(tags, start, problems))
+            start, tags = None, []
+        elif match:
+            start = start or number
+            tags.append([match.group(1), (match.group(2) or "").strip()])
+        elif line.startswith(_MEDLINE_CONTINUATION) and tags:
+            tags[-1][1] += " " + line.strip()
+        else:
+            problems.append(Problem(number, MEDLINE_BAD_LINE))
+            start = start or number
+    return records
+
+
+def _medline_record(tags: list[list[str]], line: int, problems: list[Problem]) -> ParsedReference | None:
+    values: dict[str, list[str]] = {}
+    for tag, value in tags:
+        values.setdefault(tag, []).append(value)
+    first = {tag: found[0] for tag, found in values.items()}
+    if "PMID" not in first:
+        problems.append(Problem(line, MEDLINE_NO_PMID))
+    year, month, day = _medline_date(first.get("DP", ""))
+    locations = [*values.get("LID", []), *values.get("AID", [])]
+    doi = next((value.removesuffix("[doi]").strip() for value in locations if value.endswith("[doi]")), "")
+    retracted = "Retracted Publication" in values.get("PT", []) or "RIN" in first
+    note = MEDLINE_RETRACTION_NOTE.format(pmid=first.get("PMID", ""))
+    if "RIN" in first:
+        note = f"Retraction in: {first['RIN']}"
+    return _build_reference(
+        problems,
+        line=line,
+        title=first.get("TI"),
+        authors=_medline_authors(tags),
+        journal=first.get("JT"),
+        journal_abbrev=first.get("TA"),
+        year=year,
+        month=month,
+        day=day,
+        volume=first.get("VI"),
+        issue=first.get("IP"),
+        pages=first.get("PG"),
+        doi=doi,
+        pmid=first.get("PMID"),
+        pmcid=first.get("PMC"),
+        publication_type=first.get("PT"),
+        abstract=first.get("AB"),
+        is_retracted=retracted,
+        retraction_note=note if retracted else "",
+    )
+
+
+def _medline_authors(tags: list[list[str]]) -> list[dict[str, str]]:
+    """Return FAU names (or AU when there are none) and CN group authors, in record order."""
+    person_tag = "FAU" if any(tag == "FAU" for tag, _ in tags) else "AU"
+    authors = []
+    for tag, value in tags:
+        if tag == "CN":
+            authors.append({"literal": value})
+        elif tag == person_tag == "FAU":
+            authors.append(_inverted_name(value))
+        elif tag == person_tag == "AU":
+            family, _, initials = value.rpartition(" ")
+            authors.append({"family": family, "given": " ".join(initials)} if family else {"literal": value})
+    return authors
+
+
+def _medline_date(value: str) -> tuple[str, int | None, int | None]:
+    """Split a MEDLINE date such as "2017 Oct 12", "2017 Oct-Dec" or "2017 Spring"."""
+    year, month_name, day = [*value.split(), None, None][:3]
+    month = MONTHS.get((month_name or "")[:3].lower())
+    return year, month, int(day) if month and day and day.isdigit() else None
+
+
+# --- The shared record builder --------------------------------------------------------------------
+
+
+def _build_reference(
+    problems: list[Problem],
+    *,
+    line: int,
+    title: Any,
+    authors: list[dict[str, str]],
+    source_key: Any = "",
+    journal: Any = "",
+    journal_abbrev: Any = "",
+    year: Any = None,
+    month: Any = None,
+    day: Any = None,
+    volume: Any = "",
+    issue: Any = "",
+    pages: Any = "",
+    doi: Any = "",
+    pmid: Any = "",
+    pmcid: Any = "",
+    url: Any = "",
+    open_access_pdf: Any = "",
+    publication_type: Any = "",
+    abstract: Any = "",
+    is_retracted: bool = False,
+    retraction_note: str = "",
+) -> ParsedReference | None:
+    """Return a cleaned, checked record, or None after adding its problems to `problems`."""
+    found: list[str] = []
+    title = _text(title)
+    if not title:
+        found.append(MISSING_TITLE)
+    authors = [author for author in map(_clean_author, authors) if author]
+    if not authors:
+        found.append(MISSING_AUTHORS)
+    year = _clean_year(year, found)
+    published_on = _clean_date(year, month, day, found)
+    doi = normalise_doi(_text(doi))
+    if doi and not (doi.startswith("10.") and "/" in doi and not any(char.isspace() for char in doi)):
+        found.append(INVALID_DOI.format(value=doi))
+    pmid = _text(pmid)
+    if pmid and not pmid.isdigit():
+        found.append(INVALID_PMID.format(value=pmid))
+    pmcid = _clean_pmcid(_text(pmcid), found)
+    problems.extend(Problem(line, message) for message in found)
+    if found:
+        return None
+    return ParsedReference(
+        title=title,
+        authors=authors,
+        journal=_text(journal),
+        journal_abbrev=_text(journal_abbrev),
+        year=year,
+        published_on=published_on,
+        volume=_text(volume),
+        issue=_text(issue),
+        pages=_PAGE_DASH.sub("-", _text(pages)),
+        doi=doi,
+        pmid=pmid,
+        pmcid=pmcid,
+        url=_url(url),
+        open_access_pdf=_url(open_access_pdf),
+        publication_type=_text(publication_type),
+        abstract=_text(abstract),
+        is_retracted=is_retracted,
+        retraction_note=_text(retraction_note),
+        source_line=line,
+        source_key=_text(source_key),
+    )
+
+
+def _text(value: Any) -> str:
+    """Return a value as plain text: lists give their first item, markup is removed, spacing collapsed."""
+    if isinstance(value, list):
+        value = next((item for item in value if item not in (None, "")), "")
+    if value is None or isinstance(value, dict | bool):
+        return ""
+    value = str(value)
+    if "<" not in value and "&" not in value:
+        return " ".join(value.split())  # what plain_text would return, without running bleach
+    return plain_text(_BLOCK_TAG.sub(" ", _ABSTRACT_HEADING.sub(" ", value)))
+
+
+def _url(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _clean_author(author: dict[str, str]) -> dict[str, str] | None:
+    literal = _text(author.get("literal"))
+    if literal:
+        return {"literal": literal}
+    family, given = _text(author.get("family")), _text(author.get("given"))
+    return {"family": family, "given": given} if family else None
+
+
+def _clean_year(value: Any, found: list[str]) -> int | None:
+    text = _text(value)
+    if not text:
+        return None
+    if not text.isdigit():
+        found.append(YEAR_NOT_A_NUMBER.format(value=text))
+        return None
+    last = datetime.date.today().year + 1
+    if not EARLIEST_YEAR <= int(text) <= last:
+        found.append(YEAR_OUT_OF_RANGE.format(value=int(text), first=EARLIEST_YEAR, last=last))
+        return None
+    return int(text)
+
+
+def _clean_date(year: int | None, month: Any, day: Any, found: list[str]) -> datetime.date | None:
+    """Return the full publication date when the record gives year, month and day; None for less."""
+    month, day = _number(month), _number(day)
+    if year is None or month is None or day is None:
+        if month is not None and not 1 <= month <= 12:
+            found.append(INVALID_DATE.format(value=f"{year}-{month:02}"))
+        return None
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        found.append(INVALID_DATE.format(value=f"{year}-{month:02}-{day:02}"))
+        return None
+
+
+def _clean_pmcid(value: str, found: list[str]) -> str:
+    match = re.fullmatch(r"(?:PMC)?(\d+)", value, re.I)
+    if value and not match:
+        found.append(INVALID_PMCID.format(value=value))
+    return f"PMC{match.group(1)}" if match else ""
+
+
+def _number(value: Any) -> int | None:
+    text = str(value).strip() if value is not None else ""
+    return int(text) if text.isdigit() else None
+
+
+def _split_date(value: Any) -> tuple[Any, int | None, int | None]:
+    """Split "2025-04-01", "2017/10/12/" or "2017" into year, month and day (the year as found, to be checked)."""
+    text = _text(value)
+    match = _DATE.match(text)
+    if not match:
+        return text or None, None, None
+    return match.group(1), _number(match.group(2)), _number(match.group(3))
+
+
+def _note_identifiers(notes: str) -> dict[str, str]:
+    """Return {"PMID": ..., "PMCID": ...} written in free-text notes as "PMID: 123"."""
+    return {name.upper(): value.rstrip(".,;") for name, value in _NOTE_IDENTIFIER.findall(notes)}
+
+
+# --- Batch checks and saving ----------------------------------------------------------------------
+
+
+def _duplicates_in_batch(records: list[ParsedReference]) -> list[Problem]:
+    """Return a problem for each record that describes the same work as an earlier one in the batch."""
+    problems = []
+    seen: dict[tuple, ParsedReference] = {}
+    for record in records:
+        identities = [
+            ("DOI", record.doi),
+            ("PMID", record.pmid),
+            ("title and year", record.normalised_title, record.year),
+        ]
+        for identity in identities:
+            if not identity[-1]:
+                continue
+            earlier = seen.get(identity)
+            if earlier and (identity[0] != "title and year" or _may_be_same_work(earlier, record)):
+                problems.append(Problem(record.source_line, DUPLICATE_IN_BATCH.format(
+                    other=earlier.source_line, identifier=identity[0]
+                )))  # fmt: skip
+                break
+        for identity in identities:
+            if identity[-1]:
+                seen.setdefault(identity, record)
+    return problems
+
+
+def _may_be_same_work(one: Any, other: ParsedReference) -> bool:
+    """Return False if two works with the same title and year have different DOIs or PMIDs."""
+    return not (one.doi and other.doi and one.doi.lower() != other.doi.lower()) and not (
+        one.pmid and other.pmid and one.pmid != other.pmid
+    )
+
+
+def _apply(record: ParsedReference, reference: Reference, *, updating: bool) -> None:
+    """Copy the record's values; an update leaves a value on file where the record has none."""
+    for name, value in record.reference_fields().items():
+        if name == "is_retracted":
+            reference.is_retracted = reference.is_retracted or value
+        elif not updating or value not in ("", None, []):
+            setattr(reference, name, value)
+
+
+def _validation_problems(error: ValidationError, line: int) -> list[Problem]:
+    problems = []
+    for name, messages in error.message_dict.items():
+        label = "" if name == NON_FIELD_ERRORS else f"{Reference._meta.get_field(name).verbose_name}: "
+        problems.extend(Problem(line, f"{label}{message}") for message in messages)
+    return problems
+
+
+def _key_name(authors: list[dict[str, str]]) -> str:
+    """Return the first author's family name (or a group's first word) folded to lower-case ASCII letters."""
+    if not authors:
+        return ""
+    first = authors[0]
+    name = first.get("family") or (first.get("literal") or "").split(" ")[0]
+    folded = unicodedata.normalize("NFKD", name.lower().translate(ASCII_FALLBACKS))
+    return re.sub(r"[^a-z0-9]", "", folded.encode("ascii", "ignore").decode())
+
+
+def _usable_key(key: str) -> bool:
+    """Return True if a record's own key can be a citation key: valid, short enough, and not just a number."""
+    return bool(key) and len(key) <= 64 and bool(_KEY.match(key)) and any(char.isalpha() for char in key)
+
+
+def _letter_suffixes():
+    """Yield "", "b", "c", ... "z", "aa", "ab", ...: the suffixes that tell same-author, same-year keys apart."""
+    yield ""
+    for number in count(2):
+        suffix = ""
+        while number:
+            number, remainder = divmod(number - 1, 26)
+            suffix = chr(ord("a") + remainder) + suffix
+        yield suffix
+
+
+PARSERS = {
+    "aggregator": parse_aggregator,
+    "csl-json": parse_csl_json,
+    "bibtex": parse_bibtex,
+    "ris": parse_ris,
+    "medline": parse_medline,
+}

@@ -1,0 +1,87 @@
+"""The one bleach policy for everything staff type that patients read.
+
+Rich text (article bodies, disclaimers, bios) goes through `clean_html`; text that must carry no
+markup at all (titles, abstracts imported from aggregators) goes through `plain_text`.
+"""
+
+import html
+import re
+from urllib.parse import urlsplit
+
+import bleach
+from bleach.html5lib_shim import Filter
+from django.conf import settings
+
+ALLOWED_TAGS = frozenset(
+    {
+        "h2", "h3", "h4", "p", "br", "ul", "ol", "li",
+        "strong", "b", "em", "i", "sub", "sup",
+        "a", "blockquote",
+        "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
+    }
+)  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": ["href", "title", "rel"],
+    "th": ["scope", "colspan", "rowspan"],
+    "td": ["colspan", "rowspan"],
+}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+EXTERNAL_LINK_REL = "noopener nofollow"
+
+# Elements whose content is code or embedded documents, not prose: dropped with their content
+# rather than left behind as stray text.
+_DROP_WITH_CONTENT = re.compile(
+    r"<(script|style|template|iframe|object|embed|noscript|textarea|title|xmp|noembed|noframes|svg|math)\b"
+    r".*?(</\1\s*>|$)",
+    re.IGNORECASE | re.DOTALL,
+)
+_EMPTY_PARAGRAPH = re.compile(r"<p>(\s|&nbsp;|<br>)*</p>")
+
+
+def _own_hosts() -> set[str]:
+    hosts = {urlsplit(settings.SITE_URL).hostname or ""}
+    hosts.update(h for h in settings.ALLOWED_HOSTS if h and not h.startswith("."))
+    return {h.lower() for h in hosts if h}
+
+
+class ExternalLinkFilter(Filter):
+    """Give links that leave the site rel="noopener nofollow"; drop any rel staff typed."""
+
+    def __iter__(self):
+        own_hosts = _own_hosts()
+        for token in super().__iter__():
+            if token["type"] == "StartTag" and token["name"] == "a":
+                attrs = dict(token["data"])
+                attrs.pop((None, "rel"), None)
+                href = attrs.get((None, "href"), "")
+                parts = urlsplit(href)
+                if parts.scheme in {"http", "https"} and (parts.hostname or "").lower() not in own_hosts:
+                    attrs[(None, "rel")] = EXTERNAL_LINK_REL
+                token["data"] = attrs
+            yield token
+
+
+_cleaner = bleach.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    protocols=ALLOWED_PROTOCOLS,
+    strip=True,
+    strip_comments=True,
+    filters=[ExternalLinkFilter],
+)
+
+
+def clean_html(value: str) -> str:
+    """Return `value` reduced to the tags, attributes and link schemes patients may be shown."""
+    if not value:
+        return ""
+    cleaned = _cleaner.clean(_DROP_WITH_CONTENT.sub("", value))
+    return _EMPTY_PARAGRAPH.sub("", cleaned).strip()
+
+
+def plain_text(value: str) -> str:
+    """Return `value` with all markup removed and entities decoded, whitespace collapsed."""
+    if not value:
+        return ""
+    text = bleach.clean(_DROP_WITH_CONTENT.sub(" ", value), tags=set(), strip=True, strip_comments=True)
+    return " ".join(html.unescape(text).split())

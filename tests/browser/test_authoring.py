@@ -1,0 +1,58 @@
+from django.contrib.auth.models import Group
+
+from articles.models import Article
+from tests.factories import PASSWORD, ReferenceFactory, TopicFactory, UserFactory
+
+
+def log_in(page, user):
+    page.goto("/admin/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/")
+
+
+def test_writer_writes_an_article_with_citations_and_sees_the_reference_list(page):
+    writer = UserFactory(is_staff=True)
+    writer.groups.add(Group.objects.get(name="Writers"))
+    TopicFactory(name="Exosome therapy", slug="exosome-therapy")
+    ReferenceFactory(
+        citation_key="mahmoud2025",
+        authors=[{"family": "Mahmoud", "given": "Rami H"}, {"family": "Peterson", "given": "Erik"}],
+        title="Exosomes: A Comprehensive Review for the Practicing Dermatologist.",
+        journal="Journal of Clinical and Aesthetic Dermatology",
+        journal_abbrev="",
+        doi="",
+    )
+    ReferenceFactory(
+        citation_key="hu2016", title="Adipose stem cell exosomes and wound healing", doi="10.1038/srep32993"
+    )
+
+    log_in(page, writer)
+    page.goto("/admin/articles/article/add/")
+    page.fill("#id_title", "Exosomes and wound healing")
+    page.fill("#id_summary", "What lab and animal studies show, and what is still unknown.")
+    editor = page.locator(".prose-editor [contenteditable=true]")
+    editor.click()
+    editor.press_sequentially("In rats, wounds closed faster [@hu2016; @mahmoud2025]. ")
+    editor.press("Enter")
+    editor.press_sequentially("Reviews agree that studies in people are lacking [@mahmoud2025].")
+    page.select_option("#id_topics_from", label="Exosome therapy")
+    page.click("#id_topics_add")
+    page.click("input[name=_continue]")
+
+    page.wait_for_selector(".reference-list")
+    assert page.locator(".messagelist .success").count() == 1
+    items = page.locator(".reference-list li")
+    assert items.count() == 2
+    assert "doi:10.1038/srep32993" in items.nth(0).inner_text()  # [@hu2016; @mahmoud2025]: hu2016 is cited first
+    assert (
+        items.nth(1)
+        .inner_text()
+        .startswith(
+            "Mahmoud RH, Peterson E. Exosomes: A Comprehensive Review for the Practicing Dermatologist. "
+            "Journal of Clinical and Aesthetic Dermatology. 2025;18(4):33-40."
+        )
+    )
+    article = Article.objects.get(slug="exosomes-and-wound-healing")
+    assert article.citation_keys == ["hu2016", "mahmoud2025"]

@@ -1,0 +1,231 @@
+import pytest
+from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from articles import workflow
+from articles.forms import NOT_UTF8, NOTHING_TO_IMPORT, PASTE_OR_UPLOAD
+from articles.models import Article, Disclaimer, PublishedSnapshot, Reference
+from tests.factories import ArticleFactory, DisclaimerFactory, ReferenceFactory, TopicFactory
+
+pytestmark = pytest.mark.django_db
+
+SEED_RECORD = (
+    '{"title":"Exosomes: A Comprehensive Review for the Practicing Dermatologist.","authors":"Rami H Mahmoud, '
+    'Erik Peterson, Evangelos V Badiavas, Michael Kaminer, Ariel E Eber","doi":"","abstract":"<p><p>Review.</p>",'
+    '"journal":{"name":"Journal of Clinical and Aesthetic Dermatology","volume":"18 4","pages":"33-40"},'
+    '"publicationDate":"2025-04-01","publicationTypes":"Journal Article"}'
+)
+
+
+def messages_of(response):
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def article_form(**overrides):
+    topic = TopicFactory()
+    return {
+        "title": "Exosomes for hair loss",
+        "slug": "exosomes-for-hair-loss",
+        "summary": "What the research shows so far.",
+        "body": "<p>In mice, hair grew back faster [@kost2022].</p>",
+        "topics": [topic.pk],
+        **overrides,
+    }
+
+
+def test_writer_creates_an_article_and_sees_its_references_in_citation_order(client, writer):
+    first, second = ReferenceFactory(citation_key="kost2022"), ReferenceFactory(citation_key="hu2016")
+    client.force_login(writer)
+    data = article_form(
+        body="<p>Hair [@hu2016].</p><p>More [@kost2022; @hu2016].</p><script>x()</script>", author=writer.pk
+    )
+    response = client.post(reverse("admin:articles_article_add"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    article = Article.objects.get(slug="exosomes-for-hair-loss")
+    assert "<script>" not in article.body
+    assert article.history.count() == 1
+
+    page = client.get(reverse("admin:articles_article_change", args=[article.pk])).content.decode()
+    assert page.index(second.title) < page.index(first.title)
+    assert "All 2 citation keys match a reference." in page
+
+
+def test_unknown_citation_key_is_reported_on_save_and_on_the_page(client, writer):
+    client.force_login(writer)
+    response = client.post(
+        reverse("admin:articles_article_add"),
+        {**article_form(body="<p>Claim [@nosuch2020].</p>", author=writer.pk), "_save": "Save"},
+        follow=True,
+    )
+    assert any("nosuch2020" in message for message in messages_of(response))
+    assert "Unknown citation key: <code>nosuch2020</code>" in response.content.decode()
+
+
+def test_reviewer_cannot_add_articles(client, reviewer):
+    client.force_login(reviewer)
+    assert client.get(reverse("admin:articles_article_add")).status_code == 403
+
+
+def test_admin_form_rejects_bad_input_without_saving(client, writer):
+    client.force_login(writer)
+    response = client.post(reverse("admin:articles_article_add"), article_form(slug="not a slug!", title=""))
+    assert response.status_code == 200
+    assert not Article.objects.exists()
+
+
+def test_bulk_publish_reports_each_article(client, editor):
+    good = ArticleFactory(title="Good one")
+    bad = ArticleFactory(title="Bad one", body="<p>Claim [@missing1].</p>")
+    client.force_login(editor)
+    response = client.post(
+        reverse("admin:articles_article_changelist"),
+        {"action": "publish_selected", "_selected_action": [good.pk, bad.pk]},
+        follow=True,
+    )
+    texts = messages_of(response)
+    assert "Published “Good one”." in texts
+    assert any("missing1" in t for t in texts)
+    assert PublishedSnapshot.objects.filter(article=good).exists()
+    assert not PublishedSnapshot.objects.filter(article=bad).exists()
+
+
+def test_writers_do_not_get_the_publish_action(client, writer):
+    ArticleFactory()
+    client.force_login(writer)
+    page = client.get(reverse("admin:articles_article_changelist")).content.decode()
+    assert "publish_selected" not in page
+
+
+def test_published_article_cannot_be_deleted(client, editor, admin_user):
+    article = ArticleFactory()
+    workflow.publish(article, by=editor)
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:articles_article_delete", args=[article.pk])).status_code == 403
+
+
+def test_compare_two_revisions_field_by_field(client, writer):
+    article = ArticleFactory(title="Old title", body="<p>Exosomes are small.</p>")
+    article.title = "New title"
+    article.body = "<p>Exosomes are tiny.</p>"
+    article.save()
+    old, new = article.history.order_by("history_date")
+    client.force_login(writer)
+    page = client.get(
+        reverse("admin:articles_article_compare", args=[article.pk]), {"from": old.history_id, "to": new.history_id}
+    ).content.decode()
+    assert "<del>Old</del>" in page
+    assert "<ins>New</ins>" in page
+    assert "<del>small.</del>" in page
+    assert "<ins>tiny.</ins>" in page
+
+
+@pytest.mark.parametrize("params", [{}, {"from": "x", "to": "1"}, {"from": "999999", "to": "999998"}])
+def test_compare_with_bad_revisions_redirects_with_a_message(client, writer, params):
+    article = ArticleFactory()
+    client.force_login(writer)
+    response = client.get(reverse("admin:articles_article_compare", args=[article.pk]), params, follow=True)
+    assert response.status_code == 200
+    assert "Choose two revisions" in " ".join(messages_of(response))
+
+
+def test_restoring_a_revision_brings_back_its_topics(client, writer):
+    old_topic, new_topic = TopicFactory(), TopicFactory()
+    article = ArticleFactory(title="Before", topics=[old_topic])
+    article.title = "After"
+    article.save()
+    article.topics.set([new_topic])
+    first = article.history.filter(title="Before").latest("history_date")
+    client.force_login(writer)
+    form = client.get(reverse("admin:articles_article_simple_history", args=[article.pk, first.history_id]))
+    assert form.context["adminform"].form.initial["topics"] == [old_topic.pk]
+    assert form.context["adminform"].form.initial["title"] == "Before"
+
+
+def test_import_pasted_seed_record(client, writer):
+    client.force_login(writer)
+    response = client.post(reverse("admin:articles_reference_import"), {"records": SEED_RECORD}, follow=True)
+    reference = Reference.objects.get()
+    assert reference.citation_key == "mahmoud2025"
+    assert any("mahmoud2025" in m for m in messages_of(response))
+    change = client.get(reverse("admin:articles_reference_change", args=[reference.pk])).content.decode()
+    assert "Mahmoud RH, Peterson E, Badiavas EV, Kaminer M, Eber AE." in change
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"records": ""}, NOTHING_TO_IMPORT),
+        ({"records": SEED_RECORD, "file": SimpleUploadedFile("a.bib", b"@article{x, title={T}}")}, PASTE_OR_UPLOAD),
+        ({"file": SimpleUploadedFile("a.ris", "TY  - JOUR\nTI  - Caf\xe9\nER  - \n".encode("latin-1"))}, NOT_UTF8),
+        ({"records": '{"title": "Broken",'}, "Nothing was imported"),
+    ],
+)
+def test_import_form_explains_bad_input_and_imports_nothing(client, writer, data, expected):
+    client.force_login(writer)
+    response = client.post(reverse("admin:articles_reference_import"), data)
+    assert response.status_code == 200
+    assert expected in response.content.decode()
+    assert not Reference.objects.exists()
+
+
+def test_reviewer_cannot_import(client, reviewer):
+    client.force_login(reviewer)
+    assert client.get(reverse("admin:articles_reference_import")).status_code == 403
+
+
+def test_reference_page_lists_citing_articles(client, writer):
+    reference = ReferenceFactory(citation_key="hu2016")
+    citing = ArticleFactory(title="Citing it", body="<p>Claim [@hu2016].</p>")
+    ArticleFactory(title="Citing a longer key", body="<p>Claim [@hu2016b].</p>")
+    client.force_login(writer)
+    page = client.get(reverse("admin:articles_reference_change", args=[reference.pk])).content.decode()
+    assert citing.title in page
+    assert "Citing a longer key" not in page
+
+
+def test_topic_disclaimer_needs_topics(client, editor):
+    client.force_login(editor)
+    response = client.post(
+        reverse("admin:articles_disclaimer_add"),
+        {"title": "FDA", "text": "<p>Not approved.</p>", "scope": "topics", "position": 0, "is_active": "on"},
+    )
+    assert response.status_code == 200
+    assert "Choose at least one topic" in response.content.decode()
+    assert not Disclaimer.objects.exists()
+
+
+def test_disclaimer_edits_keep_version_history(client, editor):
+    disclaimer = DisclaimerFactory(text="<p>Version one.</p>")
+    client.force_login(editor)
+    client.post(
+        reverse("admin:articles_disclaimer_change", args=[disclaimer.pk]),
+        {"title": disclaimer.title, "text": "<p>Version two.</p>", "scope": "all", "position": 0, "is_active": "on"},
+    )
+    texts = list(disclaimer.history.order_by("history_date").values_list("text", flat=True))
+    assert texts == ["<p>Version one.</p>", "<p>Version two.</p>"]
+
+
+@pytest.mark.parametrize("role", ["writer", "reviewer"])
+def test_writers_and_reviewers_cannot_change_or_delete_disclaimers(client, request, role):
+    disclaimer = DisclaimerFactory()
+    client.force_login(request.getfixturevalue(role))
+    url = reverse("admin:articles_disclaimer_change", args=[disclaimer.pk])
+    assert client.post(url, {"title": "x", "text": "y", "scope": "all", "position": 0}).status_code == 403
+    assert client.get(reverse("admin:articles_disclaimer_delete", args=[disclaimer.pk])).status_code == 403
+
+
+def test_editors_cannot_delete_disclaimers_either(client, editor):
+    disclaimer = DisclaimerFactory()
+    client.force_login(editor)
+    assert client.get(reverse("admin:articles_disclaimer_delete", args=[disclaimer.pk])).status_code == 403
+
+
+def test_snapshots_and_audit_are_read_only_in_the_admin(client, editor, admin_user):
+    article = ArticleFactory()
+    snapshot = workflow.publish(article, by=editor)
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:articles_publishedsnapshot_change", args=[snapshot.pk])).status_code == 200
+    response = client.post(reverse("admin:articles_publishedsnapshot_change", args=[snapshot.pk]), {"title": "x"})
+    assert response.status_code == 403
+    assert client.get(reverse("admin:articles_publishedsnapshot_delete", args=[snapshot.pk])).status_code == 403

@@ -1,0 +1,134 @@
+from types import SimpleNamespace
+
+import pytest
+
+from articles import citations
+
+
+def ref(**fields):
+    defaults = {
+        "authors": [{"family": "Mahmoud", "given": "Rami H"}],
+        "title": "A title",
+        "journal": "Journal of Things",
+        "journal_abbrev": "",
+        "year": 2025,
+        "volume": "18",
+        "issue": "4",
+        "pages": "33-40",
+        "doi": "",
+    }
+    return SimpleNamespace(**{**defaults, **fields})
+
+
+SEED_AUTHORS = [
+    {"family": "Mahmoud", "given": "Rami H"},
+    {"family": "Peterson", "given": "Erik"},
+    {"family": "Badiavas", "given": "Evangelos V"},
+    {"family": "Kaminer", "given": "Michael"},
+    {"family": "Eber", "given": "Ariel E"},
+]
+
+
+def test_seed_review_in_ama_style():
+    seed = ref(
+        authors=SEED_AUTHORS,
+        title="Exosomes: A Comprehensive Review for the Practicing Dermatologist.",
+        journal="Journal of Clinical and Aesthetic Dermatology",
+    )
+    assert citations.format_ama(seed) == (
+        "Mahmoud RH, Peterson E, Badiavas EV, Kaminer M, Eber AE. Exosomes: A Comprehensive Review for the "
+        "Practicing Dermatologist. Journal of Clinical and Aesthetic Dermatology. 2025;18(4):33-40."
+    )
+
+
+def test_one_author_and_doi():
+    assert citations.format_ama(ref(doi="10.1038/s41467-017-02594-5")) == (
+        "Mahmoud RH. A title. Journal of Things. 2025;18(4):33-40. doi:10.1038/s41467-017-02594-5"
+    )
+
+
+def test_six_authors_are_all_listed():
+    six = [{"family": f"Author{i}", "given": "A"} for i in range(6)]
+    assert citations.format_authors(six).count(",") == 5
+    assert "et al" not in citations.format_authors(six)
+
+
+def test_more_than_six_authors_become_three_and_et_al():
+    seven = [{"family": f"Author{i}", "given": "Bea C"} for i in range(7)]
+    assert citations.format_authors(seven) == "Author0 BC, Author1 BC, Author2 BC, et al"
+
+
+def test_group_author_is_written_as_is():
+    group = ref(authors=[{"literal": "US Food and Drug Administration"}], volume="", issue="", pages="")
+    assert citations.format_ama(group) == "US Food and Drug Administration. A title. Journal of Things. 2025."
+
+
+def test_nlm_abbreviation_is_preferred():
+    assert "J Clin Aesthet Dermatol. 2025" in citations.format_ama(ref(journal_abbrev="J Clin Aesthet Dermatol"))
+
+
+def test_no_issue():
+    assert citations.format_ama(ref(issue="")).endswith("Journal of Things. 2025;18:33-40.")
+
+
+def test_page_range_dash_is_normalised():
+    assert citations.format_ama(ref(pages="1234 – 1238")).endswith("2025;18(4):1234-1238.")
+
+
+def test_hyphenated_and_dotted_given_names():
+    assert citations.format_author({"family": "Dupont", "given": "Jean-Pierre"}) == "Dupont J-P"
+    assert citations.format_author({"family": "Smith", "given": "J. R."}) == "Smith JR"
+
+
+def test_title_ending_in_question_mark_keeps_it():
+    assert "Do exosomes work? Journal" in citations.format_ama(ref(title="Do exosomes work?"))
+
+
+def test_ama_html_escapes_and_links_doi():
+    html = str(citations.format_ama_html(ref(title="<script>x</script>", doi="10.1/abc")))
+    assert "<script>" not in html
+    assert '<a href="https://doi.org/10.1/abc"' in html
+    assert "<i>Journal of Things.</i>" in html
+
+
+def test_keys_in_order_of_first_citation_with_repeats_and_multiple_keys():
+    text = "<p>One [@b]. Two [@a; @b]. Three [@c].</p><p>Again [@a].</p>"
+    assert citations.citation_keys(text) == ["b", "a", "c"]
+
+
+def test_markers_render_as_numbered_superscripts():
+    text = "<p>One [@b]. Two [@a; @b; @c].</p>"
+    rendered = citations.render_markers(text, {"b": 1, "a": 2, "c": 3})
+    assert '<sup class="citation" id="cite-1"><a href="#ref-1" aria-label="Reference 1">1</a></sup>' in rendered
+    assert 'href="#ref-1"' in rendered.split('id="cite-2"')[1]
+    assert "&#8211;" in rendered  # 1-3 collapses to a range
+    assert "[@" not in rendered
+
+
+def test_two_consecutive_numbers_stay_a_list():
+    rendered = citations.render_markers("[@a; @b]", {"a": 1, "b": 2})
+    assert "&#8211;" not in rendered
+    assert rendered.count("<a ") == 2
+
+
+def test_unknown_key_renders_visibly_in_previews():
+    rendered = citations.render_markers("Claim [@nobody].", {})
+    assert "citation-missing" in rendered
+
+
+@pytest.mark.parametrize("bad", ["[@smith 2020]", "[@]", "[@a;; @b]", "[see @a]x[@a, p. 3]"])
+def test_malformed_markers_are_reported(bad):
+    assert citations.malformed_markers(bad)
+
+
+def test_first_citation_anchors():
+    anchors = citations.first_citation_anchors("[@a] [@b] [@a]", {"a": 1, "b": 2})
+    assert anchors == {1: "cite-1", 2: "cite-2"}
+
+
+def test_key_regex_does_not_match_prefixes():
+    import re
+
+    assert re.search(citations.key_regex("hu2016"), "[@hu2016]")
+    assert re.search(citations.key_regex("hu2016"), "[@hu2016; @x]")
+    assert not re.search(citations.key_regex("hu2016"), "[@hu2016b]")

@@ -1,0 +1,125 @@
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from articles.importers import MISSING_TITLE, RIS_NO_END
+from articles.management.commands.import_references import NOTHING_IMPORTED
+from articles.models import Reference
+from tests.factories import ReferenceFactory
+
+DATA = Path(__file__).parent / "data" / "importers"
+
+
+def run(*args: str, stdin: io.StringIO | None = None) -> str:
+    out = io.StringIO()
+    call_command("import_references", *args, stdout=out, stdin=stdin)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_imports_several_files_and_reports_keys():
+    output = run(str(DATA / "seed_aggregator.txt"), str(DATA / "references.bib"))
+    assert output.splitlines() == [
+        "Created 3, updated 0 references",
+        "Created: mahmoud2025, valadi2007, van_Niel_2018",
+    ]
+    assert Reference.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_importing_again_updates():
+    run(str(DATA / "seed_aggregator.txt"))
+    output = run(str(DATA / "seed_aggregator.txt"))
+    assert output.splitlines() == ["Created 0, updated 1 references", "Updated: mahmoud2025"]
+    assert Reference.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_same_work_in_two_files_is_created_once():
+    output = run(str(DATA / "zotero.json"), str(DATA / "pubmed.nbib"))
+    assert output.splitlines()[0] == "Created 3, updated 0 references"
+    assert Reference.objects.get(pmid="32029601").citation_key == "kalluri2020"
+
+
+@pytest.mark.django_db
+def test_explicit_format():
+    output = run(str(DATA / "references.ris"), "--format", "ris")
+    assert output.startswith("Created 2, updated 0 references")
+
+
+@pytest.mark.django_db
+def test_reads_standard_input():
+    output = run("-", stdin=io.StringIO((DATA / "pubmed.nbib").read_text(encoding="utf-8")))
+    assert output.splitlines() == ["Created 2, updated 0 references", "Created: kalluri2020, wakefield1998"]
+
+
+@pytest.mark.django_db
+def test_a_bad_file_imports_nothing_from_any_file(tmp_path):
+    ReferenceFactory(citation_key="existing", doi="10.5555/x")
+    bad = tmp_path / "bad.ris"
+    bad.write_text("TY  - JOUR\nAU  - Mahmoud, Rami H\nPY  - 2025\nER  - \n\nTY  - JOUR\nTI  - No end\n")
+    with pytest.raises(CommandError) as caught:
+        run(str(DATA / "seed_aggregator.txt"), str(bad))
+    assert str(caught.value).splitlines() == [
+        NOTHING_IMPORTED,
+        f"{bad}: Line 1: {MISSING_TITLE}",
+        f"{bad}: Line 6: {RIS_NO_END}",
+    ]
+    assert list(Reference.objects.values_list("citation_key", flat=True)) == ["existing"]
+
+
+@pytest.mark.django_db
+def test_problems_of_every_file_are_listed(tmp_path):
+    first, second = tmp_path / "one.txt", tmp_path / "two.json"
+    first.write_text('{"title": "", "authors": "Rami H Mahmoud", "publicationDate": "2025-04-01"}\n')
+    second.write_text('[{"title": "x",]')
+    with pytest.raises(CommandError) as caught:
+        run(str(first), str(second))
+    message = str(caught.value)
+    assert f"{first}: Line 1: {MISSING_TITLE}" in message
+    assert f"{second}: Line 1: invalid JSON" in message
+    assert not Reference.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "The input is empty"),
+        (b"Some notes, not references.\n", "Could not tell the format"),
+        (b"TY  - JOUR\nTI  - Caf\xe9\nER  - \n", "line 2 is not UTF-8 text (byte 0xe9)"),
+    ],
+)
+def test_unreadable_content_is_a_clear_error(tmp_path, content, expected):
+    path = tmp_path / "refs.txt"
+    path.write_bytes(content)
+    with pytest.raises(CommandError, match=r"refs\.txt") as caught:
+        run(str(path))
+    assert expected in str(caught.value)
+    assert not Reference.objects.exists()
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(CommandError) as caught:
+        run(str(tmp_path / "nowhere.ris"))
+    assert str(caught.value) == f"{tmp_path / 'nowhere.ris'}: no such file."
+
+
+def test_directory(tmp_path):
+    with pytest.raises(CommandError) as caught:
+        run(str(tmp_path))
+    assert str(caught.value) == f"{tmp_path}: is a directory; give the path of a file."
+
+
+def test_file_over_two_megabytes(tmp_path):
+    path = tmp_path / "big.bib"
+    path.write_bytes(b"%" * (2 * 1024 * 1024 + 1))
+    with pytest.raises(CommandError, match="the limit is 2 MB"):
+        run(str(path))
+
+
+def test_unknown_format_is_refused_by_the_parser():
+    with pytest.raises(CommandError, match="invalid choice: 'endnote'"):
+        run(str(DATA / "references.ris"), "--format", "endnote")
