@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -281,6 +282,7 @@ class ReferenceAdmin(admin.ModelAdmin):
     search_fields = ["citation_key", "title", "doi", "pmid", "journal", "authors"]
     readonly_fields = ["ama_preview", "cited_by", "created_at", "updated_at"]
     change_list_template = "admin/articles/reference/change_list.html"
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["ama_preview", "citation_key", "authors", "title"]}),
         (

@@ -1,9 +1,8 @@
 from django import forms
 
-from articles.importers import SUPPORTED_FORMATS
+from articles.importers import MAX_INPUT_BYTES, SUPPORTED_FORMATS
 from articles.models import Disclaimer
 
-MAX_IMPORT_BYTES = 2 * 1024 * 1024
 PASTE_OR_UPLOAD = "Paste records or choose a file, not both."
 NOTHING_TO_IMPORT = "Paste one or more records, or choose a file to upload."
 NOT_UTF8 = "The file is not UTF-8 text. Export it again as UTF-8 (or plain text) and upload that."
@@ -28,7 +27,7 @@ class ImportReferencesForm(forms.Form):
         upload = self.cleaned_data.get("file")
         if upload is None:
             return None
-        if upload.size > MAX_IMPORT_BYTES:
+        if upload.size > MAX_INPUT_BYTES:
             raise forms.ValidationError(TOO_LARGE)
         try:
             return upload.read().decode("utf-8-sig")

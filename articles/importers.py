@@ -10,6 +10,7 @@ import datetime
 import json
 import re
 import unicodedata
+from collections import defaultdict
 from dataclasses import dataclass, fields
 from itertools import count
 from typing import Any
@@ -70,6 +71,9 @@ RIS_OUTSIDE_RECORD = "text outside a RIS record: a record starts with 'TY  - ' a
 MEDLINE_NO_PMID = "MEDLINE record has no PMID line."
 MEDLINE_BAD_LINE = "not a MEDLINE line: expected a tag such as 'TI  - ' or a continuation indented by six spaces."
 DUPLICATE_IN_BATCH = "same work as the record on line {other} (same {identifier}); keep only one of them."
+SAME_REFERENCE_IN_BATCH = (
+    "same work as the record on line {other} (both match reference {key!r}); keep only one of them."
+)
 IDENTIFIER_CONFLICT = (
     "its DOI belongs to reference {doi_key!r} but its PMID to reference {pmid_key!r}; "
     "correct the record or merge those two references first."
@@ -236,11 +240,18 @@ def save_references(records: list[ParsedReference]) -> ImportResult:
     updated: list[Reference] = []
     try:
         with transaction.atomic():
+            titles = _titles_on_file({record.year for record in records if record.year})
+            lines_by_reference: dict[int, int] = {}
             for record in records:
                 try:
-                    existing = find_existing_reference(record)
+                    existing = _find_existing(record, titles)
                 except ReferenceImportError as error:
                     problems.extend(error.problems)
+                    continue
+                if existing and existing.pk in lines_by_reference:
+                    other = lines_by_reference[existing.pk]
+                    message = SAME_REFERENCE_IN_BATCH.format(other=other, key=existing.citation_key)
+                    problems.append(Problem(record.source_line, message))
                     continue
                 reference = existing or Reference(citation_key=citation_key_for(record))
                 _apply(record, reference, updating=existing is not None)
@@ -250,6 +261,7 @@ def save_references(records: list[ParsedReference]) -> ImportResult:
                     problems.extend(_validation_problems(error, record.source_line))
                     continue
                 reference.save()
+                lines_by_reference[reference.pk] = record.source_line
                 (updated if existing else created).append(reference)
             if problems:
                 raise ReferenceImportError(problems)  # rolls back what this batch saved
@@ -258,7 +270,7 @@ def save_references(records: list[ParsedReference]) -> ImportResult:
     return ImportResult(created=created, updated=updated)
 
 
-def find_existing_reference(record: ParsedReference) -> Reference | None:
+def _find_existing(record: ParsedReference, titles: dict[tuple[str, int], list[Reference]]) -> Reference | None:
     """Return the reference on file for the same work: same DOI, else same PMID, else same title and year."""
     references = Reference.objects.alias(doi_lower=Lower("doi"))
     by_doi = references.filter(doi_lower=record.doi).first() if record.doi else None
@@ -268,17 +280,18 @@ def find_existing_reference(record: ParsedReference) -> Reference | None:
         raise ReferenceImportError([Problem(record.source_line, message)])
     if by_doi or by_pmid:
         return by_doi or by_pmid
-    if record.year is None:
-        return None
-    title = record.normalised_title
-    candidates = Reference.objects.filter(year=record.year).only("pk", "title", "doi", "pmid")
-    longest_word = max((word for word in title.split() if word.isascii()), key=len, default="")
-    if longest_word:  # narrows the candidates in SQL; the normalised comparison below decides
-        candidates = candidates.filter(title__icontains=longest_word)
-    for candidate in candidates:
-        if normalise_title(candidate.title) == title and _may_be_same_work(candidate, record):
+    for candidate in titles.get((record.normalised_title, record.year), []):
+        if _may_be_same_work(candidate, record):
             return Reference.objects.get(pk=candidate.pk)
     return None
+
+
+def _titles_on_file(years: set[int]) -> dict[tuple[str, int], list[Reference]]:
+    """Return the references of these years by normalised title and year (one query for the whole batch)."""
+    titles = defaultdict(list)
+    for reference in Reference.objects.filter(year__in=years).only("pk", "title", "year", "doi", "pmid"):
+        titles[(normalise_title(reference.title), reference.year)].append(reference)
+    return titles
 
 
 def citation_key_for(record: ParsedReference) -> str:

@@ -168,4 +168,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # bibtexparser logs every entry, with 0-based line numbers; the importer reports problems itself.
+    "loggers": {"bibtexparser": {"level": "ERROR"}},
 }

@@ -25,6 +25,7 @@ from articles.importers import (
     RIS_NO_END,
     RIS_OUTSIDE_RECORD,
     RIS_UNKNOWN_TAG,
+    SAME_REFERENCE_IN_BATCH,
     SUPPORTED_FORMATS,
     UNRECOGNISED_FORMAT,
     YEAR_NOT_A_NUMBER,
@@ -579,6 +580,17 @@ def test_doi_and_pmid_of_two_different_references_is_a_problem():
         import_references(aggregator_line(doi="10.5555/one", PMID="222"))
     assert [str(p) for p in caught.value.problems] == [
         "Line 1: " + IDENTIFIER_CONFLICT.format(doi_key="by-doi", pmid_key="by-pmid")
+    ]
+
+
+@pytest.mark.django_db
+def test_two_records_matching_the_same_reference_on_file_is_a_problem():
+    ReferenceFactory(citation_key="on-file", doi="10.5555/one", pmid="111")
+    text = "\n".join([aggregator_line(doi="10.5555/one"), aggregator_line(PMID="111", title="Other title")])
+    with pytest.raises(ReferenceImportError) as caught:
+        import_references(text)
+    assert [str(p) for p in caught.value.problems] == [
+        "Line 2: " + SAME_REFERENCE_IN_BATCH.format(other=1, key="on-file")
     ]
 
 
