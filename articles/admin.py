@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -30,6 +31,7 @@ from articles.sanitize import plain_text
 
 User = get_user_model()
 COMPARED_FIELDS = ["title", "slug", "summary", "body", "author", "topics"]
+MAX_KEYS_CHECKED = 500
 
 
 def _text_diff(old: str, new: str) -> SafeString:
@@ -66,11 +68,18 @@ class ArticleAdmin(SimpleHistoryAdmin):
     search_fields = ["title", "summary"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["topics"]
-    readonly_fields = ["status", "live_version", "citation_check", "reference_list", "applicable_disclaimers"]
+    readonly_fields = [
+        "status",
+        "live_version",
+        "live_citation_check",
+        "citation_check",
+        "reference_list",
+        "applicable_disclaimers",
+    ]
     actions = ["publish_selected"]
     object_history_template = "admin/articles/article/object_history.html"
     fieldsets = [
-        (None, {"fields": ["title", "slug", "summary", "body", "topics", "author"]}),
+        (None, {"fields": ["title", "slug", "summary", "body", "live_citation_check", "topics", "author"]}),
         ("Citations", {"fields": ["citation_check", "reference_list"]}),
         ("On the public site", {"fields": ["status", "live_version", "applicable_disclaimers"]}),
     ]
@@ -91,6 +100,25 @@ class ArticleAdmin(SimpleHistoryAdmin):
         if obj is not None and not permissions.can_edit(request.user, obj):
             return False
         return super().has_change_permission(request, obj)
+
+    class Media:
+        js = ["articles/admin/citation-check.js"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "author":
+            kwargs["queryset"] = User.objects.filter(is_staff=True, is_active=True).select_related("staff_profile")
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            field.label_from_instance = lambda user: getattr(user, "staff_profile", None) or user.get_username()
+            return field
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="Citation keys")
+    def live_citation_check(self, obj):
+        return format_html(
+            '<div id="citation-live-check" class="citation-live" role="status" aria-live="polite" data-url="{}">'
+            "Checking citation keys as you type…</div>",
+            reverse("admin:articles_reference_check_keys"),
+        )
 
     @admin.display(boolean=True, description="Live")
     def is_live(self, obj):
@@ -114,10 +142,12 @@ class ArticleAdmin(SimpleHistoryAdmin):
         rendered = render_article(obj)
         problems = [format_html("Unknown citation key: <code>{}</code>", key) for key in rendered.unknown_keys]
         problems += [format_html("Unreadable marker: <code>{}</code>", m) for m in rendered.malformed_markers]
+        if not rendered.references and not problems:
+            return "No citations yet."
         if not problems:
-            return format_html(
-                '<span class="citation-ok">All {} citation keys match a reference.</span>', len(rendered.references)
-            )
+            count = len(rendered.references)
+            message = "The citation key matches" if count == 1 else f"All {count} citation keys match"
+            return format_html('<span class="citation-ok">{} a reference.</span>', message)
         return format_html(
             '<ul class="errorlist">{}</ul>', format_html_join("", "<li>{}</li>", ((p,) for p in problems))
         )
@@ -134,7 +164,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
             format_html_join(
                 "",
                 '<li value="{}">{} <small>[@{}]</small></li>',
-                ((e["number"], mark_safe(e["ama_html"]), e["key"]) for e in entries)  # noqa: S308,
+                ((e["number"], mark_safe(e["ama_html"]), e["key"]) for e in entries),  # noqa: S308,
             ),
         )
 
@@ -334,8 +364,19 @@ class ReferenceAdmin(admin.ModelAdmin):
         )
 
     def get_urls(self):
-        import_url = path("import/", self.admin_site.admin_view(self.import_view), name="articles_reference_import")
-        return [import_url, *super().get_urls()]
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="articles_reference_import"),
+            path("check-keys/", self.admin_site.admin_view(self.check_keys_view), name="articles_reference_check_keys"),
+            *super().get_urls(),
+        ]
+
+    def check_keys_view(self, request):
+        """Answer which of the comma-separated `keys` match no reference (for the live check while writing)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        keys = [key.strip() for key in request.GET.get("keys", "").split(",") if key.strip()][:MAX_KEYS_CHECKED]
+        known = set(Reference.objects.filter(citation_key__in=keys).values_list("citation_key", flat=True))
+        return JsonResponse({"unknown": [key for key in keys if key not in known]})
 
     def import_view(self, request):
         if not permissions.can_import_references(request.user):

@@ -229,3 +229,26 @@ def test_snapshots_and_audit_are_read_only_in_the_admin(client, editor, admin_us
     response = client.post(reverse("admin:articles_publishedsnapshot_change", args=[snapshot.pk]), {"title": "x"})
     assert response.status_code == 403
     assert client.get(reverse("admin:articles_publishedsnapshot_delete", args=[snapshot.pk])).status_code == 403
+
+
+def test_live_key_check_names_unknown_keys(client, writer):
+    ReferenceFactory(citation_key="hu2016")
+    client.force_login(writer)
+    response = client.get(reverse("admin:articles_reference_check_keys"), {"keys": "hu2016,nosuch2020"})
+    assert response.json() == {"unknown": ["nosuch2020"]}
+
+
+@pytest.mark.parametrize(
+    "keys", ["", ",,,", "x" * 10_000, ",".join(f"k{i}" for i in range(5_000)), "'; DROP TABLE x;--"]
+)
+def test_live_key_check_survives_odd_input(client, writer, keys):
+    client.force_login(writer)
+    response = client.get(reverse("admin:articles_reference_check_keys"), {"keys": keys})
+    assert response.status_code == 200
+    assert len(response.json()["unknown"]) <= 500
+
+
+def test_live_key_check_is_for_staff_only(client, patient):
+    client.force_login(patient)
+    response = client.get(reverse("admin:articles_reference_check_keys"), {"keys": "hu2016"})
+    assert response.status_code == 302

@@ -1,4 +1,5 @@
 from django.contrib.auth.models import Group
+from playwright.sync_api import expect
 
 from articles.models import Article
 from tests.factories import PASSWORD, ReferenceFactory, TopicFactory, UserFactory
@@ -56,3 +57,22 @@ def test_writer_writes_an_article_with_citations_and_sees_the_reference_list(pag
     )
     article = Article.objects.get(slug="exosomes-and-wound-healing")
     assert article.citation_keys == ["hu2016", "mahmoud2025"]
+
+
+def test_writer_is_told_about_an_unknown_key_while_typing(page):
+    writer = UserFactory(is_staff=True)
+    writer.groups.add(Group.objects.get(name="Writers"))
+    ReferenceFactory(citation_key="hu2016")
+
+    log_in(page, writer)
+    page.goto("/admin/articles/article/add/")
+    editor = page.locator(".prose-editor [contenteditable=true]")
+    editor.click()
+    editor.press_sequentially("Wounds closed faster in rats [@hu2016; @hu2061].")
+
+    status = page.locator("#citation-live-check")
+    expect(status).to_have_text("Unknown citation key: hu2061. Import the reference or correct the key.")
+    editor.press("Control+a")
+    editor.press_sequentially("Wounds closed faster in rats [@hu2016; @hu2016 ].")  # a repeated key is one reference
+    expect(status).to_have_text("The citation key matches a reference.")
+    assert not Article.objects.exists()  # nothing was saved to find this out
