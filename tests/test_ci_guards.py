@@ -1,0 +1,38 @@
+"""Under CI=true a missing tool fails the run; elsewhere the tests that need it skip."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+BROWSER_TEST = "tests/browser/test_authoring.py::test_writer_is_told_about_an_unknown_key_while_typing"
+
+
+def run_browser_test_without_chromium(*, ci: bool) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if key != "CI"}
+    environment["CHROMIUM_PATH"] = "/nonexistent/chromium"
+    # A database of its own, so this inner run never touches the outer run's test database.
+    environment["DATABASE_URL"] = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clinic") + "_guard"
+    if ci:
+        environment["CI"] = "true"
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", BROWSER_TEST],
+        cwd=PROJECT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(("ci", "fails"), [(True, True), (False, False)])
+def test_missing_chromium_fails_only_under_ci(ci, fails):
+    result = run_browser_test_without_chromium(ci=ci)
+    output = result.stdout + result.stderr
+    assert "Chromium is not installed" in output
+    assert (result.returncode != 0) is fails, output
+    if not fails:
+        assert "1 skipped" in output

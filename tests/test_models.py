@@ -1,0 +1,112 @@
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from articles.models import Article, Disclaimer, Reference, normalise_doi
+from tests.factories import ArticleFactory, DisclaimerFactory, ReferenceFactory, TopicFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        ("https://doi.org/10.1038/SREP32993", "10.1038/srep32993"),
+        ("http://dx.doi.org/10.1/x", "10.1/x"),
+        ("doi: 10.1/X ", "10.1/x"),
+        ("", ""),
+    ],
+)
+def test_normalise_doi(raw, normalised):
+    assert normalise_doi(raw) == normalised
+
+
+def test_doi_is_unique_whatever_its_case():
+    ReferenceFactory(doi="10.1038/srep32993")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReferenceFactory(doi="https://doi.org/10.1038/SREP32993")
+
+
+def test_pmid_is_unique_when_present():
+    ReferenceFactory(pmid="29890746")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReferenceFactory(pmid="29890746")
+
+
+def test_many_references_may_lack_doi_and_pmid():
+    ReferenceFactory(doi="", pmid="")
+    ReferenceFactory(doi="", pmid="")
+    assert Reference.objects.filter(doi="", pmid="").count() == 2
+
+
+@pytest.mark.parametrize("bad_key", ["", "-lead", "trail-", "has space", "semi;colon", "at@sign", "x" * 65])
+def test_citation_key_validation(bad_key):
+    with pytest.raises(ValidationError):
+        ReferenceFactory.build(citation_key=bad_key).full_clean()
+
+
+def test_retracted_reference_needs_a_note():
+    with pytest.raises(ValidationError, match="retraction"):
+        ReferenceFactory.build(is_retracted=True, retraction_note="").full_clean()
+
+
+def test_reference_title_and_abstract_keep_no_markup():
+    reference = ReferenceFactory(title="<i>In vitro</i> study", abstract="<p><p>Text &amp; more</p><script>x</script>")
+    assert (reference.title, reference.abstract) == ("In vitro study", "Text & more")
+
+
+def test_article_save_sanitizes_and_strips():
+    article = ArticleFactory(
+        title="<b>Title</b>", summary="<em>Sum</em>", body='<p onclick="x()">Hi</p><iframe src="x"></iframe>'
+    )
+    assert (article.title, article.summary, article.body) == ("Title", "Sum", "<p>Hi</p>")
+
+
+def test_status_is_constrained_in_the_database():
+    article = ArticleFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Article.objects.filter(pk=article.pk).update(status="bogus")
+
+
+def test_disclaimer_scope_is_constrained_in_the_database():
+    disclaimer = DisclaimerFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Disclaimer.objects.filter(pk=disclaimer.pk).update(scope="some")
+
+
+def test_disclaimers_applying_to_topics():
+    topic, other = TopicFactory(), TopicFactory()
+    sitewide = DisclaimerFactory(position=1)
+    for_topic = DisclaimerFactory(scope=Disclaimer.Scope.TOPICS)
+    for_topic.topics.set([topic, other])
+    DisclaimerFactory(scope=Disclaimer.Scope.TOPICS).topics.set([other])
+    DisclaimerFactory(is_active=False)
+    assert list(Disclaimer.objects.applying_to([topic.pk])) == [sitewide, for_topic]
+
+
+def test_what_a_disclaimer_said_on_a_given_day_can_be_reconstructed():
+    disclaimer = DisclaimerFactory(text="<p>First wording.</p>")
+    first_day = timezone.now()
+    disclaimer.history.filter().update(history_date=first_day - datetime.timedelta(days=10))
+    disclaimer.text = "<p>Second wording.</p>"
+    disclaimer.save()
+    then = disclaimer.history.as_of(first_day - datetime.timedelta(days=5))
+    assert then.text == "<p>First wording.</p>"
+    assert Disclaimer.objects.get().text == "<p>Second wording.</p>"
+
+
+def test_content_hash_changes_with_what_patients_see():
+    reference = ReferenceFactory()
+    article = ArticleFactory(body=f"<p>Claim [@{reference.citation_key}].</p>")
+    before = article.content_hash()
+    reference.title = "A corrected title"
+    reference.save()
+    assert article.content_hash() != before
+
+
+def test_staff_byline():
+    user = UserFactory(profile__display_name="Jane Doe", profile__credentials="MD, board-certified dermatologist")
+    assert user.staff_profile.byline == "Jane Doe, MD, board-certified dermatologist"
