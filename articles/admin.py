@@ -1,5 +1,3 @@
-import difflib
-
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -7,22 +5,29 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
 from articles import permissions, workflow
+from articles.diffs import word_diff
 from articles.forms import DisclaimerAdminForm, ImportReferencesForm
 from articles.importers import ReferenceImportError, import_references
 from articles.models import (
     Article,
     AuditEvent,
+    ChangeRequest,
     Disclaimer,
     PublishedSnapshot,
     Reference,
+    RetractionAcknowledgement,
+    ReviewSignOff,
     StaffProfile,
+    StatementApproval,
     Topic,
     record_revision,
 )
@@ -30,23 +35,14 @@ from articles.rendering import render_article
 from articles.sanitize import plain_text
 
 User = get_user_model()
+REOPENED = {
+    Article.Status.SIGNED_OFF: "Your edit changed a signed-off article: it is a draft again and needs review.",
+    Article.Status.SCHEDULED: "Your edit changed a scheduled article: it is no longer scheduled and needs review.",
+    Article.Status.PUBLISHED: "Saved. Patients still see the published version until this edit is reviewed and "
+    "published.",
+}
 COMPARED_FIELDS = ["title", "slug", "summary", "body", "author", "topics"]
 MAX_KEYS_CHECKED = 500
-
-
-def _text_diff(old: str, new: str) -> SafeString:
-    """Return an HTML word diff of two texts, deletions in <del> and insertions in <ins>."""
-    old_words, new_words = old.split(), new.split()
-    pieces = []
-    matcher = difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False)
-    for op, a1, a2, b1, b2 in matcher.get_opcodes():
-        if op == "equal":
-            pieces.append(format_html("{}", " ".join(old_words[a1:a2])))
-        if op in ("delete", "replace"):
-            pieces.append(format_html("<del>{}</del>", " ".join(old_words[a1:a2])))
-        if op in ("insert", "replace"):
-            pieces.append(format_html("<ins>{}</ins>", " ".join(new_words[b1:b2])))
-    return mark_safe(" ".join(pieces))  # noqa: S308 - every piece went through format_html
 
 
 def _revision_values(record) -> dict[str, str]:
@@ -64,24 +60,34 @@ def _revision_values(record) -> dict[str, str]:
 @admin.register(Article)
 class ArticleAdmin(SimpleHistoryAdmin):
     list_display = ["title", "status", "is_live", "author", "updated_at"]
+    list_select_related = ["author", "live_snapshot"]
     list_filter = ["status", "topics"]
     search_fields = ["title", "summary"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["topics"]
     readonly_fields = [
         "status",
+        "publishing_checklist",
+        "review_links",
+        "timeline",
         "live_version",
         "live_citation_check",
         "citation_check",
         "reference_list",
         "applicable_disclaimers",
     ]
-    actions = ["publish_selected"]
+    actions = ["submit_selected", "publish_selected"]
     object_history_template = "admin/articles/article/object_history.html"
+    change_form_template = "admin/articles/article/change_form.html"
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "body", "live_citation_check", "topics", "author"]}),
         ("Citations", {"fields": ["citation_check", "reference_list"]}),
-        ("On the public site", {"fields": ["status", "live_version", "applicable_disclaimers"]}),
+        (
+            "Review and publishing",
+            {"fields": ["status", "publishing_checklist", "review_links", "live_version", "applicable_disclaimers"]},
+        ),
+        ("Settings", {"fields": ["review_interval_months"], "classes": ["collapse"]}),
+        ("Timeline", {"fields": ["timeline"]}),
     ]
 
     def get_queryset(self, request):
@@ -91,8 +97,8 @@ class ArticleAdmin(SimpleHistoryAdmin):
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
 
     def has_delete_permission(self, request, obj=None):
-        # A published article is archived, never deleted; drafts may be deleted by those allowed to.
-        if obj is not None and obj.snapshots.exists():
+        # An article that was ever reviewed or published is archived, never deleted: its record must survive.
+        if obj is not None and (obj.snapshots.exists() or obj.audit_events.exists()):
             return False
         return super().has_delete_permission(request, obj)
 
@@ -168,6 +174,61 @@ class ArticleAdmin(SimpleHistoryAdmin):
             ),
         )
 
+    @admin.display(description="What still blocks publishing")
+    def publishing_checklist(self, obj):
+        if not obj.pk:
+            return "Save the article to see what it needs before it can be published."
+        status = workflow.review_status(obj)
+        rows = []
+        for item in status.statements:
+            label = {
+                "approved": "approved (level {})".format(item.approval.evidence_level if item.approval else ""),
+                "changes_requested": "changes requested",
+                "edited": "edited after approval: needs approval again",
+                "unapproved": "not yet approved",
+                "self_approved": "approved by someone who wrote or edited it: needs another reviewer",
+            }[item.state]
+            comment = item.change_request.comment if item.change_request else ""
+            rows.append(
+                format_html(
+                    '<li class="statement-{}">Statement {}: {} <span class="help">“{}”</span>{}</li>',
+                    item.state,
+                    item.number,
+                    label,
+                    item.sentence.normalised_text[:120],
+                    format_html("<br><strong>Reviewer:</strong> “{}”", comment) if comment else "",
+                )
+            )
+        blockers = status.problems
+        return format_html(
+            '<div class="publishing-checklist"><p><strong>State:</strong> {}. {}</p>{}{}</div>',
+            obj.get_status_display(),
+            "Nothing blocks publishing." if not blockers else f"{len(blockers)} thing(s) block publishing:",
+            format_html('<ul class="errorlist">{}</ul>', format_html_join("", "<li>{}</li>", ((b,) for b in blockers)))
+            if blockers
+            else "",
+            format_html("<p><strong>Statements</strong></p><ul>{}</ul>", mark_safe("".join(rows)))  # noqa: S308
+            if rows
+            else "",
+        )
+
+    @admin.display(description="Preview and review")
+    def review_links(self, obj):
+        if not obj.pk:
+            return "—"
+        return format_html(
+            '<a href="{}">Preview as patients would see it</a> · <a href="{}">Open on the review desk</a>',
+            reverse("admin:articles_article_preview", args=[obj.pk]),
+            reverse("articles:review_article", args=[obj.pk]),
+        )
+
+    @admin.display(description="Timeline")
+    def timeline(self, obj):
+        if not obj.pk:
+            return "—"
+        events = obj.audit_events.select_related("actor__staff_profile").order_by("-at", "-pk")[:100]
+        return render_to_string("articles/_timeline.html", {"timeline": events})
+
     @admin.display(description="Disclaimers shown with it")
     def applicable_disclaimers(self, obj):
         if not obj.pk:
@@ -177,6 +238,12 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        if change:
+            before = form.instance.status
+            after = workflow.record_edit(form.instance, by=request.user)
+            form.instance.status = after
+            if after != before:
+                self.message_user(request, REOPENED[before], messages.WARNING)
         rendered = render_article(form.instance)
         request.citation_problems = bool(rendered.unknown_keys or rendered.malformed_markers)
         if rendered.unknown_keys:
@@ -201,11 +268,38 @@ class ArticleAdmin(SimpleHistoryAdmin):
             return redirect("admin:articles_article_change", obj.pk)
         return response
 
+    def _workflow_button(self, request, obj):
+        """Run the transition a workflow button on the change form asked for, after the save."""
+        for name, step, done in (
+            ("_submit_for_review", workflow.submit_for_review, "Submitted for review: the reviewers have been told."),
+            ("_publish", workflow.publish, "Published: patients now see this version."),
+        ):
+            if name in request.POST:
+                try:
+                    step(obj, by=request.user)
+                except workflow.WorkflowError as error:
+                    self.message_user(request, str(error), messages.ERROR)
+                else:
+                    self.message_user(request, done, messages.SUCCESS)
+                return redirect("admin:articles_article_change", obj.pk)
+        return None
+
     def response_add(self, request, obj, post_url_continue=None):
-        return self._stay_on_problems(request, obj, super().response_add(request, obj, post_url_continue))
+        return self._workflow_button(request, obj) or self._stay_on_problems(
+            request, obj, super().response_add(request, obj, post_url_continue)
+        )
 
     def response_change(self, request, obj):
-        return self._stay_on_problems(request, obj, super().response_change(request, obj))
+        return self._workflow_button(request, obj) or self._stay_on_problems(
+            request, obj, super().response_change(request, obj)
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context.update(
+            can_submit=obj is None or permissions.can_submit(request.user, obj),
+            can_publish=permissions.can_publish(request.user, obj),
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     # One save in the admin is one revision, with its topics: the model save and the topic
     # changes are held back and recorded together once both are done (also when restoring).
@@ -222,15 +316,26 @@ class ArticleAdmin(SimpleHistoryAdmin):
             record_revision(obj, created=False)
         return super().log_change(request, obj, message)
 
+    def _each(self, request, queryset, step, done: str) -> None:
+        # One transaction per article: a refusal is reported and leaves the others to go ahead.
+        for article in queryset.order_by("title"):
+            try:
+                step(article, by=request.user)
+            except workflow.WorkflowError as error:
+                self.message_user(request, f"“{article.title}”: {error}", messages.ERROR)
+            else:
+                self.message_user(request, done.format(title=article.title), messages.SUCCESS)
+
+    @admin.action(description="Submit the selected articles for review", permissions=["submit"])
+    def submit_selected(self, request, queryset):
+        self._each(request, queryset, workflow.submit_for_review, "Submitted “{title}” for review.")
+
     @admin.action(description="Publish the selected articles now", permissions=["publish"])
     def publish_selected(self, request, queryset):
-        for article in queryset:
-            try:
-                workflow.publish(article, by=request.user)
-            except workflow.WorkflowError as error:
-                self.message_user(request, str(error), messages.ERROR)
-            else:
-                self.message_user(request, f"Published “{article.title}”.", messages.SUCCESS)
+        self._each(request, queryset, workflow.publish, "Published “{title}”.")
+
+    def has_submit_permission(self, request):
+        return permissions.can_edit(request.user)
 
     def has_publish_permission(self, request):
         return permissions.can_publish(request.user)
@@ -243,7 +348,30 @@ class ArticleAdmin(SimpleHistoryAdmin):
             self.admin_site.admin_view(self.compare_revisions_view),
             name="articles_article_compare",
         )
-        return [compare, *super().get_urls()]
+        preview = path(
+            "<int:object_id>/preview/", self.admin_site.admin_view(self.preview_view), name="articles_article_preview"
+        )
+        return [compare, preview, *super().get_urls()]
+
+    def preview_view(self, request, object_id):
+        """Show the working copy exactly as patients would see it if published now, unapproved claims marked."""
+        article = get_object_or_404(Article.objects.select_related("author__staff_profile"), pk=object_id)
+        if not self.has_view_or_change_permission(request, article):
+            raise PermissionDenied
+        status = workflow.review_status(article)
+        snapshot = workflow.build_snapshot(article, status, by=None, now=timezone.now())
+        disclaimers = list(Disclaimer.objects.applying_to([topic["id"] for topic in snapshot.topics]))
+        return TemplateResponse(
+            request,
+            "articles/article_detail.html",
+            {
+                "snapshot": snapshot,
+                "preview": True,
+                "preview_problems": status.problems,
+                "sitewide_disclaimers": [d for d in disclaimers if d.scope == Disclaimer.Scope.ALL],
+                "topic_disclaimers": [d for d in disclaimers if d.scope == Disclaimer.Scope.TOPICS],
+            },
+        )
 
     def history_view(self, request, object_id, extra_context=None):
         article = get_object_or_404(Article, pk=object_id)
@@ -269,7 +397,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
             {
                 "field": Article._meta.get_field(name).verbose_name,
                 "changed": old_values[name] != new_values[name],
-                "diff": _text_diff(old_values[name], new_values[name]),
+                "diff": word_diff(old_values[name], new_values[name]),
             }
             for name in COMPARED_FIELDS
         ]
@@ -406,7 +534,7 @@ class ReferenceAdmin(admin.ModelAdmin):
 
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
+    list_display = ["name", "slug", "review_interval_months", "requires_topic_disclaimer"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
 
@@ -454,6 +582,34 @@ class PublishedSnapshotAdmin(ReadOnlyAdmin):
     list_select_related = ["published_by"]
     search_fields = ["title"]
     date_hierarchy = "published_at"
+
+
+@admin.register(StatementApproval)
+class StatementApprovalAdmin(ReadOnlyAdmin):
+    list_display = ["approved_at", "article", "evidence_level", "certainty", "reviewer", "statement_text"]
+    list_filter = ["evidence_level", "certainty", "self_review"]
+    list_select_related = ["article", "reviewer"]
+    search_fields = ["article__title", "statement_text"]
+
+
+@admin.register(ChangeRequest)
+class ChangeRequestAdmin(ReadOnlyAdmin):
+    list_display = ["requested_at", "article", "requested_by", "comment"]
+    list_select_related = ["article", "requested_by"]
+    search_fields = ["article__title", "comment"]
+
+
+@admin.register(ReviewSignOff)
+class ReviewSignOffAdmin(ReadOnlyAdmin):
+    list_display = ["signed_at", "article", "reviewer", "content_hash", "self_review"]
+    list_select_related = ["article", "reviewer"]
+    search_fields = ["article__title"]
+
+
+@admin.register(RetractionAcknowledgement)
+class RetractionAcknowledgementAdmin(ReadOnlyAdmin):
+    list_display = ["acknowledged_at", "article", "reference", "acknowledged_by", "comment"]
+    list_select_related = ["article", "reference", "acknowledged_by"]
 
 
 @admin.register(AuditEvent)

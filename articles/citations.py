@@ -4,7 +4,11 @@ Writers cite by stable key, `[@mahmoud2025]` or `[@mahmoud2025; @hu2016]`; numbe
 render time, in order of first citation, so reordering text never renumbers what was approved.
 """
 
+import hashlib
+import html as html_lib
+import json
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.utils.html import escape, format_html, format_html_join
@@ -14,6 +18,8 @@ KEY_PATTERN = r"[A-Za-z0-9_](?:[A-Za-z0-9_:.\-]*[A-Za-z0-9_])?"
 _MARKER = re.compile(r"\[\s*(@[^\[\]<>]*?)\s*\]")
 _MARKER_KEY = re.compile(rf"^@({KEY_PATTERN})$")
 _LOOKS_LIKE_MARKER = re.compile(r"\[\s*@[^\]]*\]?")
+# A tag, with quoted attribute values that may contain ">": markers inside tags are not citations.
+_TAG = re.compile(r"""<(?:[^>"']|"[^"]*"|'[^']*')*>""")
 MAX_AUTHORS_LISTED = 6
 AUTHORS_BEFORE_ET_AL = 3
 
@@ -25,10 +31,18 @@ class CitationMarker:
     keys: tuple[str, ...]
 
 
+def _outside_tags(text: str, pattern: re.Pattern):
+    """Yield the matches of `pattern` in `text` that are not inside an HTML tag (an attribute value)."""
+    tags = [(m.start(), m.end()) for m in _TAG.finditer(text)] if "<" in text else []
+    for match in pattern.finditer(text):
+        if not any(start <= match.start() < end for start, end in tags):
+            yield match
+
+
 def find_markers(text: str) -> list[CitationMarker]:
-    """Return the well-formed citation markers in `text`, in document order."""
+    """Return the well-formed citation markers in `text`, in document order (none inside tags)."""
     markers = []
-    for match in _MARKER.finditer(text or ""):
+    for match in _outside_tags(text or "", _MARKER):
         parts = [part.strip() for part in match.group(1).split(";")]
         keys = [m.group(1) for m in map(_MARKER_KEY.match, parts) if m]
         if len(keys) == len(parts):
@@ -40,7 +54,9 @@ def malformed_markers(text: str) -> list[str]:
     """Return bracketed `[@...` snippets that are not valid citation markers, e.g. `[@smith 2020]`."""
     good = {(m.start, m.end) for m in find_markers(text)}
     return [
-        match.group(0) for match in _LOOKS_LIKE_MARKER.finditer(text or "") if (match.start(), match.end()) not in good
+        match.group(0)
+        for match in _outside_tags(text or "", _LOOKS_LIKE_MARKER)
+        if (match.start(), match.end()) not in good
     ]
 
 
@@ -64,11 +80,14 @@ def _number_runs(numbers: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def render_markers(html: str, numbers: dict[str, int], *, missing_label: str = "?") -> str:
+def render_markers(
+    html: str, numbers: dict[str, int], *, missing_label: str = "?", after: dict[int, str] | None = None
+) -> str:
     """Replace citation markers in sanitized HTML by superscript links to the numbered reference list.
 
     Runs of three or more consecutive numbers collapse to a range (AMA style: 1-3). A key missing
-    from `numbers` renders as a visible `missing_label`, which only previews can contain.
+    from `numbers` renders as a visible `missing_label`, which only previews can contain. `after`
+    maps a marker's 1-based index to HTML placed right after it (the evidence label of a statement).
     """
     out: list[str] = []
     last = 0
@@ -86,6 +105,8 @@ def render_markers(html: str, numbers: dict[str, int], *, missing_label: str = "
         if len(known) < len(marker.keys):
             pieces.append(f'<span class="citation-missing">{escape(missing_label)}</span>')
         out.append(f'<sup class="citation" id="cite-{index}">{",".join(pieces)}</sup>')
+        if after and index in after:
+            out.append(after[index])
     out.append(html[last:])
     return "".join(out)
 
@@ -98,6 +119,157 @@ def first_citation_anchors(html: str, numbers: dict[str, int]) -> dict[int, str]
             if key in numbers:
                 anchors.setdefault(numbers[key], f"cite-{index}")
     return anchors
+
+
+# --- Sentences and evidence statements ------------------------------------------------------------
+
+# Elements whose text is one unit of prose: a sentence never runs from one into the next.
+_BLOCK_TAGS = frozenset({"p", "li", "h2", "h3", "h4", "blockquote", "td", "th", "caption", "ul", "ol", "table", "tr"})
+_TAG_NAME = re.compile(r"^</?\s*([a-zA-Z0-9]+)")
+# Words that end in a full stop without ending the sentence (compared lower-case, without the stop).
+ABBREVIATIONS = frozenset(
+    {
+        "al", "e.g", "i.e", "eg", "ie", "vs", "v", "dr", "drs", "fig", "figs", "mr", "mrs", "ms", "prof",
+        "approx", "ca", "cf", "no", "nos", "st", "jr", "sr", "inc", "ltd", "vol", "p", "pp", "ed", "eds",
+        "min", "max", "mg", "ml", "dept", "univ", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+        "sept", "oct", "nov", "dec", "u.s", "u.k",
+    }
+)  # fmt: skip
+_PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
+_SENTENCE_END = re.compile("[.!?]+[\"'\u201d\u2019)\\]]*(?=\\s)")
+_LEADING_PLACEHOLDERS = re.compile("^(\\s*\ue000\\d+\ue001)+")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence or list item of an article body, as plain text with its citation markers."""
+
+    text: str
+    keys: tuple[str, ...] = ()
+    marker_indices: tuple[int, ...] = ()
+
+    @property
+    def is_statement(self) -> bool:
+        return bool(self.keys)
+
+    @property
+    def normalised_text(self) -> str:
+        return normalise_statement_text(self.text)
+
+    @property
+    def hash(self) -> str:
+        return statement_hash(self.text, self.keys)
+
+
+def normalise_statement_text(text: str) -> str:
+    """Return the words of a statement without its citation markers, whitespace and Unicode normalised."""
+    words = _MARKER.sub(" ", unicodedata.normalize("NFKC", text))
+    words = " ".join(words.split())
+    return re.sub(r"\s+([.,;:!?])", r"\1", words)
+
+
+def statement_hash(text: str, keys) -> str:
+    """Return the hash an approval is pinned to: the statement's normalised words and the keys it cites."""
+    payload = {"text": normalise_statement_text(text), "keys": sorted(set(keys))}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _ends_sentence(text: str, stop_start: int, next_start: int) -> bool:
+    """Return True if the punctuation at `stop_start` ends a sentence (not "et al.", "e.g.", "Dr." ...)."""
+    following = text[next_start:].lstrip()
+    if following[:1].islower():
+        return False
+    if text[stop_start] != ".":
+        return True
+    word = re.search(r"(\S+)$", text[:stop_start])
+    if not word:
+        return True
+    token = word.group(1).lstrip("(\"'\u201c\u2018[").lower()
+    token = _PLACEHOLDER.sub("", token)
+    is_initial = re.fullmatch(r"[a-z]", token) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", token)
+    return not (token in ABBREVIATIONS or is_initial)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences, keeping abbreviations, initials and decimal numbers whole."""
+    sentences, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        if _ends_sentence(text, match.start(), match.end()):
+            sentences.append(text[start : match.end()])
+            start = match.end()
+    sentences.append(text[start:])
+    # A marker written after the full stop ("Faster. [@a] Next") belongs to the sentence before it.
+    merged: list[str] = []
+    for sentence in sentences:
+        leading = _LEADING_PLACEHOLDERS.match(sentence)
+        if leading and merged:
+            merged[-1] += leading.group(0)
+            sentence = sentence[leading.end() :]
+        if sentence.strip():
+            merged.append(sentence)
+    return [" ".join(s.split()) for s in merged]
+
+
+def _blocks(html: str):
+    """Yield the text of each block of `html` (paragraph, list item, cell ...) with markers as placeholders."""
+    markers = {m.start: (index, m) for index, m in enumerate(find_markers(html), start=1)}
+    stack: list[list[str]] = [[]]
+    position = 0
+    tokens = _TAG.finditer(html or "")
+    pieces = []
+    for tag in tokens:
+        pieces.append(("text", position, tag.start()))
+        pieces.append(("tag", tag.start(), tag.end()))
+        position = tag.end()
+    pieces.append(("text", position, len(html or "")))
+    for kind, start, end in pieces:
+        if kind == "tag":
+            name_match = _TAG_NAME.match(html[start:end])
+            name = name_match.group(1).lower() if name_match else ""
+            if name in _BLOCK_TAGS:
+                if stack[-1]:
+                    yield "".join(stack[-1])
+                stack[-1] = []
+                if html[start + 1 : start + 2] == "/":
+                    if len(stack) > 1:
+                        stack.pop()
+                else:
+                    stack.append([])
+            elif name == "br":
+                stack[-1].append(" ")
+            continue
+        cursor = start
+        for marker_start in sorted(k for k in markers if start <= k < end):
+            index, marker = markers[marker_start]
+            stack[-1].append(html_lib.unescape(html[cursor:marker_start]))
+            stack[-1].append(f"\ue000{index}\ue001")
+            cursor = marker.end
+        stack[-1].append(html_lib.unescape(html[cursor:end]))
+    for leftover in reversed(stack):
+        if "".join(leftover).strip():
+            yield "".join(leftover)
+
+
+def _marker_text(html: str, marker: CitationMarker) -> str:
+    return html[marker.start : marker.end]
+
+
+def sentences(html: str) -> list[Sentence]:
+    """Return every sentence and list item of sanitized HTML, in order, with the citations each carries."""
+    markers = {index: marker for index, marker in enumerate(find_markers(html), start=1)}
+    result = []
+    for block in _blocks(html):
+        for sentence in split_sentences(block):
+            indices = tuple(int(i) for i in _PLACEHOLDER.findall(sentence))
+            keys = tuple(dict.fromkeys(key for i in indices for key in markers[i].keys))
+            text = _PLACEHOLDER.sub(lambda m: _marker_text(html, markers[int(m.group(1))]), sentence)
+            result.append(Sentence(text=text.strip(), keys=keys, marker_indices=indices))
+    return result
+
+
+def statements(html: str) -> list[Sentence]:
+    """Return the evidence statements of an article body: the sentences and list items that cite."""
+    return [sentence for sentence in sentences(html) if sentence.is_statement]
 
 
 # --- AMA formatting -------------------------------------------------------------------------------

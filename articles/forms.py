@@ -1,7 +1,7 @@
 from django import forms
 
 from articles.importers import MAX_INPUT_BYTES, SUPPORTED_FORMATS
-from articles.models import Disclaimer
+from articles.models import EVIDENCE_LEVEL_DESIGNS, Certainty, Disclaimer, EvidenceLevel
 
 PASTE_OR_UPLOAD = "Paste records or choose a file, not both."
 NOTHING_TO_IMPORT = "Paste one or more records, or choose a file to upload."
@@ -60,3 +60,77 @@ class DisclaimerAdminForm(forms.ModelForm):
         if scope == Disclaimer.Scope.ALL and topics:
             self.add_error("topics", "A disclaimer for every article takes no topics: clear them or change the scope.")
         return cleaned
+
+
+# --- The review desk: input validation only; the rules live in workflow.py ---------------------------
+
+EVIDENCE_LEVELS = [(level.value, EVIDENCE_LEVEL_DESIGNS[level.value], level.label) for level in EvidenceLevel]
+YES_NO_UNKNOWN = [("", "Not known"), ("true", "Yes"), ("false", "No")]
+
+
+def _yes_no_unknown(value):
+    return {"true": True, "false": False}.get(value)
+
+
+class SeenHashForm(forms.Form):
+    """Carries the hash of what the reviewer read, so a change made meanwhile is caught."""
+
+    seen_hash = forms.CharField(widget=forms.HiddenInput, max_length=64, min_length=64)
+
+
+class ApproveStatementForm(SeenHashForm):
+    evidence_level = forms.ChoiceField(
+        label="Evidence level",
+        choices=[(level, f"{level}: {design} (patients read “{label}”)") for level, design, label in EVIDENCE_LEVELS],
+        widget=forms.RadioSelect,
+        help_text="Grade the design of the study behind the claim, not its title.",
+    )
+    certainty = forms.ChoiceField(label="Certainty (GRADE)", choices=Certainty.choices)
+    participants = forms.IntegerField(label="People studied", required=False, min_value=0, max_value=100_000_000)
+    peer_reviewed = forms.TypedChoiceField(
+        label="Peer reviewed?", choices=YES_NO_UNKNOWN, required=False, coerce=_yes_no_unknown, empty_value=None
+    )
+    manufacturer_funded = forms.TypedChoiceField(
+        label="Funded or run by the manufacturer?",
+        choices=YES_NO_UNKNOWN,
+        required=False,
+        coerce=_yes_no_unknown,
+        empty_value=None,
+    )
+    comment = forms.CharField(label="Comment (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(
+        label="What needs to change", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, strip=True
+    )
+
+
+class StatementChangesForm(SeenHashForm, CommentForm):
+    pass
+
+
+class SignOffForm(SeenHashForm):
+    comment = forms.CharField(label="Comment (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, strip=True)
+
+
+class ScheduleForm(forms.Form):
+    publish_at = forms.DateTimeField(
+        label="Publish at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text="In the clinic's time zone.",
+    )
+
+
+class AcknowledgeRetractionForm(forms.Form):
+    comment = forms.CharField(
+        label="Why the article may still cite it",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        strip=True,
+    )

@@ -1,14 +1,16 @@
+import datetime
 import hashlib
 import json
 import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
 from django_prose_editor.fields import ProseEditorField
 from simple_history.models import HistoricalRecords
 
@@ -75,6 +77,19 @@ class Topic(models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(unique=True)
     description = models.TextField(blank=True, help_text="One or two plain sentences shown on the topic page.")
+    review_interval_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="How often articles in this topic must be re-reviewed. Empty: the clinic default "
+        "(12 months). An article in several topics uses the shortest interval.",
+    )
+    requires_topic_disclaimer = models.BooleanField(
+        "needs its own disclaimer",
+        default=False,
+        help_text="Articles in this topic cannot be published unless an active disclaimer covers the topic "
+        "(for example “experimental, not approved by the FDA”).",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -194,7 +209,9 @@ class Reference(models.Model):
 
 
 # Kept by name so a save and its topic changes can be recorded as one revision (see record_revision).
-article_history = HistoricalRecords(excluded_fields=["status", "live_snapshot", "updated_at"])
+article_history = HistoricalRecords(
+    excluded_fields=["status", "live_snapshot", "scheduled_for", "scheduled_by", "updated_at"]
+)
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -202,8 +219,42 @@ class ArticleQuerySet(models.QuerySet):
         """Articles patients can read, with the snapshot they read."""
         return self.filter(live_snapshot__isnull=False).select_related("live_snapshot")
 
+    def in_review(self):
+        return self.filter(status=Article.Status.IN_REVIEW)
+
+    def changes_requested(self):
+        return self.filter(status=Article.Status.CHANGES_REQUESTED)
+
+    def signed_off(self):
+        return self.filter(status=Article.Status.SIGNED_OFF)
+
+    def scheduled(self):
+        return self.filter(status=Article.Status.SCHEDULED)
+
+    def due_for_publication(self, now=None):
+        """Scheduled articles whose publication time has come."""
+        return self.scheduled().filter(scheduled_for__lte=now or timezone.now())
+
+    def review_overdue(self, today=None):
+        """Live articles past their "next review due" date that are not already back in review."""
+        return (
+            self.live()
+            .filter(live_snapshot__next_review_due__lte=today or timezone.localdate())
+            .exclude(status__in=[Article.Status.IN_REVIEW, Article.Status.SIGNED_OFF, Article.Status.SCHEDULED])
+        )
+
     def citing(self, key: str):
+        """Articles whose working copy cites the reference `key`."""
         return self.filter(body__regex=citations.key_regex(key))
+
+    def citing_live(self, key: str):
+        """Articles whose live version cites the reference `key`."""
+        return self.filter(live_snapshot__body_source__regex=citations.key_regex(key))
+
+    def on_review_desk(self):
+        """Articles that were ever sent to review, or are live: a draft nobody submitted stays with its writer."""
+        submitted = AuditEvent.objects.filter(article=OuterRef("pk"), action="articles.article.submit")
+        return self.filter(~Q(status=Article.Status.DRAFT) | Q(live_snapshot__isnull=False) | Exists(submitted))
 
 
 class Article(models.Model):
@@ -211,6 +262,10 @@ class Article(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        SIGNED_OFF = "signed_off", "Signed off"
+        SCHEDULED = "scheduled", "Scheduled"
         PUBLISHED = "published", "Published"
         ARCHIVED = "archived", "Archived"
 
@@ -236,6 +291,16 @@ class Article(models.Model):
     live_snapshot = models.OneToOneField(
         "PublishedSnapshot", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
     )
+    scheduled_for = models.DateTimeField(null=True, blank=True, editable=False)
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    review_interval_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="Re-review this article every so many months. Empty: its topics' interval, or 12 months.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -251,7 +316,23 @@ class Article(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["draft", "published", "archived"]), name="article_status_valid"
+                condition=Q(
+                    status__in=[
+                        "draft",
+                        "in_review",
+                        "changes_requested",
+                        "signed_off",
+                        "scheduled",
+                        "published",
+                        "archived",
+                    ]
+                ),
+                name="article_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="scheduled", scheduled_for__isnull=False, scheduled_by__isnull=False)
+                | (~Q(status="scheduled") & Q(scheduled_for__isnull=True)),
+                name="article_scheduled_has_time",
             ),
         ]
 
@@ -263,9 +344,29 @@ class Article(models.Model):
         self.summary = plain_text(self.summary)
         self.body = clean_html(self.body)
         super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "body" in update_fields:
+            EvidenceStatement.objects.sync(self)
 
     def get_absolute_url(self):
         return reverse("articles:article_detail", kwargs={"slug": self.slug})
+
+    @property
+    def statements(self) -> list[citations.Sentence]:
+        """The evidence statements of the working copy, read from the body itself."""
+        return citations.statements(self.body)
+
+    def contributor_ids(self) -> set[int]:
+        """Return the ids of everyone who wrote or edited the working copy (author and revision authors)."""
+        editors = self.history.exclude(history_user=None).values_list("history_user_id", flat=True).distinct()
+        return {self.author_id, *editors}
+
+    def review_interval(self) -> int:
+        """Return the re-review interval in months: the article's own, its topics' shortest, or the default."""
+        if self.review_interval_months:
+            return self.review_interval_months
+        intervals = [t.review_interval_months for t in self.topics.all() if t.review_interval_months]
+        return min(intervals, default=settings.DEFAULT_REVIEW_INTERVAL_MONTHS)
 
     @property
     def citation_keys(self) -> list[str]:
@@ -300,17 +401,212 @@ def record_revision(article: Article, *, created: bool) -> None:
     article_history.create_historical_record(article, "+" if created else "~")
 
 
-class PublishedSnapshot(models.Model):
+class AppendOnlyQuerySet(models.QuerySet):
+    """Rows that are written once: no bulk update or delete through the ORM either."""
+
+    def update(self, **kwargs):
+        raise ValidationError(f"{self.model._meta.verbose_name_plural.capitalize()} are never changed.")
+
+    def delete(self):
+        raise ValidationError(f"{self.model._meta.verbose_name_plural.capitalize()} are never deleted.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise ValidationError(f"{self.model._meta.verbose_name_plural.capitalize()} are never changed.")
+
+
+class AppendOnlyModel(models.Model):
+    """A record that is created once and never changed or deleted (a PostgreSQL trigger enforces it too)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(f"A {self._meta.verbose_name} is never changed; record a new one instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(f"A {self._meta.verbose_name} is never deleted.")
+
+
+class EvidenceLevel(models.TextChoices):
+    """Study design behind a claim, after the Oxford CEBM 2011 levels; the label is what patients read."""
+
+    A = "A", "Review of several trials in people"
+    B = "B", "Randomised trial in people"
+    C = "C", "Observational study in people"
+    D = "D", "Small study in people, no comparison group"
+    E = "E", "Animal study"
+    F = "F", "Lab study or expert view"
+
+
+EVIDENCE_LEVEL_DESIGNS = {
+    "A": "Systematic review of randomised trials in people",
+    "B": "Randomised controlled trial in people",
+    "C": "Controlled cohort or other non-randomised study in people",
+    "D": "Case series, before/after study, case report",
+    "E": "Animal study",
+    "F": "Laboratory (cell) study, mechanism, expert opinion",
+}
+
+
+class Certainty(models.TextChoices):
+    """GRADE certainty of the evidence."""
+
+    HIGH = "high", "High"
+    MODERATE = "moderate", "Moderate"
+    LOW = "low", "Low"
+    VERY_LOW = "very_low", "Very low"
+
+
+class EvidenceStatementManager(models.Manager):
+    def sync(self, article: "Article") -> None:
+        """Make the stored statements match the article body: keep unchanged ones, add new, drop gone."""
+        extracted: dict[str, tuple[int, citations.Sentence]] = {}
+        for position, sentence in enumerate(article.statements, start=1):
+            extracted.setdefault(sentence.hash, (position, sentence))
+        existing = {s.statement_hash: s for s in self.filter(article=article)}
+        self.filter(article=article).exclude(statement_hash__in=list(extracted)).delete()
+        for statement_hash, (position, sentence) in extracted.items():
+            stored = existing.get(statement_hash)
+            if stored is None:
+                self.create(
+                    article=article,
+                    statement_hash=statement_hash,
+                    position=position,
+                    text=sentence.text,
+                    cited_keys=list(sentence.keys),
+                )
+            elif stored.position != position:
+                stored.position = position
+                stored.save(update_fields=["position"])
+
+
+class EvidenceStatement(models.Model):
+    """A claim in the working copy that cites references: extracted from the body on every save."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="evidence_statements")
+    position = models.PositiveIntegerField(help_text="1 for the first statement in the body.")
+    text = models.TextField(help_text="The sentence or list item, as plain text with its citation markers.")
+    cited_keys = models.JSONField(default=list)
+    statement_hash = models.CharField(max_length=64)
+
+    objects = EvidenceStatementManager()
+
+    class Meta:
+        ordering = ["article", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "statement_hash"], name="statement_unique_in_article"),
+        ]
+
+    def __str__(self):
+        return f"Statement {self.position}: {self.text[:80]}"
+
+
+class StatementApproval(AppendOnlyModel):
+    """A reviewer's approval of one statement, valid only while the statement's hash is unchanged."""
+
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="statement_approvals")
+    statement_hash = models.CharField(max_length=64, db_index=True)
+    statement_text = models.TextField()
+    cited_keys = models.JSONField(default=list)
+    evidence_level = models.CharField(max_length=1, choices=EvidenceLevel.choices)
+    certainty = models.CharField(max_length=10, choices=Certainty.choices)
+    participants = models.PositiveIntegerField(null=True, blank=True, help_text="People studied, if any.")
+    peer_reviewed = models.BooleanField(null=True, help_text="Were the cited studies peer reviewed?")
+    manufacturer_funded = models.BooleanField(null=True, help_text="Did a manufacturer fund or run the study?")
+    comment = models.TextField(blank=True)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(default=timezone.now)
+    self_review = models.BooleanField(
+        default=False, help_text="Approved by someone who wrote or edited the article (one-person clinic setting)."
+    )
+
+    class Meta:
+        ordering = ["-approved_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(evidence_level__in=EvidenceLevel.values), name="approval_level_valid"),
+            models.CheckConstraint(condition=Q(certainty__in=Certainty.values), name="approval_certainty_valid"),
+        ]
+
+    def __str__(self):
+        return f"Level {self.evidence_level}: {self.statement_text[:60]}"
+
+
+class ChangeRequest(AppendOnlyModel):
+    """A reviewer's request for changes, on the whole article or on one statement (by its hash)."""
+
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="change_requests")
+    statement_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    statement_text = models.TextField(blank=True)
+    comment = models.TextField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self):
+        return self.comment[:80]
+
+
+class ReviewSignOff(AppendOnlyModel):
+    """A reviewer's sign-off of the whole article, pinned to the hash of everything patients see."""
+
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="sign_offs")
+    content_hash = models.CharField(max_length=64)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField(default=timezone.now)
+    comment = models.TextField(blank=True)
+    self_review = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-signed_at", "-pk"]
+        get_latest_by = "signed_at"
+
+    def __str__(self):
+        return f"Signed off {self.signed_at:%Y-%m-%d}"
+
+
+class RetractionAcknowledgement(AppendOnlyModel):
+    """A reviewer's confirmation that an article may still cite a retracted reference, and why."""
+
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="retraction_acknowledgements")
+    reference = models.ForeignKey("Reference", on_delete=models.PROTECT, related_name="+")
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField(default=timezone.now)
+    comment = models.TextField()
+
+    class Meta:
+        ordering = ["-acknowledged_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.reference.citation_key} acknowledged"
+
+
+class PublishedSnapshot(AppendOnlyModel):
     """An immutable copy of an article as published: what patients read."""
 
     article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="snapshots")
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200)
     summary = models.TextField()
+    body_source = models.TextField(blank=True, help_text="The working copy's body as published, with its markers.")
     body_html = models.TextField(help_text="Sanitized body with citation numbers, as rendered at publication.")
     references = models.JSONField(default=list, help_text="The numbered reference list as published.")
+    statements = models.JSONField(default=list, help_text="Each statement with its evidence grade and reviewer.")
     topics = models.JSONField(default=list, help_text='[{"slug": ..., "name": ...}] at publication.')
     author = models.JSONField(default=dict, help_text="The byline at publication.")
+    reviewed_by = models.JSONField(default=dict, help_text="The reviewer who signed the article off.")
+    reviewers = models.JSONField(default=list, help_text="Everyone who approved a statement or signed it off.")
+    disclaimers = models.JSONField(default=list, help_text="The disclaimer versions in force at publication.")
+    sign_off = models.ForeignKey(ReviewSignOff, null=True, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(null=True)
+    next_review_due = models.DateField(null=True, db_index=True)
+    first_published_at = models.DateTimeField(null=True)
+    earlier_versions = models.JSONField(default=list, help_text="When the snapshots this one replaced were published.")
     content_hash = models.CharField(max_length=64)
     published_at = models.DateTimeField()
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -322,13 +618,14 @@ class PublishedSnapshot(models.Model):
     def __str__(self):
         return f"{self.title} ({self.published_at:%Y-%m-%d %H:%M})"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError("A published snapshot is never changed; publish again instead.")
-        super().save(*args, **kwargs)
+    @property
+    def is_update(self) -> bool:
+        return bool(self.earlier_versions)
 
-    def delete(self, *args, **kwargs):
-        raise ValidationError("A published snapshot is never deleted.")
+    @property
+    def earlier_publication_times(self) -> list[datetime.datetime]:
+        """When the versions this one replaced were published, newest first."""
+        return [datetime.datetime.fromisoformat(moment) for moment in self.earlier_versions]
 
     @property
     def topic_ids(self) -> list[int]:
@@ -386,14 +683,14 @@ class Disclaimer(models.Model):
         super().save(*args, **kwargs)
 
 
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
     """An append-only record of one workflow transition."""
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    action = models.CharField(max_length=60, help_text='Dotted name, e.g. "article.publish".')
+    action = models.CharField(max_length=60, help_text='Dotted name, e.g. "articles.article.publish".')
     article = models.ForeignKey(Article, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events")
     from_state = models.CharField(max_length=20, blank=True)
     to_state = models.CharField(max_length=20, blank=True)
@@ -405,11 +702,3 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError("Audit entries are never changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError("Audit entries are never deleted.")

@@ -1,10 +1,21 @@
-"""One predicate per verb. Workflow, views and templates all ask these; none re-implements them."""
+"""One predicate per verb. Workflow, views and templates all ask these; none re-implements them.
+
+Separation of duties: nobody approves a statement in, or signs off, an article they wrote or edited
+(superusers included) unless settings.ALLOW_SELF_REVIEW is on for a one-person clinic.
+"""
+
+from django.conf import settings
 
 from articles.models import Article
 
 
 def _is_staff(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+
+
+def is_contributor(user, article: Article) -> bool:
+    """Return True if the user wrote the article or saved any revision of it."""
+    return bool(user and user.pk in article.contributor_ids())
 
 
 def can_edit(user, article: Article | None = None) -> bool:
@@ -14,9 +25,32 @@ def can_edit(user, article: Article | None = None) -> bool:
     return _is_staff(user) and user.has_perm("articles.change_article")
 
 
+def can_submit(user, article: Article) -> bool:
+    """Return True if the user may send the article to the reviewers."""
+    if can_edit(user, article):
+        return True
+    # A reviewer may reopen a live article that is due for re-review without asking a writer.
+    return can_review(user) and Article.objects.review_overdue().filter(pk=article.pk).exists()
+
+
+def can_review(user, article: Article | None = None) -> bool:
+    """Return True if the user may use the review desk as a reviewer and request changes."""
+    return _is_staff(user) and user.has_perm("articles.review_article")
+
+
+def can_approve(user, article: Article) -> bool:
+    """Return True if the user may approve statements in, sign off, or clear retractions for the article."""
+    return can_review(user, article) and (settings.ALLOW_SELF_REVIEW or not is_contributor(user, article))
+
+
 def can_publish(user, article: Article | None = None) -> bool:
-    """Return True if the user may publish, unpublish or archive articles."""
+    """Return True if the user may publish, schedule, unpublish or archive articles."""
     return _is_staff(user) and user.has_perm("articles.publish_article")
+
+
+def can_use_review_desk(user) -> bool:
+    """Return True if the user may open the review desk (reviewers and editors)."""
+    return can_review(user) or can_publish(user)
 
 
 def can_import_references(user) -> bool:

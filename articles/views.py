@@ -1,9 +1,27 @@
 """The patient site. Every page reads published snapshots through `Article.objects.live()`."""
 
-from django.shortcuts import get_object_or_404
+import re
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles.models import Article, Disclaimer, StaffProfile, Topic
+from articles import permissions, workflow
+from articles.diffs import paragraph_diff
+from articles.forms import (
+    AcknowledgeRetractionForm,
+    ApproveStatementForm,
+    CommentForm,
+    ReasonForm,
+    ScheduleForm,
+    SignOffForm,
+    StatementChangesForm,
+)
+from articles.models import Article, Disclaimer, EvidenceStatement, Reference, StaffProfile, Topic
 
 ARTICLES_PER_PAGE = 12
 
@@ -69,3 +87,183 @@ class StaffBioView(DetailView):
     def get_context_data(self, **kwargs):
         articles = Article.objects.live().filter(author=self.object.user).order_by("-live_snapshot__published_at")
         return super().get_context_data(articles=articles, **kwargs)
+
+
+# --- The review desk: reviewers approve and sign off, editors publish. Every step is a workflow call. ---
+
+
+class ReviewDeskMixin(LoginRequiredMixin):
+    """Reviewers and editors only; others are refused before any query about articles."""
+
+    login_url = "admin:login"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not permissions.can_use_review_desk(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ReviewQueueView(ReviewDeskMixin, TemplateView):
+    template_name = "review/queue.html"
+
+    def get_context_data(self, **kwargs):
+        articles = Article.objects.select_related("author__staff_profile", "live_snapshot")
+        retracted = Reference.objects.filter(is_retracted=True).order_by("citation_key")
+        return super().get_context_data(
+            in_review=articles.in_review().order_by("updated_at"),
+            changes_requested=articles.changes_requested().order_by("updated_at"),
+            signed_off=articles.signed_off().order_by("updated_at"),
+            scheduled=articles.scheduled().order_by("scheduled_for"),
+            review_overdue=articles.review_overdue().order_by("live_snapshot__next_review_due"),
+            retractions=[(ref, list(Article.objects.live().citing_live(ref.citation_key))) for ref in retracted],
+            **kwargs,
+        )
+
+
+class ReviewArticleView(ReviewDeskMixin, DetailView):
+    template_name = "review/article.html"
+    context_object_name = "article"
+
+    def get_queryset(self):
+        return Article.objects.on_review_desk().select_related("author__staff_profile", "live_snapshot")
+
+    def get_context_data(self, **kwargs):
+        article, user = self.object, self.request.user
+        status = workflow.review_status(article)
+        references = {ref.citation_key: ref for ref in Reference.objects.filter(citation_key__in=article.citation_keys)}
+        numbers = {entry["key"]: entry["number"] for entry in status.rendered.references}
+        statements = [
+            {
+                "status": item,
+                "references": [(numbers.get(key), references.get(key)) for key in item.sentence.keys],
+                "approve_form": ApproveStatementForm(
+                    prefix=f"s{item.stored.pk}", initial={"seen_hash": item.sentence.hash}
+                )
+                if item.stored
+                else None,
+                "changes_form": StatementChangesForm(
+                    prefix=f"c{item.stored.pk}", initial={"seen_hash": item.sentence.hash}
+                )
+                if item.stored
+                else None,
+            }
+            for item in status.statements
+        ]
+        live = article.live_snapshot
+        return super().get_context_data(
+            status=status,
+            statements=statements,
+            comparison=paragraph_diff(live.body_source, article.body) if live else None,
+            change_requests=article.change_requests.select_related("requested_by").order_by("-requested_at")[:20],
+            timeline=article.audit_events.select_related("actor").order_by("-at", "-pk")[:100],
+            can_approve=permissions.can_approve(user, article),
+            can_review=permissions.can_review(user, article),
+            can_publish=permissions.can_publish(user, article),
+            can_submit=permissions.can_submit(user, article),
+            sign_off_form=SignOffForm(initial={"seen_hash": status.content_hash}),
+            request_changes_form=CommentForm(),
+            schedule_form=ScheduleForm(),
+            unpublish_form=ReasonForm(prefix="unpublish"),
+            archive_form=ReasonForm(prefix="archive"),
+            retractions=[
+                (ref, AcknowledgeRetractionForm(prefix=f"r{ref.pk}")) for ref in status.unacknowledged_retractions
+            ],
+            **kwargs,
+        )
+
+
+class ReviewActionView(ReviewDeskMixin, View):
+    """POST only: run one workflow step from the desk and come back to the article with the outcome.
+
+    `action` comes from the URL pattern (see urls.py), never from the request body.
+    """
+
+    http_method_names = ["post"]
+    action = ""
+    SUCCESS = {
+        "approve": "Statement approved.",
+        "statement_changes": "Your comment on the statement is recorded. Send the article back to the writer "
+        "when you have finished reading.",
+        "request_changes": "The article went back to its writer with your comments.",
+        "sign_off": "Signed off. The editors have been told it can be published.",
+        "submit": "The article is back in review.",
+        "publish": "Published: patients now see this version.",
+        "schedule": "Scheduled.",
+        "unschedule": "No longer scheduled.",
+        "unpublish": "Unpublished: patients no longer see this article.",
+        "archive": "Archived.",
+        "acknowledge_retraction": "Retraction acknowledged.",
+    }
+
+    def post(self, request, pk, statement_pk=None):
+        article = get_object_or_404(Article.objects.on_review_desk(), pk=pk)
+        self.by = request.user
+        try:
+            if statement_pk is None:
+                getattr(self, self.action)(article)
+            else:
+                getattr(self, self.action)(self._statement(article, statement_pk))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        except workflow.WorkflowError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, self.SUCCESS[self.action])
+        return redirect("articles:review_article", pk=article.pk)
+
+    def _valid(self, form_class, **kwargs) -> dict:
+        form = form_class(self.request.POST, **kwargs)
+        if not form.is_valid():
+            raise ValidationError(
+                [
+                    " ".join(errors) if name == "__all__" else f"{form.fields[name].label}: {' '.join(errors)}"
+                    for name, errors in form.errors.items()
+                ]
+            )
+        return form.cleaned_data
+
+    def _statement(self, article, statement_pk) -> EvidenceStatement:
+        statement = EvidenceStatement.objects.select_related("article").filter(article=article, pk=statement_pk).first()
+        if statement is None:
+            raise workflow.WorkflowError(workflow.STATEMENT_CHANGED)
+        return statement
+
+    def approve(self, statement):
+        data = self._valid(ApproveStatementForm, prefix=f"s{statement.pk}")
+        workflow.approve_statement(statement, by=self.by, **data)
+
+    def statement_changes(self, statement):
+        data = self._valid(StatementChangesForm, prefix=f"c{statement.pk}")
+        workflow.request_statement_changes(statement, by=self.by, **data)
+
+    def request_changes(self, article):
+        workflow.request_changes(article, by=self.by, **self._valid(CommentForm))
+
+    def sign_off(self, article):
+        workflow.sign_off(article, by=self.by, **self._valid(SignOffForm))
+
+    def submit(self, article):
+        workflow.submit_for_review(article, by=self.by)
+
+    def publish(self, article):
+        workflow.publish(article, by=self.by)
+
+    def schedule(self, article):
+        workflow.schedule(article, by=self.by, at=self._valid(ScheduleForm)["publish_at"])
+
+    def unschedule(self, article):
+        workflow.unschedule(article, by=self.by)
+
+    def unpublish(self, article):
+        workflow.unpublish(article, by=self.by, **self._valid(ReasonForm, prefix="unpublish"))
+
+    def archive(self, article):
+        workflow.archive(article, by=self.by, **self._valid(ReasonForm, prefix="archive"))
+
+    def acknowledge_retraction(self, article):
+        reference_pk = self.request.POST.get("reference_pk", "")
+        if not re.fullmatch(r"[0-9]{1,18}", reference_pk):
+            raise Http404("No such reference.")
+        reference = get_object_or_404(Reference, pk=int(reference_pk))
+        data = self._valid(AcknowledgeRetractionForm, prefix=f"r{reference.pk}")
+        workflow.acknowledge_retraction(article, reference, by=self.by, comment=data["comment"])

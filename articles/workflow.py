@@ -1,42 +1,308 @@
 """The one gate: every change of workflow state, and every published snapshot, is made here.
 
-Each transition locks the article, checks its state and the actor's permission, raises
-`WorkflowError` with a message a person can act on, writes an append-only `AuditEvent`, and
-runs in one transaction.
+Each transition locks the article, checks the actor's permission and the article's state, raises
+`WorkflowError` with a message a person can act on, writes an append-only `AuditEvent` with a
+dotted action, runs in one transaction, and sends mail only after the transaction commits.
+
+Whether an approval or a sign-off still counts is derived from hashes every time it matters
+(`review_status`), never from a stored flag.
 """
 
+import calendar
+import datetime
+import difflib
+import logging
+from dataclasses import dataclass, field
+from functools import partial
+
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
-from articles import permissions
-from articles.models import Article, AuditEvent, PublishedSnapshot
-from articles.rendering import render_article
+from articles import citations, notifications, permissions
+from articles.models import (
+    Article,
+    AuditEvent,
+    Certainty,
+    ChangeRequest,
+    Disclaimer,
+    EvidenceLevel,
+    EvidenceStatement,
+    PublishedSnapshot,
+    Reference,
+    RetractionAcknowledgement,
+    ReviewSignOff,
+    StatementApproval,
+)
+from articles.rendering import RenderedArticle, render_article
 
+logger = logging.getLogger(__name__)
+
+# Refusals, as the person reads them. Tests reuse these constants.
 NOT_ALLOWED_TO_PUBLISH = "You do not have permission to publish articles: ask an editor."
-ARCHIVED = "“{title}” is archived: restore it before publishing."
-MISSING_FIELDS = "“{title}” cannot be published without {fields}: fill them in and save."
+NOT_ALLOWED_TO_SUBMIT = "You do not have permission to submit “{title}” for review: ask its writer or an editor."
+NOT_ALLOWED_TO_REVIEW = "You do not have permission to review articles: ask a reviewer."
+SELF_REVIEW = "You wrote or edited “{title}”, so another reviewer must {verb}."
+ARCHIVED = "“{title}” is archived: restore it first."
+MISSING_FIELDS = "“{title}” cannot go further without {fields}: fill them in and save."
+NO_TOPIC = "“{title}” has no topic: choose at least one, so the right disclaimers attach."
 UNKNOWN_KEYS = "“{title}” cites {keys}, which match no reference: import the reference or correct the key."
 MALFORMED_MARKERS = "“{title}” has citation markers that cannot be read ({markers}): write them as [@key]."
+ALREADY_IN_REVIEW = "“{title}” is already waiting for review."
+ALREADY_SIGNED_OFF = "“{title}” is already signed off: an editor can publish it, or edit it to reopen the review."
+NOT_IN_REVIEW = "“{title}” is not in review ({state}): the writer must submit it for review first."
+COMMENT_REQUIRED = "Write a comment that says what needs to change; the writer reads it."
+STATEMENT_CHANGED = (
+    "This statement changed while you were reading it: nothing was recorded. Read the new text and try again."
+)
+ARTICLE_CHANGED = (
+    "“{title}” changed while you were reading it: nothing was recorded. Reload it and review the new version."
+)
+INVALID_GRADE = "Choose an evidence level (A to F) and a certainty (high to very low)."
+UNAPPROVED = "Statement {number} (“{text}”) has not been approved: ask a reviewer to approve it."
+STALE_APPROVAL = "Statement {number} was edited after approval: ask a reviewer to approve it again."
+SELF_APPROVED = (
+    "Statement {number} was approved by someone who wrote or edited the article: another reviewer must approve it."
+)
+SELF_SIGNED_OFF = "“{title}” was signed off by someone who wrote or edited it: another reviewer must sign it off."
+CHANGES_OPEN = "Statement {number} has changes requested (“{comment}”): revise it, then ask for review again."
+NOT_SIGNED_OFF = "“{title}” has not been signed off: ask a reviewer to sign it off."
+SIGN_OFF_STALE = "“{title}” changed after it was signed off: ask a reviewer to sign it off again."
+RETRACTED = (
+    "“{title}” cites {key}, which has been retracted: remove the citation, or ask a reviewer to acknowledge "
+    "the retraction on the review desk."
+)
+NO_SITEWIDE_DISCLAIMER = (
+    "No site-wide disclaimer is active: an editor must activate one (such as “not medical advice”) "
+    "before anything is published."
+)
+TOPIC_DISCLAIMER_MISSING = "Topic “{topic}” needs its own disclaimer and none is active: an editor must add one."
+ALREADY_LIVE = "“{title}” is already live as it is: there is nothing new to publish."
+NOT_READY_TO_SCHEDULE = "“{title}” is {state}: only a signed-off article can be scheduled."
+SCHEDULE_IN_PAST = "Choose a publication time in the future."
+NOT_SCHEDULED = "“{title}” is not scheduled."
 NOT_LIVE = "“{title}” is not published, so there is nothing to unpublish."
-REASON_REQUIRED = "Give a reason for unpublishing “{title}”; it goes in the audit trail."
+REASON_REQUIRED = "Give a reason; it goes in the audit trail."
+NOT_ARCHIVED = "“{title}” is not archived, so there is nothing to restore."
+NOT_RETRACTED = "{key} is not marked retracted, so there is nothing to acknowledge."
+NOT_CITED = "“{title}” does not cite {key}."
+SELF_REVIEW_NOTE = "Self-review: allowed by the ALLOW_SELF_REVIEW setting (one-person clinic)."
+SIMILAR_WORDING = 0.6  # how alike an approved and a current statement must be to call it "edited"
 
 
 class WorkflowError(Exception):
     """A workflow step was refused; the message says what to do."""
 
 
+# --- Reading the state: what counts, what blocks ---------------------------------------------------
+
+
+@dataclass
+class StatementStatus:
+    number: int
+    sentence: citations.Sentence
+    stored: EvidenceStatement | None
+    approval: StatementApproval | None = None
+    change_request: ChangeRequest | None = None
+    earlier_approval: StatementApproval | None = None
+    self_approval: StatementApproval | None = None
+
+    @property
+    def state(self) -> str:
+        if self.approval:
+            return "approved"
+        if self.change_request:
+            return "changes_requested"
+        if self.self_approval:
+            return "self_approved"
+        return "edited" if self.earlier_approval else "unapproved"
+
+    @property
+    def problem(self) -> str:
+        short = self.sentence.normalised_text[:80]
+        return {
+            "approved": "",
+            "changes_requested": CHANGES_OPEN.format(
+                number=self.number, comment=self.change_request.comment if self.change_request else ""
+            ),
+            "edited": STALE_APPROVAL.format(number=self.number),
+            "self_approved": SELF_APPROVED.format(number=self.number),
+            "unapproved": UNAPPROVED.format(number=self.number, text=short),
+        }[self.state]
+
+
+@dataclass
+class ReviewStatus:
+    """Everything that decides whether the working copy may be signed off and published."""
+
+    article: Article
+    content_hash: str
+    rendered: RenderedArticle
+    statements: list[StatementStatus]
+    sign_off: ReviewSignOff | None
+    earlier_sign_off: ReviewSignOff | None
+    self_sign_off: ReviewSignOff | None
+    contributor_ids: set[int]
+    unacknowledged_retractions: list[Reference] = field(default_factory=list)
+    content_problems: list[str] = field(default_factory=list)
+    disclaimer_problems: list[str] = field(default_factory=list)
+
+    @property
+    def statement_problems(self) -> list[str]:
+        return [s.problem for s in self.statements if s.state != "approved"]
+
+    @property
+    def retraction_problems(self) -> list[str]:
+        title = self.article.title
+        return [RETRACTED.format(title=title, key=ref.citation_key) for ref in self.unacknowledged_retractions]
+
+    @property
+    def sign_off_problems(self) -> list[str]:
+        """What stops a reviewer signing off now."""
+        return self.content_problems + self.statement_problems + self.retraction_problems
+
+    @property
+    def problems(self) -> list[str]:
+        """What stops an editor publishing now."""
+        problems = []
+        if self.article.status == Article.Status.ARCHIVED:
+            problems.append(ARCHIVED.format(title=self.article.title))
+        problems += self.sign_off_problems
+        if self.sign_off is None:
+            if self.self_sign_off:
+                template = SELF_SIGNED_OFF
+            else:
+                template = SIGN_OFF_STALE if self.earlier_sign_off else NOT_SIGNED_OFF
+            problems.append(template.format(title=self.article.title))
+        return problems + self.disclaimer_problems
+
+    @property
+    def levels(self) -> dict[str, str]:
+        return {s.sentence.hash: s.approval.evidence_level for s in self.statements if s.approval}
+
+
+def _counts(reviewer_id: int, contributor_ids: set[int]) -> bool:
+    """Return True if a review act by this person counts under the separation of duties."""
+    return settings.ALLOW_SELF_REVIEW or reviewer_id not in contributor_ids
+
+
+def content_problems(article: Article, rendered: RenderedArticle | None = None) -> list[str]:
+    """Return what stops the working copy going to review: empty fields, no topic, unresolved citations."""
+    rendered = rendered or render_article(article)
+    problems = []
+    missing = [name for name in ("title", "summary", "body") if not getattr(article, name).strip()]
+    if missing:
+        problems.append(MISSING_FIELDS.format(title=article.title or article.slug, fields=", ".join(missing)))
+    if not article.topics.exists():
+        problems.append(NO_TOPIC.format(title=article.title))
+    if rendered.unknown_keys:
+        problems.append(UNKNOWN_KEYS.format(title=article.title, keys=", ".join(rendered.unknown_keys)))
+    if rendered.malformed_markers:
+        problems.append(MALFORMED_MARKERS.format(title=article.title, markers=", ".join(rendered.malformed_markers)))
+    return problems
+
+
+def _disclaimer_problems(article: Article) -> list[str]:
+    problems = []
+    if not Disclaimer.objects.active().filter(scope=Disclaimer.Scope.ALL).exists():
+        problems.append(NO_SITEWIDE_DISCLAIMER)
+    for topic in article.topics.filter(requires_topic_disclaimer=True):
+        if not Disclaimer.objects.active().filter(scope=Disclaimer.Scope.TOPICS, topics=topic).exists():
+            problems.append(TOPIC_DISCLAIMER_MISSING.format(topic=topic.name))
+    return problems
+
+
+def _similar(a: str, b: str) -> bool:
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return matcher.quick_ratio() >= SIMILAR_WORDING and matcher.ratio() >= SIMILAR_WORDING
+
+
+def review_status(article: Article) -> ReviewStatus:
+    """Return the review state of the working copy, derived from hashes: what counts and what blocks."""
+    contributor_ids = article.contributor_ids()
+    rendered = render_article(article)
+    content_hash = article.content_hash()
+    stored = {s.statement_hash: s for s in article.evidence_statements.all()}
+    approvals = list(
+        StatementApproval.objects.filter(article=article)
+        .select_related("reviewer__staff_profile")
+        .order_by("-approved_at", "-pk")
+    )
+    requests = list(
+        ChangeRequest.objects.filter(article=article).exclude(statement_hash="").order_by("-requested_at", "-pk")
+    )
+    sentences = list({s.hash: s for s in reversed(article.statements)}.values())[::-1]
+    current_hashes = {s.hash for s in sentences}
+    statuses = []
+    for number, sentence in enumerate(sentences, start=1):
+        status = StatementStatus(number=number, sentence=sentence, stored=stored.get(sentence.hash))
+        approval = next((a for a in approvals if a.statement_hash == sentence.hash), None)
+        request = next((r for r in requests if r.statement_hash == sentence.hash), None)
+        if approval and not _counts(approval.reviewer_id, contributor_ids):
+            status.self_approval, approval = approval, None
+        if request and (approval is None or request.requested_at > approval.approved_at):
+            status.change_request = request
+        elif approval:
+            status.approval = approval
+        if status.approval is None and status.self_approval is None:
+            status.earlier_approval = next(
+                (
+                    a
+                    for a in approvals
+                    if a.statement_hash not in current_hashes
+                    and _similar(citations.normalise_statement_text(a.statement_text), sentence.normalised_text)
+                ),
+                None,
+            )
+        statuses.append(status)
+    sign_offs = list(
+        ReviewSignOff.objects.filter(article=article)
+        .select_related("reviewer__staff_profile")
+        .order_by("-signed_at", "-pk")
+    )
+    current = [s for s in sign_offs if s.content_hash == content_hash]
+    valid = [s for s in current if _counts(s.reviewer_id, contributor_ids)]
+    cited = Reference.objects.filter(citation_key__in=article.citation_keys, is_retracted=True)
+    acknowledged = set(RetractionAcknowledgement.objects.filter(article=article).values_list("reference_id", flat=True))
+    return ReviewStatus(
+        article=article,
+        content_hash=content_hash,
+        rendered=rendered,
+        statements=statuses,
+        sign_off=valid[0] if valid else None,
+        earlier_sign_off=sign_offs[0] if sign_offs else None,
+        self_sign_off=current[0] if current and not valid else None,
+        contributor_ids=contributor_ids,
+        unacknowledged_retractions=[ref for ref in cited if ref.pk not in acknowledged],
+        content_problems=content_problems(article, rendered),
+        disclaimer_problems=_disclaimer_problems(article),
+    )
+
+
+def publishing_problems(article: Article) -> list[str]:
+    """Return what stops the working copy being published, as messages a person can act on."""
+    return review_status(article).problems
+
+
+# --- Helpers ---------------------------------------------------------------------------------------
+
+
 def _locked(article: Article) -> Article:
     return Article.objects.select_for_update().get(pk=article.pk)
 
 
-def _record(article: Article, *, by, action: str, from_state: str, message: str = "") -> AuditEvent:
+def _record(
+    article: Article, *, by, action: str, from_state: str, message: str = "", content_hash: str | None = None
+) -> AuditEvent:
     return AuditEvent.objects.create(
+        at=timezone.now(),
         actor=by,
         action=action,
         article=article,
         from_state=from_state,
         to_state=article.status,
-        content_hash=article.content_hash(),
+        content_hash=content_hash if content_hash is not None else article.content_hash(),
         message=message,
     )
 
@@ -50,82 +316,510 @@ def _save_state(article: Article, *fields: str) -> None:
         del article.skip_history_when_saving
 
 
-def publishing_problems(article: Article) -> list[str]:
-    """Return what stops the working copy being published, as messages a person can act on."""
-    problems = []
+def _after_commit(function, *args) -> None:
+    transaction.on_commit(partial(function, *args))
+
+
+def _refuse_archived(article: Article) -> None:
     if article.status == Article.Status.ARCHIVED:
-        problems.append(ARCHIVED.format(title=article.title))
-    missing = [name for name in ("title", "summary", "body") if not getattr(article, name).strip()]
-    if missing:
-        problems.append(MISSING_FIELDS.format(title=article.title or article.slug, fields=", ".join(missing)))
-    rendered = render_article(article)
-    if rendered.unknown_keys:
-        problems.append(UNKNOWN_KEYS.format(title=article.title, keys=", ".join(rendered.unknown_keys)))
-    if rendered.malformed_markers:
-        problems.append(MALFORMED_MARKERS.format(title=article.title, markers=", ".join(rendered.malformed_markers)))
-    return problems
+        raise WorkflowError(ARCHIVED.format(title=article.title))
+
+
+def _self_review_note(by, article: Article) -> tuple[bool, str]:
+    is_self = by.pk in article.contributor_ids()
+    return is_self, (SELF_REVIEW_NOTE if is_self else "")
+
+
+def _person(user) -> dict:
+    """Return how a staff member is named to patients, as snapshots store it."""
+    profile = getattr(user, "staff_profile", None)
+    return {
+        "name": profile.display_name if profile else user.get_full_name() or user.get_username(),
+        "credentials": profile.credentials if profile else "",
+        "slug": profile.slug if profile else "",
+    }
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """Return the same day `months` later, or the month's last day when it is shorter."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _join(*parts: str) -> str:
+    return " ".join(part for part in parts if part)
+
+
+# --- Writer ----------------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def publish(article: Article, *, by) -> PublishedSnapshot:
-    """Freeze the working copy into a new snapshot and make it the live version."""
-    if not permissions.can_publish(by, article):
-        raise WorkflowError(NOT_ALLOWED_TO_PUBLISH)
+def submit_for_review(article: Article, *, by) -> None:
+    """Send the working copy to the reviewers."""
+    _refuse_archived(article)
+    if not permissions.can_submit(by, article):
+        raise WorkflowError(NOT_ALLOWED_TO_SUBMIT.format(title=article.title))
     article = _locked(article)
-    if problems := publishing_problems(article):
+    _refuse_archived(article)
+    if article.status == Article.Status.IN_REVIEW:
+        raise WorkflowError(ALREADY_IN_REVIEW.format(title=article.title))
+    if article.status in (Article.Status.SIGNED_OFF, Article.Status.SCHEDULED):
+        raise WorkflowError(ALREADY_SIGNED_OFF.format(title=article.title))
+    if problems := content_problems(article):
         raise WorkflowError(" ".join(problems))
-    rendered = render_article(article)
-    author = getattr(article.author, "staff_profile", None)
-    snapshot = PublishedSnapshot.objects.create(
+    from_state = article.status
+    article.status = Article.Status.IN_REVIEW
+    _save_state(article, "status")
+    _record(article, by=by, action="articles.article.submit", from_state=from_state)
+    _after_commit(notifications.article_submitted, article.pk)
+
+
+@transaction.atomic
+def record_edit(article: Article, *, by) -> str:
+    """After a save of the working copy, reopen a signed-off, scheduled or live article whose content changed.
+
+    Returns the article's status afterwards. The live page is untouched: only publishing changes it.
+    """
+    article = _locked(article)
+    content_hash = article.content_hash()
+    from_state = article.status
+    if from_state in (Article.Status.SIGNED_OFF, Article.Status.SCHEDULED):
+        if review_status(article).sign_off is None:
+            article.status, article.scheduled_for, article.scheduled_by = Article.Status.DRAFT, None, None
+            _save_state(article, "status", "scheduled_for", "scheduled_by")
+            message = "Edited after sign-off: it needs review again."
+            _record(article, by=by, action="articles.article.reopen", from_state=from_state, message=message)
+    elif from_state == Article.Status.PUBLISHED and article.live_snapshot.content_hash != content_hash:
+        article.status = Article.Status.DRAFT
+        _save_state(article, "status")
+        message = "Edited after publication: the live page stays as it was until the edit is reviewed and published."
+        _record(article, by=by, action="articles.article.edit_live", from_state=from_state, message=message)
+    return article.status
+
+
+# --- Reviewer --------------------------------------------------------------------------------------
+
+
+def _review_lock(article: Article, *, by, verb: str) -> Article:
+    if not permissions.can_review(by, article):
+        raise WorkflowError(NOT_ALLOWED_TO_REVIEW)
+    article = _locked(article)
+    if not permissions.can_approve(by, article):
+        raise WorkflowError(SELF_REVIEW.format(title=article.title, verb=verb))
+    return article
+
+
+def _require_in_review(article: Article) -> None:
+    if article.status != Article.Status.IN_REVIEW:
+        raise WorkflowError(NOT_IN_REVIEW.format(title=article.title, state=article.get_status_display().lower()))
+
+
+def _current_sentence(article: Article, statement: EvidenceStatement, seen_hash: str) -> citations.Sentence:
+    """Return the statement as it stands in the body now, if it is still what the reviewer saw."""
+    current = {s.hash: s for s in article.statements}
+    if statement.article_id != article.pk or statement.statement_hash != seen_hash or seen_hash not in current:
+        raise WorkflowError(STATEMENT_CHANGED)
+    return current[seen_hash]
+
+
+@transaction.atomic
+def approve_statement(
+    statement: EvidenceStatement,
+    *,
+    by,
+    seen_hash: str,
+    evidence_level: str,
+    certainty: str,
+    comment: str = "",
+    participants: int | None = None,
+    peer_reviewed: bool | None = None,
+    manufacturer_funded: bool | None = None,
+) -> StatementApproval:
+    """Approve one evidence statement as the reviewer read it, with the grade of the evidence behind it."""
+    article = _review_lock(statement.article, by=by, verb="approve its statements")
+    _require_in_review(article)
+    sentence = _current_sentence(article, statement, seen_hash)
+    if evidence_level not in EvidenceLevel.values or certainty not in Certainty.values:
+        raise WorkflowError(INVALID_GRADE)
+    is_self, note = _self_review_note(by, article)
+    approval = StatementApproval.objects.create(
+        article=article,
+        statement_hash=seen_hash,
+        statement_text=sentence.text,
+        cited_keys=list(sentence.keys),
+        evidence_level=evidence_level,
+        certainty=certainty,
+        participants=participants,
+        peer_reviewed=peer_reviewed,
+        manufacturer_funded=manufacturer_funded,
+        comment=comment.strip(),
+        reviewer=by,
+        approved_at=timezone.now(),
+        self_review=is_self,
+    )
+    summary = f"Statement {statement.position}: level {evidence_level} ({EvidenceLevel(evidence_level).label})"
+    _record(
+        article,
+        by=by,
+        action="articles.statement.approve",
+        from_state=article.status,
+        message=_join(f"{summary}, certainty {Certainty(certainty).label.lower()}.", comment.strip(), note),
+    )
+    return approval
+
+
+@transaction.atomic
+def request_statement_changes(statement: EvidenceStatement, *, by, seen_hash: str, comment: str) -> ChangeRequest:
+    """Ask for one statement to change; the article stays in review until it is sent back or signed off."""
+    if not permissions.can_review(by, statement.article):
+        raise WorkflowError(NOT_ALLOWED_TO_REVIEW)
+    article = _locked(statement.article)
+    _require_in_review(article)
+    sentence = _current_sentence(article, statement, seen_hash)
+    if not comment.strip():
+        raise WorkflowError(COMMENT_REQUIRED)
+    change_request = ChangeRequest.objects.create(
+        article=article,
+        statement_hash=seen_hash,
+        statement_text=sentence.text,
+        comment=comment.strip(),
+        requested_by=by,
+        requested_at=timezone.now(),
+    )
+    _record(
+        article,
+        by=by,
+        action="articles.statement.request_changes",
+        from_state=article.status,
+        message=f"Statement {statement.position}: {comment.strip()}",
+    )
+    return change_request
+
+
+@transaction.atomic
+def request_changes(article: Article, *, by, comment: str) -> ChangeRequest:
+    """Send the article back to its writer with a comment (and any open statement comments)."""
+    if not permissions.can_review(by, article):
+        raise WorkflowError(NOT_ALLOWED_TO_REVIEW)
+    article = _locked(article)
+    if article.status not in (Article.Status.IN_REVIEW, Article.Status.SIGNED_OFF):
+        raise WorkflowError(NOT_IN_REVIEW.format(title=article.title, state=article.get_status_display().lower()))
+    if not comment.strip():
+        raise WorkflowError(COMMENT_REQUIRED)
+    change_request = ChangeRequest.objects.create(
+        article=article, comment=comment.strip(), requested_by=by, requested_at=timezone.now()
+    )
+    from_state = article.status
+    article.status = Article.Status.CHANGES_REQUESTED
+    _save_state(article, "status")
+    _record(article, by=by, action="articles.article.request_changes", from_state=from_state, message=comment.strip())
+    _after_commit(notifications.changes_requested, article.pk, change_request.pk)
+    return change_request
+
+
+@transaction.atomic
+def sign_off(article: Article, *, by, seen_hash: str, comment: str = "") -> ReviewSignOff:
+    """Sign the whole article off as the reviewer read it; refused until every statement is approved."""
+    article = _review_lock(article, by=by, verb="sign it off")
+    _require_in_review(article)
+    status = review_status(article)
+    if seen_hash != status.content_hash:
+        raise WorkflowError(ARTICLE_CHANGED.format(title=article.title))
+    if problems := status.sign_off_problems:
+        raise WorkflowError(" ".join(problems))
+    is_self, note = _self_review_note(by, article)
+    signed = ReviewSignOff.objects.create(
+        article=article,
+        content_hash=status.content_hash,
+        reviewer=by,
+        signed_at=timezone.now(),
+        comment=comment.strip(),
+        self_review=is_self,
+    )
+    article.status = Article.Status.SIGNED_OFF
+    _save_state(article, "status")
+    _record(
+        article,
+        by=by,
+        action="articles.article.sign_off",
+        from_state=Article.Status.IN_REVIEW,
+        message=_join(comment.strip(), note),
+        content_hash=status.content_hash,
+    )
+    _after_commit(notifications.article_signed_off, article.pk)
+    return signed
+
+
+@transaction.atomic
+def acknowledge_retraction(article: Article, reference: Reference, *, by, comment: str) -> RetractionAcknowledgement:
+    """Record that a reviewer read the retraction and the article may still cite the reference, and why."""
+    article = _review_lock(article, by=by, verb="acknowledge the retraction")
+    reference = Reference.objects.get(pk=reference.pk)
+    if not reference.is_retracted:
+        raise WorkflowError(NOT_RETRACTED.format(key=reference.citation_key))
+    live_body = article.live_snapshot.body_source if article.live_snapshot_id else ""
+    if reference.citation_key not in article.citation_keys + citations.citation_keys(live_body):
+        raise WorkflowError(NOT_CITED.format(title=article.title, key=reference.citation_key))
+    if not comment.strip():
+        raise WorkflowError(REASON_REQUIRED)
+    acknowledgement = RetractionAcknowledgement.objects.create(
+        article=article,
+        reference=reference,
+        acknowledged_by=by,
+        acknowledged_at=timezone.now(),
+        comment=comment.strip(),
+    )
+    _record(
+        article,
+        by=by,
+        action="articles.reference.acknowledge_retraction",
+        from_state=article.status,
+        message=f"{reference.citation_key}: {comment.strip()}",
+    )
+    return acknowledgement
+
+
+# --- Editor ----------------------------------------------------------------------------------------
+
+
+def _require_editor(by) -> None:
+    if not permissions.can_publish(by):
+        raise WorkflowError(NOT_ALLOWED_TO_PUBLISH)
+
+
+def _active_disclaimers(topic_ids) -> list[dict]:
+    disclaimers = list(Disclaimer.objects.applying_to(topic_ids))
+    versions = dict(
+        Disclaimer.history.filter(id__in=[d.pk for d in disclaimers])
+        .values("id")
+        .annotate(latest=Max("history_id"))
+        .values_list("id", "latest")
+    )
+    return [{"id": d.pk, "title": d.title, "version": versions.get(d.pk)} for d in disclaimers]
+
+
+def build_snapshot(article: Article, status: ReviewStatus, *, by, now: datetime.datetime) -> PublishedSnapshot:
+    """Return the (unsaved) snapshot the working copy would publish as: previews render it too."""
+    rendered = render_article(article, levels=status.levels, mark_unapproved=by is None)
+    references = {ref["key"]: ref["number"] for ref in rendered.references}
+    topics = list(article.topics.order_by("name"))
+    sign_off_record = status.sign_off
+    reviewers: dict[int, dict] = {}
+    statements = []
+    for item in status.statements:
+        approval = item.approval
+        statements.append(
+            {
+                "number": item.number,
+                "hash": item.sentence.hash,
+                "text": item.sentence.text,
+                "references": [references.get(key) for key in item.sentence.keys],
+                "level": approval.evidence_level if approval else "",
+                "label": EvidenceLevel(approval.evidence_level).label if approval else "",
+                "certainty": approval.certainty if approval else "",
+                "approved_by": _person(approval.reviewer)["name"] if approval else "",
+                "approved_at": approval.approved_at.isoformat() if approval else "",
+            }
+        )
+        if approval:
+            person = reviewers.setdefault(approval.reviewer_id, {**_person(approval.reviewer), "at": ""})
+            person["at"] = max(person["at"], approval.approved_at.isoformat())
+    if sign_off_record:
+        person = reviewers.setdefault(sign_off_record.reviewer_id, _person(sign_off_record.reviewer))
+        person["at"] = sign_off_record.signed_at.isoformat()
+    earlier = list(article.snapshots.order_by("-published_at").values_list("published_at", flat=True))
+    reviewed_at = sign_off_record.signed_at if sign_off_record else None
+    return PublishedSnapshot(
         article=article,
         title=article.title,
         slug=article.slug,
         summary=article.summary,
+        body_source=article.body,
         body_html=rendered.body_html,
         references=rendered.references,
-        topics=[{"id": t.pk, "slug": t.slug, "name": t.name} for t in article.topics.order_by("name")],
-        author={
-            "name": author.display_name if author else article.author.get_full_name() or article.author.username,
-            "credentials": author.credentials if author else "",
-            "slug": author.slug if author else "",
-        },
-        content_hash=article.content_hash(),
-        published_at=timezone.now(),
+        statements=statements,
+        topics=[{"id": t.pk, "slug": t.slug, "name": t.name} for t in topics],
+        author=_person(article.author),
+        reviewed_by=_person(sign_off_record.reviewer) if sign_off_record else {},
+        reviewers=list(reviewers.values()),
+        disclaimers=_active_disclaimers([t.pk for t in topics]),
+        sign_off=sign_off_record,
+        reviewed_at=reviewed_at,
+        next_review_due=add_months(timezone.localdate(reviewed_at), article.review_interval()) if reviewed_at else None,
+        first_published_at=earlier[-1] if earlier else now,
+        earlier_versions=[moment.isoformat() for moment in earlier],
+        content_hash=status.content_hash,
+        published_at=now,
         published_by=by,
     )
+
+
+@transaction.atomic
+def publish(article: Article, *, by) -> PublishedSnapshot:
+    """Freeze the reviewed working copy into a new snapshot and make it the live version."""
+    _require_editor(by)
+    article = _locked(article)
+    status = review_status(article)
+    if (
+        article.status == Article.Status.PUBLISHED
+        and article.live_snapshot_id
+        and article.live_snapshot.content_hash == status.content_hash
+    ):
+        raise WorkflowError(ALREADY_LIVE.format(title=article.title))
+    if problems := status.problems:
+        raise WorkflowError(" ".join(problems))
+    snapshot = build_snapshot(article, status, by=by, now=timezone.now())
+    snapshot.save()
     from_state = article.status
     article.status = Article.Status.PUBLISHED
     article.live_snapshot = snapshot
-    _save_state(article, "status", "live_snapshot")
-    _record(article, by=by, action="article.publish", from_state=from_state)
+    article.scheduled_for = article.scheduled_by = None
+    _save_state(article, "status", "live_snapshot", "scheduled_for", "scheduled_by")
+    _record(
+        article,
+        by=by,
+        action="articles.article.publish",
+        from_state=from_state,
+        content_hash=status.content_hash,
+        message="Update of the live version." if snapshot.earlier_versions else "",
+    )
+    _after_commit(notifications.article_published, article.pk)
     return snapshot
+
+
+@transaction.atomic
+def schedule(article: Article, *, by, at: datetime.datetime) -> None:
+    """Publish the signed-off article automatically at `at` (by `publish_scheduled`, run from cron)."""
+    _require_editor(by)
+    article = _locked(article)
+    if article.status != Article.Status.SIGNED_OFF:
+        raise WorkflowError(
+            NOT_READY_TO_SCHEDULE.format(title=article.title, state=article.get_status_display().lower())
+        )
+    if at is None or timezone.is_naive(at) or at <= timezone.now():
+        raise WorkflowError(SCHEDULE_IN_PAST)
+    if problems := review_status(article).problems:
+        raise WorkflowError(" ".join(problems))
+    article.status, article.scheduled_for, article.scheduled_by = Article.Status.SCHEDULED, at, by
+    _save_state(article, "status", "scheduled_for", "scheduled_by")
+    when = timezone.localtime(at).strftime("%d %b %Y %H:%M %Z")
+    _record(article, by=by, action="articles.article.schedule", from_state="signed_off", message=f"For {when}.")
+
+
+def _back_to_review_state(article: Article) -> str:
+    return Article.Status.SIGNED_OFF if review_status(article).sign_off else Article.Status.DRAFT
+
+
+@transaction.atomic
+def unschedule(article: Article, *, by, reason: str = "") -> None:
+    """Cancel a scheduled publication; the article stays signed off if its sign-off still holds."""
+    _require_editor(by)
+    article = _locked(article)
+    if article.status != Article.Status.SCHEDULED:
+        raise WorkflowError(NOT_SCHEDULED.format(title=article.title))
+    article.status, article.scheduled_for, article.scheduled_by = _back_to_review_state(article), None, None
+    _save_state(article, "status", "scheduled_for", "scheduled_by")
+    _record(article, by=by, action="articles.article.unschedule", from_state="scheduled", message=reason.strip())
+
+
+@dataclass
+class ScheduledOutcome:
+    article: Article
+    error: str = ""
+
+
+def publish_scheduled(*, now: datetime.datetime | None = None) -> list[ScheduledOutcome]:
+    """Publish every scheduled article that is due, each in its own transaction; safe to run twice at once.
+
+    Rows another run is publishing are skipped (SKIP LOCKED). An article that can no longer be
+    published (its rules broke since it was scheduled) is unscheduled and its editor is told.
+    """
+    now = now or timezone.now()
+    outcomes = []
+    for pk in Article.objects.due_for_publication(now).order_by("scheduled_for").values_list("pk", flat=True):
+        with transaction.atomic():
+            article = Article.objects.due_for_publication(now).select_for_update(skip_locked=True).filter(pk=pk).first()
+            if article is None:
+                continue  # another run has it, or it was unscheduled meanwhile
+            try:
+                with transaction.atomic():
+                    publish(article, by=article.scheduled_by)
+            except WorkflowError as error:
+                editor = article.scheduled_by
+                article.status, article.scheduled_for, article.scheduled_by = _back_to_review_state(article), None, None
+                _save_state(article, "status", "scheduled_for", "scheduled_by")
+                _record(
+                    article,
+                    by=None,
+                    action="articles.article.schedule_failed",
+                    from_state="scheduled",
+                    message=str(error),
+                )
+                _after_commit(notifications.scheduled_publication_failed, article.pk, editor.pk, str(error))
+                outcomes.append(ScheduledOutcome(article, str(error)))
+            else:
+                outcomes.append(ScheduledOutcome(article))
+    return outcomes
 
 
 @transaction.atomic
 def unpublish(article: Article, *, by, reason: str) -> None:
     """Take the article off the public site; its snapshots stay in the record."""
-    if not permissions.can_publish(by, article):
-        raise WorkflowError(NOT_ALLOWED_TO_PUBLISH)
+    _require_editor(by)
     article = _locked(article)
     if article.live_snapshot_id is None:
         raise WorkflowError(NOT_LIVE.format(title=article.title))
     if not reason.strip():
-        raise WorkflowError(REASON_REQUIRED.format(title=article.title))
+        raise WorkflowError(REASON_REQUIRED)
     from_state = article.status
     article.status = Article.Status.DRAFT
     article.live_snapshot = None
     _save_state(article, "status", "live_snapshot")
-    _record(article, by=by, action="article.unpublish", from_state=from_state, message=reason.strip())
+    _record(article, by=by, action="articles.article.unpublish", from_state=from_state, message=reason.strip())
 
 
 @transaction.atomic
-def archive(article: Article, *, by, reason: str = "") -> None:
+def archive(article: Article, *, by, reason: str) -> None:
     """Retire the article: off the public site, no longer editable, nothing deleted."""
-    if not permissions.can_publish(by, article):
-        raise WorkflowError(NOT_ALLOWED_TO_PUBLISH)
+    _require_editor(by)
     article = _locked(article)
+    _refuse_archived(article)
+    if not reason.strip():
+        raise WorkflowError(REASON_REQUIRED)
     from_state = article.status
     article.status = Article.Status.ARCHIVED
     article.live_snapshot = None
-    _save_state(article, "status", "live_snapshot")
-    _record(article, by=by, action="article.archive", from_state=from_state, message=reason.strip())
+    article.scheduled_for = article.scheduled_by = None
+    _save_state(article, "status", "live_snapshot", "scheduled_for", "scheduled_by")
+    _record(article, by=by, action="articles.article.archive", from_state=from_state, message=reason.strip())
+
+
+@transaction.atomic
+def restore(article: Article, *, by) -> None:
+    """Bring an archived article back as a draft; it must be reviewed before it is published again."""
+    _require_editor(by)
+    article = _locked(article)
+    if article.status != Article.Status.ARCHIVED:
+        raise WorkflowError(NOT_ARCHIVED.format(title=article.title))
+    article.status = Article.Status.DRAFT
+    _save_state(article, "status")
+    _record(article, by=by, action="articles.article.restore", from_state="archived")
+
+
+def send_review_reminders(*, today: datetime.date | None = None) -> list[Article]:
+    """Email the reviewers about live articles past their "next review due" date; return those articles."""
+    due = list(Article.objects.review_overdue(today).order_by("live_snapshot__next_review_due"))
+    for article in due:
+        AuditEvent.objects.create(
+            at=timezone.now(),
+            action="articles.review.remind",
+            article=article,
+            from_state=article.status,
+            to_state=article.status,
+            content_hash=article.live_snapshot.content_hash,
+            message=f"Review was due on {article.live_snapshot.next_review_due:%d %b %Y}.",
+        )
+    if due:
+        notifications.review_due([article.pk for article in due])
+    return due

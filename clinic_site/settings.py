@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_prose_editor",
     "crispy_forms",
     "crispy_bootstrap5",
+    "bootstrap",  # django-bootstrap-static: Bootstrap 5 served by the app, never a CDN
     "articles",
 ]
 
@@ -152,6 +153,12 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 SIMPLE_HISTORY_REVERT_DISABLED = False
+
+# Editorial rules. Re-review every so many months unless a topic or article says otherwise.
+DEFAULT_REVIEW_INTERVAL_MONTHS = int(os.environ.get("DEFAULT_REVIEW_INTERVAL_MONTHS", "12"))
+# Only for a one-person clinic: lets whoever wrote or edited an article also approve and sign it off.
+# Off by default; every approval and sign-off made under it says so in the audit trail.
+ALLOW_SELF_REVIEW = env_bool("ALLOW_SELF_REVIEW")
 
 # What patients see about the clinic itself; the demo defaults are placeholders.
 CLINIC = {

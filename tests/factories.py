@@ -1,5 +1,6 @@
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from articles.models import Article, Disclaimer, Reference, StaffProfile, Topic
 
@@ -20,6 +21,17 @@ class UserFactory(factory.django.DjangoModelFactory):
     def save_password(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+
+class WriterFactory(UserFactory):
+    """A staff member of the Writers group, as article authors are."""
+
+    is_staff = True
+
+    @factory.post_generation
+    def writer_group(obj, create, extracted, **kwargs):
+        if create:
+            obj.groups.add(Group.objects.get(name="Writers"))
 
 
 class StaffProfileFactory(factory.django.DjangoModelFactory):
@@ -68,7 +80,7 @@ class ArticleFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"exosomes-and-you-{n}")
     summary = "What exosome treatments are, and what the research does and does not show."
     body = "<p>Exosomes are tiny packages that cells release.</p>"
-    author = factory.SubFactory(UserFactory, is_staff=True)
+    author = factory.SubFactory(WriterFactory)
 
     @factory.post_generation
     def topics(obj, create, extracted, **kwargs):
@@ -83,3 +95,44 @@ class DisclaimerFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Disclaimer {n}")
     text = "<p>This article is for education. It is not medical advice.</p>"
     scope = Disclaimer.Scope.ALL
+
+
+def member_of(group_name: str, **fields):
+    """Return a new staff user in one of the role groups (Writers, Reviewers, Editors)."""
+    user = UserFactory(is_staff=True, **fields)
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
+def sitewide_disclaimer() -> Disclaimer:
+    """Return the active site-wide disclaimer publishing requires, making one if there is none."""
+    return Disclaimer.objects.filter(scope=Disclaimer.Scope.ALL, is_active=True).first() or DisclaimerFactory(
+        title="Not medical advice"
+    )
+
+
+def review(article: Article, *, reviewer=None, level: str = "E", certainty: str = "low", submitter=None):
+    """Take the article through review: submit it, approve every statement, sign it off. Return the reviewer."""
+    from articles import workflow
+
+    reviewer = reviewer or member_of("Reviewers")
+    if not article.topics.exists():
+        article.topics.add(TopicFactory())
+    article.refresh_from_db()
+    if article.status != Article.Status.IN_REVIEW:
+        workflow.submit_for_review(article, by=submitter or member_of("Editors"))
+    for statement in article.evidence_statements.all():
+        workflow.approve_statement(
+            statement, by=reviewer, seen_hash=statement.statement_hash, evidence_level=level, certainty=certainty
+        )
+    workflow.sign_off(article, by=reviewer, seen_hash=article.content_hash())
+    return reviewer
+
+
+def publish_reviewed(article: Article, *, editor=None, reviewer=None, level: str = "E"):
+    """Review the article (every statement approved, signed off) and publish it. Return the snapshot."""
+    from articles import workflow
+
+    sitewide_disclaimer()
+    review(article, reviewer=reviewer, level=level)
+    return workflow.publish(article, by=editor or member_of("Editors"))

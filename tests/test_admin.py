@@ -3,10 +3,17 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from articles import workflow
 from articles.forms import NOT_UTF8, NOTHING_TO_IMPORT, PASTE_OR_UPLOAD
 from articles.models import Article, Disclaimer, PublishedSnapshot, Reference
-from tests.factories import ArticleFactory, DisclaimerFactory, ReferenceFactory, TopicFactory
+from tests.factories import (
+    ArticleFactory,
+    DisclaimerFactory,
+    ReferenceFactory,
+    TopicFactory,
+    publish_reviewed,
+    review,
+    sitewide_disclaimer,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +83,8 @@ def test_admin_form_rejects_bad_input_without_saving(client, writer):
 
 def test_bulk_publish_reports_each_article(client, editor):
     good = ArticleFactory(title="Good one")
+    review(good)
+    sitewide_disclaimer()
     bad = ArticleFactory(title="Bad one", body="<p>Claim [@missing1].</p>")
     client.force_login(editor)
     response = client.post(
@@ -85,7 +94,7 @@ def test_bulk_publish_reports_each_article(client, editor):
     )
     texts = messages_of(response)
     assert "Published “Good one”." in texts
-    assert any("missing1" in t for t in texts)
+    assert any(t.startswith("“Bad one”:") and "missing1" in t for t in texts)
     assert PublishedSnapshot.objects.filter(article=good).exists()
     assert not PublishedSnapshot.objects.filter(article=bad).exists()
 
@@ -99,7 +108,7 @@ def test_writers_do_not_get_the_publish_action(client, writer):
 
 def test_published_article_cannot_be_deleted(client, editor, admin_user):
     article = ArticleFactory()
-    workflow.publish(article, by=editor)
+    publish_reviewed(article, editor=editor)
     client.force_login(admin_user)
     assert client.get(reverse("admin:articles_article_delete", args=[article.pk])).status_code == 403
 
@@ -223,7 +232,7 @@ def test_editors_cannot_delete_disclaimers_either(client, editor):
 
 def test_snapshots_and_audit_are_read_only_in_the_admin(client, editor, admin_user):
     article = ArticleFactory()
-    snapshot = workflow.publish(article, by=editor)
+    snapshot = publish_reviewed(article, editor=editor)
     client.force_login(admin_user)
     assert client.get(reverse("admin:articles_publishedsnapshot_change", args=[snapshot.pk])).status_code == 200
     response = client.post(reverse("admin:articles_publishedsnapshot_change", args=[snapshot.pk]), {"title": "x"})

@@ -1,6 +1,9 @@
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from articles.models import Article, Disclaimer, PublishedSnapshot, Reference, Topic
 
@@ -23,14 +26,29 @@ def test_demo_seeding_is_complete_and_idempotent(settings, capsys, client):
         assert f"user {username}" in output
     call_command("seed_demo")
     assert counts() == first
-    assert first["Article"] >= 3
     assert Reference.objects.filter(citation_key="mahmoud2025").exists()
-    assert Article.objects.live().count() == first["Article"]
-    for article in Article.objects.all():
-        response = client.get(article.get_absolute_url())
-        assert response.status_code == 200
-        assert "experimental" in response.content.decode().lower()
+    for article in Article.objects.live():
+        page = client.get(article.get_absolute_url()).content.decode()
+        assert "experimental" in page.lower()
+        assert re.search(r"Medically reviewed by <a [^>]+>Daniel Reyes</a>, MD", page)
+        assert 'class="evidence-label' in page
     assert client.login(username="writer", password="writer-demo-pass")
+
+
+def test_demo_has_an_article_in_every_state(settings, client):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    states = dict(Article.objects.values_list("slug", "status"))
+    assert set(states.values()) >= {"draft", "in_review", "changes_requested", "signed_off", "scheduled", "published"}
+    edited = Article.objects.get(slug="exosomes-hair-loss")  # live, with an edit waiting for review
+    assert edited.status == Article.Status.DRAFT
+    assert edited.live_snapshot is not None
+    assert edited.live_snapshot.content_hash != edited.content_hash()
+    assert "15 were done in lab dishes" not in client.get(edited.get_absolute_url()).content.decode()
+    assert list(Article.objects.review_overdue().values_list("slug", flat=True)) == ["exosomes-skin-ageing"]
+    assert Article.objects.get(slug="why-mouse-studies-are-a-first-step").scheduled_for > timezone.now()
+    flagged = Article.objects.get(slug="choosing-a-clinic-experimental-treatment")
+    assert flagged.change_requests.exclude(statement_hash="").count() == 1
 
 
 def test_demo_seeding_refuses_production_settings(settings):

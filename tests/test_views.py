@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from articles import workflow
 from articles.models import Disclaimer
-from tests.factories import ArticleFactory, DisclaimerFactory, ReferenceFactory, TopicFactory
+from tests.factories import ArticleFactory, DisclaimerFactory, ReferenceFactory, TopicFactory, publish_reviewed
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +14,7 @@ def published_article(editor, *, references=2, topics=None, **fields):
     refs = ReferenceFactory.create_batch(references)
     body = "".join(f"<p>Claim number {i} [@{ref.citation_key}].</p>" for i, ref in enumerate(refs))
     article = ArticleFactory(body=body, topics=topics or [TopicFactory()], **fields)
-    workflow.publish(article, by=editor)
+    publish_reviewed(article, editor=editor)
     article.refresh_from_db()
     return article
 
@@ -41,7 +41,7 @@ def test_article_page_shows_numbered_citations_references_and_disclaimers(client
         f"Then [@{first.citation_key}; @{second.citation_key}].</p>",
         topics=[topic],
     )
-    workflow.publish(article, by=editor)
+    publish_reviewed(article, editor=editor)
 
     page = client.get(reverse("articles:article_detail", args=[article.slug])).content.decode()
 

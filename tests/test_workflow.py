@@ -1,78 +1,613 @@
+import datetime
+from unittest import mock
+
 import pytest
+from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
 
 from articles import workflow
-from articles.models import Article, AuditEvent, PublishedSnapshot
-from tests.factories import ArticleFactory, ReferenceFactory, TopicFactory
+from articles.models import (
+    Article,
+    AuditEvent,
+    ChangeRequest,
+    Disclaimer,
+    PublishedSnapshot,
+    RetractionAcknowledgement,
+    ReviewSignOff,
+    StatementApproval,
+)
+from tests.factories import (
+    ArticleFactory,
+    DisclaimerFactory,
+    ReferenceFactory,
+    TopicFactory,
+    member_of,
+    publish_reviewed,
+    review,
+    sitewide_disclaimer,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-def test_editor_publishes_a_snapshot_with_numbered_references(editor):
-    first, second = ReferenceFactory(), ReferenceFactory()
-    article = ArticleFactory(
-        body=f"<p>A [@{second.citation_key}]. B [@{first.citation_key}].</p>", topics=[TopicFactory()]
+def cited_article(*, statements=2, **fields):
+    """An article with `statements` cited sentences and one uncited one, in a topic."""
+    refs = ReferenceFactory.create_batch(statements)
+    body = "".join(f"<p>In mice, claim {i} held [@{ref.citation_key}].</p>" for i, ref in enumerate(refs))
+    fields.setdefault("topics", [TopicFactory()])
+    return ArticleFactory(body=body + "<p>Talk to your doctor.</p>", **fields)
+
+
+def database_state(article):
+    """What a refused step must leave as it was."""
+    article.refresh_from_db()
+    return (
+        article.status,
+        article.live_snapshot_id,
+        article.scheduled_for,
+        AuditEvent.objects.count(),
+        StatementApproval.objects.count(),
+        ChangeRequest.objects.count(),
+        ReviewSignOff.objects.count(),
+        PublishedSnapshot.objects.count(),
     )
 
-    snapshot = workflow.publish(article, by=editor)
+
+def submitted(article, by=None):
+    workflow.submit_for_review(article, by=by or article.author)
+    article.refresh_from_db()
+    return article
+
+
+def approve_all(article, reviewer, level="E"):
+    for statement in article.evidence_statements.all():
+        workflow.approve_statement(
+            statement, by=reviewer, seen_hash=statement.statement_hash, evidence_level=level, certainty="low"
+        )
+
+
+# --- The whole story ------------------------------------------------------------------------------
+
+
+def test_submit_approve_sign_off_publish(reviewer, editor, django_capture_on_commit_callbacks):
+    sitewide_disclaimer()
+    article = cited_article()
+    writer = article.author
+    with django_capture_on_commit_callbacks(execute=True):
+        submitted(article, by=writer)
+    assert article.status == Article.Status.IN_REVIEW
+    approve_all(article, reviewer, level="E")
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.sign_off(article, by=reviewer, seen_hash=article.content_hash(), comment="Reads well.")
+    article.refresh_from_db()
+    assert article.status == Article.Status.SIGNED_OFF
+
+    with django_capture_on_commit_callbacks(execute=True):
+        snapshot = workflow.publish(article, by=editor)
 
     article.refresh_from_db()
     assert article.live_snapshot == snapshot
     assert article.status == Article.Status.PUBLISHED
+    assert [s["level"] for s in snapshot.statements] == ["E", "E"]
+    assert snapshot.body_html.count('class="evidence-label evidence-e"') == 2
+    assert "Animal study" in snapshot.body_html
+    assert snapshot.reviewed_by["name"] == reviewer.staff_profile.display_name
+    assert snapshot.reviewed_at is not None
+    assert snapshot.next_review_due == workflow.add_months(timezone.localdate(snapshot.reviewed_at), 12)
+    assert snapshot.sign_off.reviewer == reviewer
+    assert snapshot.content_hash == article.content_hash()
+    assert [d["title"] for d in snapshot.disclaimers] == ["Not medical advice"]
+    actions = list(AuditEvent.objects.order_by("at", "pk").values_list("action", flat=True))
+    assert actions == [
+        "articles.article.submit",
+        "articles.statement.approve",
+        "articles.statement.approve",
+        "articles.article.sign_off",
+        "articles.article.publish",
+    ]
+    subjects = [message.subject for message in mail.outbox]
+    assert any("Ready for review" in s for s in subjects)
+    assert any("Signed off" in s for s in subjects)
+    assert any("Published" in s for s in subjects)
+    published_mail = next(m for m in mail.outbox if "Published" in m.subject)
+    assert published_mail.to == [article.author.email]
+
+
+def test_references_are_numbered_in_order_of_first_citation(editor):
+    first, second = ReferenceFactory(), ReferenceFactory()
+    article = ArticleFactory(
+        body=f"<p>A [@{second.citation_key}]. B [@{first.citation_key}].</p>", topics=[TopicFactory()]
+    )
+    snapshot = publish_reviewed(article, editor=editor)
     assert [r["key"] for r in snapshot.references] == [second.citation_key, first.citation_key]
     assert 'href="#ref-1"' in snapshot.body_html
     assert "[@" not in snapshot.body_html
-    event = AuditEvent.objects.get(action="article.publish")
-    assert (event.actor, event.from_state, event.to_state) == (editor, "draft", "published")
-    assert event.content_hash == snapshot.content_hash
 
 
-@pytest.mark.parametrize("role", ["writer", "reviewer", "patient"])
-def test_only_editors_publish(request, role):
+# --- Approvals are pinned to hashes -----------------------------------------------------------------
+
+
+def test_editing_another_sentence_keeps_an_approval_but_editing_the_statement_does_not(reviewer):
+    article = submitted(cited_article())
+    approve_all(article, reviewer)
+    assert workflow.review_status(article).statement_problems == []
+
+    article.body = article.body.replace("Talk to your doctor.", "Talk to your own doctor first.")
+    article.body = article.body.replace("claim 0 held", "claim 0 <strong>held</strong>")  # markup only
+    article.save()
+    assert workflow.review_status(article).statement_problems == []
+
+    article.body = article.body.replace("claim 1 held", "claim 1 held firmly")
+    article.save()
+    problems = workflow.review_status(article).statement_problems
+    assert problems == [workflow.STALE_APPROVAL.format(number=2)]
+
+
+def test_changing_a_statements_citations_makes_it_a_new_statement(reviewer):
+    article = submitted(cited_article())
+    approve_all(article, reviewer)
+    other = ReferenceFactory()
+    first_key = article.citation_keys[0]
+    article.body = article.body.replace(f"[@{first_key}]", f"[@{first_key}; @{other.citation_key}]")
+    article.save()
+    assert [s.state for s in workflow.review_status(article).statements] == ["edited", "approved"]
+
+
+def test_approval_of_a_statement_changed_while_reading_is_refused(reviewer):
+    article = submitted(cited_article())
+    statement = article.evidence_statements.first()
+    seen = statement.statement_hash
+    article.body = article.body.replace("claim 0 held", "claim 0 clearly held")
+    article.save()
+    before = database_state(article)
+    with pytest.raises(workflow.WorkflowError, match="changed while you were reading it"):
+        workflow.approve_statement(statement, by=reviewer, seen_hash=seen, evidence_level="E", certainty="low")
+    assert database_state(article) == before
+
+
+@pytest.mark.parametrize(("level", "certainty"), [("Z", "low"), ("E", "sure"), ("", ""), ("e", "low")])
+def test_approval_needs_a_valid_grade(reviewer, level, certainty):
+    article = submitted(cited_article())
+    statement = article.evidence_statements.first()
+    before = database_state(article)
+    with pytest.raises(workflow.WorkflowError, match="evidence level"):
+        workflow.approve_statement(
+            statement, by=reviewer, seen_hash=statement.statement_hash, evidence_level=level, certainty=certainty
+        )
+    assert database_state(article) == before
+
+
+def test_a_later_change_request_outweighs_an_earlier_approval(reviewer):
+    article = submitted(cited_article())
+    approve_all(article, reviewer)
+    statement = article.evidence_statements.first()
+    workflow.request_statement_changes(
+        statement, by=reviewer, seen_hash=statement.statement_hash, comment="Say it was in mice."
+    )
+    states = [s.state for s in workflow.review_status(article).statements]
+    assert states == ["changes_requested", "approved"]
+    assert "Say it was in mice." in workflow.review_status(article).statement_problems[0]
+
+
+# --- Sign-off ---------------------------------------------------------------------------------------
+
+
+def test_sign_off_is_refused_until_every_statement_is_approved(reviewer):
+    article = submitted(cited_article())
+    statement = article.evidence_statements.first()
+    workflow.approve_statement(
+        statement, by=reviewer, seen_hash=statement.statement_hash, evidence_level="F", certainty="low"
+    )
+    before = database_state(article)
+    with pytest.raises(workflow.WorkflowError, match=r"Statement 2 .* has not been approved"):
+        workflow.sign_off(article, by=reviewer, seen_hash=article.content_hash())
+    assert database_state(article) == before
+
+
+def test_sign_off_of_an_article_changed_while_reading_is_refused(reviewer):
+    article = submitted(cited_article())
+    approve_all(article, reviewer)
+    seen = article.content_hash()
+    article.title = "A new title"
+    article.save()
+    with pytest.raises(workflow.WorkflowError, match="changed while you were reading it"):
+        workflow.sign_off(article, by=reviewer, seen_hash=seen)
+    assert not ReviewSignOff.objects.exists()
+
+
+def test_an_edit_after_sign_off_reopens_the_article(reviewer, editor):
+    article = cited_article()
+    review(article, reviewer=reviewer)
+    article.refresh_from_db()
+    article.summary = "A different summary."
+    article.save()
+    assert workflow.record_edit(article, by=article.author) == Article.Status.DRAFT
+    assert AuditEvent.objects.filter(action="articles.article.reopen").exists()
+    sitewide_disclaimer()
+    with pytest.raises(workflow.WorkflowError, match="changed after it was signed off"):
+        workflow.publish(article, by=editor)
+
+
+# --- Separation of duties ---------------------------------------------------------------------------
+
+
+def test_nobody_approves_or_signs_off_an_article_they_edited(reviewer):
+    article = submitted(cited_article())
+    article._history_user = reviewer  # the reviewer saved a revision, as in the admin
+    article.save()
+    statement = article.evidence_statements.first()
+    before = database_state(article)
+    with pytest.raises(workflow.WorkflowError, match="another reviewer must approve its statements"):
+        workflow.approve_statement(
+            statement, by=reviewer, seen_hash=statement.statement_hash, evidence_level="E", certainty="low"
+        )
+    with pytest.raises(workflow.WorkflowError, match="another reviewer must sign it off"):
+        workflow.sign_off(article, by=reviewer, seen_hash=article.content_hash())
+    assert database_state(article) == before
+
+
+def test_superusers_do_not_review_their_own_articles(admin_user):
+    article = submitted(cited_article(author=admin_user), by=admin_user)
+    statement = article.evidence_statements.first()
+    with pytest.raises(workflow.WorkflowError, match="another reviewer"):
+        workflow.approve_statement(
+            statement, by=admin_user, seen_hash=statement.statement_hash, evidence_level="E", certainty="low"
+        )
+
+
+@override_settings(ALLOW_SELF_REVIEW=True)
+def test_a_one_person_clinic_may_allow_self_review_and_the_audit_says_so(admin_user):
+    sitewide_disclaimer()
+    article = submitted(cited_article(author=admin_user), by=admin_user)
+    approve_all(article, admin_user)
+    workflow.sign_off(article, by=admin_user, seen_hash=article.content_hash())
+    workflow.publish(article, by=admin_user)
+    assert StatementApproval.objects.filter(self_review=True).count() == 2
+    assert ReviewSignOff.objects.get().self_review
+    notes = AuditEvent.objects.filter(message__contains="ALLOW_SELF_REVIEW").values_list("action", flat=True)
+    assert set(notes) == {"articles.statement.approve", "articles.article.sign_off"}
+
+
+def test_approvals_by_someone_who_later_edited_stop_counting(reviewer, editor):
+    sitewide_disclaimer()
+    article = cited_article()
+    review(article, reviewer=reviewer)
+    article.refresh_from_db()
+    article._history_user = reviewer
+    article.save()
+    with pytest.raises(workflow.WorkflowError) as refusal:
+        workflow.publish(article, by=editor)
+    assert "approved by someone who wrote or edited the article" in str(refusal.value)
+    assert "signed off by someone who wrote or edited it" in str(refusal.value)
+
+
+# --- Each verb: the allowed role succeeds, the others are refused and nothing changes ----------------
+
+
+def prepare(verb, editor, reviewer):
+    """Return an article in the state the verb starts from."""
+    sitewide_disclaimer()
+    article = cited_article()
+    if verb in {"approve", "statement_changes", "request_changes", "sign_off"}:
+        submitted(article)
+        if verb == "sign_off":
+            approve_all(article, member_of("Reviewers"))
+        return article
+    if verb in {"publish", "schedule"}:
+        review(article, reviewer=reviewer)
+    if verb in {"unpublish", "archive", "restore"}:
+        publish_reviewed(article, editor=editor, reviewer=reviewer)
+    if verb == "unschedule":
+        review(article, reviewer=reviewer)
+        workflow.schedule(article, by=editor, at=timezone.now() + datetime.timedelta(days=1))
+    if verb == "restore":
+        workflow.archive(article, by=editor, reason="Superseded")
+    article.refresh_from_db()
+    return article
+
+
+def perform(verb, article, user):
+    statement = article.evidence_statements.first()
+    calls = {
+        "submit": lambda: workflow.submit_for_review(article, by=user),
+        "approve": lambda: workflow.approve_statement(
+            statement, by=user, seen_hash=statement.statement_hash, evidence_level="E", certainty="low"
+        ),
+        "statement_changes": lambda: workflow.request_statement_changes(
+            statement, by=user, seen_hash=statement.statement_hash, comment="Say it was in mice."
+        ),
+        "request_changes": lambda: workflow.request_changes(article, by=user, comment="Please simplify."),
+        "sign_off": lambda: workflow.sign_off(article, by=user, seen_hash=article.content_hash()),
+        "publish": lambda: workflow.publish(article, by=user),
+        "schedule": lambda: workflow.schedule(article, by=user, at=timezone.now() + datetime.timedelta(hours=2)),
+        "unschedule": lambda: workflow.unschedule(article, by=user),
+        "unpublish": lambda: workflow.unpublish(article, by=user, reason="Evidence changed"),
+        "archive": lambda: workflow.archive(article, by=user, reason="Superseded"),
+        "restore": lambda: workflow.restore(article, by=user),
+    }
+    calls[verb]()
+
+
+VERBS = {
+    # verb: (allowed role, refused roles, expected refusal)
+    "submit": ("writer", ["reviewer", "patient"], "permission to submit"),
+    "approve": ("reviewer", ["writer", "editor", "patient"], "permission to review"),
+    "statement_changes": ("reviewer", ["writer", "editor", "patient"], "permission to review"),
+    "request_changes": ("reviewer", ["writer", "editor", "patient"], "permission to review"),
+    "sign_off": ("reviewer", ["writer", "editor", "patient"], "permission to review"),
+    "publish": ("editor", ["writer", "reviewer", "patient"], "permission to publish"),
+    "schedule": ("editor", ["writer", "reviewer", "patient"], "permission to publish"),
+    "unschedule": ("editor", ["writer", "reviewer", "patient"], "permission to publish"),
+    "unpublish": ("editor", ["writer", "reviewer", "patient"], "permission to publish"),
+    "archive": ("editor", ["writer", "reviewer", "patient"], "permission to publish"),
+    "restore": ("editor", ["writer", "reviewer", "patient"], "permission to publish"),
+}
+ALLOWED = [(verb, allowed) for verb, (allowed, _refused, _message) in VERBS.items()]
+REFUSED = [(verb, role, message) for verb, (_allowed, refused, message) in VERBS.items() for role in refused]
+
+
+@pytest.mark.parametrize(("verb", "role"), ALLOWED)
+def test_the_allowed_role_performs_the_verb(request, verb, role, editor, reviewer):
+    article = prepare(verb, editor, reviewer)
+    user = {"writer": article.author, "reviewer": reviewer, "editor": editor}[role]
+    audit_before = AuditEvent.objects.count()
+    perform(verb, article, user)
+    assert AuditEvent.objects.count() > audit_before
+    assert AuditEvent.objects.order_by("-at", "-pk").first().actor == user
+
+
+@pytest.mark.parametrize(("verb", "role", "message"), REFUSED)
+def test_other_roles_are_refused_and_nothing_changes(request, verb, role, message, editor, reviewer):
+    article = prepare(verb, editor, reviewer)
     user = request.getfixturevalue(role)
-    article = ArticleFactory()
-    with pytest.raises(workflow.WorkflowError, match="permission to publish"):
-        workflow.publish(article, by=user)
-    assert not PublishedSnapshot.objects.exists()
-    assert not AuditEvent.objects.exists()
+    before = database_state(article)
+    with pytest.raises(workflow.WorkflowError, match=message):
+        perform(verb, article, user)
+    assert database_state(article) == before
 
 
-def test_publishing_refuses_unknown_citation_keys(editor):
-    article = ArticleFactory(body="<p>A claim [@nosuchkey].</p>")
-    with pytest.raises(workflow.WorkflowError, match=r"nosuchkey.*match no reference"):
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (Article.Status.IN_REVIEW, "already waiting for review"),
+        (Article.Status.SIGNED_OFF, "already signed off"),
+        (Article.Status.ARCHIVED, "archived"),
+    ],
+)
+def test_submit_is_refused_from_the_wrong_state(status, message):
+    article = cited_article()
+    Article.objects.filter(pk=article.pk).update(status=status)
+    article.refresh_from_db()
+    with pytest.raises(workflow.WorkflowError, match=message):
+        workflow.submit_for_review(article, by=article.author)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"topics": []}, "has no topic"),
+        ({"body": "<p>Claim [@nosuchkey].</p>"}, r"nosuchkey.*match no reference"),
+        ({"body": "<p>Claim [@smith 2020].</p>"}, "cannot be read"),
+        ({"summary": ""}, "without summary"),
+    ],
+)
+def test_submit_is_refused_for_incomplete_articles(change, message):
+    fields = {"topics": [TopicFactory()], **change}
+    article = ArticleFactory(**fields)
+    before = database_state(article)
+    with pytest.raises(workflow.WorkflowError, match=message):
+        workflow.submit_for_review(article, by=article.author)
+    assert database_state(article) == before
+
+
+def test_reviewers_act_only_on_articles_in_review(reviewer):
+    article = cited_article()
+    statement = article.evidence_statements.first()
+    with pytest.raises(workflow.WorkflowError, match="not in review"):
+        workflow.approve_statement(
+            statement, by=reviewer, seen_hash=statement.statement_hash, evidence_level="E", certainty="low"
+        )
+    with pytest.raises(workflow.WorkflowError, match="not in review"):
+        workflow.request_changes(article, by=reviewer, comment="x")
+
+
+def test_request_changes_needs_a_comment_and_tells_the_writer(reviewer, django_capture_on_commit_callbacks):
+    article = submitted(cited_article())
+    statement = article.evidence_statements.first()
+    with pytest.raises(workflow.WorkflowError, match="Write a comment"):
+        workflow.request_changes(article, by=reviewer, comment="   ")
+    workflow.request_statement_changes(
+        statement, by=reviewer, seen_hash=statement.statement_hash, comment="Say this was in mice."
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.request_changes(article, by=reviewer, comment="Two small fixes, see statements.")
+    article.refresh_from_db()
+    assert article.status == Article.Status.CHANGES_REQUESTED
+    (message,) = mail.outbox
+    assert message.to == [article.author.email]
+    assert "Two small fixes" in message.body
+    assert "Say this was in mice." in message.body
+
+
+def test_review_notifications_skip_the_author_even_when_a_reviewer(reviewer, django_capture_on_commit_callbacks):
+    other = member_of("Reviewers")
+    reviewer.groups.add(*member_of("Writers").groups.all())  # a clinician who also writes
+    article = cited_article(author=reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.submit_for_review(article, by=reviewer)
+    assert mail.outbox[0].to == [other.email]
+
+
+def test_a_mail_server_failure_never_undoes_a_transition(reviewer, caplog, django_capture_on_commit_callbacks):
+    article = cited_article()
+    with (
+        mock.patch("articles.notifications.send_mail", side_effect=ConnectionRefusedError("SMTP down")),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        workflow.submit_for_review(article, by=article.author)
+    article.refresh_from_db()
+    assert article.status == Article.Status.IN_REVIEW
+    assert "Could not send" in caplog.text
+
+
+# --- Publishing refuses broken rules on every path --------------------------------------------------
+
+
+def reviewed_with_problem(problem, *, editor, reviewer):
+    """A signed-off article, then one rule broken the way it could happen in practice."""
+    sitewide_disclaimer()
+    article = cited_article()
+    if problem == "no_sign_off":
+        submitted(article)
+        approve_all(article, reviewer)
+        Article.objects.filter(pk=article.pk).update(status=Article.Status.SIGNED_OFF)  # a bypass attempt
+    else:
+        review(article, reviewer=reviewer)
+    article.refresh_from_db()
+    if problem == "unapproved":
+        extra = ReferenceFactory()
+        article.body += f"<p>In rats, a new claim held [@{extra.citation_key}].</p>"
+        article.save()  # a shell save: no record_edit, so the state still says signed off
+    elif problem == "stale":
+        article.body = article.body.replace("claim 0 held", "claim 0 held in people")
+        article.save()
+    elif problem == "self_approval":
+        article._history_user = reviewer
+        article.save()
+    elif problem == "disclaimer":
+        Disclaimer.objects.filter(scope=Disclaimer.Scope.ALL).update(is_active=False)
+    article.refresh_from_db()
+    return article
+
+
+PROBLEMS = {
+    "unapproved": "has not been approved",
+    "stale": "edited after approval",
+    "no_sign_off": "has not been signed off",
+    "self_approval": "wrote or edited",
+    "disclaimer": "No site-wide disclaimer is active",
+}
+
+
+def publish_through(path, article, editor, client):
+    """Try to publish by one path; return the refusal a person would read."""
+    if path == "shell":
+        try:
+            workflow.publish(article, by=editor)
+        except workflow.WorkflowError as error:
+            return str(error)
+        return ""
+    if path == "publish_scheduled":
+        Article.objects.filter(pk=article.pk).update(
+            status=Article.Status.SCHEDULED, scheduled_for=timezone.now(), scheduled_by=editor
+        )
+        (outcome,) = workflow.publish_scheduled()
+        return outcome.error
+    from django.contrib.messages import get_messages
+    from django.urls import reverse
+
+    client.force_login(editor)
+    if path == "admin_bulk":
+        response = client.post(
+            reverse("admin:articles_article_changelist"),
+            {"action": "publish_selected", "_selected_action": [article.pk]},
+            follow=True,
+        )
+    elif path == "admin_form":
+        response = client.post(
+            reverse("admin:articles_article_change", args=[article.pk]),
+            {
+                "title": article.title,
+                "slug": article.slug,
+                "summary": article.summary,
+                "body": article.body,
+                "topics": list(article.topics.values_list("pk", flat=True)),
+                "author": article.author_id,
+                "review_interval_months": "",
+                "_publish": "Save and publish",
+            },
+            follow=True,
+        )
+    else:
+        response = client.post(reverse("articles:review_publish", args=[article.pk]), follow=True)
+    assert response.status_code == 200
+    return " ".join(str(m) for m in get_messages(response.wsgi_request))
+
+
+@pytest.mark.parametrize("path", ["shell", "admin_form", "admin_bulk", "desk", "publish_scheduled"])
+@pytest.mark.parametrize("problem", list(PROBLEMS))
+def test_every_publishing_path_refuses_a_broken_rule(client, editor, reviewer, path, problem):
+    article = reviewed_with_problem(problem, editor=editor, reviewer=reviewer)
+    refusal = publish_through(path, article, editor, client)
+    assert PROBLEMS[problem] in refusal
+    assert not PublishedSnapshot.objects.filter(article=article).exists()
+    article.refresh_from_db()
+    assert article.live_snapshot_id is None
+
+
+@pytest.mark.parametrize("path", ["shell", "admin_form", "admin_bulk", "desk", "publish_scheduled"])
+def test_every_publishing_path_publishes_a_reviewed_article(client, editor, reviewer, path):
+    article = reviewed_with_problem("none", editor=editor, reviewer=reviewer)
+    assert publish_through(path, article, editor, client).count("refused") == 0
+    article.refresh_from_db()
+    assert article.live_snapshot is not None
+
+
+def test_a_topic_that_needs_its_own_disclaimer_blocks_publishing_without_one(editor, reviewer):
+    topic = TopicFactory(requires_topic_disclaimer=True, name="Exosome therapy")
+    article = cited_article(topics=[topic])
+    sitewide_disclaimer()
+    review(article, reviewer=reviewer)
+    with pytest.raises(workflow.WorkflowError, match="Topic “Exosome therapy” needs its own disclaimer"):
         workflow.publish(article, by=editor)
-    assert not PublishedSnapshot.objects.exists()
+    DisclaimerFactory(title="Experimental", scope=Disclaimer.Scope.TOPICS).topics.set([topic])
+    assert workflow.publish(article, by=editor)
 
 
-def test_publishing_refuses_unreadable_markers(editor):
-    article = ArticleFactory(body="<p>A claim [@smith 2020].</p>")
-    with pytest.raises(workflow.WorkflowError, match="cannot be read"):
+def test_publishing_twice_without_a_change_is_refused(editor):
+    article = cited_article()
+    publish_reviewed(article, editor=editor)
+    with pytest.raises(workflow.WorkflowError, match="already live"):
         workflow.publish(article, by=editor)
+    assert PublishedSnapshot.objects.count() == 1
 
 
-def test_publishing_refuses_empty_required_fields(editor):
-    article = ArticleFactory(summary="")
-    with pytest.raises(workflow.WorkflowError, match="without summary"):
-        workflow.publish(article, by=editor)
+# --- Live articles: edits, republishing, history -----------------------------------------------------
 
 
-def test_archived_articles_cannot_be_published(editor):
-    article = ArticleFactory()
-    workflow.archive(article, by=editor, reason="Superseded")
-    with pytest.raises(workflow.WorkflowError, match="archived"):
-        workflow.publish(article, by=editor)
+def test_editing_a_live_article_leaves_the_live_version_until_republished(client, editor, reviewer):
+    article = cited_article(title="Original title")
+    first = publish_reviewed(article, editor=editor, reviewer=reviewer)
+    article.refresh_from_db()
+    article.title = "Edited title"
+    article.save()
+    assert workflow.record_edit(article, by=article.author) == Article.Status.DRAFT
+    article.refresh_from_db()
+    assert article.live_snapshot == first
+    assert "Original title" in client.get(article.get_absolute_url()).content.decode()
+
+    second = publish_reviewed(article, editor=editor, reviewer=reviewer)
+    assert second.earlier_versions == [first.published_at.isoformat()]
+    assert second.first_published_at == first.published_at
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert "Edited title" in page
+    assert "Article history" in page
+    assert PublishedSnapshot.objects.filter(article=article).count() == 2
 
 
 def test_unpublish_needs_a_reason_and_keeps_the_snapshot(editor):
-    article = ArticleFactory()
-    snapshot = workflow.publish(article, by=editor)
+    article = cited_article()
+    snapshot = publish_reviewed(article, editor=editor)
     with pytest.raises(workflow.WorkflowError, match="reason"):
         workflow.unpublish(article, by=editor, reason="  ")
     workflow.unpublish(article, by=editor, reason="Evidence changed")
     article.refresh_from_db()
     assert article.live_snapshot is None
     assert PublishedSnapshot.objects.filter(pk=snapshot.pk).exists()
-    assert AuditEvent.objects.filter(action="article.unpublish", message="Evidence changed").exists()
+    assert AuditEvent.objects.filter(action="articles.article.unpublish", message="Evidence changed").exists()
 
 
 def test_unpublish_of_a_draft_is_refused(editor):
@@ -80,22 +615,198 @@ def test_unpublish_of_a_draft_is_refused(editor):
         workflow.unpublish(ArticleFactory(), by=editor, reason="x")
 
 
-def test_snapshots_and_audit_entries_are_immutable(editor):
-    snapshot = workflow.publish(ArticleFactory(), by=editor)
-    snapshot.title = "Changed"
-    with pytest.raises(ValidationError):
-        snapshot.save()
-    with pytest.raises(ValidationError):
-        snapshot.delete()
-    event = AuditEvent.objects.get()
-    with pytest.raises(ValidationError):
-        event.save()
-    with pytest.raises(ValidationError):
-        event.delete()
+def test_archive_and_restore(editor):
+    article = cited_article()
+    publish_reviewed(article, editor=editor)
+    workflow.archive(article, by=editor, reason="Superseded")
+    article.refresh_from_db()
+    assert (article.status, article.live_snapshot) == (Article.Status.ARCHIVED, None)
+    with pytest.raises(workflow.WorkflowError, match="archived"):
+        workflow.publish(article, by=editor)
+    workflow.restore(article, by=editor)
+    article.refresh_from_db()
+    assert article.status == Article.Status.DRAFT
 
 
 def test_workflow_state_changes_do_not_create_revisions(editor):
-    article = ArticleFactory()
+    article = cited_article()
     revisions = article.history.count()
-    workflow.publish(article, by=editor)
+    publish_reviewed(article, editor=editor)
     assert article.history.count() == revisions
+
+
+# --- Scheduling ---------------------------------------------------------------------------------------
+
+
+def test_schedule_then_publish_when_due(editor, reviewer, django_capture_on_commit_callbacks):
+    sitewide_disclaimer()
+    article = cited_article()
+    review(article, reviewer=reviewer)
+    later = timezone.now() + datetime.timedelta(hours=1)
+    workflow.schedule(article, by=editor, at=later)
+    article.refresh_from_db()
+    assert (article.status, article.scheduled_for, article.scheduled_by) == (Article.Status.SCHEDULED, later, editor)
+
+    assert workflow.publish_scheduled() == []  # not due yet
+    outcomes = workflow.publish_scheduled(now=later + datetime.timedelta(seconds=1))
+    assert [(o.article.pk, o.error) for o in outcomes] == [(article.pk, "")]
+    article.refresh_from_db()
+    assert article.status == Article.Status.PUBLISHED
+    assert article.scheduled_for is None
+    assert article.live_snapshot.published_by == editor
+
+
+@pytest.mark.parametrize("when", [None, "past", "naive"])
+def test_schedule_needs_a_future_time(editor, reviewer, when):
+    sitewide_disclaimer()
+    article = cited_article()
+    review(article, reviewer=reviewer)
+    at = {
+        None: None,
+        "past": timezone.now() - datetime.timedelta(minutes=1),
+        "naive": datetime.datetime(2099, 1, 1, 9, 0),
+    }[when]
+    with pytest.raises(workflow.WorkflowError, match="in the future"):
+        workflow.schedule(article, by=editor, at=at)
+
+
+def test_schedule_needs_a_signed_off_article(editor):
+    article = cited_article()
+    with pytest.raises(workflow.WorkflowError, match="only a signed-off article can be scheduled"):
+        workflow.schedule(article, by=editor, at=timezone.now() + datetime.timedelta(days=1))
+
+
+def test_a_scheduled_article_that_broke_a_rule_is_unscheduled_and_its_editor_told(
+    editor, reviewer, django_capture_on_commit_callbacks
+):
+    sitewide_disclaimer()
+    article = cited_article()
+    review(article, reviewer=reviewer)
+    workflow.schedule(article, by=editor, at=timezone.now() + datetime.timedelta(minutes=5))
+    article.refresh_from_db()
+    article.body = article.body.replace("claim 0 held", "claim 0 held in people")
+    article.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        (outcome,) = workflow.publish_scheduled(now=timezone.now() + datetime.timedelta(minutes=10))
+    assert "edited after approval" in outcome.error
+    article.refresh_from_db()
+    assert (article.status, article.scheduled_for, article.live_snapshot) == (Article.Status.DRAFT, None, None)
+    assert AuditEvent.objects.filter(action="articles.article.schedule_failed").exists()
+    assert mail.outbox[-1].to == [editor.email]
+
+
+# --- Re-review -----------------------------------------------------------------------------------------
+
+
+def test_review_interval_comes_from_article_then_topics_then_default():
+    article = cited_article(topics=[TopicFactory(review_interval_months=6), TopicFactory(review_interval_months=3)])
+    assert article.review_interval() == 3
+    article.review_interval_months = 24
+    assert article.review_interval() == 24
+    assert cited_article().review_interval() == 12
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (datetime.date(2025, 1, 31), 1, datetime.date(2025, 2, 28)),
+        (datetime.date(2024, 2, 29), 12, datetime.date(2025, 2, 28)),
+        (datetime.date(2025, 11, 15), 3, datetime.date(2026, 2, 15)),
+    ],
+)
+def test_add_months(day, months, expected):
+    assert workflow.add_months(day, months) == expected
+
+
+def test_overdue_articles_are_listed_and_reviewers_reminded(editor, reviewer):
+    article = cited_article()
+    snapshot = publish_reviewed(article, editor=editor, reviewer=reviewer)
+    fresh = cited_article()
+    publish_reviewed(fresh, editor=editor)
+    later = snapshot.next_review_due + datetime.timedelta(days=1)
+    with mock.patch("django.utils.timezone.localdate", return_value=later):
+        due = workflow.send_review_reminders()
+    assert [a.pk for a in due] == [article.pk, fresh.pk] or {a.pk for a in due} == {article.pk, fresh.pk}
+    assert Article.objects.review_overdue(today=snapshot.next_review_due - datetime.timedelta(days=1)).count() == 0
+    (message,) = mail.outbox
+    assert reviewer.email in message.to
+    assert article.title in message.body
+    assert AuditEvent.objects.filter(action="articles.review.remind").count() == 2
+
+
+def test_a_reviewer_may_reopen_an_overdue_article_for_re_review(editor, reviewer):
+    article = cited_article()
+    snapshot = publish_reviewed(article, editor=editor, reviewer=reviewer)
+    with pytest.raises(workflow.WorkflowError, match="permission to submit"):
+        workflow.submit_for_review(article, by=reviewer)
+    later = snapshot.next_review_due + datetime.timedelta(days=1)
+    with mock.patch("django.utils.timezone.localdate", return_value=later):
+        workflow.submit_for_review(article, by=reviewer)
+    article.refresh_from_db()
+    assert article.status == Article.Status.IN_REVIEW
+
+
+# --- Retractions ---------------------------------------------------------------------------------------
+
+
+def test_a_retracted_reference_blocks_publishing_until_acknowledged(editor, reviewer):
+    sitewide_disclaimer()
+    article = cited_article()
+    review(article, reviewer=reviewer)
+    reference = article.resolve_citations()[0][0]
+    reference.is_retracted, reference.retraction_note = True, "Retracted by the journal, 2026."
+    reference.save()
+    with pytest.raises(workflow.WorkflowError, match=f"cites {reference.citation_key}, which has been retracted"):
+        workflow.publish(article, by=editor)
+    with pytest.raises(workflow.WorkflowError, match="reason"):
+        workflow.acknowledge_retraction(article, reference, by=reviewer, comment=" ")
+    workflow.acknowledge_retraction(article, reference, by=reviewer, comment="Only cited for its methods.")
+    assert RetractionAcknowledgement.objects.filter(article=article, reference=reference).exists()
+    snapshot = workflow.publish(article, by=editor)
+    assert [ref["is_retracted"] for ref in snapshot.references if ref["key"] == reference.citation_key] == [True]
+
+
+def test_acknowledging_a_reference_that_is_not_retracted_is_refused(reviewer):
+    article = submitted(cited_article())
+    reference = article.resolve_citations()[0][0]
+    with pytest.raises(workflow.WorkflowError, match="not marked retracted"):
+        workflow.acknowledge_retraction(article, reference, by=reviewer, comment="x")
+
+
+# --- Nothing is updated or deleted -------------------------------------------------------------------------
+
+
+def test_append_only_records_refuse_every_orm_path(editor, reviewer):
+    article = cited_article()
+    snapshot = publish_reviewed(article, editor=editor, reviewer=reviewer)
+    records = [
+        snapshot,
+        StatementApproval.objects.first(),
+        ReviewSignOff.objects.first(),
+        AuditEvent.objects.first(),
+    ]
+    for record in records:
+        model = type(record)
+        with pytest.raises(ValidationError):
+            record.save()
+        with pytest.raises(ValidationError):
+            record.delete()
+        with pytest.raises(ValidationError):
+            model.objects.filter(pk=record.pk).update(pk=record.pk)
+        with pytest.raises(ValidationError):
+            model.objects.filter(pk=record.pk).delete()
+        with pytest.raises(ValidationError):
+            model.objects.bulk_update([record], fields=["pk"])
+
+
+@pytest.mark.parametrize(
+    "table",
+    ["articles_publishedsnapshot", "articles_statementapproval", "articles_reviewsignoff", "articles_auditevent"],
+)
+def test_the_database_refuses_raw_updates_and_deletes(editor, table):
+    from django.db import DatabaseError, transaction
+
+    publish_reviewed(cited_article(), editor=editor)
+    for statement in (f"UPDATE {table} SET id = id", f"DELETE FROM {table}"):  # noqa: S608 - fixed table names
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement)

@@ -67,6 +67,7 @@ def live_server():
 def roles(transactional_db):
     """Recreate the role groups: a transactional test's flush removes what the data migration made."""
     importlib.import_module("articles.migrations.0002_roles").create_roles(apps, None)
+    importlib.import_module("articles.migrations.0004_append_only_and_roles").grant_review_records(apps, None)
 
 
 @pytest.fixture

@@ -1,19 +1,29 @@
 """Load the demo: one account per role, topics, disclaimers, references (through the importers) and articles.
 
+Every article goes through the real workflow (submit, approve, sign off, publish) to reach its demo
+state: draft, in review, changes requested, signed off, scheduled, live, live with unpublished
+changes, and due for re-review. Live articles get their history by replaying those steps with the
+clock set back, so dates on the public pages look like a real clinic's.
+
 Safe to run again: accounts keep their demo passwords, nothing is duplicated, and articles that
 already exist are left as staff edited them.
 """
 
+import contextlib
+import datetime
 import json
 from pathlib import Path
+from unittest import mock
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test import override_settings
+from django.utils import timezone
 
-from articles import workflow
+from articles import citations, workflow
 from articles.importers import ReferenceImportError, import_references
 from articles.models import Article, Disclaimer, StaffProfile, Topic
 
@@ -28,6 +38,8 @@ DEMO_ACCOUNTS = [
      "<p>Priya runs the editorial calendar and owns the clinic's disclaimers and policies.</p>"),
     ("admin", "admin-demo-pass", None, "Site Administrator", "", ""),
 ]  # fmt: skip
+# How long ago each live article went through review and publication.
+PUBLISHED_AGO = {"live": 60, "live_with_changes": 90, "due_for_rereview": 400}
 
 
 class Command(BaseCommand):
@@ -37,12 +49,15 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("seed_demo creates accounts with public passwords: run it only with DEBUG=1.")
         data = json.loads((DEMO_DIR / "articles.json").read_text(encoding="utf-8"))
-        with transaction.atomic():
-            users = self.create_accounts()
+        self.evidence = data["evidence"]
+        # The demo's mail goes to the console; the seed's own notifications would only bury the logins.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"), transaction.atomic():
+            self.users = self.create_accounts()
             self.create_topics(data["topics"])
             self.create_disclaimers(data["disclaimers"])
             self.import_demo_references()
-            self.create_articles(data["articles"], writer=users["writer"], editor=users["editor"])
+            for item in data["articles"]:
+                self.create_article(item)
         self.print_logins()
 
     def create_accounts(self) -> dict:
@@ -74,7 +89,13 @@ class Command(BaseCommand):
     def create_topics(self, topics: list[dict]) -> None:
         for topic in topics:
             Topic.objects.update_or_create(
-                slug=topic["slug"], defaults={"name": topic["name"], "description": topic.get("description", "")}
+                slug=topic["slug"],
+                defaults={
+                    "name": topic["name"],
+                    "description": topic.get("description", ""),
+                    "requires_topic_disclaimer": topic.get("requires_topic_disclaimer", False),
+                    "review_interval_months": topic.get("review_interval_months"),
+                },
             )
 
     def create_disclaimers(self, disclaimers: list[dict]) -> None:
@@ -96,24 +117,116 @@ class Command(BaseCommand):
                 raise CommandError(f"{path.name}: {error}") from error
             self.stdout.write(f"References from {path.name}: {len(result.created)} new, {len(result.updated)} updated.")
 
-    def create_articles(self, articles: list[dict], *, writer, editor) -> None:
-        for item in articles:
-            article = Article.objects.filter(slug=item["slug"]).first()
-            if article is None:
-                article = Article.objects.create(
-                    title=item["title"],
-                    slug=item["slug"],
-                    summary=item["summary"],
-                    body=item["body_html"],
-                    author=writer,
-                )
-                article.topics.set(Topic.objects.filter(slug__in=item["topics"]))
-            if article.live_snapshot_id is None and article.status == Article.Status.DRAFT:
-                workflow.publish(article, by=editor)
-            self.stdout.write(f"Article: {article.title}")
+    # --- Articles, each brought to its demo state through the workflow ---------------------------------
+
+    def create_article(self, item: dict) -> None:
+        if Article.objects.filter(slug=item["slug"]).exists():
+            self.stdout.write(f"Article (kept as it is): {item['title']}")
+            return
+        state = item["demo_state"]
+        days_ago = PUBLISHED_AGO.get(state, 0)
+        with self.clock(days_ago):
+            article = Article(
+                title=item["title"],
+                slug=item["slug"],
+                summary=item["summary"],
+                body=item["body_html"],
+                author=self.users["writer"],
+            )
+            article._history_user = self.users["writer"]
+            article.save()
+            article.topics.set(Topic.objects.filter(slug__in=item["topics"]))
+        getattr(self, f"bring_to_{state}")(article, item, days_ago)
+        article.refresh_from_db()
+        self.stdout.write(f"Article ({article.get_status_display().lower()}): {article.title}")
+
+    def clock(self, days_ago: int, minutes: int = 0):
+        """Run the enclosed steps as if it were `days_ago` days (plus `minutes`) in the past."""
+        if not days_ago:
+            return contextlib.nullcontext()
+        moment = timezone.now() - datetime.timedelta(days=days_ago) + datetime.timedelta(minutes=minutes)
+        return mock.patch("django.utils.timezone.now", return_value=moment)
+
+    def approve(self, article: Article, *, only_first: bool = False, skip_hash: str = "") -> None:
+        for statement in article.evidence_statements.all():
+            if statement.statement_hash == skip_hash:
+                continue
+            grades = [self.evidence[key] for key in statement.cited_keys]
+            strongest = min(grades, key=lambda grade: grade["level"])
+            workflow.approve_statement(
+                statement,
+                by=self.users["reviewer"],
+                seen_hash=statement.statement_hash,
+                evidence_level=strongest["level"],
+                certainty=strongest["certainty"],
+                comment=strongest["why"],
+            )
+            if only_first:
+                return
+
+    def reviewed(self, article: Article, days_ago: int = 0) -> None:
+        with self.clock(days_ago, minutes=30):
+            workflow.submit_for_review(article, by=self.users["writer"])
+        with self.clock(days_ago, minutes=90):
+            self.approve(article)
+            workflow.sign_off(
+                article,
+                by=self.users["reviewer"],
+                seen_hash=article.content_hash(),
+                comment="Claims match the studies.",
+            )
+
+    def published(self, article: Article, days_ago: int) -> None:
+        self.reviewed(article, days_ago)
+        with self.clock(days_ago, minutes=180):
+            workflow.publish(article, by=self.users["editor"])
+
+    def bring_to_draft(self, article, item, days_ago):
+        pass
+
+    def bring_to_in_review(self, article, item, days_ago):
+        workflow.submit_for_review(article, by=self.users["writer"])
+        self.approve(article, only_first=True)
+
+    def bring_to_changes_requested(self, article, item, days_ago):
+        workflow.submit_for_review(article, by=self.users["writer"])
+        (flawed,) = citations.statements(item["flawed_sentence_html"])
+        flawed_hash = flawed.hash
+        statement = article.evidence_statements.get(statement_hash=flawed_hash)
+        self.approve(article, skip_hash=flawed_hash)
+        reviewer = self.users["reviewer"]
+        workflow.request_statement_changes(
+            statement, by=reviewer, seen_hash=flawed_hash, comment=item["review_comment"]
+        )
+        workflow.request_changes(article, by=reviewer, comment="One claim needs rewording; see the statement comment.")
+
+    def bring_to_signed_off(self, article, item, days_ago):
+        self.reviewed(article)
+
+    def bring_to_scheduled(self, article, item, days_ago):
+        self.reviewed(article)
+        morning = timezone.localtime() + datetime.timedelta(days=3)
+        at = morning.replace(hour=9, minute=0, second=0, microsecond=0)
+        workflow.schedule(article, by=self.users["editor"], at=at)
+
+    def bring_to_live(self, article, item, days_ago):
+        self.published(article, days_ago)
+
+    def bring_to_due_for_rereview(self, article, item, days_ago):
+        self.published(article, days_ago)
+
+    def bring_to_live_with_changes(self, article, item, days_ago):
+        self.published(article, days_ago)
+        edit = item["pending_edit"]
+        article.refresh_from_db()
+        article.body = article.body.replace(edit["find"], edit["replace"])
+        article._history_user = self.users["writer"]
+        article.save()
+        workflow.record_edit(article, by=self.users["writer"])
 
     def print_logins(self) -> None:
         self.stdout.write(self.style.SUCCESS("\nDemo ready. Log in to the admin with:"))
         for username, password, group, _name, _credentials, _bio in DEMO_ACCOUNTS:
             role = group[:-1].lower() if group else "admin (superuser)"
             self.stdout.write(f"  {role:<20} user {username:<9} password {password}")
+        self.stdout.write("Reviewers and editors work on the review desk at /review/.")

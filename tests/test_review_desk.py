@@ -1,0 +1,1103 @@
+"""The review desk (articles/views.py, "review desk" section): who may use it, what it shows, and every step.
+
+Each step is posted the way the desk's own forms post it (prefixed fields, the hash the reviewer saw), and
+each allowed step has its refused pair: wrong role, wrong state, stale form, malformed input.
+"""
+
+import datetime
+import re
+
+import pytest
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from articles import workflow
+from articles.models import (
+    Article,
+    AuditEvent,
+    ChangeRequest,
+    PublishedSnapshot,
+    RetractionAcknowledgement,
+    ReviewSignOff,
+    StatementApproval,
+)
+from articles.urls import ARTICLE_STEPS, STATEMENT_STEPS
+from articles.views import ReviewActionView
+from tests.factories import (
+    ArticleFactory,
+    ReferenceFactory,
+    TopicFactory,
+    member_of,
+    publish_reviewed,
+    review,
+    sitewide_disclaimer,
+)
+
+pytestmark = pytest.mark.django_db
+
+PUBLISH_AT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+# --- Data ------------------------------------------------------------------------------------------
+
+
+def cited_article(*, claims: int = 1, references=None, **fields) -> Article:
+    """Return a never-submitted draft whose body makes `claims` statements, each citing its own reference."""
+    references = references or ReferenceFactory.create_batch(claims)
+    body = "".join(
+        f"<p>Exosome claim number {number} is supported by a trial [@{ref.citation_key}].</p>"
+        for number, ref in enumerate(references, start=1)
+    )
+    fields.setdefault("topics", [TopicFactory()])
+    return ArticleFactory(body=body, **fields)
+
+
+def in_review(article: Article | None = None, **fields) -> Article:
+    article = article or cited_article(**fields)
+    workflow.submit_for_review(article, by=member_of("Editors"))
+    article.refresh_from_db()
+    return article
+
+
+def approved(article: Article, reviewer) -> Article:
+    """Approve every statement of an article in review, so only the sign-off is left."""
+    for statement in article.evidence_statements.all():
+        workflow.approve_statement(
+            statement, by=reviewer, seen_hash=statement.statement_hash, evidence_level="C", certainty="low"
+        )
+    return article
+
+
+def signed_off(**fields) -> Article:
+    sitewide_disclaimer()
+    article = cited_article(**fields)
+    review(article)
+    article.refresh_from_db()
+    return article
+
+
+def scheduled(editor, **fields) -> Article:
+    article = signed_off(**fields)
+    workflow.schedule(article, by=editor, at=timezone.now() + datetime.timedelta(days=3))
+    article.refresh_from_db()
+    return article
+
+
+def published(**fields) -> Article:
+    article = cited_article(**fields)
+    publish_reviewed(article)
+    article.refresh_from_db()
+    return article
+
+
+def changes_requested(reviewer, **fields) -> Article:
+    article = in_review(**fields)
+    workflow.request_changes(article, by=reviewer, comment="Say which trial.")
+    article.refresh_from_db()
+    return article
+
+
+def future_publish_at(days: int = 2) -> str:
+    return (timezone.localtime() + datetime.timedelta(days=days)).strftime(PUBLISH_AT_FORMAT)
+
+
+# --- Posting through the desk ----------------------------------------------------------------------
+
+
+def step_url(step: str, article: Article, statement=None) -> str:
+    args = [article.pk] if statement is None else [article.pk, statement.pk]
+    return reverse(f"articles:review_{step}", args=args)
+
+
+def desk_url(article: Article) -> str:
+    return reverse("articles:review_article", args=[article.pk])
+
+
+def approve_data(statement, **changes) -> dict:
+    """Return the desk's approve form as a reviewer fills it in; a change to None leaves the field out."""
+    fields = {
+        "seen_hash": statement.statement_hash,
+        "evidence_level": "B",
+        "certainty": "moderate",
+        "participants": "120",
+        "peer_reviewed": "true",
+        "manufacturer_funded": "false",
+        "comment": "A small randomised trial.",
+        **changes,
+    }
+    return {f"s{statement.pk}-{name}": value for name, value in fields.items() if value is not None}
+
+
+def statement_changes_data(statement, **changes) -> dict:
+    fields = {"seen_hash": statement.statement_hash, "comment": "Name the trial and its size.", **changes}
+    return {f"c{statement.pk}-{name}": value for name, value in fields.items() if value is not None}
+
+
+def retraction_data(reference, comment="Cited only to say the study was retracted.") -> dict:
+    return {"reference_pk": str(reference.pk), f"r{reference.pk}-comment": comment}
+
+
+def messages_of(response, level: str | None = None) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request) if level is None or m.level_tag == level]
+
+
+def hidden_value(page: str, name: str) -> str:
+    match = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', page)
+    assert match, f"the page has no field {name}"
+    return match.group(1)
+
+
+def section(page: str, heading_id: str) -> str:
+    """Return the queue section that starts at the heading with this id."""
+    start = page.index(f'id="{heading_id}"')
+    end = page.find("</section>", start)
+    return page[start:end]
+
+
+def records(article: Article) -> dict:
+    """Return everything a desk step may change, to show that a refused step changed nothing."""
+    article.refresh_from_db()
+    return {
+        "status": article.status,
+        "live_snapshot": article.live_snapshot_id,
+        "scheduled_for": article.scheduled_for,
+        "approvals": StatementApproval.objects.count(),
+        "change_requests": ChangeRequest.objects.count(),
+        "sign_offs": ReviewSignOff.objects.count(),
+        "acknowledgements": RetractionAcknowledgement.objects.count(),
+        "snapshots": PublishedSnapshot.objects.count(),
+        "audit_events": AuditEvent.objects.count(),
+    }
+
+
+def assert_refused_without_change(response, article, before, *, message: str | None = None):
+    """The step came back to the desk with an error (never a 500) and recorded nothing."""
+    assert response.status_code == 302
+    assert response.url == desk_url(article)
+    errors = messages_of(response, "error")
+    assert errors, "a refused step must tell the user why"
+    if message is not None:
+        assert errors == [message]
+    assert not messages_of(response, "success")
+    assert records(article) == before
+
+
+# --- Who may use the desk --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["reviewer", "editor"])
+def test_queue_lists_articles_by_stage_for_reviewers_and_editors(client, request, role):
+    waiting = in_review(title="Waiting for a reviewer")
+    ready = signed_off(title="Ready for an editor")
+    private_draft = cited_article(title="A draft nobody submitted")
+    client.force_login(request.getfixturevalue(role))
+
+    response = client.get(reverse("articles:review_queue"))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert waiting.title in section(page, "in-review-heading")
+    assert waiting.title not in section(page, "signed-off-heading")
+    assert ready.title in section(page, "signed-off-heading")
+    assert ready.title not in section(page, "in-review-heading")
+    assert f'href="{desk_url(waiting)}"' in page
+    assert private_draft.title not in page
+
+
+@pytest.mark.parametrize("role", ["writer", "patient"])
+def test_queue_and_article_page_refuse_writers_and_patients(client, request, role):
+    article = in_review()
+    client.force_login(request.getfixturevalue(role))
+    assert client.get(reverse("articles:review_queue")).status_code == 403
+    assert client.get(desk_url(article)).status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_the_admin_login(client):
+    article = in_review()
+    for url in [reverse("articles:review_queue"), desk_url(article)]:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.url.startswith("/admin/login/?next=")
+
+
+def test_anonymous_post_to_a_step_is_sent_to_the_login_and_records_nothing(client):
+    article = in_review()
+    statement = article.evidence_statements.get()
+    before = records(article)
+
+    response = client.post(step_url("approve", article, statement), approve_data(statement))
+
+    assert response.status_code == 302
+    assert response.url.startswith("/admin/login/?next=")
+    assert records(article) == before
+
+
+# --- What the article page shows -------------------------------------------------------------------
+
+
+def test_reviewer_sees_statements_references_in_ama_form_and_grading_choices(client, reviewer):
+    first = ReferenceFactory(authors=[{"family": "Mahmoud", "given": "Rami H"}], title="Exosomes for acne scars")
+    second = ReferenceFactory(authors=[{"family": "Hu", "given": "Shu"}], title="Hair regrowth with exosomes")
+    article = in_review(cited_article(references=[first, second]))
+    client.force_login(reviewer)
+
+    response = client.get(desk_url(article))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    for statement in article.evidence_statements.all():
+        assert statement.text in page
+        assert hidden_value(page, f"s{statement.pk}-seen_hash") == statement.statement_hash
+        assert hidden_value(page, f"c{statement.pk}-seen_hash") == statement.statement_hash
+        for level in "ABCDEF":
+            assert f'name="s{statement.pk}-evidence_level" value="{level}"' in page
+        assert f'name="s{statement.pk}-certainty"' in page
+    assert "Mahmoud RH. Exosomes for acne scars. <i>J Clin Aesthet Dermatol.</i> 2025;18(4):33-40." in page
+    assert "Hu S. Hair regrowth with exosomes." in page
+    assert f'href="https://doi.org/{first.doi}"' in page
+    for certainty in ["high", "moderate", "low", "very_low"]:
+        assert f'value="{certainty}"' in page
+    assert hidden_value(page, "seen_hash") == article.content_hash()
+    assert "Retracted reference" not in page
+    assert "Changes since the live version" not in page
+
+
+def test_editor_sees_the_article_without_the_reviewer_forms(client, editor):
+    article = in_review()
+    statement = article.evidence_statements.get()
+    client.force_login(editor)
+
+    page = client.get(desk_url(article)).content.decode()
+
+    assert statement.text in page
+    assert step_url("approve", article, statement) not in page
+    assert step_url("sign_off", article) not in page
+
+
+def test_retracted_reference_shows_a_warning_and_the_acknowledge_form(client, reviewer):
+    retracted = ReferenceFactory(is_retracted=True, retraction_note="Retracted by the journal in May 2025.")
+    article = in_review(cited_article(references=[retracted]))
+    client.force_login(reviewer)
+
+    page = client.get(desk_url(article)).content.decode()
+
+    assert f"Retracted reference: [@{retracted.citation_key}]" in page
+    assert "Retraction: Retracted by the journal in May 2025." in page
+    assert "Retracted: Retracted by the journal in May 2025." in page  # next to the statement citing it
+    assert step_url("acknowledge_retraction", article) in page
+    assert hidden_value(page, "reference_pk") == str(retracted.pk)
+
+
+def test_re_review_of_an_edited_live_article_compares_with_the_live_version(client, reviewer, writer):
+    article = published()
+    article.body = article.body.replace("is supported by a trial", "is suggested by a trial")
+    article.save()
+    assert workflow.record_edit(article, by=writer) == Article.Status.DRAFT
+    in_review(article)
+    client.force_login(reviewer)
+
+    page = client.get(desk_url(article)).content.decode()
+
+    assert "Changes since the live version" in page
+    assert "<del>supported</del>" in page
+    assert "<ins>suggested</ins>" in page
+    assert 'class="paragraph-changed"' in page
+
+
+def test_what_staff_typed_is_shown_escaped(client, reviewer):
+    retracted = ReferenceFactory(is_retracted=True, retraction_note="<script>alert('note')</script>")
+    article = in_review(cited_article(references=[retracted]))
+    statement = article.evidence_statements.get()
+    workflow.request_statement_changes(
+        statement, by=reviewer, seen_hash=statement.statement_hash, comment="<script>alert('comment')</script>"
+    )
+    client.force_login(member_of("Reviewers"))
+
+    page = client.get(desk_url(article)).content.decode()
+
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(&#x27;note&#x27;)&lt;/script&gt;" in page
+    assert "&lt;script&gt;alert(&#x27;comment&#x27;)&lt;/script&gt;" in page
+
+
+def test_queue_query_count_does_not_grow_with_articles(client, reviewer, django_assert_max_num_queries):
+    for _ in range(2):
+        in_review()
+    signed_off()
+    client.force_login(reviewer)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("articles:review_queue"))
+    for _ in range(6):
+        in_review()
+        signed_off()
+
+    with django_assert_max_num_queries(len(few)):
+        response = client.get(reverse("articles:review_queue"))
+
+    assert response.status_code == 200
+
+
+def test_article_page_query_count_does_not_grow_with_the_timeline(client, reviewer, django_assert_max_num_queries):
+    article = in_review()
+    statement = article.evidence_statements.get()
+    client.force_login(reviewer)
+    with CaptureQueriesContext(connection) as short_timeline:
+        client.get(desk_url(article))
+    for number in range(10):
+        workflow.request_statement_changes(
+            statement, by=member_of("Reviewers"), seen_hash=statement.statement_hash, comment=f"Comment {number}."
+        )
+
+    with django_assert_max_num_queries(len(short_timeline)):
+        response = client.get(desk_url(article))
+
+    assert response.content.decode().count("articles.statement.request_changes") == 10
+
+
+# --- IDOR: only articles that were sent to review, or are live, are on the desk -----------------------
+
+
+@pytest.mark.parametrize("role", ["reviewer", "editor"])
+def test_a_never_submitted_draft_is_not_on_the_desk(client, request, role):
+    draft = cited_article()
+    client.force_login(request.getfixturevalue(role))
+    assert client.get(desk_url(draft)).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["reviewer", "editor"])
+def test_an_article_sent_back_to_its_writer_stays_on_the_desk(client, request, role, reviewer):
+    article = changes_requested(reviewer)
+    client.force_login(request.getfixturevalue(role))
+    assert client.get(desk_url(article)).status_code == 200
+
+
+@pytest.mark.parametrize("role", ["reviewer", "editor"])
+@pytest.mark.parametrize("step", ARTICLE_STEPS + STATEMENT_STEPS)
+def test_every_step_on_a_never_submitted_draft_is_not_found(client, request, role, step):
+    retracted = ReferenceFactory(is_retracted=True, retraction_note="Retracted.")
+    draft = cited_article(references=[retracted])
+    statement = draft.evidence_statements.get()
+    data = {
+        **approve_data(statement),
+        **statement_changes_data(statement),
+        **retraction_data(retracted),
+        "comment": "Rewrite it.",
+        "seen_hash": draft.content_hash(),
+        "publish_at": future_publish_at(),
+        "unpublish-reason": "Wrong",
+        "archive-reason": "Wrong",
+    }
+    before = records(draft)
+    client.force_login(request.getfixturevalue(role))
+
+    response = client.post(step_url(step, draft, statement if step in STATEMENT_STEPS else None), data)
+
+    assert response.status_code == 404
+    assert records(draft) == before
+
+
+@pytest.mark.parametrize("missing_pk", [10**6, 2**31, 2**63])
+def test_an_article_that_does_not_exist_is_not_found(client, reviewer, editor, missing_pk):
+    client.force_login(reviewer)
+    assert client.get(reverse("articles:review_article", args=[missing_pk])).status_code == 404
+    assert (
+        client.post(reverse("articles:review_request_changes", args=[missing_pk]), {"comment": "x"}).status_code == 404
+    )
+    client.force_login(editor)
+    assert client.post(reverse("articles:review_publish", args=[missing_pk])).status_code == 404
+
+
+# --- Each step, allowed ----------------------------------------------------------------------------
+
+
+def test_reviewer_approves_a_statement_with_its_grade(client, reviewer):
+    article = in_review()
+    statement = article.evidence_statements.get()
+    client.force_login(reviewer)
+
+    response = client.post(step_url("approve", article, statement), approve_data(statement))
+
+    assert response.status_code == 302
+    assert response.url == desk_url(article)
+    assert messages_of(response) == ["Statement approved."]
+    approval = StatementApproval.objects.get()
+    assert approval.article == article
+    assert approval.reviewer == reviewer
+    assert approval.statement_hash == statement.statement_hash
+    assert (approval.evidence_level, approval.certainty, approval.participants) == ("B", "moderate", 120)
+    assert (approval.peer_reviewed, approval.manufacturer_funded) == (True, False)
+    assert approval.comment == "A small randomised trial."
+    assert not approval.self_review
+    assert AuditEvent.objects.filter(article=article, action="articles.statement.approve", actor=reviewer).exists()
+
+
+def test_approve_with_only_the_required_fields(client, reviewer):
+    article = in_review()
+    statement = article.evidence_statements.get()
+    client.force_login(reviewer)
+    data = approve_data(statement, participants=None, peer_reviewed=None, manufacturer_funded=None, comment=None)
+
+    client.post(step_url("approve", article, statement), data)
+
+    approval = StatementApproval.objects.get()
+    assert (approval.participants, approval.peer_reviewed, approval.manufacturer_funded) == (None, None, None)
+    assert approval.comment == ""
+
+
+def test_approved_statement_shows_as_approved_after_the_redirect(client, reviewer):
+    article = in_review()
+    statement = article.evidence_statements.get()
+    client.force_login(reviewer)
+
+    response = client.post(step_url("approve", article, statement), approve_data(statement), follow=True)
+
+    page = response.content.decode()
+    assert response.redirect_chain == [(desk_url(article), 302)]
+    assert "Statement approved." in page
+    assert "Approved: level B" in page
+
+
+def test_reviewer_requests_changes_to_one_statement(client, reviewer):
+    article = in_review()
+    statement = article.evidence_statements.get()
+    client.force_login(reviewer)
+
+    response = client.post(step_url("statement_changes", article, statement), statement_changes_data(statement))
+
+    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["statement_changes"]]
+    change_request = ChangeRequest.objects.get()
+    assert (change_request.article, change_request.requested_by) == (article, reviewer)
+    assert change_request.statement_hash == statement.statement_hash
+    assert change_request.comment == "Name the trial and its size."
+    article.refresh_from_db()
+    assert article.status == Article.Status.IN_REVIEW
+
+
+def test_reviewer_sends_the_article_back_to_its_writer(client, reviewer):
+    article = in_review()
+    client.force_login(reviewer)
+
+    response = client.post(step_url("request_changes", article), {"comment": "  Explain what an exosome is.  "})
+
+    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["request_changes"]]
+    article.refresh_from_db()
+    assert article.status == Article.Status.CHANGES_REQUESTED
+    change_request = ChangeRequest.objects.get()
+    assert (change_request.statement_hash, change_request.comment) == ("", "Explain what an exosome is.")
+
+
+def test_reviewer_signs_off_with_the_hash_shown_on_the_desk(client, reviewer):
+    article = approved(in_review(claims=2), reviewer)
+    client.force_login(reviewer)
+    seen_hash = hidden_value(client.get(desk_url(article)).content.decode(), "seen_hash")
+
+    response = client.post(step_url("sign_off", article), {"seen_hash": seen_hash, "comment": "Clear and fair."})
+
+    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["sign_off"]]
+    sign_off = ReviewSignOff.objects.get()
+    assert (sign_off.article, sign_off.reviewer) == (article, reviewer)
+    assert (sign_off.content_hash, sign_off.comment) == (article.content_hash(), "Clear and fair.")
+    article.refresh_from_db()
+    assert article.status == Article.Status.SIGNED_OFF
+
+
+def test_editor_resubmits_an_article_sent_back_to_its_writer(client, editor, reviewer):
+    article = changes_requested(reviewer)
+    client.force_login(editor)
+
+    response = client.post(step_url("submit", article))
+
+    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["submit"]]
+    article.refresh_from_db()
+    assert article.status == Article.Status.IN_REVIEW
+
+
+def test_editor_publishes_a_signed_off_article(client, editor):
+    article = signed_off()
+    client.force_login(editor)
+
+    response = client.post(step_url("publish", article))
+
+    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["publish"]]
+    article.refresh_from_db()
+    snapshot = PublishedSnapshot.objects.get()
+    assert article.live_snapshot == snapshot
+    assert article.status == Article.Status.PUBLISHED
+    assert (snapshot.published_by, snapshot.content_hash) == (editor, article.content_hash())
+
+
+def test_editor_schedules_a_signed_off_article(client, editor):
+    article = signed_off()
+    publish_at = future_publish_at()
+    client.force_login(editor)
+
+    response = client.post(step_url("schedule", article), {"publish_at": publish_at})
+
+    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["schedule"]]
+    article.refresh_from_db()
+    assert article.status == Article.Status.SCHEDULED
+    assert timezone.localtime(article.scheduled_for).strftime(PUBLISH_AT_FORMAT) == publish_at
+    assert article.scheduled_by == editor
+    assert article.live_snapshot is None
+
+
+def test_editor_cancels_a_schedule(client, editor):
+    article = scheduled(editor)
+    client.force_login(editor)
+
+    response = client.post(step_url("unschedule", article))
+
+    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["unschedule"]]
+    article.refresh_from_db()
+    assert article.status == Article.Status.SIGNED_OFF
+    assert (article.scheduled_for, article.scheduled_by) == (None, None)
+
+
+def test_editor_unpublishes_with_a_reason(client, editor):
+    article = published()
+    snapshot = article.live_snapshot
+    client.force_login(editor)
+
+    response = client.post(step_url("unpublish", article), {"unpublish-reason": "The trial was withdrawn."})
+
+    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["unpublish"]]
+    article.refresh_from_db()
+    assert article.live_snapshot is None
+    assert article.status == Article.Status.DRAFT
+    assert PublishedSnapshot.objects.filter(pk=snapshot.pk).exists()
+    event = AuditEvent.objects.get(article=article, action="articles.article.unpublish")
+    assert (event.actor, event.message) == (editor, "The trial was withdrawn.")
+
+
+def test_editor_archives_with_a_reason(client, editor):
+    article = published()
+    client.force_login(editor)
+
+    response = client.post(step_url("archive", article), {"archive-reason": "Replaced by a newer article."})
+
+    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["archive"]]
+    article.refresh_from_db()
+    assert article.status == Article.Status.ARCHIVED
+    assert article.live_snapshot is None
+    event = AuditEvent.objects.get(article=article, action="articles.article.archive")
+    assert (event.actor, event.message) == (editor, "Replaced by a newer article.")
+
+
+def test_reviewer_acknowledges_a_retraction(client, reviewer):
+    retracted = ReferenceFactory(is_retracted=True, retraction_note="Retracted in 2025.")
+    article = in_review(cited_article(references=[retracted]))
+    client.force_login(reviewer)
+
+    response = client.post(step_url("acknowledge_retraction", article), retraction_data(retracted), follow=True)
+
+    assert "Retraction acknowledged." in response.content.decode()
+    acknowledgement = RetractionAcknowledgement.objects.get()
+    assert (acknowledgement.article, acknowledgement.reference) == (article, retracted)
+    assert (acknowledgement.acknowledged_by, acknowledgement.comment) == (
+        reviewer,
+        "Cited only to say the study was retracted.",
+    )
+    assert "Retracted reference:" not in response.content.decode()
+
+
+# --- Each step, refused ----------------------------------------------------------------------------
+
+
+def _approve_case(reviewer):
+    article = in_review()
+    statement = article.evidence_statements.get()
+    return article, step_url("approve", article, statement), approve_data(statement)
+
+
+def _sign_off_case(reviewer):
+    article = approved(in_review(), reviewer)
+    return article, step_url("sign_off", article), {"seen_hash": article.content_hash()}
+
+
+def _publish_case(reviewer):
+    article = signed_off()
+    return article, step_url("publish", article), {}
+
+
+@pytest.mark.parametrize("role", ["writer", "patient"])
+@pytest.mark.parametrize("case", [_approve_case, _sign_off_case, _publish_case], ids=["approve", "sign_off", "publish"])
+def test_writers_and_patients_cannot_post_desk_steps(client, request, reviewer, role, case):
+    article, url, data = case(reviewer)
+    before = records(article)
+    client.force_login(request.getfixturevalue(role))
+
+    response = client.post(url, data)
+
+    assert response.status_code == 403
+    assert records(article) == before
+
+
+@pytest.mark.parametrize(
+    ("step", "make", "data"),
+    [
+        ("publish", lambda editor: signed_off(), {}),
+        ("schedule", lambda editor: signed_off(), {"publish_at": future_publish_at()}),
+        ("unschedule", scheduled, {}),
+        ("unpublish", lambda editor: published(), {"unpublish-reason": "Outdated."}),
+        ("archive", lambda editor: published(), {"archive-reason": "Outdated."}),
+    ],
+)
+def test_reviewers_cannot_take_editor_steps(client, reviewer, editor, step, make, data):
+    article = make(editor)
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(step_url(step, article), data)
+
+    assert_refused_without_change(response, article, before, message=workflow.NOT_ALLOWED_TO_PUBLISH)
+
+
+def test_editors_cannot_approve_statements(client, editor):
+    article = in_review()
+    statement = article.evidence_statements.get()
+    before = records(article)
+    client.force_login(editor)
+
+    response = client.post(step_url("approve", article, statement), approve_data(statement))
+
+    assert_refused_without_change(response, article, before, message=workflow.NOT_ALLOWED_TO_REVIEW)
+
+
+def test_reviewers_cannot_resubmit_an_article_they_did_not_write(client, reviewer):
+    article = changes_requested(reviewer)
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(step_url("submit", article))
+
+    assert_refused_without_change(
+        response, article, before, message=workflow.NOT_ALLOWED_TO_SUBMIT.format(title=article.title)
+    )
+
+
+@pytest.mark.parametrize("relation", ["author", "editor of a revision"])
+def test_a_reviewer_who_wrote_or_edited_the_article_cannot_approve_it(client, reviewer, relation):
+    if relation == "author":
+        article = in_review(author=reviewer)
+    else:
+        article = cited_article()
+        article._history_user = reviewer
+        article.summary = "Reworded by the reviewer."
+        article.save()
+        article = in_review(article)
+    statement = article.evidence_statements.get()
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(step_url("approve", article, statement), approve_data(statement))
+
+    message = workflow.SELF_REVIEW.format(title=article.title, verb="approve its statements")
+    assert_refused_without_change(response, article, before, message=message)
+
+
+def test_a_reviewer_who_wrote_the_article_cannot_sign_it_off(client, reviewer):
+    article = approved(in_review(author=reviewer), member_of("Reviewers"))
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(step_url("sign_off", article), {"seen_hash": article.content_hash()})
+
+    message = workflow.SELF_REVIEW.format(title=article.title, verb="sign it off")
+    assert_refused_without_change(response, article, before, message=message)
+
+
+def test_statements_of_an_article_sent_back_cannot_be_approved(client, reviewer):
+    article = changes_requested(reviewer)
+    statement = article.evidence_statements.get()
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(step_url("approve", article, statement), approve_data(statement))
+
+    message = workflow.NOT_IN_REVIEW.format(title=article.title, state="changes requested")
+    assert_refused_without_change(response, article, before, message=message)
+
+
+def test_a_draft_that_was_already_live_cannot_be_signed_off(client, reviewer, editor):
+    article = published()
+    workflow.unpublish(article, by=editor, reason="Outdated.")
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(step_url("sign_off", article), {"seen_hash": article.content_hash()})
+
+    message = workflow.NOT_IN_REVIEW.format(title=article.title, state="draft")
+    assert_refused_without_change(response, article, before, message=message)
+
+
+def test_publishing_an_article_that_is_not_signed_off_is_refused(client, editor):
+    sitewide_disclaimer()
+    article = in_review()
+    before = records(article)
+    client.force_login(editor)
+
+    response = client.post(step_url("publish", article))
+
+    assert_refused_without_change(response, article, before)
+    assert workflow.NOT_SIGNED_OFF.format(title=article.title) in messages_of(response, "error")[0]
+
+
+def test_publishing_an_article_that_is_already_live_as_it_is_is_refused(client, editor):
+    article = published()
+    before = records(article)
+    client.force_login(editor)
+
+    response = client.post(step_url("publish", article))
+
+    assert_refused_without_change(response, article, before, message=workflow.ALREADY_LIVE.format(title=article.title))
+
+
+def test_an_unacknowledged_retraction_blocks_the_sign_off_until_a_reviewer_acknowledges_it(client, reviewer):
+    retracted = ReferenceFactory(is_retracted=True, retraction_note="Retracted in 2025.")
+    article = approved(in_review(cited_article(references=[retracted])), reviewer)
+    before = records(article)
+    client.force_login(reviewer)
+
+    refused = client.post(step_url("sign_off", article), {"seen_hash": article.content_hash()})
+
+    assert_refused_without_change(refused, article, before)
+    assert workflow.RETRACTED.format(title=article.title, key=retracted.citation_key) in messages_of(refused)[0]
+
+    client.post(step_url("acknowledge_retraction", article), retraction_data(retracted), follow=True)
+    allowed = client.post(step_url("sign_off", article), {"seen_hash": article.content_hash()})
+
+    assert messages_of(allowed, "success") == [ReviewActionView.SUCCESS["sign_off"]]
+    article.refresh_from_db()
+    assert article.status == Article.Status.SIGNED_OFF
+
+
+# --- Stale forms: what the reviewer read is what gets recorded --------------------------------------
+
+
+def test_approving_a_statement_that_changed_since_the_page_loaded_is_refused(client, reviewer):
+    article = in_review()
+    statement = article.evidence_statements.get()
+    client.force_login(reviewer)
+    seen_hash = hidden_value(client.get(desk_url(article)).content.decode(), f"s{statement.pk}-seen_hash")
+    article.body = article.body.replace("is supported by a trial", "is proven by a trial")
+    article.save()
+    before = records(article)
+
+    response = client.post(step_url("approve", article, statement), approve_data(statement, seen_hash=seen_hash))
+
+    assert_refused_without_change(response, article, before, message=workflow.STATEMENT_CHANGED)
+    assert not StatementApproval.objects.exists()
+
+
+def test_approving_with_the_hash_of_another_statement_is_refused(client, reviewer):
+    article = in_review(claims=2)
+    first, second = article.evidence_statements.order_by("position")
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(step_url("approve", article, first), approve_data(first, seen_hash=second.statement_hash))
+
+    assert_refused_without_change(response, article, before, message=workflow.STATEMENT_CHANGED)
+
+
+def test_requesting_changes_to_a_statement_that_changed_is_refused(client, reviewer):
+    article = in_review()
+    statement = article.evidence_statements.get()
+    article.body = article.body.replace("is supported by a trial", "is proven by a trial")
+    article.save()
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(step_url("statement_changes", article, statement), statement_changes_data(statement))
+
+    assert_refused_without_change(response, article, before, message=workflow.STATEMENT_CHANGED)
+
+
+def test_signing_off_an_article_that_changed_since_the_page_loaded_is_refused(client, reviewer):
+    article = approved(in_review(), reviewer)
+    client.force_login(reviewer)
+    seen_hash = hidden_value(client.get(desk_url(article)).content.decode(), "seen_hash")
+    article.summary = "A different summary, written while the reviewer was reading."
+    article.save()
+    before = records(article)
+
+    response = client.post(step_url("sign_off", article), {"seen_hash": seen_hash})
+
+    message = workflow.ARTICLE_CHANGED.format(title=article.title)
+    assert_refused_without_change(response, article, before, message=message)
+    assert not ReviewSignOff.objects.exists()
+
+
+def test_signing_off_before_every_statement_is_approved_is_refused(client, reviewer):
+    article = in_review()
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(step_url("sign_off", article), {"seen_hash": article.content_hash()})
+
+    assert_refused_without_change(response, article, before)
+    assert "has not been approved" in messages_of(response, "error")[0]
+
+
+# --- Malformed input: an error message, never a 500, nothing recorded -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"evidence_level": None}, "Evidence level: This field is required."),
+        ({"evidence_level": ""}, "Evidence level: This field is required."),
+        ({"evidence_level": "Z"}, "Evidence level: Select a valid choice."),
+        ({"evidence_level": "b"}, "Evidence level: Select a valid choice."),
+        ({"certainty": None}, "Certainty (GRADE): This field is required."),
+        ({"certainty": "certain"}, "Certainty (GRADE): Select a valid choice."),
+        ({"seen_hash": "x"}, "Ensure this value has at least 64 characters"),
+        ({"seen_hash": None}, "This field is required."),
+        ({"seen_hash": "0" * 65}, "Ensure this value has at most 64 characters"),
+        ({"participants": "-5"}, "People studied: Ensure this value is greater than or equal to 0."),
+        ({"participants": "abc"}, "People studied: Enter a whole number."),
+        ({"participants": "1.5"}, "People studied: Enter a whole number."),
+        ({"participants": "9" * 30}, "People studied: Ensure this value is less than or equal to 100000000."),
+        ({"peer_reviewed": "maybe"}, "Peer reviewed?: Select a valid choice."),
+    ],
+)
+def test_malformed_approvals_are_refused(client, reviewer, changes, error):
+    article = in_review()
+    statement = article.evidence_statements.get()
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(step_url("approve", article, statement), approve_data(statement, **changes))
+
+    assert_refused_without_change(response, article, before)
+    assert error in " ".join(messages_of(response, "error"))
+
+
+def test_approve_with_unprefixed_fields_is_refused(client, reviewer):
+    article = in_review()
+    statement = article.evidence_statements.get()
+    before = records(article)
+    client.force_login(reviewer)
+    data = {name.split("-", 1)[1]: value for name, value in approve_data(statement).items()}
+
+    response = client.post(step_url("approve", article, statement), data)
+
+    assert_refused_without_change(response, article, before)
+
+
+@pytest.mark.parametrize("step", STATEMENT_STEPS)
+def test_statement_steps_refuse_a_statement_of_another_article(client, reviewer, step):
+    article, other = in_review(), in_review()
+    foreign = other.evidence_statements.get()
+    data = approve_data(foreign) if step == "approve" else statement_changes_data(foreign)
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(step_url(step, article, foreign), data)
+
+    assert_refused_without_change(response, article, before, message=workflow.STATEMENT_CHANGED)
+
+
+@pytest.mark.parametrize("statement_pk", [10**6, 2**31, 2**63])
+def test_statement_steps_refuse_a_statement_that_does_not_exist(client, reviewer, statement_pk):
+    article = in_review()
+    before = records(article)
+    client.force_login(reviewer)
+    url = reverse("articles:review_approve", args=[article.pk, statement_pk])
+    data = {f"s{statement_pk}-{name}": value for name, value in [("evidence_level", "B"), ("certainty", "low")]}
+
+    response = client.post(url, {**data, f"s{statement_pk}-seen_hash": "0" * 64})
+
+    assert_refused_without_change(response, article, before, message=workflow.STATEMENT_CHANGED)
+
+
+@pytest.mark.parametrize("comment", [None, "", "   ", "x" * 5001], ids=["missing", "empty", "blank", "too long"])
+def test_request_changes_needs_a_comment(client, reviewer, comment):
+    article = in_review()
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(step_url("request_changes", article), {} if comment is None else {"comment": comment})
+
+    assert_refused_without_change(response, article, before)
+
+
+@pytest.mark.parametrize("comment", [None, "", "   "], ids=["missing", "empty", "blank"])
+def test_statement_changes_need_a_comment(client, reviewer, comment):
+    article = in_review()
+    statement = article.evidence_statements.get()
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(
+        step_url("statement_changes", article, statement), statement_changes_data(statement, comment=comment)
+    )
+
+    assert_refused_without_change(response, article, before)
+
+
+@pytest.mark.parametrize("seen_hash", [None, "", "x", "g" * 64], ids=["missing", "empty", "short", "not the hash"])
+def test_sign_off_with_a_malformed_hash_is_refused(client, reviewer, seen_hash):
+    article = approved(in_review(), reviewer)
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(step_url("sign_off", article), {} if seen_hash is None else {"seen_hash": seen_hash})
+
+    assert_refused_without_change(response, article, before)
+
+
+@pytest.mark.parametrize(
+    ("publish_at", "error"),
+    [
+        (None, "Publish at: This field is required."),
+        ("not a date", "Publish at: Enter a valid date/time."),
+        ("2030-02-30T10:00", "Publish at: Enter a valid date/time."),
+        ("2030-03-10T02:30", "Publish at:"),  # does not exist in the clinic's zone (DST starts)
+        ("2020-01-01T09:00", workflow.SCHEDULE_IN_PAST),
+        ("past", workflow.SCHEDULE_IN_PAST),
+    ],
+)
+def test_schedule_refuses_malformed_and_past_times(client, editor, publish_at, error):
+    article = signed_off()
+    if publish_at == "past":
+        publish_at = (timezone.localtime() - datetime.timedelta(minutes=5)).strftime(PUBLISH_AT_FORMAT)
+    before = records(article)
+    client.force_login(editor)
+
+    response = client.post(step_url("schedule", article), {} if publish_at is None else {"publish_at": publish_at})
+
+    assert_refused_without_change(response, article, before)
+    assert error in messages_of(response, "error")[0]
+
+
+@pytest.mark.parametrize("step", ["unpublish", "archive"])
+@pytest.mark.parametrize("reason", [None, "", "   ", "unprefixed"])
+def test_unpublish_and_archive_need_a_reason(client, editor, step, reason):
+    article = published()
+    before = records(article)
+    client.force_login(editor)
+    if reason is None:
+        data = {}
+    elif reason == "unprefixed":
+        data = {"reason": "Given without the form prefix."}
+    else:
+        data = {f"{step}-reason": reason}
+
+    response = client.post(step_url(step, article), data)
+
+    assert_refused_without_change(response, article, before)
+
+
+@pytest.mark.parametrize("reference_pk", ["abc", "", "-1", "0", "1.5", str(10**6), str(2**63), "²", "１"])
+def test_acknowledge_retraction_with_a_malformed_reference_is_not_found(client, reviewer, reference_pk):
+    retracted = ReferenceFactory(is_retracted=True, retraction_note="Retracted.")
+    article = in_review(cited_article(references=[retracted]))
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(
+        step_url("acknowledge_retraction", article),
+        {"reference_pk": reference_pk, f"r{reference_pk}-comment": "Still relevant."},
+    )
+
+    assert response.status_code == 404
+    assert records(article) == before
+
+
+def test_acknowledge_retraction_without_a_reference_is_not_found(client, reviewer):
+    article = in_review()
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(step_url("acknowledge_retraction", article), {"comment": "Why not."})
+
+    assert response.status_code == 404
+    assert records(article) == before
+
+
+def test_acknowledging_a_reference_that_is_not_retracted_is_refused(client, reviewer):
+    sound = ReferenceFactory()
+    article = in_review(cited_article(references=[sound]))
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(step_url("acknowledge_retraction", article), retraction_data(sound))
+
+    message = workflow.NOT_RETRACTED.format(key=sound.citation_key)
+    assert_refused_without_change(response, article, before, message=message)
+
+
+def test_acknowledging_a_retraction_the_article_does_not_cite_is_refused(client, reviewer):
+    uncited = ReferenceFactory(is_retracted=True, retraction_note="Retracted.")
+    article = in_review()
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(step_url("acknowledge_retraction", article), retraction_data(uncited))
+
+    message = workflow.NOT_CITED.format(title=article.title, key=uncited.citation_key)
+    assert_refused_without_change(response, article, before, message=message)
+
+
+@pytest.mark.parametrize("comment", [None, "", "   "], ids=["missing", "empty", "blank"])
+def test_acknowledging_a_retraction_needs_a_reason(client, reviewer, comment):
+    retracted = ReferenceFactory(is_retracted=True, retraction_note="Retracted.")
+    article = in_review(cited_article(references=[retracted]))
+    before = records(article)
+    client.force_login(reviewer)
+    data = {"reference_pk": str(retracted.pk)}
+    if comment is not None:
+        data[f"r{retracted.pk}-comment"] = comment
+
+    response = client.post(step_url("acknowledge_retraction", article), data)
+
+    assert_refused_without_change(response, article, before)
+
+
+# --- HTTP: POST only, CSRF-protected ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("step", ARTICLE_STEPS + STATEMENT_STEPS)
+def test_steps_refuse_get(client, reviewer, step):
+    article = in_review()
+    statement = article.evidence_statements.get()
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.get(step_url(step, article, statement if step in STATEMENT_STEPS else None))
+
+    assert response.status_code == 405
+    assert records(article) == before
+
+
+def test_a_step_posted_without_a_csrf_token_is_refused(reviewer):
+    article = in_review()
+    statement = article.evidence_statements.get()
+    before = records(article)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(reviewer)
+
+    response = browser.post(step_url("approve", article, statement), approve_data(statement))
+
+    assert response.status_code == 403
+    assert records(article) == before
+
+
+def test_a_step_posted_with_the_desk_forms_csrf_token_is_accepted(reviewer):
+    article = in_review()
+    statement = article.evidence_statements.get()
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(reviewer)
+    token = hidden_value(browser.get(desk_url(article)).content.decode(), "csrfmiddlewaretoken")
+
+    response = browser.post(
+        step_url("approve", article, statement), {**approve_data(statement), "csrfmiddlewaretoken": token}
+    )
+
+    assert response.status_code == 302
+    assert StatementApproval.objects.filter(article=article, reviewer=reviewer).exists()
