@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
 from articles import permissions, workflow
@@ -195,7 +196,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
                     item.state,
                     item.number,
                     label,
-                    item.sentence.normalised_text[:120],
+                    Truncator(item.sentence.normalised_text).chars(120),
                     format_html("<br><strong>Reviewer:</strong> “{}”", comment) if comment else "",
                 )
             )

@@ -272,6 +272,14 @@ def statements(html: str) -> list[Sentence]:
     return [sentence for sentence in sentences(html) if sentence.is_statement]
 
 
+def unique_statements(found: list[Sentence]) -> list[Sentence]:
+    """Return each statement once, at its first place: the same words citing the same keys are one claim."""
+    unique: dict[str, Sentence] = {}
+    for sentence in found:
+        unique.setdefault(sentence.hash, sentence)
+    return list(unique.values())
+
+
 # --- AMA formatting -------------------------------------------------------------------------------
 
 

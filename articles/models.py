@@ -209,6 +209,8 @@ class Reference(models.Model):
 
 
 # Kept by name so a save and its topic changes can be recorded as one revision (see record_revision).
+# Written only by articles/workflow.py (through save(update_fields=...)); an ordinary save leaves them alone.
+WORKFLOW_FIELDS = frozenset({"status", "live_snapshot", "scheduled_for", "scheduled_by"})
 article_history = HistoricalRecords(
     excluded_fields=["status", "live_snapshot", "scheduled_for", "scheduled_by", "updated_at"]
 )
@@ -343,6 +345,16 @@ class Article(models.Model):
         self.title = plain_text(self.title)
         self.summary = plain_text(self.summary)
         self.body = clean_html(self.body)
+        if self._state.adding:
+            # A new article starts as a draft whatever the caller set: only workflow.py moves it on.
+            self.status, self.live_snapshot, self.scheduled_for, self.scheduled_by = self.Status.DRAFT, None, None, None
+        elif kwargs.get("update_fields") is None:
+            # Saving the working copy never writes workflow state, even from a stale instance.
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in WORKFLOW_FIELDS
+            ]
         super().save(*args, **kwargs)
         update_fields = kwargs.get("update_fields")
         if update_fields is None or "body" in update_fields:
@@ -464,9 +476,10 @@ class Certainty(models.TextChoices):
 class EvidenceStatementManager(models.Manager):
     def sync(self, article: "Article") -> None:
         """Make the stored statements match the article body: keep unchanged ones, add new, drop gone."""
-        extracted: dict[str, tuple[int, citations.Sentence]] = {}
-        for position, sentence in enumerate(article.statements, start=1):
-            extracted.setdefault(sentence.hash, (position, sentence))
+        extracted = {
+            sentence.hash: (position, sentence)
+            for position, sentence in enumerate(citations.unique_statements(article.statements), start=1)
+        }
         existing = {s.statement_hash: s for s in self.filter(article=article)}
         self.filter(article=article).exclude(statement_hash__in=list(extracted)).delete()
         for statement_hash, (position, sentence) in extracted.items():

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from articles import citations, notifications, permissions
 from articles.models import (
@@ -120,7 +121,7 @@ class StatementStatus:
 
     @property
     def problem(self) -> str:
-        short = self.sentence.normalised_text[:80]
+        short = Truncator(self.sentence.normalised_text).chars(80)
         return {
             "approved": "",
             "changes_requested": CHANGES_OPEN.format(
@@ -232,7 +233,7 @@ def review_status(article: Article) -> ReviewStatus:
     requests = list(
         ChangeRequest.objects.filter(article=article).exclude(statement_hash="").order_by("-requested_at", "-pk")
     )
-    sentences = list({s.hash: s for s in reversed(article.statements)}.values())[::-1]
+    sentences = citations.unique_statements(article.statements)
     current_hashes = {s.hash for s in sentences}
     statuses = []
     for number, sentence in enumerate(sentences, start=1):

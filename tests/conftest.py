@@ -1,4 +1,7 @@
+import importlib
+
 import pytest
+from django.apps import apps
 from django.db import connection
 
 from tests.factories import UserFactory, member_of
@@ -36,3 +39,10 @@ def patient(db):
 def _fast_password_hashing(settings):
     # Factories set a password for every user; the production hasher is slow on purpose.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def roles(transactional_db):
+    """Recreate the role groups: a transactional test's flush removes what the data migrations made."""
+    importlib.import_module("articles.migrations.0002_roles").create_roles(apps, None)
+    importlib.import_module("articles.migrations.0004_append_only_and_roles").grant_review_records(apps, None)

@@ -3,6 +3,7 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from articles import workflow
 from articles.forms import NOT_UTF8, NOTHING_TO_IMPORT, PASTE_OR_UPLOAD
 from articles.models import Article, Disclaimer, PublishedSnapshot, Reference
 from tests.factories import (
@@ -261,3 +262,151 @@ def test_live_key_check_is_for_staff_only(client, patient):
     client.force_login(patient)
     response = client.get(reverse("admin:articles_reference_check_keys"), {"keys": "hu2016"})
     assert response.status_code == 302
+
+
+# --- Workflow from the admin -------------------------------------------------------------------------
+
+
+def change_form_data(article, **extra):
+    return {
+        "title": article.title,
+        "slug": article.slug,
+        "summary": article.summary,
+        "body": article.body,
+        "topics": list(article.topics.values_list("pk", flat=True)),
+        "author": article.author_id,
+        "review_interval_months": "",
+        **extra,
+    }
+
+
+def test_writer_saves_and_submits_for_review_from_the_change_form(client, writer, reviewer):
+    reference = ReferenceFactory()
+    article = ArticleFactory(author=writer, body=f"<p>In mice, it helped [@{reference.citation_key}].</p>")
+    article.topics.add(TopicFactory())
+    client.force_login(writer)
+    response = client.post(
+        reverse("admin:articles_article_change", args=[article.pk]),
+        change_form_data(article, _submit_for_review="Save and submit for review"),
+        follow=True,
+    )
+    assert "Submitted for review" in " ".join(messages_of(response))
+    article.refresh_from_db()
+    assert article.status == Article.Status.IN_REVIEW
+
+
+def test_submitting_an_article_without_a_topic_is_refused_with_the_reason(client, writer):
+    article = ArticleFactory(author=writer)
+    client.force_login(writer)
+    response = client.post(
+        reverse("admin:articles_article_change", args=[article.pk]),
+        change_form_data(article, _submit_for_review="Save and submit for review"),
+        follow=True,
+    )
+    assert any("has no topic" in m for m in messages_of(response))
+    article.refresh_from_db()
+    assert article.status == Article.Status.DRAFT
+
+
+def test_the_change_form_lists_what_blocks_publishing_with_the_reviewers_comment(client, writer, reviewer):
+    reference = ReferenceFactory()
+    article = ArticleFactory(author=writer, body=f"<p>Exosomes help wounds [@{reference.citation_key}].</p>")
+    article.topics.add(TopicFactory())
+    workflow.submit_for_review(article, by=writer)
+    statement = article.evidence_statements.get()
+    workflow.request_statement_changes(
+        statement, by=reviewer, seen_hash=statement.statement_hash, comment="Say this was in mice."
+    )
+    client.force_login(writer)
+    page = client.get(reverse("admin:articles_article_change", args=[article.pk])).content.decode()
+    assert "What still blocks publishing" in page
+    assert "Statement 1: changes requested" in page
+    assert "Say this was in mice." in page
+    assert "has not been signed off" in page
+    assert "articles.article.submit" in page  # the timeline
+
+
+def test_preview_shows_the_working_copy_with_unapproved_statements_marked(client, writer):
+    reference = ReferenceFactory()
+    article = ArticleFactory(author=writer, body=f"<p>In mice, it helped [@{reference.citation_key}].</p>")
+    client.force_login(writer)
+    page = client.get(reverse("admin:articles_article_preview", args=[article.pk])).content.decode()
+    assert "Preview: not published." in page
+    assert "Not yet approved" in page
+    assert '<meta name="robots" content="noindex">' in page
+    assert reference.title in page
+
+
+def test_preview_is_for_staff_who_may_view_articles(client, patient):
+    article = ArticleFactory()
+    client.force_login(patient)
+    assert client.get(reverse("admin:articles_article_preview", args=[article.pk])).status_code == 302
+
+
+def test_editing_a_live_article_in_the_admin_keeps_the_live_page_and_says_so(client, editor):
+    reference = ReferenceFactory()
+    article = ArticleFactory(title="Live title", body=f"<p>In mice, it helped [@{reference.citation_key}].</p>")
+    publish_reviewed(article, editor=editor)
+    article.refresh_from_db()
+    client.force_login(editor)
+    response = client.post(
+        reverse("admin:articles_article_change", args=[article.pk]),
+        change_form_data(article, title="Edited title", _continue="Save and continue editing"),
+        follow=True,
+    )
+    assert any("Patients still see the published version" in m for m in messages_of(response))
+    article.refresh_from_db()
+    assert article.status == Article.Status.DRAFT
+    assert article.live_snapshot.title == "Live title"
+    assert "Live title" in client.get(article.get_absolute_url()).content.decode()
+
+
+def test_status_and_live_snapshot_cannot_be_set_through_the_change_form(client, editor):
+    article = ArticleFactory()
+    client.force_login(editor)
+    client.post(
+        reverse("admin:articles_article_change", args=[article.pk]),
+        change_form_data(article, status="published", live_snapshot="1", scheduled_for="2030-01-01 00:00"),
+    )
+    article.refresh_from_db()
+    assert (article.status, article.live_snapshot_id, article.scheduled_for) == ("draft", None, None)
+
+
+def test_bulk_submit_reports_each_article(client, writer):
+    ready = ArticleFactory(title="Ready one", author=writer)
+    ready.topics.add(TopicFactory())
+    not_ready = ArticleFactory(title="No topic", author=writer)
+    client.force_login(writer)
+    response = client.post(
+        reverse("admin:articles_article_changelist"),
+        {"action": "submit_selected", "_selected_action": [ready.pk, not_ready.pk]},
+        follow=True,
+    )
+    texts = messages_of(response)
+    assert "Submitted “Ready one” for review." in texts
+    assert any(t.startswith("“No topic”:") and "has no topic" in t for t in texts)
+
+
+def test_reviewers_do_not_get_the_publish_or_submit_actions(client, reviewer):
+    ArticleFactory()
+    client.force_login(reviewer)
+    page = client.get(reverse("admin:articles_article_changelist")).content.decode()
+    assert "publish_selected" not in page
+    assert "submit_selected" not in page
+
+
+def test_an_article_that_went_to_review_cannot_be_deleted(client, writer, admin_user):
+    article = ArticleFactory(author=writer)
+    article.topics.add(TopicFactory())
+    workflow.submit_for_review(article, by=writer)
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:articles_article_delete", args=[article.pk])).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "model", ["statementapproval", "reviewsignoff", "changerequest", "retractionacknowledgement", "auditevent"]
+)
+def test_review_records_cannot_be_added_in_the_admin(client, admin_user, model):
+    client.force_login(admin_user)
+    assert client.get(reverse(f"admin:articles_{model}_changelist")).status_code == 200
+    assert client.get(reverse(f"admin:articles_{model}_add")).status_code == 403

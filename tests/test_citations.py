@@ -132,3 +132,87 @@ def test_key_regex_does_not_match_prefixes():
     assert re.search(citations.key_regex("hu2016"), "[@hu2016]")
     assert re.search(citations.key_regex("hu2016"), "[@hu2016; @x]")
     assert not re.search(citations.key_regex("hu2016"), "[@hu2016b]")
+
+
+# --- Sentences and evidence statements ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Smith et al. found faster healing in mice [@a].",
+        "Exosomes, e.g. from fat tissue, were used [@a].",
+        "Lab cells, i.e. fibroblasts, grew faster [@a].",
+        "Treated vs. untreated wounds differed [@a].",
+        "Dr. Lee and Prof. Kim ran the study [@a].",
+        "See Fig. 2 for the results [@a].",
+        "Wounds closed 1.5 times faster in 3.2 days [@a].",
+        "The U.S. agency has not approved it [@a].",
+        "J. R. Smith led it [@a].",
+    ],
+)
+def test_sentences_do_not_break_on_abbreviations_or_decimals(text):
+    assert [s.text for s in citations.sentences(f"<p>{text} Next sentence here.</p>")] == [text, "Next sentence here."]
+
+
+def test_each_cited_sentence_and_list_item_is_a_statement():
+    html = (
+        "<h2>What we know</h2><p>Cells send signals. In mice, wounds closed faster [@hu2016]. Experts agree "
+        "[@a; @b]!</p><ul><li>In rats, scars were smaller [@wang2017]</li><li>No citation here</li></ul>"
+    )
+    found = citations.statements(html)
+    assert [s.text for s in found] == [
+        "In mice, wounds closed faster [@hu2016].",
+        "Experts agree [@a; @b]!",
+        "In rats, scars were smaller [@wang2017]",
+    ]
+    assert [s.keys for s in found] == [("hu2016",), ("a", "b"), ("wang2017",)]
+    assert [s.marker_indices for s in found] == [(1,), (2,), (3,)]
+
+
+def test_a_marker_after_the_full_stop_belongs_to_the_sentence_before_it():
+    found = citations.sentences("<p>Wounds closed faster. [@hu2016] Then we asked why.</p>")
+    assert [(s.text, s.keys) for s in found] == [
+        ("Wounds closed faster. [@hu2016]", ("hu2016",)),
+        ("Then we asked why.", ()),
+    ]
+
+
+def test_a_statement_hash_ignores_markup_spacing_and_key_order_but_not_words_or_keys():
+    base = citations.statements("<p>In mice, wounds closed faster [@a; @b].</p>")[0].hash
+    same = [
+        "<p>In mice, wounds <strong>closed</strong>   faster [@b; @a].</p>",
+        "<p>In mice, wounds closed faster[@a;@b].</p>",
+        "<ul><li>In mice, wounds closed faster [@a; @b].</li></ul>",
+    ]
+    different = [
+        "<p>In mice, wounds closed much faster [@a; @b].</p>",
+        "<p>In mice, wounds closed faster [@a].</p>",
+        "<p>In mice, wounds closed faster [@a; @c].</p>",
+    ]
+    assert all(citations.statements(html)[0].hash == base for html in same)
+    assert all(citations.statements(html)[0].hash != base for html in different)
+
+
+def test_markers_inside_attributes_are_not_citations():
+    html = '<p><a href="https://example.org/[@x]">A link</a> and a claim [@a].</p>'
+    assert citations.citation_keys(html) == ["a"]
+    assert citations.malformed_markers('<p><a title="[@x y]">t</a></p>') == []
+    assert 'href="https://example.org/[@x]"' in citations.render_markers(html, {"a": 1})
+
+
+def test_labels_are_placed_after_the_statement_they_grade():
+    html = "<p>One [@a]. Two [@b].</p>"
+    rendered = citations.render_markers(html, {"a": 1, "b": 2}, after={2: "<LABEL>"})
+    assert rendered.index("<LABEL>") > rendered.index('id="cite-2"')
+    assert rendered.count("<LABEL>") == 1
+
+
+@pytest.mark.parametrize("html", ["", "<p></p>", "<p>[@</p>", "<ul><li><ul><li>[@a]</li></ul></li></ul>", "x" * 10_000])
+def test_odd_bodies_do_not_break_statement_extraction(html):
+    assert isinstance(citations.statements(html), list)
+
+
+def test_a_repeated_statement_is_one_claim_at_its_first_place():
+    found = citations.statements("<p>A claim [@a]. Another [@b]. A claim [@a].</p>")
+    assert [s.text for s in citations.unique_statements(found)] == ["A claim [@a].", "Another [@b]."]

@@ -110,3 +110,20 @@ def test_content_hash_changes_with_what_patients_see():
 def test_staff_byline():
     user = UserFactory(profile__display_name="Jane Doe", profile__credentials="MD, board-certified dermatologist")
     assert user.staff_profile.byline == "Jane Doe, MD, board-certified dermatologist"
+
+
+def test_an_ordinary_save_never_writes_workflow_state(editor):
+    from articles import workflow
+
+    stale = ArticleFactory()
+    workflow.archive(stale, by=editor, reason="Superseded")
+    stale.title = "Edited from a stale copy"
+    stale.save()
+    stale.refresh_from_db()
+    assert (stale.title, stale.status) == ("Edited from a stale copy", Article.Status.ARCHIVED)
+
+
+def test_a_new_article_always_starts_as_a_draft(editor):
+    article = ArticleFactory(status=Article.Status.PUBLISHED)
+    article.refresh_from_db()
+    assert article.status == Article.Status.DRAFT

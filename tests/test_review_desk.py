@@ -344,18 +344,23 @@ def test_queue_query_count_does_not_grow_with_articles(client, reviewer, django_
 def test_article_page_query_count_does_not_grow_with_the_timeline(client, reviewer, django_assert_max_num_queries):
     article = in_review()
     statement = article.evidence_statements.get()
-    client.force_login(reviewer)
-    with CaptureQueriesContext(connection) as short_timeline:
-        client.get(desk_url(article))
-    for number in range(10):
+
+    def comment(number):
         workflow.request_statement_changes(
             statement, by=member_of("Reviewers"), seen_hash=statement.statement_hash, comment=f"Comment {number}."
         )
 
+    comment(0)
+    client.force_login(reviewer)
+    with CaptureQueriesContext(connection) as short_timeline:
+        client.get(desk_url(article))
+    for number in range(1, 11):
+        comment(number)
+
     with django_assert_max_num_queries(len(short_timeline)):
         response = client.get(desk_url(article))
 
-    assert response.content.decode().count("articles.statement.request_changes") == 10
+    assert response.content.decode().count("articles.statement.request_changes") == 11
 
 
 # --- IDOR: only articles that were sent to review, or are live, are on the desk -----------------------
@@ -402,11 +407,10 @@ def test_every_step_on_a_never_submitted_draft_is_not_found(client, request, rol
 
 @pytest.mark.parametrize("missing_pk", [10**6, 2**31, 2**63])
 def test_an_article_that_does_not_exist_is_not_found(client, reviewer, editor, missing_pk):
+    request_changes = reverse("articles:review_request_changes", args=[missing_pk])
     client.force_login(reviewer)
     assert client.get(reverse("articles:review_article", args=[missing_pk])).status_code == 404
-    assert (
-        client.post(reverse("articles:review_request_changes", args=[missing_pk]), {"comment": "x"}).status_code == 404
-    )
+    assert client.post(request_changes, {"comment": "Rewrite it."}).status_code == 404
     client.force_login(editor)
     assert client.post(reverse("articles:review_publish", args=[missing_pk])).status_code == 404
 
@@ -863,6 +867,8 @@ def test_signing_off_before_every_statement_is_approved_is_refused(client, revie
         ({"participants": "1.5"}, "People studied: Enter a whole number."),
         ({"participants": "9" * 30}, "People studied: Ensure this value is less than or equal to 100000000."),
         ({"peer_reviewed": "maybe"}, "Peer reviewed?: Select a valid choice."),
+        ({"comment": "Fine\x00"}, "Comment (optional): Null characters are not allowed."),
+        ({"seen_hash": "\x00" * 64}, "Null characters are not allowed."),
     ],
 )
 def test_malformed_approvals_are_refused(client, reviewer, changes, error):
@@ -889,9 +895,11 @@ def test_approve_with_unprefixed_fields_is_refused(client, reviewer):
     assert_refused_without_change(response, article, before)
 
 
+@pytest.mark.parametrize("other_state", ["in review", "never submitted"])
 @pytest.mark.parametrize("step", STATEMENT_STEPS)
-def test_statement_steps_refuse_a_statement_of_another_article(client, reviewer, step):
-    article, other = in_review(), in_review()
+def test_statement_steps_refuse_a_statement_of_another_article(client, reviewer, step, other_state):
+    article = in_review()
+    other = in_review() if other_state == "in review" else cited_article()
     foreign = other.evidence_statements.get()
     data = approve_data(foreign) if step == "approve" else statement_changes_data(foreign)
     before = records(article)
@@ -915,7 +923,11 @@ def test_statement_steps_refuse_a_statement_that_does_not_exist(client, reviewer
     assert_refused_without_change(response, article, before, message=workflow.STATEMENT_CHANGED)
 
 
-@pytest.mark.parametrize("comment", [None, "", "   ", "x" * 5001], ids=["missing", "empty", "blank", "too long"])
+@pytest.mark.parametrize(
+    "comment",
+    [None, "", "   ", "x" * 5001, "Fix\x00it"],
+    ids=["missing", "empty", "blank", "too long", "null character"],
+)
 def test_request_changes_needs_a_comment(client, reviewer, comment):
     article = in_review()
     before = records(article)

@@ -1,9 +1,7 @@
-import importlib
 import os
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.test.testcases import LiveServerThread
@@ -61,13 +59,6 @@ def live_server():
     server = ProductionLikeLiveServer("localhost")
     yield server
     server.stop()
-
-
-@pytest.fixture
-def roles(transactional_db):
-    """Recreate the role groups: a transactional test's flush removes what the data migration made."""
-    importlib.import_module("articles.migrations.0002_roles").create_roles(apps, None)
-    importlib.import_module("articles.migrations.0004_append_only_and_roles").grant_review_records(apps, None)
 
 
 @pytest.fixture
