@@ -31,7 +31,7 @@ setup: $(VENV)/.runtime
 demo: $(VENV)/.runtime
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
-	@echo "Starting the site at http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/). Stop it with Ctrl-C."
+	@echo "Starting the site at http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/, review desk: http://$(HOST):$(PORT)/review/). Stop it with Ctrl-C."
 	$(DEMO_ENV) $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
 lint: $(VENV)/.dev

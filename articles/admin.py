@@ -188,6 +188,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
                 "edited": "edited after approval: needs approval again",
                 "unapproved": "not yet approved",
                 "self_approved": "approved by someone who wrote or edited it: needs another reviewer",
+                "reference_changed": "a cited reference changed after approval: needs approval again",
             }[item.state]
             comment = item.change_request.comment if item.change_request else ""
             rows.append(
@@ -435,7 +436,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Reference)
-class ReferenceAdmin(admin.ModelAdmin):
+class ReferenceAdmin(SimpleHistoryAdmin):
     list_display = ["citation_key", "short_ama", "year", "doi", "pmid", "is_retracted"]
     list_filter = ["is_retracted", "publication_type", "year"]
     search_fields = ["citation_key", "title", "doi", "pmid", "journal", "authors"]

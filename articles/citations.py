@@ -129,14 +129,14 @@ _TAG_NAME = re.compile(r"^</?\s*([a-zA-Z0-9]+)")
 # Words that end in a full stop without ending the sentence (compared lower-case, without the stop).
 ABBREVIATIONS = frozenset(
     {
-        "al", "e.g", "i.e", "eg", "ie", "vs", "v", "dr", "drs", "fig", "figs", "mr", "mrs", "ms", "prof",
-        "approx", "ca", "cf", "no", "nos", "st", "jr", "sr", "inc", "ltd", "vol", "p", "pp", "ed", "eds",
-        "min", "max", "mg", "ml", "dept", "univ", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
-        "sept", "oct", "nov", "dec", "u.s", "u.k",
+        "al", "e.g", "i.e", "eg", "ie", "vs", "dr", "drs", "mr", "mrs", "ms", "prof", "approx", "ca", "cf",
+        "st", "jr", "sr", "inc", "ltd", "ed", "eds", "dept", "univ", "u.s", "u.k",
     }
 )  # fmt: skip
+# Abbreviations that only ever come before a number ("Fig. 2", "No. 5", "p. 33"): elsewhere "no." ends a sentence.
+NUMBERED_ABBREVIATIONS = frozenset({"fig", "figs", "no", "nos", "vol", "p", "pp", "v", "ref", "refs"})
 _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
-_SENTENCE_END = re.compile("[.!?]+[\"'\u201d\u2019)\\]]*(?=\\s)")
+_SENTENCE_END = re.compile("[.!?]+[\"'\u201d\u2019)\\]]*(?=\\s|\ue000)")
 _LEADING_PLACEHOLDERS = re.compile("^(\\s*\ue000\\d+\ue001)+")
 
 
@@ -174,20 +174,32 @@ def statement_hash(text: str, keys) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def references_hash(keys, ama_by_key: dict[str, str]) -> str:
+    """Return the hash of the cited references' records (AMA form), which an approval is also pinned to."""
+    payload = [[key, ama_by_key.get(key, "")] for key in sorted(set(keys))]
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
+
+
 def _ends_sentence(text: str, stop_start: int, next_start: int) -> bool:
     """Return True if the punctuation at `stop_start` ends a sentence (not "et al.", "e.g.", "Dr." ...)."""
-    following = text[next_start:].lstrip()
+    following = _PLACEHOLDER.sub("", text[next_start:]).lstrip()
     if following[:1].islower():
         return False
     if text[stop_start] != ".":
         return True
-    word = re.search(r"(\S+)$", text[:stop_start])
-    if not word:
+    words = _PLACEHOLDER.sub("", text[:stop_start]).split()
+    if not words:
         return True
-    token = word.group(1).lstrip("(\"'\u201c\u2018[").lower()
-    token = _PLACEHOLDER.sub("", token)
-    is_initial = re.fullmatch(r"[a-z]", token) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", token)
-    return not (token in ABBREVIATIONS or is_initial)
+    token = words[-1].lstrip("(\"'\u201c\u2018[").lower()
+    if token in ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)+[a-z]", token):
+        return False
+    if token in NUMBERED_ABBREVIATIONS:
+        return not following[:1].isdigit()
+    if re.fullmatch(r"[a-z]", token):
+        # An initial ("J. R. Smith") follows a capitalised word or another initial; "vitamin C." ends a sentence.
+        before = words[-2] if len(words) > 1 else ""
+        return bool(before) and not before[:1].isupper()
+    return True
 
 
 def split_sentences(text: str) -> list[str]:

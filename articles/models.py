@@ -159,6 +159,8 @@ class Reference(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ReferenceQuerySet.as_manager()
+    # Who changed a cited reference counts as having edited the articles citing it (separation of duties).
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["citation_key"]
@@ -369,9 +371,18 @@ class Article(models.Model):
         return citations.statements(self.body)
 
     def contributor_ids(self) -> set[int]:
-        """Return the ids of everyone who wrote or edited the working copy (author and revision authors)."""
+        """Return the ids of everyone who wrote or edited the working copy or a reference it cites."""
         editors = self.history.exclude(history_user=None).values_list("history_user_id", flat=True).distinct()
-        return {self.author_id, *editors}
+        keys = self.citation_keys
+        reference_editors = (
+            Reference.history.filter(citation_key__in=keys)
+            .exclude(history_user=None)
+            .values_list("history_user_id", flat=True)
+            .distinct()
+            if keys
+            else []
+        )
+        return {self.author_id, *editors, *reference_editors}
 
     def review_interval(self) -> int:
         """Return the re-review interval in months: the article's own, its topics' shortest, or the default."""
@@ -525,6 +536,9 @@ class StatementApproval(AppendOnlyModel):
     statement_hash = models.CharField(max_length=64, db_index=True)
     statement_text = models.TextField()
     cited_keys = models.JSONField(default=list)
+    references_hash = models.CharField(
+        max_length=64, blank=True, help_text="Hash of the cited references' records as the reviewer saw them."
+    )
     evidence_level = models.CharField(max_length=1, choices=EvidenceLevel.choices)
     certainty = models.CharField(max_length=10, choices=Certainty.choices)
     participants = models.PositiveIntegerField(null=True, blank=True, help_text="People studied, if any.")

@@ -67,6 +67,13 @@ SELF_APPROVED = (
     "Statement {number} was approved by someone who wrote or edited the article: another reviewer must approve it."
 )
 SELF_SIGNED_OFF = "“{title}” was signed off by someone who wrote or edited it: another reviewer must sign it off."
+REFERENCE_CHANGED = (
+    "Statement {number} cites a reference whose record changed after approval: ask a reviewer to approve it again."
+)
+IS_DRAFT = "“{title}” is a draft: submit it for review."
+STILL_IN_REVIEW = "“{title}” is in review: a reviewer signs it off once every statement is approved."
+ARTICLE_CHANGES_OPEN = "“{title}” has changes requested (“{comment}”): revise it, then submit it for review again."
+CHANGED_SINCE_PUBLISHED = "“{title}” changed since it was published: submit the changes for review."
 CHANGES_OPEN = "Statement {number} has changes requested (“{comment}”): revise it, then ask for review again."
 NOT_SIGNED_OFF = "“{title}” has not been signed off: ask a reviewer to sign it off."
 SIGN_OFF_STALE = "“{title}” changed after it was signed off: ask a reviewer to sign it off again."
@@ -108,6 +115,7 @@ class StatementStatus:
     change_request: ChangeRequest | None = None
     earlier_approval: StatementApproval | None = None
     self_approval: StatementApproval | None = None
+    reference_changed: StatementApproval | None = None
 
     @property
     def state(self) -> str:
@@ -115,6 +123,8 @@ class StatementStatus:
             return "approved"
         if self.change_request:
             return "changes_requested"
+        if self.reference_changed:
+            return "reference_changed"
         if self.self_approval:
             return "self_approved"
         return "edited" if self.earlier_approval else "unapproved"
@@ -129,6 +139,7 @@ class StatementStatus:
             ),
             "edited": STALE_APPROVAL.format(number=self.number),
             "self_approved": SELF_APPROVED.format(number=self.number),
+            "reference_changed": REFERENCE_CHANGED.format(number=self.number),
             "unapproved": UNAPPROVED.format(number=self.number, text=short),
         }[self.state]
 
@@ -145,6 +156,7 @@ class ReviewStatus:
     earlier_sign_off: ReviewSignOff | None
     self_sign_off: ReviewSignOff | None
     contributor_ids: set[int]
+    article_change_request: ChangeRequest | None = None
     unacknowledged_retractions: list[Reference] = field(default_factory=list)
     content_problems: list[str] = field(default_factory=list)
     disclaimer_problems: list[str] = field(default_factory=list)
@@ -164,12 +176,28 @@ class ReviewStatus:
         return self.content_problems + self.statement_problems + self.retraction_problems
 
     @property
+    def state_problems(self) -> list[str]:
+        """What the article's place in the workflow says: only a signed-off (or scheduled) article is published."""
+        article, title = self.article, self.article.title
+        if article.status == Article.Status.ARCHIVED:
+            return [ARCHIVED.format(title=title)]
+        if article.status == Article.Status.DRAFT:
+            return [IS_DRAFT.format(title=title)]
+        if article.status == Article.Status.IN_REVIEW and self.sign_off:
+            return [STILL_IN_REVIEW.format(title=title)]
+        if article.status == Article.Status.CHANGES_REQUESTED:
+            comment = self.article_change_request.comment if self.article_change_request else ""
+            return [ARTICLE_CHANGES_OPEN.format(title=title, comment=Truncator(comment).chars(200))]
+        if article.status == Article.Status.PUBLISHED:
+            live = article.live_snapshot
+            unchanged = live is not None and live.content_hash == self.content_hash
+            return [(ALREADY_LIVE if unchanged else CHANGED_SINCE_PUBLISHED).format(title=title)]
+        return []
+
+    @property
     def problems(self) -> list[str]:
         """What stops an editor publishing now."""
-        problems = []
-        if self.article.status == Article.Status.ARCHIVED:
-            problems.append(ARCHIVED.format(title=self.article.title))
-        problems += self.sign_off_problems
+        problems = self.state_problems + self.sign_off_problems
         if self.sign_off is None:
             if self.self_sign_off:
                 template = SELF_SIGNED_OFF
@@ -235,18 +263,24 @@ def review_status(article: Article) -> ReviewStatus:
     )
     sentences = citations.unique_statements(article.statements)
     current_hashes = {s.hash for s in sentences}
+    ama_by_key = {entry["key"]: entry["ama"] for entry in rendered.references}
     statuses = []
     for number, sentence in enumerate(sentences, start=1):
         status = StatementStatus(number=number, sentence=sentence, stored=stored.get(sentence.hash))
-        approval = next((a for a in approvals if a.statement_hash == sentence.hash), None)
+        references_hash = citations.references_hash(sentence.keys, ama_by_key)
+        matching = [a for a in approvals if a.statement_hash == sentence.hash]
+        counted = [a for a in matching if _counts(a.reviewer_id, contributor_ids)]
+        approval = next((a for a in counted if a.references_hash == references_hash), None)
         request = next((r for r in requests if r.statement_hash == sentence.hash), None)
-        if approval and not _counts(approval.reviewer_id, contributor_ids):
-            status.self_approval, approval = approval, None
         if request and (approval is None or request.requested_at > approval.approved_at):
             status.change_request = request
         elif approval:
             status.approval = approval
-        if status.approval is None and status.self_approval is None:
+        elif counted:
+            status.reference_changed = counted[0]
+        elif matching:
+            status.self_approval = matching[0]
+        if not matching:
             status.earlier_approval = next(
                 (
                     a
@@ -275,6 +309,9 @@ def review_status(article: Article) -> ReviewStatus:
         earlier_sign_off=sign_offs[0] if sign_offs else None,
         self_sign_off=current[0] if current and not valid else None,
         contributor_ids=contributor_ids,
+        article_change_request=ChangeRequest.objects.filter(article=article, statement_hash="")
+        .order_by("-requested_at", "-pk")
+        .first(),
         unacknowledged_retractions=[ref for ref in cited if ref.pk not in acknowledged],
         content_problems=content_problems(article, rendered),
         disclaimer_problems=_disclaimer_problems(article),
@@ -289,8 +326,12 @@ def publishing_problems(article: Article) -> list[str]:
 # --- Helpers ---------------------------------------------------------------------------------------
 
 
-def _locked(article: Article) -> Article:
-    return Article.objects.select_for_update().get(pk=article.pk)
+def _locked(article: Article, *, with_references: bool = False) -> Article:
+    """Lock the article row (and the references it cites), so what is checked is what is recorded."""
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    if with_references:
+        list(Reference.objects.select_for_update().filter(citation_key__in=article.citation_keys).order_by("pk"))
+    return article
 
 
 def _record(
@@ -365,13 +406,15 @@ def submit_for_review(article: Article, *, by) -> None:
     _refuse_archived(article)
     if article.status == Article.Status.IN_REVIEW:
         raise WorkflowError(ALREADY_IN_REVIEW.format(title=article.title))
-    if article.status in (Article.Status.SIGNED_OFF, Article.Status.SCHEDULED):
+    signed_off = article.status in (Article.Status.SIGNED_OFF, Article.Status.SCHEDULED)
+    if signed_off and review_status(article).sign_off is not None:
         raise WorkflowError(ALREADY_SIGNED_OFF.format(title=article.title))
     if problems := content_problems(article):
         raise WorkflowError(" ".join(problems))
     from_state = article.status
-    article.status = Article.Status.IN_REVIEW
-    _save_state(article, "status")
+    # A sign-off that no longer holds (the content changed outside the admin) reopens the review too.
+    article.status, article.scheduled_for, article.scheduled_by = Article.Status.IN_REVIEW, None, None
+    _save_state(article, "status", "scheduled_for", "scheduled_by")
     _record(article, by=by, action="articles.article.submit", from_state=from_state)
     _after_commit(notifications.article_submitted, article.pk)
 
@@ -405,7 +448,7 @@ def record_edit(article: Article, *, by) -> str:
 def _review_lock(article: Article, *, by, verb: str) -> Article:
     if not permissions.can_review(by, article):
         raise WorkflowError(NOT_ALLOWED_TO_REVIEW)
-    article = _locked(article)
+    article = _locked(article, with_references=True)
     if not permissions.can_approve(by, article):
         raise WorkflowError(SELF_REVIEW.format(title=article.title, verb=verb))
     return article
@@ -441,6 +484,8 @@ def approve_statement(
     article = _review_lock(statement.article, by=by, verb="approve its statements")
     _require_in_review(article)
     sentence = _current_sentence(article, statement, seen_hash)
+    cited = Reference.objects.by_keys(sentence.keys)
+    ama_by_key = {key: citations.format_ama(reference) for key, reference in cited.items()}
     if evidence_level not in EvidenceLevel.values or certainty not in Certainty.values:
         raise WorkflowError(INVALID_GRADE)
     is_self, note = _self_review_note(by, article)
@@ -449,6 +494,7 @@ def approve_statement(
         statement_hash=seen_hash,
         statement_text=sentence.text,
         cited_keys=list(sentence.keys),
+        references_hash=citations.references_hash(sentence.keys, ama_by_key),
         evidence_level=evidence_level,
         certainty=certainty,
         participants=participants,
@@ -660,14 +706,8 @@ def build_snapshot(article: Article, status: ReviewStatus, *, by, now: datetime.
 def publish(article: Article, *, by) -> PublishedSnapshot:
     """Freeze the reviewed working copy into a new snapshot and make it the live version."""
     _require_editor(by)
-    article = _locked(article)
+    article = _locked(article, with_references=True)
     status = review_status(article)
-    if (
-        article.status == Article.Status.PUBLISHED
-        and article.live_snapshot_id
-        and article.live_snapshot.content_hash == status.content_hash
-    ):
-        raise WorkflowError(ALREADY_LIVE.format(title=article.title))
     if problems := status.problems:
         raise WorkflowError(" ".join(problems))
     snapshot = build_snapshot(article, status, by=by, now=timezone.now())
@@ -693,7 +733,7 @@ def publish(article: Article, *, by) -> PublishedSnapshot:
 def schedule(article: Article, *, by, at: datetime.datetime) -> None:
     """Publish the signed-off article automatically at `at` (by `publish_scheduled`, run from cron)."""
     _require_editor(by)
-    article = _locked(article)
+    article = _locked(article, with_references=True)
     if article.status != Article.Status.SIGNED_OFF:
         raise WorkflowError(
             NOT_READY_TO_SCHEDULE.format(title=article.title, state=article.get_status_display().lower())
@@ -775,8 +815,8 @@ def unpublish(article: Article, *, by, reason: str) -> None:
         raise WorkflowError(REASON_REQUIRED)
     from_state = article.status
     article.status = Article.Status.DRAFT
-    article.live_snapshot = None
-    _save_state(article, "status", "live_snapshot")
+    article.live_snapshot = article.scheduled_for = article.scheduled_by = None
+    _save_state(article, "status", "live_snapshot", "scheduled_for", "scheduled_by")
     _record(article, by=by, action="articles.article.unpublish", from_state=from_state, message=reason.strip())
 
 

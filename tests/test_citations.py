@@ -216,3 +216,20 @@ def test_odd_bodies_do_not_break_statement_extraction(html):
 def test_a_repeated_statement_is_one_claim_at_its_first_place():
     found = citations.statements("<p>A claim [@a]. Another [@b]. A claim [@a].</p>")
     assert [s.text for s in citations.unique_statements(found)] == ["A claim [@a].", "Another [@b]."]
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("<p>Skin healed in mice.[@a] Nobody knows why.</p>", ["Skin healed in mice.[@a]", "Nobody knows why."]),
+        (
+            "<p>The answer is no. Small studies found harm [@a].</p>",
+            ["The answer is no.", "Small studies found harm [@a]."],
+        ),
+        ("<p>Take vitamin C. It helps wounds heal [@a].</p>", ["Take vitamin C.", "It helps wounds heal [@a]."]),
+        ("<p>See Fig. 2 and No. 5 [@a]. Next.</p>", ["See Fig. 2 and No. 5 [@a].", "Next."]),
+        ("<p>Dr. J. Smith agreed [@a]. Next.</p>", ["Dr. J. Smith agreed [@a].", "Next."]),
+    ],
+)
+def test_sentence_ends_that_look_like_abbreviations(html, expected):
+    assert [s.text for s in citations.sentences(html)] == expected

@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from articles import workflow
-from articles.models import Article, PublishedSnapshot, StatementApproval
+from articles.models import Article, PublishedSnapshot, Reference, StatementApproval
 from tests.factories import ArticleFactory, ReferenceFactory, TopicFactory, member_of, review, sitewide_disclaimer
 
 pytestmark = pytest.mark.usefixtures("roles")
@@ -139,3 +139,28 @@ def test_two_publish_scheduled_runs_at_once_publish_each_article_once():
     assert sorted(published) == sorted(article.pk for article in articles)
     for article in articles:
         assert PublishedSnapshot.objects.filter(article=article).count() == 1
+
+
+def test_publishing_waits_for_a_reference_edit_and_then_refuses_the_changed_record():
+    article = signed_off_article()
+    reference = article.resolve_citations()[0][0]
+    editor = member_of("Editors")
+    edited = threading.Event()
+
+    def edit_reference():
+        with transaction.atomic():
+            record = Reference.objects.select_for_update().get(pk=reference.pk)
+            record.title = "Exosome effects on mouse fibroblasts in vitro"
+            record.save()
+            edited.set()
+            time.sleep(0.5)
+
+    def publish():
+        edited.wait(5)
+        return workflow.publish(Article.objects.get(pk=article.pk), by=editor)
+
+    _edited, result = run_together(edit_reference, publish)
+
+    assert isinstance(result, workflow.WorkflowError)
+    assert "record changed after approval" in str(result)
+    assert not PublishedSnapshot.objects.exists()

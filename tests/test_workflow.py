@@ -371,11 +371,7 @@ def test_other_roles_are_refused_and_nothing_changes(request, verb, role, messag
 
 @pytest.mark.parametrize(
     ("status", "message"),
-    [
-        (Article.Status.IN_REVIEW, "already waiting for review"),
-        (Article.Status.SIGNED_OFF, "already signed off"),
-        (Article.Status.ARCHIVED, "archived"),
-    ],
+    [(Article.Status.IN_REVIEW, "already waiting for review"), (Article.Status.ARCHIVED, "archived")],
 )
 def test_submit_is_refused_from_the_wrong_state(status, message):
     article = cited_article()
@@ -383,6 +379,20 @@ def test_submit_is_refused_from_the_wrong_state(status, message):
     article.refresh_from_db()
     with pytest.raises(workflow.WorkflowError, match=message):
         workflow.submit_for_review(article, by=article.author)
+
+
+def test_submit_is_refused_while_the_sign_off_holds_but_allowed_once_it_does_not(reviewer):
+    article = cited_article()
+    review(article, reviewer=reviewer)
+    article.refresh_from_db()
+    with pytest.raises(workflow.WorkflowError, match="already signed off"):
+        workflow.submit_for_review(article, by=article.author)
+    reference = article.resolve_citations()[0][0]
+    reference.title = "A corrected title"
+    reference.save()  # the content changed outside the admin: the sign-off no longer holds
+    workflow.submit_for_review(article, by=article.author)
+    article.refresh_from_db()
+    assert article.status == Article.Status.IN_REVIEW
 
 
 @pytest.mark.parametrize(
@@ -810,3 +820,84 @@ def test_the_database_refuses_raw_updates_and_deletes(editor, table):
     for statement in (f"UPDATE {table} SET id = id", f"DELETE FROM {table}"):  # noqa: S608 - fixed table names
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement)
+
+
+# --- Only a signed-off article is published ------------------------------------------------------------
+
+
+def test_an_article_sent_back_by_a_second_reviewer_is_not_published(editor, reviewer):
+    sitewide_disclaimer()
+    article = cited_article()
+    review(article, reviewer=reviewer)
+    workflow.request_changes(article, by=member_of("Reviewers"), comment="Overstated: do not publish.")
+    with pytest.raises(workflow.WorkflowError, match=r"has changes requested \(“Overstated: do not publish.”\)"):
+        workflow.publish(article, by=editor)
+    assert not PublishedSnapshot.objects.exists()
+
+
+@pytest.mark.parametrize("step", ["unpublish", "archive_and_restore"])
+def test_an_unpublished_or_restored_article_is_reviewed_again_before_publishing(editor, reviewer, step):
+    article = cited_article()
+    publish_reviewed(article, editor=editor, reviewer=reviewer)
+    if step == "unpublish":
+        workflow.unpublish(article, by=editor, reason="Evidence changed")
+    else:
+        workflow.archive(article, by=editor, reason="Superseded")
+        workflow.restore(article, by=editor)
+    with pytest.raises(workflow.WorkflowError, match="is a draft: submit it for review"):
+        workflow.publish(article, by=editor)
+    assert PublishedSnapshot.objects.count() == 1
+
+
+def test_unpublishing_a_live_article_with_a_scheduled_update(editor, reviewer):
+    article = cited_article(title="First")
+    publish_reviewed(article, editor=editor, reviewer=reviewer)
+    article.refresh_from_db()
+    article.title = "Second"
+    article.save()
+    workflow.record_edit(article, by=article.author)
+    review(article, reviewer=reviewer)
+    workflow.schedule(article, by=editor, at=timezone.now() + datetime.timedelta(days=1))
+    workflow.unpublish(article, by=editor, reason="Paused")
+    article.refresh_from_db()
+    assert (article.status, article.live_snapshot, article.scheduled_for) == (Article.Status.DRAFT, None, None)
+
+
+# --- Approvals are pinned to the cited references' records too ------------------------------------------
+
+
+def test_changing_a_cited_references_record_needs_the_statement_approved_again(editor, reviewer):
+    sitewide_disclaimer()
+    article = cited_article()
+    review(article, reviewer=reviewer, level="B")
+    reference = article.resolve_citations()[0][0]
+    reference.title = "Exosome effects on mouse fibroblasts in vitro"
+    reference.save()
+    states = [s.state for s in workflow.review_status(article).statements]
+    assert states == ["reference_changed", "approved"]
+    with pytest.raises(workflow.WorkflowError, match="cites a reference whose record changed after approval"):
+        workflow.publish(article, by=editor)
+
+
+def test_whoever_changed_a_cited_reference_counts_as_a_contributor(reviewer):
+    article = submitted(cited_article())
+    reference = article.resolve_citations()[0][0]
+    reference.title = "A different study"
+    reference._history_user = reviewer  # as the reference admin records it
+    reference.save()
+    statement = article.evidence_statements.first()
+    with pytest.raises(workflow.WorkflowError, match="another reviewer must approve its statements"):
+        workflow.approve_statement(
+            statement, by=reviewer, seen_hash=statement.statement_hash, evidence_level="E", certainty="low"
+        )
+
+
+def test_an_older_valid_approval_still_counts_when_a_newer_approver_became_a_contributor(reviewer):
+    article = submitted(cited_article())
+    approve_all(article, reviewer)
+    second = member_of("Reviewers")
+    approve_all(article, second)
+    article._history_user = second  # the second reviewer then edited the article (e.g. as an editor too)
+    article.save()
+    assert [s.state for s in workflow.review_status(article).statements] == ["approved", "approved"]
+    assert {s.approval.reviewer for s in workflow.review_status(article).statements} == {reviewer}

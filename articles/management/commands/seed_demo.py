@@ -38,6 +38,9 @@ DEMO_ACCOUNTS = [
      "<p>Priya runs the editorial calendar and owns the clinic's disclaimers and policies.</p>"),
     ("admin", "admin-demo-pass", None, "Site Administrator", "", ""),
 ]  # fmt: skip
+# The demo reviewer grades each statement by its strongest reference, as the "evidence" map says; a claim
+# worded as a lab finding is graded as one.
+LAB_FINDING = ("in lab studies", "in lab dishes", "in the lab")
 # How long ago each live article went through review and publication.
 PUBLISHED_AGO = {"live": 60, "live_with_changes": 90, "due_for_rereview": 400}
 
@@ -50,6 +53,7 @@ class Command(BaseCommand):
             raise CommandError("seed_demo creates accounts with public passwords: run it only with DEBUG=1.")
         data = json.loads((DEMO_DIR / "articles.json").read_text(encoding="utf-8"))
         self.evidence = data["evidence"]
+        self.grade_overrides = {item["slug"]: item.get("grade_overrides", []) for item in data["articles"]}
         # The demo's mail goes to the console; the seed's own notifications would only bury the logins.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"), transaction.atomic():
             self.users = self.create_accounts()
@@ -148,18 +152,26 @@ class Command(BaseCommand):
         return mock.patch("django.utils.timezone.now", return_value=moment)
 
     def approve(self, article: Article, *, only_first: bool = False, skip_hash: str = "") -> None:
+        overrides = self.grade_overrides.get(article.slug, [])
         for statement in article.evidence_statements.all():
             if statement.statement_hash == skip_hash:
                 continue
             grades = [self.evidence[key] for key in statement.cited_keys]
             strongest = min(grades, key=lambda grade: grade["level"])
+            level = strongest["level"]
+            why = strongest["why"]
+            if level == "E" and statement.text.lower().startswith(LAB_FINDING):
+                level = "F"  # a mouse-and-cell paper cited for its cell findings: graded as the lab part
+            for override in overrides:
+                if statement.text.startswith(override["starts_with"]):
+                    level, why = override["level"], override["why"]
             workflow.approve_statement(
                 statement,
                 by=self.users["reviewer"],
                 seen_hash=statement.statement_hash,
-                evidence_level=strongest["level"],
+                evidence_level=level,
                 certainty=strongest["certainty"],
-                comment=strongest["why"],
+                comment=why,
             )
             if only_first:
                 return
