@@ -11,6 +11,7 @@ from tests.factories import (
     DisclaimerFactory,
     ReferenceFactory,
     TopicFactory,
+    admin_form_data,
     publish_reviewed,
     review,
     sitewide_disclaimer,
@@ -267,19 +268,6 @@ def test_live_key_check_is_for_staff_only(client, patient):
 # --- Workflow from the admin -------------------------------------------------------------------------
 
 
-def change_form_data(article, **extra):
-    return {
-        "title": article.title,
-        "slug": article.slug,
-        "summary": article.summary,
-        "body": article.body,
-        "topics": list(article.topics.values_list("pk", flat=True)),
-        "author": article.author_id,
-        "review_interval_months": "",
-        **extra,
-    }
-
-
 def test_writer_saves_and_submits_for_review_from_the_change_form(client, writer, reviewer):
     reference = ReferenceFactory()
     article = ArticleFactory(author=writer, body=f"<p>In mice, it helped [@{reference.citation_key}].</p>")
@@ -287,7 +275,7 @@ def test_writer_saves_and_submits_for_review_from_the_change_form(client, writer
     client.force_login(writer)
     response = client.post(
         reverse("admin:articles_article_change", args=[article.pk]),
-        change_form_data(article, _submit_for_review="Save and submit for review"),
+        admin_form_data(article, _submit_for_review="Save and submit for review"),
         follow=True,
     )
     assert "Submitted for review" in " ".join(messages_of(response))
@@ -300,7 +288,7 @@ def test_submitting_an_article_without_a_topic_is_refused_with_the_reason(client
     client.force_login(writer)
     response = client.post(
         reverse("admin:articles_article_change", args=[article.pk]),
-        change_form_data(article, _submit_for_review="Save and submit for review"),
+        admin_form_data(article, _submit_for_review="Save and submit for review"),
         follow=True,
     )
     assert any("has no topic" in m for m in messages_of(response))
@@ -351,7 +339,7 @@ def test_editing_a_live_article_in_the_admin_keeps_the_live_page_and_says_so(cli
     client.force_login(editor)
     response = client.post(
         reverse("admin:articles_article_change", args=[article.pk]),
-        change_form_data(article, title="Edited title", _continue="Save and continue editing"),
+        admin_form_data(article, title="Edited title", _continue="Save and continue editing"),
         follow=True,
     )
     assert any("Patients still see the published version" in m for m in messages_of(response))
@@ -366,7 +354,7 @@ def test_status_and_live_snapshot_cannot_be_set_through_the_change_form(client, 
     client.force_login(editor)
     client.post(
         reverse("admin:articles_article_change", args=[article.pk]),
-        change_form_data(article, status="published", live_snapshot="1", scheduled_for="2030-01-01 00:00"),
+        admin_form_data(article, status="published", live_snapshot="1", scheduled_for="2030-01-01 00:00"),
     )
     article.refresh_from_db()
     assert (article.status, article.live_snapshot_id, article.scheduled_for) == ("draft", None, None)
@@ -410,3 +398,21 @@ def test_review_records_cannot_be_added_in_the_admin(client, admin_user, model):
     client.force_login(admin_user)
     assert client.get(reverse(f"admin:articles_{model}_changelist")).status_code == 200
     assert client.get(reverse(f"admin:articles_{model}_add")).status_code == 403
+
+
+def test_restoring_a_revision_of_a_live_article_keeps_the_live_page(client, editor):
+    article = ArticleFactory(title="Before")
+    publish_reviewed(article, editor=editor)
+    article.refresh_from_db()
+    article.title = "After"
+    article.save()
+    first = article.history.filter(title="Before").latest("history_date")
+    client.force_login(editor)
+    response = client.post(
+        reverse("admin:articles_article_simple_history", args=[article.pk, first.history_id]),
+        admin_form_data(article, title="Before"),
+    )
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert article.live_snapshot is not None
+    assert client.get(article.get_absolute_url()).status_code == 200

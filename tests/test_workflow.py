@@ -24,6 +24,7 @@ from tests.factories import (
     DisclaimerFactory,
     ReferenceFactory,
     TopicFactory,
+    admin_form_data,
     member_of,
     publish_reviewed,
     review,
@@ -529,16 +530,7 @@ def publish_through(path, article, editor, client):
     elif path == "admin_form":
         response = client.post(
             reverse("admin:articles_article_change", args=[article.pk]),
-            {
-                "title": article.title,
-                "slug": article.slug,
-                "summary": article.summary,
-                "body": article.body,
-                "topics": list(article.topics.values_list("pk", flat=True)),
-                "author": article.author_id,
-                "review_interval_months": "",
-                "_publish": "Save and publish",
-            },
+            admin_form_data(article, _publish="Save and publish"),
             follow=True,
         )
     else:

@@ -78,3 +78,8 @@ def test_send_review_reminders(editor, reviewer, capsys):
         call_command("send_review_reminders")
     assert f"Due for re-review: “{article.title}”" in capsys.readouterr().out
     assert reviewer.email in mail.outbox[0].to
+
+
+def test_send_review_reminders_refuses_unknown_arguments():
+    with pytest.raises(CommandError):
+        call_command("send_review_reminders", "--all")
