@@ -1,4 +1,5 @@
-"""The patient site. Every page reads published snapshots through `Article.objects.live()`."""
+"""The patient site, which reads published snapshots only (`Article.objects.live()`), and the review desk,
+where every step is a call into `articles.workflow`."""
 
 import re
 
@@ -115,6 +116,7 @@ class ReviewQueueView(ReviewDeskMixin, TemplateView):
             signed_off=articles.signed_off().order_by("updated_at"),
             scheduled=articles.scheduled().order_by("scheduled_for"),
             review_overdue=articles.review_overdue().order_by("live_snapshot__next_review_due"),
+            # One query per retracted reference: retractions are rare, and each needs its own regex match.
             retractions=[(ref, list(Article.objects.live().citing_live(ref.citation_key))) for ref in retracted],
             **kwargs,
         )
