@@ -23,6 +23,7 @@ from articles.models import (
     AuditEvent,
     ChangeRequest,
     Disclaimer,
+    Page,
     PublishedSnapshot,
     Reference,
     RetractionAcknowledgement,
@@ -87,12 +88,17 @@ class ArticleAdmin(SimpleHistoryAdmin):
             "Review and publishing",
             {"fields": ["status", "publishing_checklist", "review_links", "live_version", "applicable_disclaimers"]},
         ),
-        ("Settings", {"fields": ["review_interval_months"], "classes": ["collapse"]}),
+        ("Settings", {"fields": ["review_interval_months", "is_featured"], "classes": ["collapse"]}),
         ("Timeline", {"fields": ["timeline"]}),
     ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("author", "live_snapshot")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Featuring an article on the home page is an editor's call.
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if permissions.can_publish(request.user) else [*readonly, "is_featured"]
 
     def get_changeform_initial_data(self, request):
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
@@ -557,6 +563,16 @@ class DisclaimerAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         # Retire a disclaimer by making it inactive: its history must survive.
+        return False
+
+
+@admin.register(Page)
+class PageAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "slug", "show_in_footer", "position", "updated_at"]
+    prepopulated_fields = {"slug": ["title"]}
+
+    def has_delete_permission(self, request, obj=None):
+        # Policy pages are linked from every page and from search engines: hide them from the footer instead.
         return False
 
 

@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 KEY_PATTERN = r"[A-Za-z0-9_](?:[A-Za-z0-9_:.\-]*[A-Za-z0-9_])?"
 _MARKER = re.compile(r"\[\s*(@[^\[\]<>]*?)\s*\]")
+MARKER_RE = _MARKER
 _MARKER_KEY = re.compile(rf"^@({KEY_PATTERN})$")
 _LOOKS_LIKE_MARKER = re.compile(r"\[\s*@[^\]]*\]?")
 # A tag, with quoted attribute values that may contain ">": markers inside tags are not citations.

@@ -1,15 +1,12 @@
 """Comparisons staff read: word by word for a field, paragraph by paragraph for an article body."""
 
 import difflib
-import re
 from dataclasses import dataclass
 
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from articles.sanitize import plain_text
-
-_BLOCK_END = re.compile(r"</(?:p|li|h2|h3|h4|blockquote|td|th|caption)\s*>", re.IGNORECASE)
+from articles.sanitize import plain_paragraphs
 
 
 def word_diff(old: str, new: str) -> SafeString:
@@ -27,11 +24,6 @@ def word_diff(old: str, new: str) -> SafeString:
     return mark_safe(" ".join(pieces))  # noqa: S308 - every piece went through format_html
 
 
-def paragraphs(html: str) -> list[str]:
-    """Return the plain text of each paragraph, heading, list item or cell of sanitized HTML."""
-    return [text for text in (plain_text(part) for part in _BLOCK_END.split(html or "")) if text]
-
-
 @dataclass(frozen=True)
 class ParagraphChange:
     kind: str  # "same", "changed", "added" or "removed"
@@ -40,7 +32,7 @@ class ParagraphChange:
 
 def paragraph_diff(old_html: str, new_html: str) -> list[ParagraphChange]:
     """Compare two bodies paragraph by paragraph; changed paragraphs carry a word diff."""
-    old, new = paragraphs(old_html), paragraphs(new_html)
+    old, new = plain_paragraphs(old_html), plain_paragraphs(new_html)
     changes = []
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     for op, a1, a2, b1, b2 in matcher.get_opcodes():

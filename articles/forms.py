@@ -62,6 +62,15 @@ class DisclaimerAdminForm(forms.ModelForm):
         return cleaned
 
 
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        label="Search our articles",
+        max_length=200,
+        strip=True,
+        error_messages={"max_length": "Please use fewer words (at most %(limit_value)d characters)."},
+    )
+
+
 # --- The review desk: input validation only; the rules live in workflow.py ---------------------------
 
 EVIDENCE_LEVELS = [(level.value, EVIDENCE_LEVEL_DESIGNS[level.value], level.label) for level in EvidenceLevel]

@@ -4,6 +4,8 @@ import json
 import re
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -15,7 +17,7 @@ from django_prose_editor.fields import ProseEditorField
 from simple_history.models import HistoricalRecords
 
 from articles import citations
-from articles.sanitize import clean_html, plain_text
+from articles.sanitize import clean_html, plain_paragraphs, plain_text
 
 BODY_EDITOR_EXTENSIONS = {
     "Bold": True,
@@ -304,6 +306,9 @@ class Article(models.Model):
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
         help_text="Re-review this article every so many months. Empty: its topics' interval, or 12 months.",
+    )
+    is_featured = models.BooleanField(
+        "featured", default=False, help_text="Editors: show it among the featured articles on the home page while live."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -613,6 +618,20 @@ class RetractionAcknowledgement(AppendOnlyModel):
         return f"{self.reference.citation_key} acknowledged"
 
 
+# What search ranks: title above summary above body, English stemming. The GIN index is on this expression.
+SEARCH_VECTOR = (
+    SearchVector("title", weight="A", config="english")
+    + SearchVector("summary", weight="B", config="english")
+    + SearchVector("body_text", weight="C", config="english")
+)
+
+
+class PublishedSnapshotQuerySet(AppendOnlyQuerySet):
+    def live(self):
+        """The snapshots patients can read now: each live article's current version."""
+        return self.filter(pk__in=Article.objects.filter(live_snapshot__isnull=False).values("live_snapshot"))
+
+
 class PublishedSnapshot(AppendOnlyModel):
     """An immutable copy of an article as published: what patients read."""
 
@@ -622,9 +641,13 @@ class PublishedSnapshot(AppendOnlyModel):
     summary = models.TextField()
     body_source = models.TextField(blank=True, help_text="The working copy's body as published, with its markers.")
     body_html = models.TextField(help_text="Sanitized body with citation numbers, as rendered at publication.")
+    body_text = models.TextField(blank=True, help_text="The body as plain text, for search and snippets.")
     references = models.JSONField(default=list, help_text="The numbered reference list as published.")
     statements = models.JSONField(default=list, help_text="Each statement with its evidence grade and reviewer.")
     topics = models.JSONField(default=list, help_text='[{"slug": ..., "name": ...}] at publication.')
+    topic_set = models.ManyToManyField(
+        Topic, blank=True, related_name="snapshots", help_text="The same topics, for listing by topic."
+    )
     author = models.JSONField(default=dict, help_text="The byline at publication.")
     reviewed_by = models.JSONField(default=dict, help_text="The reviewer who signed the article off.")
     reviewers = models.JSONField(default=list, help_text="Everyone who approved a statement or signed it off.")
@@ -638,12 +661,27 @@ class PublishedSnapshot(AppendOnlyModel):
     published_at = models.DateTimeField()
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
+    objects = PublishedSnapshotQuerySet.as_manager()
+
     class Meta:
         ordering = ["-published_at"]
         get_latest_by = "published_at"
+        indexes = [
+            # Created on PostgreSQL only (migration 0006); search.py queries this very expression.
+            GinIndex(SEARCH_VECTOR, name="snapshot_search_vector"),
+            GinIndex(fields=["title"], opclasses=["gin_trgm_ops"], name="snapshot_title_trigram"),
+        ]
 
     def __str__(self):
         return f"{self.title} ({self.published_at:%Y-%m-%d %H:%M})"
+
+    def save(self, *args, **kwargs):
+        words = citations.MARKER_RE.sub(" ", " ".join(plain_paragraphs(self.body_source)))
+        self.body_text = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(words.split()))
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:article_detail", kwargs={"slug": self.slug})
 
     @property
     def is_update(self) -> bool:
@@ -729,3 +767,30 @@ class AuditEvent(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class Page(models.Model):
+    """A simple page editors keep up to date: the editorial, corrections and privacy policies, About us."""
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True, help_text="Its address: /about/<slug>/.")
+    body = ProseEditorField(extensions=BODY_EDITOR_EXTENSIONS, sanitize=clean_html)
+    show_in_footer = models.BooleanField(default=True, help_text="Link to it from the footer of every page.")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Lower numbers come first in the footer.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["position", "title"]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.title = plain_text(self.title)
+        self.body = clean_html(self.body)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:page", kwargs={"slug": self.slug})

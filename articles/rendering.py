@@ -23,6 +23,7 @@ def reference_entry(ref: Reference, number: int, backlink: str = "") -> dict:
     return {
         "number": number,
         "key": ref.citation_key,
+        "title": ref.title,
         "ama": citations.format_ama(ref),
         "ama_html": str(citations.format_ama_html(ref)),
         "links_html": str(citations.reference_links(ref)),

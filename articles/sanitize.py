@@ -85,3 +85,11 @@ def plain_text(value: str) -> str:
         return ""
     text = bleach.clean(_DROP_WITH_CONTENT.sub(" ", value), tags=set(), strip=True, strip_comments=True)
     return " ".join(html.unescape(text).split())
+
+
+_BLOCK_END = re.compile(r"</(?:p|li|h2|h3|h4|blockquote|td|th|caption)\s*>", re.IGNORECASE)
+
+
+def plain_paragraphs(value: str) -> list[str]:
+    """Return the plain text of each paragraph, heading, list item or cell of sanitized HTML."""
+    return [text for text in (plain_text(part) for part in _BLOCK_END.split(value or "")) if text]

@@ -1,6 +1,8 @@
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from articles import views
+from articles import feeds, views
+from articles.sitemaps import SITEMAPS
 
 app_name = "articles"
 
@@ -16,6 +18,14 @@ urlpatterns = [
     path("articles/<slug:slug>/", views.ArticleDetailView.as_view(), name="article_detail"),
     path("topics/<slug:slug>/", views.TopicDetailView.as_view(), name="topic_detail"),
     path("people/<slug:slug>/", views.StaffBioView.as_view(), name="staff_bio"),
+    path("search/", views.SearchView.as_view(), name="search"),
+    path("about/<slug:slug>/", views.PageView.as_view(), name="page"),
+    path("feeds/articles.rss", feeds.LatestArticlesFeed(), name="feed_rss"),
+    path("feeds/articles.atom", feeds.LatestArticlesAtomFeed(), name="feed_atom"),
+    path("feeds/topics/<slug:slug>.rss", feeds.TopicFeed(), name="topic_feed_rss"),
+    path("feeds/topics/<slug:slug>.atom", feeds.TopicAtomFeed(), name="topic_feed_atom"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
     path("review/", views.ReviewQueueView.as_view(), name="review_queue"),
     path("review/<int:pk>/", views.ReviewArticleView.as_view(), name="review_article"),
     *(

@@ -3,15 +3,19 @@ where every step is a call into `articles.workflow`."""
 
 import re
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils.cache import patch_cache_control
+from django.utils.http import http_date
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles import permissions, workflow
+from articles import permissions, search, structured_data, workflow
 from articles.diffs import paragraph_diff
 from articles.forms import (
     AcknowledgeRetractionForm,
@@ -19,26 +23,61 @@ from articles.forms import (
     CommentForm,
     ReasonForm,
     ScheduleForm,
+    SearchForm,
     SignOffForm,
     StatementChangesForm,
 )
-from articles.models import Article, Disclaimer, EvidenceStatement, Reference, StaffProfile, Topic
+from articles.models import (
+    Article,
+    Disclaimer,
+    EvidenceStatement,
+    Page,
+    PublishedSnapshot,
+    Reference,
+    StaffProfile,
+    Topic,
+)
 
 ARTICLES_PER_PAGE = 12
+FEATURED_ON_HOME = 3
+NEWEST_ON_HOME = 6
 
 
-class HomeView(TemplateView):
+class PublicPageMixin:
+    """Public pages: the same for every visitor, so a shared cache (nginx, a CDN) may keep them briefly.
+
+    ConditionalGetMiddleware adds an ETag from the content and answers a repeat visit with 304.
+    """
+
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        if response.status_code == 200:
+            patch_cache_control(
+                response,
+                public=True,
+                max_age=0,
+                s_maxage=settings.PUBLIC_CACHE_SECONDS,
+                stale_while_revalidate=settings.PUBLIC_CACHE_SECONDS,
+            )
+        return response
+
+
+class HomeView(PublicPageMixin, TemplateView):
     template_name = "articles/home.html"
 
     def get_context_data(self, **kwargs):
+        live = Article.objects.live().order_by("-live_snapshot__published_at", "pk")
+        featured = list(live.filter(is_featured=True)[:FEATURED_ON_HOME])
+        newest = [a for a in live[: NEWEST_ON_HOME + len(featured)] if a not in featured][:NEWEST_ON_HOME]
         return super().get_context_data(
-            newest=Article.objects.live().order_by("-live_snapshot__published_at")[:6],
-            topics=Topic.objects.filter(articles__live_snapshot__isnull=False).distinct(),
+            featured=featured,
+            newest=newest,
+            topics=Topic.objects.filter(snapshots__in=PublishedSnapshot.objects.live()).distinct(),
             **kwargs,
         )
 
 
-class ArticleListView(ListView):
+class ArticleListView(PublicPageMixin, ListView):
     template_name = "articles/article_list.html"
     context_object_name = "articles"
     paginate_by = ARTICLES_PER_PAGE
@@ -47,22 +86,35 @@ class ArticleListView(ListView):
         return Article.objects.live().order_by("-live_snapshot__published_at", "pk")
 
 
-class TopicDetailView(ListView):
+class TopicDetailView(PublicPageMixin, ListView):
     template_name = "articles/topic_detail.html"
     context_object_name = "articles"
     paginate_by = ARTICLES_PER_PAGE
 
     def get_queryset(self):
         self.topic = get_object_or_404(Topic, slug=self.kwargs["slug"])
-        return Article.objects.live().filter(topics=self.topic).order_by("-live_snapshot__published_at", "pk")
+        return (
+            Article.objects.live()
+            .filter(live_snapshot__topic_set=self.topic)
+            .order_by("-live_snapshot__published_at", "pk")
+        )
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(topic=self.topic, **kwargs)
 
 
-class ArticleDetailView(DetailView):
+class ArticleDetailView(PublicPageMixin, DetailView):
     template_name = "articles/article_detail.html"
     context_object_name = "article"
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            archived = PublishedSnapshot.objects.filter(slug=kwargs["slug"], article__status=Article.Status.ARCHIVED)
+            if archived.exists():
+                return TemplateResponse(request, "410.html", status=410)
+            raise
 
     def get_object(self, queryset=None):
         return get_object_or_404(Article.objects.live(), live_snapshot__slug=self.kwargs["slug"])
@@ -70,15 +122,49 @@ class ArticleDetailView(DetailView):
     def get_context_data(self, **kwargs):
         snapshot = self.object.live_snapshot
         disclaimers = list(Disclaimer.objects.applying_to(snapshot.topic_ids))
+        self.last_modified = max([snapshot.published_at, *(d.updated_at for d in disclaimers)])
+        url = settings.SITE_URL + snapshot.get_absolute_url()
         return super().get_context_data(
             snapshot=snapshot,
+            canonical_url=url,
+            structured_data=structured_data.as_script(structured_data.medical_web_page(snapshot, url=url)),
             sitewide_disclaimers=[d for d in disclaimers if d.scope == Disclaimer.Scope.ALL],
             topic_disclaimers=[d for d in disclaimers if d.scope == Disclaimer.Scope.TOPICS],
             **kwargs,
         )
 
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        response["Last-Modified"] = http_date(self.last_modified.timestamp())
+        return response
 
-class StaffBioView(DetailView):
+
+class SearchView(PublicPageMixin, ListView):
+    template_name = "articles/search.html"
+    context_object_name = "results"
+    paginate_by = ARTICLES_PER_PAGE
+
+    def get_queryset(self):
+        self.form = SearchForm(self.request.GET or None)
+        self.query = self.form.cleaned_data["q"] if self.form.is_valid() else ""
+        return search.search_live_snapshots(self.query)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(form=self.form, query=self.query, **kwargs)
+        snippets = search.snippets(context["results"], self.query)
+        context["results"] = [(snapshot, snippets.get(snapshot.pk, "")) for snapshot in context["results"]]
+        return context
+
+
+class PageView(PublicPageMixin, DetailView):
+    """A simple page editors keep: the editorial, corrections and privacy policies."""
+
+    template_name = "articles/page.html"
+    context_object_name = "page"
+    model = Page
+
+
+class StaffBioView(PublicPageMixin, DetailView):
     template_name = "articles/staff_bio.html"
     context_object_name = "profile"
 
@@ -86,8 +172,18 @@ class StaffBioView(DetailView):
         return StaffProfile.objects.select_related("user")
 
     def get_context_data(self, **kwargs):
-        articles = Article.objects.live().filter(author=self.object.user).order_by("-live_snapshot__published_at")
-        return super().get_context_data(articles=articles, **kwargs)
+        live = Article.objects.live().order_by("-live_snapshot__published_at")
+        return super().get_context_data(
+            written=live.filter(live_snapshot__author__slug=self.object.slug),
+            reviewed=live.filter(live_snapshot__reviewed_by__slug=self.object.slug),
+            **kwargs,
+        )
+
+
+def robots_txt(request):
+    """Let search engines in, keep them out of the staff areas, and point them at the sitemap."""
+    lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /review/", f"Sitemap: {settings.SITE_URL}/sitemap.xml"]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
 # --- The review desk: reviewers approve and sign off, editors publish. Every step is a workflow call. ---

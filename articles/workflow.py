@@ -712,6 +712,7 @@ def publish(article: Article, *, by) -> PublishedSnapshot:
         raise WorkflowError(" ".join(problems))
     snapshot = build_snapshot(article, status, by=by, now=timezone.now())
     snapshot.save()
+    snapshot.topic_set.set([topic["id"] for topic in snapshot.topics])
     from_state = article.status
     article.status = Article.Status.PUBLISHED
     article.live_snapshot = snapshot

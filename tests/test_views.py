@@ -7,7 +7,7 @@ from tests.factories import ArticleFactory, DisclaimerFactory, ReferenceFactory,
 
 pytestmark = pytest.mark.django_db
 
-ARTICLE_PAGE_QUERIES = 2  # the article with its snapshot and author; the disclaimers that apply
+ARTICLE_PAGE_QUERIES = 3  # the article with its snapshot; the disclaimers that apply; the footer pages
 
 
 def published_article(editor, *, references=2, topics=None, **fields):

@@ -136,6 +136,7 @@ class Command(BaseCommand):
                 summary=item["summary"],
                 body=item["body_html"],
                 author=self.users["writer"],
+                is_featured=item.get("featured", False),
             )
             article._history_user = self.users["writer"]
             article.save()

@@ -1,0 +1,70 @@
+"""RSS and Atom feeds of the live articles, for the whole site and per topic. They read snapshots only."""
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+
+from articles.models import PublishedSnapshot, Topic
+
+ITEMS_PER_FEED = 20
+DESCRIPTION = "New and updated patient information, reviewed by our clinicians."
+
+
+class LatestArticlesFeed(Feed):
+    description = DESCRIPTION
+
+    def title(self, obj=None):
+        return f"{settings.CLINIC['name']}: health articles"
+
+    def link(self, obj=None):
+        return reverse("articles:article_list")
+
+    def items(self, obj=None):
+        return PublishedSnapshot.objects.live().order_by("-published_at", "pk")[:ITEMS_PER_FEED]
+
+    def item_title(self, item):
+        return item.title
+
+    def item_description(self, item):
+        return item.summary
+
+    def item_link(self, item):
+        return item.get_absolute_url()
+
+    def item_author_name(self, item):
+        return item.author.get("name", "")
+
+    def item_pubdate(self, item):
+        return item.first_published_at or item.published_at
+
+    def item_updateddate(self, item):
+        return item.published_at
+
+    def item_categories(self, item):
+        return [topic["name"] for topic in item.topics]
+
+
+class LatestArticlesAtomFeed(LatestArticlesFeed):
+    feed_type = Atom1Feed
+    subtitle = DESCRIPTION
+
+
+class TopicFeed(LatestArticlesFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Topic, slug=slug)
+
+    def title(self, obj=None):
+        return f"{settings.CLINIC['name']}: {obj.name}"
+
+    def link(self, obj=None):
+        return obj.get_absolute_url()
+
+    def items(self, obj=None):
+        return PublishedSnapshot.objects.live().filter(topic_set=obj).order_by("-published_at", "pk")[:ITEMS_PER_FEED]
+
+
+class TopicAtomFeed(TopicFeed):
+    feed_type = Atom1Feed
+    subtitle = DESCRIPTION

@@ -1,0 +1,377 @@
+"""The public site beyond the article page: search, feeds, sitemap, structured data, caching, policies, errors."""
+
+import json
+import re
+import xml.etree.ElementTree as ET
+
+import feedparser
+import pytest
+from django.urls import reverse
+
+from articles import workflow
+from articles.models import Article, Page
+from tests.factories import (
+    ArticleFactory,
+    ReferenceFactory,
+    TopicFactory,
+    admin_form_data,
+    member_of,
+    publish_reviewed,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def live_article(
+    *,
+    title="Exosomes and wound healing",
+    summary="What studies show.",
+    body=None,
+    topics=None,
+    reference=None,
+    **fields,
+):
+    reference = reference or ReferenceFactory()
+    body = body or f"<p>In mice, wounds closed faster [@{reference.citation_key}].</p>"
+    article = ArticleFactory(title=title, summary=summary, body=body, topics=topics or [TopicFactory()], **fields)
+    publish_reviewed(article)
+    article.refresh_from_db()
+    return article
+
+
+# --- Search ---------------------------------------------------------------------------------------------
+
+
+def result_titles(client, query):
+    response = client.get(reverse("articles:search"), {"q": query})
+    assert response.status_code == 200
+    return [snapshot.title for snapshot, _snippet in response.context["results"]]
+
+
+def test_search_ranks_title_above_summary_above_body(client):
+    live_article(
+        title="Other things",
+        summary="Nothing here.",
+        body="<p>Scars fade slowly [@x].</p>".replace("[@x]", f"[@{ReferenceFactory().citation_key}]"),
+    )
+    live_article(title="Plain title", summary="About scars and skin.")
+    live_article(title="Scars after surgery", summary="Healing skin.")
+    assert result_titles(client, "scars") == ["Scars after surgery", "Plain title", "Other things"]
+
+
+def test_search_stems_english_words(client):
+    live_article(title="How wounds heal", summary="Slow healing and what helps.")
+    assert result_titles(client, "healing") == ["How wounds heal"]
+    assert result_titles(client, "heals") == ["How wounds heal"]
+
+
+def test_search_tolerates_a_typo_in_a_title(client):
+    live_article(title="Exosomes for hair loss")
+    assert result_titles(client, "exosmes hair") == ["Exosomes for hair loss"]
+
+
+def test_search_highlights_the_match_and_escapes_the_text(client):
+    reference = ReferenceFactory()
+    body = f"<p>Ask about the Q&amp;A sheet and a &lt;b&gt;gentle&lt;/b&gt; cleanser [@{reference.citation_key}].</p>"
+    live_article(body=body)
+    page = client.get(reverse("articles:search"), {"q": "cleanser"}).content.decode()
+    snippet = re.search(r'<p class="snippet">(.*?)</p>', page, re.DOTALL).group(1)
+    assert "<mark>cleanser</mark>" in snippet
+    assert "Q&amp;A" in snippet
+    assert "<b>" not in snippet
+
+
+def test_search_finds_only_live_articles(client):
+    live_article(title="Live scars article")
+    ArticleFactory(title="Draft scars article")
+    unpublished = live_article(title="Withdrawn scars article")
+    workflow.unpublish(unpublished, by=member_of("Editors"), reason="Outdated")
+    assert result_titles(client, "scars") == ["Live scars article"]
+
+
+def test_search_paginates_and_keeps_the_query(client):
+    for number in range(14):
+        live_article(title=f"Scar care part {number}")
+    first = client.get(reverse("articles:search"), {"q": "scar"}).content.decode()
+    assert "14 articles found" in first
+    assert "?q=scar&amp;page=2" in first
+    assert client.get(reverse("articles:search"), {"q": "scar", "page": 2}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "   ",
+        "!!! ??? ...",
+        "'; DROP TABLE articles_article; --",
+        "a & b | !c <-> (d",
+        "<script>alert(1)</script>",
+        "\x00nul byte",
+        "x" * 10_240,
+        "exosome " * 300,
+        "ü" * 199 + "ß",
+    ],
+)
+def test_absurd_queries_get_a_calm_page(client, query):
+    live_article()
+    response = client.get(reverse("articles:search"), {"q": query})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<script>alert(1)</script>" not in page
+    if len(query) > 200:
+        assert "Please use fewer words" in page
+
+
+def test_search_page_query_count_is_fixed(client, django_assert_max_num_queries):
+    for number in range(5):
+        live_article(title=f"Scar care part {number}")
+    with django_assert_max_num_queries(4):
+        assert client.get(reverse("articles:search"), {"q": "scar"}).status_code == 200
+
+
+# --- Topic pages list what was published under the topic -------------------------------------------------
+
+
+def test_topic_pages_list_the_topics_an_article_was_published_under(client):
+    old_topic, new_topic = TopicFactory(name="Old topic"), TopicFactory(name="New topic")
+    article = live_article(title="Moving article", topics=[old_topic])
+    article.topics.set([new_topic])  # an unpublished change of the working copy
+    assert "Moving article" in client.get(old_topic.get_absolute_url()).content.decode()
+    assert "Moving article" not in client.get(new_topic.get_absolute_url()).content.decode()
+
+
+def test_home_shows_featured_newest_and_topics(client):
+    featured = live_article(title="The featured one", is_featured=True)
+    live_article(title="A newer one")
+    page = client.get("/").content.decode()
+    assert page.index("The featured one") < page.index("A newer one")
+    assert featured.topics.first().name in page
+
+
+# --- The article page: structured data, Open Graph, dates, prompt -----------------------------------------
+
+
+def json_ld(page: str) -> dict:
+    match = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.DOTALL)
+    assert match, "no JSON-LD on the page"
+    return json.loads(match.group(1))
+
+
+def test_json_ld_describes_the_page_from_the_same_fields_as_the_visible_text(client, settings):
+    reference = ReferenceFactory(doi="10.1038/srep32993", pmid="27615560", title="Adipose stem cell exosomes")
+    article = live_article(title="Exosomes & wounds: 1 < 2", reference=reference)
+    snapshot = article.live_snapshot
+    page = client.get(article.get_absolute_url()).content.decode()
+    data = json_ld(page)
+    assert data["@type"] == "MedicalWebPage"
+    assert data["name"] == snapshot.title == "Exosomes & wounds: 1 < 2"
+    assert data["url"] == settings.SITE_URL + article.get_absolute_url()
+    assert data["author"]["name"] == snapshot.author["name"]
+    assert data["reviewedBy"]["name"] == snapshot.reviewed_by["name"]
+    assert data["reviewedBy"]["honorificSuffix"] == snapshot.reviewed_by["credentials"]
+    assert data["lastReviewed"] in page  # the visible "Last reviewed" date carries the same ISO date
+    assert data["datePublished"] == snapshot.first_published_at.isoformat()
+    assert data["dateModified"] == snapshot.published_at.isoformat()
+    assert data["audience"] == {"@type": "Patient"}
+    assert data["publisher"]["name"] == settings.CLINIC["name"]
+    assert [topic["name"] for topic in data["about"]] == [topic["name"] for topic in snapshot.topics]
+    (citation,) = data["citation"]
+    assert citation["@type"] == "ScholarlyArticle"
+    assert citation["identifier"]["value"] == "10.1038/srep32993"
+    assert citation["sameAs"] == "https://doi.org/10.1038/srep32993"
+
+
+def test_json_ld_cannot_be_broken_out_of():
+    from articles.structured_data import as_script
+
+    script = str(as_script({"name": "</script><script>alert(1)</script> & <!--"}))
+    assert script.count("</script>") == 1
+    assert "<!--" not in script
+    assert json.loads(script.removeprefix('<script type="application/ld+json">').removesuffix("</script>")) == {
+        "name": "</script><script>alert(1)</script> & <!--"
+    }
+
+
+def test_article_page_has_canonical_and_open_graph_from_site_url(client, settings):
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "other.example"]
+    article = live_article()
+    page = client.get(article.get_absolute_url(), HTTP_HOST="other.example").content.decode()
+    url = settings.SITE_URL + article.get_absolute_url()
+    assert f'<link rel="canonical" href="{url}">' in page
+    assert f'<meta property="og:url" content="{url}">' in page
+    assert f'<meta property="og:title" content="{article.live_snapshot.title}">' in page
+    assert f'<meta name="description" content="{article.live_snapshot.summary}">' in page
+
+
+def test_article_page_prompts_a_talk_with_a_clinician(client, settings):
+    settings.CLINIC = {**settings.CLINIC, "booking_url": "https://book.clinic.example/"}
+    page = client.get(live_article().get_absolute_url()).content.decode()
+    assert "Talk with a clinician" in page
+    assert 'href="https://book.clinic.example/"' in page
+
+
+# --- Feeds, sitemap, robots --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["articles:feed_rss", "articles:feed_atom"])
+def test_feeds_list_live_articles(client, name):
+    article = live_article(title="Feed me")
+    ArticleFactory(title="Not live")
+    feed = feedparser.parse(client.get(reverse(name)).content)
+    assert not feed.bozo, feed.bozo_exception
+    assert [entry.title for entry in feed.entries] == ["Feed me"]
+    assert feed.entries[0].link.endswith(article.get_absolute_url())
+
+
+def test_topic_feeds_list_only_that_topic(client):
+    topic = TopicFactory(slug="hair-loss", name="Hair loss")
+    live_article(title="About hair", topics=[topic])
+    live_article(title="About skin")
+    for name in ("articles:topic_feed_rss", "articles:topic_feed_atom"):
+        feed = feedparser.parse(client.get(reverse(name, args=["hair-loss"])).content)
+        assert [entry.title for entry in feed.entries] == ["About hair"]
+    assert client.get(reverse("articles:topic_feed_rss", args=["no-such-topic"])).status_code == 404
+
+
+def test_sitemap_lists_live_articles_with_lastmod_topics_and_pages(client, settings):
+    article = live_article()
+    ArticleFactory(slug="a-draft")
+    root = ET.fromstring(client.get("/sitemap.xml").content)  # noqa: S314 - our own response
+    namespace = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    entries = {u.findtext("s:loc", namespaces=namespace): u.findtext("s:lastmod", namespaces=namespace) for u in root}
+    url = settings.SITE_URL + article.get_absolute_url()
+    assert entries[url].startswith(article.live_snapshot.published_at.date().isoformat()[:4])
+    assert settings.SITE_URL + article.topics.first().get_absolute_url() in entries
+    assert settings.SITE_URL + reverse("articles:page", args=["editorial-policy"]) in entries
+    assert not any("a-draft" in loc for loc in entries)
+
+
+def test_robots_txt(client, settings):
+    response = client.get("/robots.txt")
+    assert response["Content-Type"].startswith("text/plain")
+    text = response.content.decode()
+    assert "Disallow: /admin/" in text
+    assert "Disallow: /review/" in text
+    assert f"Sitemap: {settings.SITE_URL}/sitemap.xml" in text
+
+
+# --- Caching: conditional GET and a Cache-Control a shared cache may honour ---------------------------------
+
+
+@pytest.mark.parametrize("url_name", ["home", "article_list", "article"])
+def test_public_pages_answer_a_repeat_visit_with_304(client, url_name):
+    article = live_article()
+    url = article.get_absolute_url() if url_name == "article" else reverse(f"articles:{url_name}")
+    first = client.get(url)
+    assert first.status_code == 200
+    assert first["ETag"]
+    assert "public" in first["Cache-Control"]
+    assert "s-maxage=" in first["Cache-Control"]
+    again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+
+
+def test_article_page_has_last_modified_and_a_new_disclaimer_changes_it(client):
+    from tests.factories import DisclaimerFactory
+
+    article = live_article()
+    first = client.get(article.get_absolute_url())
+    assert client.get(article.get_absolute_url(), HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 304
+    DisclaimerFactory(title="A new warning for everyone")
+    changed = client.get(article.get_absolute_url(), HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200
+    assert "A new warning for everyone" in changed.content.decode()
+
+
+def test_staff_pages_are_not_publicly_cacheable(client, reviewer):
+    client.force_login(reviewer)
+    response = client.get(reverse("articles:review_queue"))
+    assert "public" not in response.get("Cache-Control", "")
+
+
+# --- Policy pages ---------------------------------------------------------------------------------------------
+
+
+def test_policy_pages_exist_and_every_page_links_them(client):
+    for slug in ("editorial-policy", "corrections-policy", "privacy-policy"):
+        page = Page.objects.get(slug=slug)
+        assert client.get(page.get_absolute_url()).status_code == 200
+    home = client.get("/").content.decode()
+    assert 'href="/about/editorial-policy/"' in home
+    assert 'href="/about/corrections-policy/"' in home
+    assert 'href="/about/privacy-policy/"' in home
+
+
+def test_editors_edit_policy_pages_and_their_text_is_sanitized(client, editor):
+    page = Page.objects.get(slug="privacy-policy")
+    client.force_login(editor)
+    response = client.post(
+        reverse("admin:articles_page_change", args=[page.pk]),
+        {
+            "title": "Privacy policy",
+            "slug": "privacy-policy",
+            "body": "<p>New text.</p><script>x()</script>",
+            "show_in_footer": "on",
+            "position": 2,
+        },
+    )
+    assert response.status_code == 302
+    page.refresh_from_db()
+    assert page.body == "<p>New text.</p>"
+
+
+@pytest.mark.parametrize("role", ["writer", "reviewer"])
+def test_writers_and_reviewers_cannot_edit_policy_pages(client, request, role):
+    page = Page.objects.get(slug="privacy-policy")
+    client.force_login(request.getfixturevalue(role))
+    url = reverse("admin:articles_page_change", args=[page.pk])
+    assert (
+        client.post(url, {"title": "Hacked", "slug": "privacy-policy", "body": "x", "position": 0}).status_code == 403
+    )
+
+
+def test_only_editors_feature_articles(client, writer, editor):
+    article = ArticleFactory(author=writer)
+    client.force_login(writer)
+    client.post(reverse("admin:articles_article_change", args=[article.pk]), admin_form_data(article, is_featured="on"))
+    article.refresh_from_db()
+    assert not article.is_featured
+    client.force_login(editor)
+    client.post(reverse("admin:articles_article_change", args=[article.pk]), admin_form_data(article, is_featured="on"))
+    article.refresh_from_db()
+    assert article.is_featured
+
+
+# --- Errors ---------------------------------------------------------------------------------------------------
+
+
+def test_404_page_is_friendly(client):
+    response = client.get("/articles/no-such-article/")
+    assert response.status_code == 404
+    assert "We cannot find that page" in response.content.decode()
+
+
+def test_an_archived_article_answers_410_and_an_unpublished_one_404(client, editor):
+    archived = live_article(title="Old news")
+    workflow.archive(archived, by=editor, reason="Replaced")
+    slug = archived.snapshots.get().slug
+    response = client.get(reverse("articles:article_detail", args=[slug]))
+    assert response.status_code == 410
+    assert "withdrawn" in response.content.decode()
+    unpublished = live_article(title="Paused")
+    workflow.unpublish(unpublished, by=editor, reason="Checking a study")
+    assert client.get(reverse("articles:article_detail", args=[unpublished.slug])).status_code == 404
+
+
+def test_500_page_is_friendly_and_needs_nothing_from_the_database():
+    from django.template import loader
+
+    html = loader.get_template("500.html").render()
+    assert "Something went wrong on our side" in html
+
+
+def test_the_working_copy_of_a_draft_is_never_served(client):
+    draft = ArticleFactory(title="Secret draft")
+    assert client.get(reverse("articles:article_detail", args=[draft.slug])).status_code == 404
+    assert Article.objects.live().count() == 0
