@@ -676,8 +676,10 @@ class PublishedSnapshot(AppendOnlyModel):
         return f"{self.title} ({self.published_at:%Y-%m-%d %H:%M})"
 
     def save(self, *args, **kwargs):
-        words = citations.MARKER_RE.sub(" ", " ".join(plain_paragraphs(self.body_source)))
-        self.body_text = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(words.split()))
+        # Headings and list items carry no full stop: a dash keeps snippets from running them into the next line.
+        blocks = [block if block[-1] in ".!?:;" else f"{block} —" for block in plain_paragraphs(self.body_source)]
+        words = " ".join(citations.MARKER_RE.sub(" ", " ".join(blocks)).split())
+        self.body_text = re.sub(r"\s+([.,;:!?])", r"\1", words).removesuffix(" —")
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
