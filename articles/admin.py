@@ -23,8 +23,10 @@ from articles.models import (
     AuditEvent,
     ChangeRequest,
     Disclaimer,
+    FindingJustification,
     Page,
     PublishedSnapshot,
+    RedFlagPhrase,
     Reference,
     RetractionAcknowledgement,
     ReviewSignOff,
@@ -70,6 +72,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
     readonly_fields = [
         "status",
         "publishing_checklist",
+        "claim_checks",
         "review_links",
         "timeline",
         "live_version",
@@ -88,7 +91,8 @@ class ArticleAdmin(SimpleHistoryAdmin):
             "Review and publishing",
             {"fields": ["status", "publishing_checklist", "review_links", "live_version", "applicable_disclaimers"]},
         ),
-        ("Settings", {"fields": ["review_interval_months", "is_featured"], "classes": ["collapse"]}),
+        ("Claim checks", {"fields": ["claim_checks"]}),
+        ("Settings", {"fields": ["drafted_with_ai", "review_interval_months", "is_featured"]}),
         ("Timeline", {"fields": ["timeline"]}),
     ]
 
@@ -218,6 +222,19 @@ class ArticleAdmin(SimpleHistoryAdmin):
             format_html("<p><strong>Statements</strong></p><ul>{}</ul>", mark_safe("".join(rows)))  # noqa: S308
             if rows
             else "",
+        )
+
+    @admin.display(description="Wording, evidence and readability")
+    def claim_checks(self, obj):
+        if not obj.pk:
+            return "Save the article to check its wording and readability."
+        status = workflow.review_status(obj)
+        return render_to_string(
+            "articles/_claim_checks.html",
+            {
+                "status": status,
+                "findings": [(finding, status.justified.get(finding.key), None) for finding in status.findings],
+            },
         )
 
     @admin.display(description="Preview and review")
@@ -542,7 +559,10 @@ class ReferenceAdmin(SimpleHistoryAdmin):
 
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "review_interval_months", "requires_topic_disclaimer"]
+    list_display = [
+        "name", "slug", "review_interval_months", "requires_topic_disclaimer", "not_fda_approved",
+        "offered_by_clinic", "is_treatment",
+    ]  # fmt: skip
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
 
@@ -573,6 +593,17 @@ class PageAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         # Policy pages are linked from every page and from search engines: hide them from the footer instead.
+        return False
+
+
+@admin.register(RedFlagPhrase)
+class RedFlagPhraseAdmin(SimpleHistoryAdmin):
+    list_display = ["phrase", "why", "instead", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["phrase", "why"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Retire a phrase by making it inactive, so past findings can still be explained.
         return False
 
 
@@ -622,6 +653,14 @@ class ReviewSignOffAdmin(ReadOnlyAdmin):
     list_display = ["signed_at", "article", "reviewer", "content_hash", "self_review"]
     list_select_related = ["article", "reviewer"]
     search_fields = ["article__title"]
+
+
+@admin.register(FindingJustification)
+class FindingJustificationAdmin(ReadOnlyAdmin):
+    list_display = ["justified_at", "article", "rule", "phrase", "justified_by", "reason"]
+    list_filter = ["rule"]
+    list_select_related = ["article", "justified_by"]
+    search_fields = ["article__title", "reason", "text"]
 
 
 @admin.register(RetractionAcknowledgement)

@@ -1,7 +1,20 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
+
+# Typo tolerance for titles: pg_trgm's default (0.6) misses a one-letter slip in a short word ("exosme").
+TITLE_WORD_SIMILARITY = 0.5
+
+
+def _tune_trigram_matching(sender, connection, **kwargs):
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET pg_trgm.word_similarity_threshold = %s", [TITLE_WORD_SIMILARITY])
 
 
 class ArticlesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "articles"
     verbose_name = "Editorial"
+
+    def ready(self):
+        connection_created.connect(_tune_trigram_matching, dispatch_uid="articles_trigram_threshold")

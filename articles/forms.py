@@ -136,6 +136,17 @@ class ScheduleForm(forms.Form):
     )
 
 
+class JustifyFindingForm(forms.Form):
+    finding_key = forms.CharField(widget=forms.HiddenInput, max_length=32, min_length=32)
+    reason = forms.CharField(
+        label="Why it is acceptable as written",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        strip=True,
+        help_text="Goes in the audit trail with your name.",
+    )
+
+
 class AcknowledgeRetractionForm(forms.Form):
     comment = forms.CharField(
         label="Why the article may still cite it",

@@ -4,7 +4,6 @@ import json
 import re
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -54,6 +53,12 @@ class StaffProfile(models.Model):
     )
     slug = models.SlugField(unique=True, help_text="Address of the public bio page.")
     bio = models.TextField(blank=True, help_text="Shown on the public bio page.")
+    conflicts_of_interest = models.TextField(
+        "conflict-of-interest statement",
+        blank=True,
+        help_text="Financial or other ties to treatments, products or makers the articles discuss, or “None”. "
+        "Shown on the public bio page.",
+    )
 
     class Meta:
         ordering = ["display_name"]
@@ -65,6 +70,7 @@ class StaffProfile(models.Model):
         self.display_name = plain_text(self.display_name)
         self.credentials = plain_text(self.credentials)
         self.bio = clean_html(self.bio)
+        self.conflicts_of_interest = plain_text(self.conflicts_of_interest)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -91,6 +97,23 @@ class Topic(models.Model):
         default=False,
         help_text="Articles in this topic cannot be published unless an active disclaimer covers the topic "
         "(for example “experimental, not approved by the FDA”).",
+    )
+    not_fda_approved = models.BooleanField(
+        "not approved by the FDA",
+        default=False,
+        help_text="The treatment is not FDA-approved: a topic disclaimer is mandatory, and any “FDA-approved” "
+        "wording in its articles is an error.",
+    )
+    offered_by_clinic = models.BooleanField(
+        "offered by this clinic",
+        default=False,
+        help_text="The clinic provides this treatment: every article in the topic discloses it to patients.",
+    )
+    is_treatment = models.BooleanField(
+        "treatment topic",
+        default=False,
+        help_text="Articles about a treatment: writers and reviewers get a checklist of the sections patients need "
+        "(benefits, risks, alternatives including no treatment, what is uncertain, where to get help).",
     )
 
     class Meta:
@@ -307,6 +330,11 @@ class Article(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(60)],
         help_text="Re-review this article every so many months. Empty: its topics' interval, or 12 months.",
     )
+    drafted_with_ai = models.BooleanField(
+        "AI tools helped draft this article",
+        default=False,
+        help_text="Tick it if AI tools helped write any part of the text; patients are told, as they should be.",
+    )
     is_featured = models.BooleanField(
         "featured", default=False, help_text="Editors: show it among the featured articles on the home page while live."
     )
@@ -416,6 +444,8 @@ class Article(models.Model):
             "topics": sorted(self.topics.values_list("slug", flat=True)) if self.pk else [],
             "references": [citations.format_ama(ref) for ref in references],
         }
+        if self.drafted_with_ai:  # only when set, so earlier hashes (and the sign-offs on them) stay valid
+            payload["drafted_with_ai"] = True
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -618,7 +648,9 @@ class RetractionAcknowledgement(AppendOnlyModel):
         return f"{self.reference.citation_key} acknowledged"
 
 
-# What search ranks: title above summary above body, English stemming. The GIN index is on this expression.
+# What search ranks: title above summary above body, English stemming. Migration 0006 puts a GIN index on
+# this very expression (and a trigram index on the title) on PostgreSQL only; they are not in Meta.indexes
+# because SQLite, which the demo uses, cannot build them when it rebuilds the table.
 SEARCH_VECTOR = (
     SearchVector("title", weight="A", config="english")
     + SearchVector("summary", weight="B", config="english")
@@ -657,6 +689,7 @@ class PublishedSnapshot(AppendOnlyModel):
     next_review_due = models.DateField(null=True, db_index=True)
     first_published_at = models.DateTimeField(null=True)
     earlier_versions = models.JSONField(default=list, help_text="When the snapshots this one replaced were published.")
+    drafted_with_ai = models.BooleanField(default=False)
     content_hash = models.CharField(max_length=64)
     published_at = models.DateTimeField()
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -666,11 +699,6 @@ class PublishedSnapshot(AppendOnlyModel):
     class Meta:
         ordering = ["-published_at"]
         get_latest_by = "published_at"
-        indexes = [
-            # Created on PostgreSQL only (migration 0006); search.py queries this very expression.
-            GinIndex(SEARCH_VECTOR, name="snapshot_search_vector"),
-            GinIndex(fields=["title"], opclasses=["gin_trgm_ops"], name="snapshot_title_trigram"),
-        ]
 
     def __str__(self):
         return f"{self.title} ({self.published_at:%Y-%m-%d %H:%M})"
@@ -698,19 +726,27 @@ class PublishedSnapshot(AppendOnlyModel):
     def topic_ids(self) -> list[int]:
         return [topic["id"] for topic in self.topics]
 
+    @property
+    def offered_treatments(self) -> list[str]:
+        """Names of this article's topics whose treatment the clinic provides (as published)."""
+        return [topic["name"] for topic in self.topics if topic.get("offered_by_clinic")]
+
 
 class DisclaimerQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
-    def applying_to(self, topic_ids):
-        """Active disclaimers for an article in these topics, site-wide ones first."""
+    def in_scope_of(self, topic_ids):
+        """Disclaimers, active or not, for an article in these topics, site-wide ones first."""
         return (
-            self.active()
-            .filter(Q(scope=Disclaimer.Scope.ALL) | Q(topics__in=list(topic_ids)))
+            self.filter(Q(scope=Disclaimer.Scope.ALL) | Q(topics__in=list(topic_ids)))
             .distinct()
             .order_by("scope", "position", "title")
         )
+
+    def applying_to(self, topic_ids):
+        """Active disclaimers for an article in these topics, site-wide ones first."""
+        return self.in_scope_of(topic_ids).active()
 
 
 class Disclaimer(models.Model):
@@ -796,3 +832,44 @@ class Page(models.Model):
 
     def get_absolute_url(self):
         return reverse("articles:page", kwargs={"slug": self.slug})
+
+
+class RedFlagPhrase(models.Model):
+    """A phrase regulators act against in health claims; editors keep the list, the checks match its word forms."""
+
+    phrase = models.CharField(max_length=100, unique=True, help_text="E.g. “cure” also finds “cures” and “cured”.")
+    why = models.CharField(max_length=300, help_text="Why it is a problem, as writers and reviewers read it.")
+    instead = models.CharField("write instead", max_length=300, help_text="What to write instead.")
+    is_active = models.BooleanField("active", default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["phrase"]
+        verbose_name = "red-flag phrase"
+
+    def __str__(self):
+        return self.phrase
+
+    def save(self, *args, **kwargs):
+        self.phrase, self.why, self.instead = plain_text(self.phrase), plain_text(self.why), plain_text(self.instead)
+        super().save(*args, **kwargs)
+
+
+class FindingJustification(AppendOnlyModel):
+    """A reviewer's recorded reason why a claim-check finding is acceptable as written."""
+
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="finding_justifications")
+    finding_key = models.CharField(max_length=32, db_index=True)
+    rule = models.CharField(max_length=30)
+    phrase = models.CharField(max_length=100, blank=True)
+    text = models.TextField(blank=True)
+    reason = models.TextField()
+    justified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    justified_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-justified_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.rule}: {self.reason[:60]}"

@@ -5,7 +5,7 @@ index covers), English stemming ("heal" finds "healing"), typo tolerance on titl
 trigram GIN index), and highlighted snippets that are escaped before the highlight is added.
 """
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, TrigramSimilarity
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, TrigramWordSimilarity
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.html import escape
@@ -36,8 +36,8 @@ def search_live_snapshots(text: str) -> QuerySet:
     query = SearchQuery(words, search_type="websearch", config="english")
     return (
         live.annotate(search=SEARCH_VECTOR)
-        .filter(Q(search=query) | Q(title__trigram_similar=words))
-        .annotate(rank=SearchRank(SEARCH_VECTOR, query), title_similarity=TrigramSimilarity("title", words))
+        .filter(Q(search=query) | Q(title__trigram_word_similar=words))
+        .annotate(rank=SearchRank(SEARCH_VECTOR, query), title_similarity=TrigramWordSimilarity(words, "title"))
         .order_by("-rank", "-title_similarity", "-published_at", "pk")
     )
 

@@ -8,7 +8,7 @@ app_name = "articles"
 
 ARTICLE_STEPS = [
     "request_changes", "sign_off", "submit", "publish", "schedule", "unschedule", "unpublish", "archive",
-    "acknowledge_retraction",
+    "acknowledge_retraction", "justify_finding",
 ]  # fmt: skip
 STATEMENT_STEPS = ["approve", "statement_changes"]
 

@@ -21,6 +21,7 @@ from articles.forms import (
     AcknowledgeRetractionForm,
     ApproveStatementForm,
     CommentForm,
+    JustifyFindingForm,
     ReasonForm,
     ScheduleForm,
     SearchForm,
@@ -111,9 +112,12 @@ class ArticleDetailView(PublicPageMixin, DetailView):
         try:
             return super().get(request, *args, **kwargs)
         except Http404:
-            archived = PublishedSnapshot.objects.filter(slug=kwargs["slug"], article__status=Article.Status.ARCHIVED)
-            if archived.exists():
-                return TemplateResponse(request, "410.html", status=410)
+            earlier = PublishedSnapshot.objects.filter(slug=kwargs["slug"]).select_related("article__live_snapshot")
+            for snapshot in earlier.order_by("-published_at")[:1]:
+                if snapshot.article.live_snapshot:  # the article lives on at a new address
+                    return redirect(snapshot.article.live_snapshot.get_absolute_url(), permanent=True)
+                if snapshot.article.status == Article.Status.ARCHIVED:
+                    return TemplateResponse(request, "410.html", status=410)
             raise
 
     def get_object(self, queryset=None):
@@ -121,11 +125,16 @@ class ArticleDetailView(PublicPageMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         snapshot = self.object.live_snapshot
-        disclaimers = list(Disclaimer.objects.applying_to(snapshot.topic_ids))
-        self.last_modified = max([snapshot.published_at, *(d.updated_at for d in disclaimers)])
+        # Inactive disclaimers and hidden pages too: retiring one must move Last-Modified forward.
+        in_scope = list(Disclaimer.objects.in_scope_of(snapshot.topic_ids))
+        disclaimers = [d for d in in_scope if d.is_active]
+        pages = list(Page.objects.only("title", "slug", "show_in_footer", "updated_at"))
+        changes = [snapshot.published_at, *(d.updated_at for d in in_scope), *(p.updated_at for p in pages)]
+        self.last_modified = max(changes)
         url = settings.SITE_URL + snapshot.get_absolute_url()
         return super().get_context_data(
             snapshot=snapshot,
+            footer_pages=[page for page in pages if page.show_in_footer],
             canonical_url=url,
             structured_data=structured_data.as_script(structured_data.medical_web_page(snapshot, url=url)),
             sitewide_disclaimers=[d for d in disclaimers if d.scope == Disclaimer.Scope.ALL],
@@ -265,6 +274,14 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             retractions=[
                 (ref, AcknowledgeRetractionForm(prefix=f"r{ref.pk}")) for ref in status.unacknowledged_retractions
             ],
+            findings=[
+                (
+                    finding,
+                    status.justified.get(finding.key),
+                    JustifyFindingForm(prefix=f"f{finding.key}", initial={"finding_key": finding.key}),
+                )
+                for finding in status.findings
+            ],
             **kwargs,
         )
 
@@ -290,6 +307,7 @@ class ReviewActionView(ReviewDeskMixin, View):
         "unpublish": "Unpublished: patients no longer see this article.",
         "archive": "Archived.",
         "acknowledge_retraction": "Retraction acknowledged.",
+        "justify_finding": "Your reason is recorded; the finding no longer blocks sign-off.",
     }
 
     def post(self, request, pk, statement_pk=None):
@@ -356,6 +374,11 @@ class ReviewActionView(ReviewDeskMixin, View):
 
     def archive(self, article):
         workflow.archive(article, by=self.by, **self._valid(ReasonForm, prefix="archive"))
+
+    def justify_finding(self, article):
+        prefix = f"f{self.request.POST.get('finding', '')}"
+        data = self._valid(JustifyFindingForm, prefix=prefix)
+        workflow.justify_finding(article, by=self.by, finding_key=data["finding_key"], reason=data["reason"])
 
     def acknowledge_retraction(self, article):
         reference_pk = self.request.POST.get("reference_pk", "")

@@ -17,11 +17,11 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from articles import citations, notifications, permissions
+from articles import citations, claims, notifications, permissions
 from articles.models import (
     Article,
     AuditEvent,
@@ -30,7 +30,9 @@ from articles.models import (
     Disclaimer,
     EvidenceLevel,
     EvidenceStatement,
+    FindingJustification,
     PublishedSnapshot,
+    RedFlagPhrase,
     Reference,
     RetractionAcknowledgement,
     ReviewSignOff,
@@ -96,6 +98,10 @@ NOT_ARCHIVED = "“{title}” is not archived, so there is nothing to restore."
 NOT_RETRACTED = "{key} is not marked retracted, so there is nothing to acknowledge."
 NOT_CITED = "“{title}” does not cite {key}."
 SELF_REVIEW_NOTE = "Self-review: allowed by the ALLOW_SELF_REVIEW setting (one-person clinic)."
+UNRESOLVED_FINDING = (
+    "Claim check: {message} (“{text}”). Ask for a change, or record on the review desk why it is acceptable."
+)
+NO_SUCH_FINDING = "That claim-check finding no longer applies to the article as it stands: reload the page."
 SIMILAR_WORDING = 0.6  # how alike an approved and a current statement must be to call it "edited"
 
 
@@ -157,6 +163,21 @@ class ReviewStatus:
     self_sign_off: ReviewSignOff | None
     contributor_ids: set[int]
     article_change_request: ChangeRequest | None = None
+    findings: list[claims.Finding] = field(default_factory=list)
+    justified: dict[str, FindingJustification] = field(default_factory=dict)
+    readability: claims.Readability | None = None
+
+    @property
+    def unresolved_findings(self) -> list[claims.Finding]:
+        return [f for f in self.findings if f.blocking and f.key not in self.justified]
+
+    @property
+    def finding_problems(self) -> list[str]:
+        return [
+            UNRESOLVED_FINDING.format(message=f.message, text=Truncator(f.text).chars(80) if f.text else "the body")
+            for f in self.unresolved_findings
+        ]
+
     unacknowledged_retractions: list[Reference] = field(default_factory=list)
     content_problems: list[str] = field(default_factory=list)
     disclaimer_problems: list[str] = field(default_factory=list)
@@ -173,7 +194,7 @@ class ReviewStatus:
     @property
     def sign_off_problems(self) -> list[str]:
         """What stops a reviewer signing off now."""
-        return self.content_problems + self.statement_problems + self.retraction_problems
+        return self.content_problems + self.statement_problems + self.retraction_problems + self.finding_problems
 
     @property
     def state_problems(self) -> list[str]:
@@ -236,7 +257,7 @@ def _disclaimer_problems(article: Article) -> list[str]:
     problems = []
     if not Disclaimer.objects.active().filter(scope=Disclaimer.Scope.ALL).exists():
         problems.append(NO_SITEWIDE_DISCLAIMER)
-    for topic in article.topics.filter(requires_topic_disclaimer=True):
+    for topic in article.topics.filter(Q(requires_topic_disclaimer=True) | Q(not_fda_approved=True)):
         if not Disclaimer.objects.active().filter(scope=Disclaimer.Scope.TOPICS, topics=topic).exists():
             problems.append(TOPIC_DISCLAIMER_MISSING.format(topic=topic.name))
     return problems
@@ -300,7 +321,25 @@ def review_status(article: Article) -> ReviewStatus:
     valid = [s for s in current if _counts(s.reviewer_id, contributor_ids)]
     cited = Reference.objects.filter(citation_key__in=article.citation_keys, is_retracted=True)
     acknowledged = set(RetractionAcknowledgement.objects.filter(article=article).values_list("reference_id", flat=True))
+    topics = list(article.topics.all())
+    levels = {s.sentence.hash: s.approval.evidence_level for s in statuses if s.approval}
+    flags = [claims.RedFlag(f.phrase, f.why, f.instead) for f in RedFlagPhrase.objects.filter(is_active=True)]
+    findings = claims.check_article(
+        title=article.title,
+        summary=article.summary,
+        body_html=article.body,
+        flags=flags,
+        levels=levels,
+        not_fda_approved=any(topic.not_fda_approved for topic in topics),
+        treatment=any(topic.is_treatment for topic in topics),
+    )
+    justified = {
+        j.finding_key: j for j in FindingJustification.objects.filter(article=article).order_by("justified_at")
+    }
     return ReviewStatus(
+        findings=findings,
+        justified=justified,
+        readability=claims.readability(article.body),
         article=article,
         content_hash=content_hash,
         rendered=rendered,
@@ -627,6 +666,35 @@ def acknowledge_retraction(article: Article, reference: Reference, *, by, commen
     return acknowledgement
 
 
+@transaction.atomic
+def justify_finding(article: Article, *, by, finding_key: str, reason: str) -> FindingJustification:
+    """Record why a claim-check finding is acceptable as written; it then no longer blocks sign-off."""
+    article = _review_lock(article, by=by, verb="judge its claims")
+    finding = next((f for f in review_status(article).findings if f.key == finding_key), None)
+    if finding is None:
+        raise WorkflowError(NO_SUCH_FINDING)
+    if not reason.strip():
+        raise WorkflowError(REASON_REQUIRED)
+    justification = FindingJustification.objects.create(
+        article=article,
+        finding_key=finding.key,
+        rule=finding.rule,
+        phrase=finding.phrase[:100],
+        text=finding.text,
+        reason=reason.strip(),
+        justified_by=by,
+        justified_at=timezone.now(),
+    )
+    _record(
+        article,
+        by=by,
+        action="articles.finding.justify",
+        from_state=article.status,
+        message=f"{finding.message} Accepted because: {reason.strip()}",
+    )
+    return justification
+
+
 # --- Editor ----------------------------------------------------------------------------------------
 
 
@@ -686,7 +754,8 @@ def build_snapshot(article: Article, status: ReviewStatus, *, by, now: datetime.
         body_html=rendered.body_html,
         references=rendered.references,
         statements=statements,
-        topics=[{"id": t.pk, "slug": t.slug, "name": t.name} for t in topics],
+        topics=[{"id": t.pk, "slug": t.slug, "name": t.name, "offered_by_clinic": t.offered_by_clinic} for t in topics],
+        drafted_with_ai=article.drafted_with_ai,
         author=_person(article.author),
         reviewed_by=_person(sign_off_record.reviewer) if sign_off_record else {},
         reviewers=list(reviewers.values()),

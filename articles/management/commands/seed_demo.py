@@ -38,6 +38,12 @@ DEMO_ACCOUNTS = [
      "<p>Priya runs the editorial calendar and owns the clinic's disclaimers and policies.</p>"),
     ("admin", "admin-demo-pass", None, "Site Administrator", "", ""),
 ]  # fmt: skip
+CONFLICTS_OF_INTEREST = {
+    "writer": "None. Maya is paid a salary by the clinic and receives nothing from product makers.",
+    "reviewer": "Dr. Reyes performs exosome treatments at the clinic, which is paid for them. He has no ties to "
+    "companies that make exosome products.",
+    "editor": "None.",
+}
 # The demo reviewer grades each statement by its strongest reference, as the "evidence" map says; a claim
 # worded as a lab finding is graded as one.
 LAB_FINDING = ("in lab studies", "in lab dishes", "in the lab")
@@ -84,6 +90,7 @@ class Command(BaseCommand):
                     "display_name": name,
                     "credentials": credentials,
                     "bio": bio,
+                    "conflicts_of_interest": CONFLICTS_OF_INTEREST.get(username, ""),
                     "slug": name.lower().replace(" ", "-"),
                 },
             )
@@ -98,6 +105,9 @@ class Command(BaseCommand):
                     "name": topic["name"],
                     "description": topic.get("description", ""),
                     "requires_topic_disclaimer": topic.get("requires_topic_disclaimer", False),
+                    "not_fda_approved": topic.get("not_fda_approved", False),
+                    "offered_by_clinic": topic.get("offered_by_clinic", False),
+                    "is_treatment": topic.get("is_treatment", False),
                     "review_interval_months": topic.get("review_interval_months"),
                 },
             )
@@ -137,6 +147,7 @@ class Command(BaseCommand):
                 body=item["body_html"],
                 author=self.users["writer"],
                 is_featured=item.get("featured", False),
+                drafted_with_ai=item.get("drafted_with_ai", False),
             )
             article._history_user = self.users["writer"]
             article.save()
@@ -177,11 +188,12 @@ class Command(BaseCommand):
             if only_first:
                 return
 
-    def reviewed(self, article: Article, days_ago: int = 0) -> None:
+    def reviewed(self, article: Article, item: dict, days_ago: int = 0) -> None:
         with self.clock(days_ago, minutes=30):
             workflow.submit_for_review(article, by=self.users["writer"])
         with self.clock(days_ago, minutes=90):
             self.approve(article)
+            self.accept_findings(article, item)
             workflow.sign_off(
                 article,
                 by=self.users["reviewer"],
@@ -189,8 +201,17 @@ class Command(BaseCommand):
                 comment="Claims match the studies.",
             )
 
-    def published(self, article: Article, days_ago: int) -> None:
-        self.reviewed(article, days_ago)
+    def accept_findings(self, article: Article, item: dict) -> None:
+        """Record the demo reviewer's reason for any claim-check finding the article is meant to carry."""
+        for finding in workflow.review_status(article).unresolved_findings:
+            if "accepted_findings_reason" not in item:
+                raise CommandError(f"Demo article {item['slug']} trips a claim check: {finding.message}")
+            workflow.justify_finding(
+                article, by=self.users["reviewer"], finding_key=finding.key, reason=item["accepted_findings_reason"]
+            )
+
+    def published(self, article: Article, item: dict, days_ago: int) -> None:
+        self.reviewed(article, item, days_ago)
         with self.clock(days_ago, minutes=180):
             workflow.publish(article, by=self.users["editor"])
 
@@ -214,22 +235,22 @@ class Command(BaseCommand):
         workflow.request_changes(article, by=reviewer, comment="One claim needs rewording; see the statement comment.")
 
     def bring_to_signed_off(self, article, item, days_ago):
-        self.reviewed(article)
+        self.reviewed(article, item)
 
     def bring_to_scheduled(self, article, item, days_ago):
-        self.reviewed(article)
+        self.reviewed(article, item)
         morning = timezone.localtime() + datetime.timedelta(days=3)
         at = morning.replace(hour=9, minute=0, second=0, microsecond=0)
         workflow.schedule(article, by=self.users["editor"], at=at)
 
     def bring_to_live(self, article, item, days_ago):
-        self.published(article, days_ago)
+        self.published(article, item, days_ago)
 
     def bring_to_due_for_rereview(self, article, item, days_ago):
-        self.published(article, days_ago)
+        self.published(article, item, days_ago)
 
     def bring_to_live_with_changes(self, article, item, days_ago):
-        self.published(article, days_ago)
+        self.published(article, item, days_ago)
         edit = item["pending_edit"]
         article.refresh_from_db()
         article.body = article.body.replace(edit["find"], edit["replace"])

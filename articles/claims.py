@@ -1,0 +1,275 @@
+"""Honesty checks on what an article claims: plain functions from text to findings.
+
+The admin, the review desk, sign-off (through `workflow`) and `lint_articles` all call these; none
+re-implements a rule. A finding never stops a save. An unresolved "blocking" finding stops sign-off
+until a reviewer records why it is acceptable (a `FindingJustification`, pinned to the finding's key).
+
+Rules:
+- red flags: phrases regulators act against (FTC Health Products Compliance Guidance, 2022), matched on
+  word forms, not substrings ("secure" is not "cure"); a negated hit ("not a cure") is reported, marked
+  negated, and does not block;
+- evidence wording: a claim of benefit backed only by animal or lab evidence (grades E-F) must say so,
+  and "shown to" / "proven" wording needs a randomised trial or better (grades A-B);
+- FDA wording: in a topic marked "not approved by the FDA", any "FDA-approved" wording is an error;
+- readability: the Flesch-Kincaid grade of the body, its longest sentences, a warning above grade 8,
+  a blocking finding above grade 10;
+- treatment articles: the sections patients need (benefits, risks, alternatives, uncertainty, help).
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+import textstat
+
+from articles import citations
+from articles.sanitize import plain_paragraphs
+
+READABILITY_WARNING_GRADE = 8
+READABILITY_BLOCKING_GRADE = 10
+LONGEST_SENTENCES_SHOWN = 3
+NEGATIONS = frozenset({"not", "no", "never", "nor", "without", "isn't", "aren't", "wasn't", "doesn't", "don't"})
+NEGATION_WINDOW = 3  # words before a phrase that can negate it: "is not a cure", "never a miracle"
+
+# A claim of benefit, and the words that say the evidence is from animals, the lab or expert opinion.
+BENEFIT_WORDS = (
+    "help", "improve", "heal", "reduce", "increase", "boost", "work", "treat", "cure", "reverse", "restore",
+    "regrow", "repair", "rejuvenate", "prevent", "protect", "stimulate", "promote", "enhance", "thicken",
+    "tighten", "smooth", "erase", "eliminate", "benefit", "effective", "younger", "faster", "fewer", "thicker",
+)  # fmt: skip
+HARM_WORDS = ("risk", "harm", "concern", "danger", "side effect", "infection", "unwanted", "warn")
+ANIMAL_WORDS = (
+    "animal", "mouse", "mice", "rat", "rodent", "rabbit", "pig", "dog", "monkey", "primate", "zebrafish",
+)  # fmt: skip
+LAB_WORDS = ("lab", "laboratory", "dish", "in vitro", "test tube", "preclinical", "cell culture", "cells grown")
+EXPERT_WORDS = ("expert", "review", "reviewer", "opinion", "theory", "in theory")
+STRONG_WORDING = ("shown to", "proven", "proves", "demonstrated", "established")
+FDA_APPROVAL_WORDING = ("FDA-approved", "FDA-cleared", "FDA-registered", "approved by the FDA", "cleared by the FDA")
+
+# What a treatment article must cover, each found by words in its headings.
+TREATMENT_SECTIONS = {
+    "benefits": ("Benefits: what the treatment may do", ("benefit", "research show", "what it can", "may help")),
+    "risks": ("Risks and side effects", ("risk", "side effect", "safety", "harm")),
+    "alternatives": ("Alternatives, including no treatment", ("alternative", "other option", "other treatment")),
+    "uncertainty": ("What is uncertain or unknown", ("unknown", "uncertain", "not yet know", "open question")),
+    "help": ("Where to get more help", ("help", "question", "talk", "ask", "contact", "support")),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str  # red_flag, evidence_wording, strong_wording, fda_wording, readability, missing_section
+    message: str  # why it is a problem
+    suggestion: str  # what to write instead
+    text: str = ""  # the sentence it is about
+    phrase: str = ""
+    negated: bool = False
+    blocking: bool = True  # blocks sign-off until a reviewer records why it is acceptable
+
+    @property
+    def key(self) -> str:
+        """Return a stable identity: the rule, the phrase and the sentence's words (a justification pins to it)."""
+        payload = "\x1f".join([self.rule, self.phrase.lower(), citations.normalise_statement_text(self.text)])
+        return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    """A phrase and what staff read about it; `RedFlagPhrase` rows in the admin, or the shipped defaults."""
+
+    phrase: str
+    why: str
+    instead: str
+
+
+def _word_forms(word: str) -> str:
+    """Return a regex for a word and its common inflections: cure, cures, cured, curing; cell, cells."""
+    word = word.lower()
+    if not word.isalpha():
+        return re.escape(word)
+    stem = word[:-1] if word.endswith("e") else word
+    forms = {word, word + "s", word + "es", stem + "ed", stem + "ing", word + "d"}
+    if word.endswith("y"):
+        forms |= {word[:-1] + "ies", word[:-1] + "ied"}
+    return "(?:" + "|".join(sorted(map(re.escape, forms), key=len, reverse=True)) + ")"
+
+
+def phrase_pattern(phrase: str) -> re.Pattern:
+    """Return a pattern for a phrase in any word form, case and hyphenation: "FDA-approved", "FDA approved"."""
+    words = [w for w in re.split(r"[\s\-]+", phrase.strip()) if w]
+    body = r"[\s\-]+".join(_word_forms(w) for w in words)
+    return re.compile(rf"(?<![\w%]){body}(?![\w%])", re.IGNORECASE)
+
+
+def _is_negated(text: str, start: int) -> bool:
+    before = re.findall(r"[\w']+", text[:start].lower())[-NEGATION_WINDOW:]
+    return any(word in NEGATIONS for word in before)
+
+
+def red_flags(text: str, flags: list[RedFlag]) -> list[Finding]:
+    """Return a finding for each red-flag phrase in `text`; a negated one ("not a cure") is marked and not blocking."""
+    findings = []
+    for flag in flags:
+        for match in phrase_pattern(flag.phrase).finditer(text):
+            negated = _is_negated(text, match.start())
+            findings.append(
+                Finding(
+                    rule="red_flag",
+                    message=f"“{match.group(0)}”: {flag.why}",
+                    suggestion=flag.instead,
+                    text=text,
+                    phrase=flag.phrase,
+                    negated=negated,
+                    blocking=not negated,
+                )
+            )
+    return findings
+
+
+def _mentions(text: str, words) -> bool:
+    return any(phrase_pattern(word).search(text) for word in words)
+
+
+EVIDENCE_WORDING = "It reads as a benefit in people, but the evidence is level {level} ({kind} studies only)."
+EVIDENCE_WORDING_INSTEAD = "Say where it was seen: “In {kind} studies, …”, and that it has not been shown in people."
+STRONG_WORDING_MESSAGE = "“{wording}” needs a randomised trial in people or better; this is level {level}."
+STRONG_WORDING_INSTEAD = (
+    "Use wording that fits the evidence: “linked with” (C), “early reports suggest” (D), “in animal studies” (E), "
+    "“in lab studies” (F)."
+)
+
+
+def evidence_wording(text: str, level: str) -> list[Finding]:
+    """Return what the wording of a graded statement claims beyond its evidence."""
+    findings = []
+    if level in ("E", "F") and _mentions(text, BENEFIT_WORDS) and not _mentions(text, HARM_WORDS):
+        qualifiers = ANIMAL_WORDS + LAB_WORDS + (EXPERT_WORDS if level == "F" else ())
+        if not _mentions(text, qualifiers):
+            kind = "animal" if level == "E" else "lab"
+            findings.append(
+                Finding(
+                    rule="evidence_wording",
+                    message=EVIDENCE_WORDING.format(level=level, kind=kind),
+                    suggestion=EVIDENCE_WORDING_INSTEAD.format(kind=kind),
+                    text=text,
+                    phrase=f"level {level}",
+                )
+            )
+    if level in ("C", "D", "E", "F"):
+        for wording in STRONG_WORDING:
+            match = phrase_pattern(wording).search(text)
+            if match and not _is_negated(text, match.start()):
+                findings.append(
+                    Finding(
+                        rule="strong_wording",
+                        message=STRONG_WORDING_MESSAGE.format(wording=match.group(0), level=level),
+                        suggestion=STRONG_WORDING_INSTEAD,
+                        text=text,
+                        phrase=wording,
+                    )
+                )
+    return findings
+
+
+def fda_wording(text: str) -> list[Finding]:
+    """Return an error for wording that says the FDA approved a treatment the topic marks as not approved."""
+    findings = []
+    for wording in FDA_APPROVAL_WORDING:
+        match = phrase_pattern(wording).search(text)
+        if match and not _is_negated(text, match.start()):
+            findings.append(
+                Finding(
+                    rule="fda_wording",
+                    message=f"“{match.group(0)}”: this treatment is not approved by the FDA.",
+                    suggestion="Say plainly that the FDA has not approved it.",
+                    text=text,
+                    phrase=wording,
+                )
+            )
+    return findings
+
+
+@dataclass
+class Readability:
+    grade: float
+    longest_sentences: list[str] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        if self.grade <= READABILITY_WARNING_GRADE:
+            return []
+        return [
+            Finding(
+                rule="readability",
+                message=f"The body reads at US grade {self.grade:.1f}; patient information should be grade 6 to 8.",
+                suggestion="Shorten the longest sentences and use everyday words.",
+                phrase=f"grade above {READABILITY_BLOCKING_GRADE}" if self.blocking else "",
+                blocking=self.blocking,
+            )
+        ]
+
+    @property
+    def blocking(self) -> bool:
+        return self.grade > READABILITY_BLOCKING_GRADE
+
+
+def _body_sentences(body_html: str) -> list[str]:
+    blocks = [citations.MARKER_RE.sub("", block) for block in plain_paragraphs(body_html)]
+    return [sentence for block in blocks for sentence in citations.split_sentences(block) if sentence.strip()]
+
+
+def readability(body_html: str) -> Readability:
+    """Return the Flesch-Kincaid grade of the body (headings and list items count as sentences)."""
+    sentences = _body_sentences(body_html)
+    if not sentences:
+        return Readability(grade=0.0)
+    text = " ".join(s if s[-1] in ".!?" else f"{s}." for s in sentences)
+    longest = sorted(sentences, key=lambda s: len(s.split()), reverse=True)[:LONGEST_SENTENCES_SHOWN]
+    return Readability(grade=float(textstat.flesch_kincaid_grade(text)), longest_sentences=longest)
+
+
+_HEADING = re.compile(r"<h[234][^>]*>(.*?)</h[234]>", re.IGNORECASE | re.DOTALL)
+
+
+def missing_sections(body_html: str) -> list[Finding]:
+    """Return a warning for each section a treatment article lacks, judged by its headings."""
+    headings = " | ".join(re.sub(r"<[^>]+>", "", h).lower() for h in _HEADING.findall(body_html or ""))
+    return [
+        Finding(
+            rule="missing_section",
+            message=f"Treatment articles need a section on: {label}.",
+            suggestion=f"Add a heading and a short section: {label}.",
+            phrase=name,
+            blocking=False,
+        )
+        for name, (label, words) in TREATMENT_SECTIONS.items()
+        if not any(word in headings for word in words)
+    ]
+
+
+def check_article(
+    *,
+    title: str,
+    summary: str,
+    body_html: str,
+    flags: list[RedFlag],
+    levels: dict[str, str],
+    not_fda_approved: bool = False,
+    treatment: bool = False,
+) -> list[Finding]:
+    """Return every finding for an article's patient-visible text, each once.
+
+    `levels` maps statement hashes to their approved evidence levels (the evidence rules need a grade).
+    """
+    sentences = [citations.Sentence(text) for text in (title, summary) if text] + citations.sentences(body_html)
+    findings: dict[str, Finding] = {}
+    for sentence in sentences:
+        found = red_flags(sentence.text, flags)
+        if not_fda_approved:
+            found += fda_wording(sentence.text)
+        if sentence.hash in levels:
+            found += evidence_wording(sentence.text, levels[sentence.hash])
+        for finding in found:
+            findings.setdefault(finding.key, finding)
+    found = readability(body_html).findings + (missing_sections(body_html) if treatment else [])
+    return [*findings.values(), *found]

@@ -1,0 +1,271 @@
+import pytest
+
+from articles import claims, workflow
+from articles.models import AuditEvent, FindingJustification, RedFlagPhrase
+from tests.factories import ArticleFactory, ReferenceFactory, TopicFactory, member_of
+
+FLAGS = [
+    claims.RedFlag("cure", "Nothing here cures anything.", "Say what studies found."),
+    claims.RedFlag("FDA-approved", "Not approved.", "Say the FDA has not approved it."),
+    claims.RedFlag("no side effects", "Every treatment has some.", "Name the known side effects."),
+    claims.RedFlag("reverse aging", "Not shown.", "Say what was measured."),
+    claims.RedFlag("100%", "Absolutes.", "Give numbers."),
+    claims.RedFlag("risk-free", "Nothing is.", "Name the risks."),
+    claims.RedFlag("clinically proven", "Overstates.", "Name the study."),
+]
+
+
+def phrases(text):
+    return [(f.phrase, f.negated) for f in claims.red_flags(text, FLAGS)]
+
+
+# --- Red flags: word forms, case, punctuation, negation -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This serum cures acne.",
+        "Acne was cured in weeks.",
+        "A CURE for wrinkles!",
+        "Curing wounds, fast.",
+        "Is it a cure?",
+        "(cure)",
+    ],
+)
+def test_red_flag_word_forms_and_case_are_found(text):
+    assert phrases(text) == [("cure", False)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Keep the dressing secure.", "The wound was manicured.", "Obscure studies exist.", "A curious result.", "Curate"],
+)
+def test_substrings_are_not_red_flags(text):
+    assert phrases(text) == []
+
+
+@pytest.mark.parametrize(
+    "text", ["It is FDA-approved.", "It is FDA approved.", "an fda-approved product", "FDA - approved"]
+)
+def test_hyphenation_and_spacing_do_not_hide_a_phrase(text):
+    assert phrases(text) == [("FDA-approved", False)]
+
+
+def test_multi_word_and_symbol_phrases():
+    assert phrases("There are no side effects.") == [("no side effects", False)]
+    assert phrases("It reverses aging in weeks.") == [("reverse aging", False)]
+    assert phrases("It is 100% natural.") == [("100%", False)]
+    assert phrases("A risk free option.") == [("risk-free", False)]
+    assert phrases("Clinically proven results.") == [("clinically proven", False)]
+    assert phrases("It is 1000% better.") == []
+
+
+@pytest.mark.parametrize("text", ["Exosomes are not a cure.", "This is no cure for scars.", "It will never cure it."])
+def test_negated_red_flags_are_reported_but_do_not_block(text):
+    (finding,) = claims.red_flags(text, FLAGS)
+    assert finding.negated
+    assert not finding.blocking
+
+
+def test_each_finding_says_why_and_what_instead():
+    (finding,) = claims.red_flags("It cures scars.", FLAGS)
+    assert "Nothing here cures anything." in finding.message
+    assert finding.suggestion == "Say what studies found."
+    assert finding.text == "It cures scars."
+
+
+def test_finding_keys_follow_the_sentence_not_its_markup_or_markers():
+    first = claims.red_flags("It cures scars [@a].", FLAGS)[0]
+    same = claims.red_flags("It  cures scars[@a] .", FLAGS)[0]
+    other = claims.red_flags("It cures all scars [@a].", FLAGS)[0]
+    assert first.key == claims.red_flags("It cures scars [@b].", FLAGS)[0].key  # markers are not words
+    assert first.key != other.key
+    assert len(first.key) == 32
+    assert same.rule == first.rule
+
+
+# --- Evidence wording on each grade ----------------------------------------------------------------------
+
+
+BENEFIT_IN_PEOPLE = "Exosomes help wounds heal faster."
+BENEFIT_IN_MICE = "In mice, exosomes helped wounds heal faster."
+BENEFIT_IN_LAB = "In lab studies, exosomes helped skin cells grow."
+EXPERT_VIEW = "Experts think exosomes may help wounds heal."
+RISK = "Experts warn of a possible risk of helping abnormal cells grow."
+SHOWN_TO = "Exosomes have been shown to help hair grow."
+
+
+@pytest.mark.parametrize(
+    ("level", "text", "rules"),
+    [
+        ("A", BENEFIT_IN_PEOPLE, []),
+        ("B", BENEFIT_IN_PEOPLE, []),
+        ("C", BENEFIT_IN_PEOPLE, []),
+        ("D", BENEFIT_IN_PEOPLE, []),
+        ("E", BENEFIT_IN_PEOPLE, ["evidence_wording"]),
+        ("F", BENEFIT_IN_PEOPLE, ["evidence_wording"]),
+        ("E", BENEFIT_IN_MICE, []),
+        ("F", BENEFIT_IN_LAB, []),
+        ("E", EXPERT_VIEW, ["evidence_wording"]),  # an expert's view is not an animal study
+        ("F", EXPERT_VIEW, []),
+        ("F", RISK, []),  # a harm, not a benefit
+        ("E", "Mouse skin heals differently from human skin.", []),
+        ("A", SHOWN_TO, []),
+        ("B", SHOWN_TO, []),
+        ("C", SHOWN_TO, ["strong_wording"]),
+        ("D", SHOWN_TO, ["strong_wording"]),
+        ("E", SHOWN_TO, ["evidence_wording", "strong_wording"]),
+        ("D", "It has not been shown to help.", []),
+        ("D", "Early reports suggest thicker hair in 30 men.", []),
+    ],
+)
+def test_evidence_wording_rule_on_each_grade(level, text, rules):
+    assert [f.rule for f in claims.evidence_wording(text, level)] == rules
+
+
+def test_fda_wording_is_an_error_unless_negated():
+    assert [f.rule for f in claims.fda_wording("This FDA-approved serum.")] == ["fda_wording"]
+    assert [f.rule for f in claims.fda_wording("It was approved by the FDA in 2020.")] == ["fda_wording"]
+    assert claims.fda_wording("It is not FDA-approved.") == []
+    assert claims.fda_wording("The FDA has not approved any exosome product.") == []
+
+
+# --- Readability ------------------------------------------------------------------------------------------
+
+
+EASY = "<p>Cells send signals. Exosomes are tiny bags. They carry messages. We do not know if they help.</p>"
+HARD = (
+    "<p>Extracellular vesicles, heterogeneous lipid-bilayer-delimited particles secreted by mesenchymal stromal "
+    "cells, demonstrate considerable immunomodulatory and regenerative capabilities in preclinical investigations, "
+    "notwithstanding substantial methodological heterogeneity regarding isolation, characterization, "
+    "quantification and standardization procedures.</p>"
+)
+MIDDLING = (
+    "<p>Researchers measured how quickly wounds closed in laboratory animals receiving concentrated vesicle "
+    "preparations compared with untreated animals over several weeks.</p>"
+)
+
+
+def test_readability_of_texts_with_known_grades():
+    easy, hard, middling = claims.readability(EASY), claims.readability(HARD), claims.readability(MIDDLING)
+    assert easy.grade < 4
+    assert hard.grade > 20
+    assert 8 < middling.grade <= 20
+    assert easy.findings == []
+    (finding,) = hard.findings
+    assert finding.blocking
+    assert "grade" in finding.message
+
+
+@pytest.mark.parametrize(("grade", "findings", "blocking"), [(8.0, 0, False), (8.1, 1, False), (10.1, 1, True)])
+def test_readability_thresholds(grade, findings, blocking):
+    readability = claims.Readability(grade=grade)
+    assert len(readability.findings) == findings
+    assert readability.blocking is blocking
+
+
+def test_readability_lists_the_longest_sentences():
+    result = claims.readability(
+        "<p>Short one. " + "This sentence has quite a few more words in it than the others. Tiny.</p>"
+    )
+    assert result.longest_sentences[0].startswith("This sentence has quite a few more words")
+
+
+def test_readability_of_an_empty_body():
+    assert claims.readability("").grade == 0.0
+
+
+# --- Treatment articles --------------------------------------------------------------------------------------
+
+
+def test_treatment_checklist_names_each_missing_section():
+    complete = (
+        "<h2>What the research shows</h2><h2>Risks and side effects</h2><h2>Other options</h2>"
+        "<h2>What is still unknown</h2><h2>Questions to ask your clinician</h2>"
+    )
+    assert claims.missing_sections(complete) == []
+    missing = claims.missing_sections("<h2>What the research shows</h2><h2>Risks and side effects</h2>")
+    assert [f.phrase for f in missing] == ["alternatives", "uncertainty", "help"]
+    assert all(not f.blocking for f in missing)
+
+
+# --- In the workflow: findings block sign-off until changed or justified -------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_unresolved_red_flag_blocks_sign_off_until_a_reviewer_records_why(reviewer):
+    RedFlagPhrase.objects.update_or_create(phrase="cure", defaults={"why": "Overstates.", "instead": "Say what."})
+    reference = ReferenceFactory()
+    writer = member_of("Writers")
+    article = ArticleFactory(
+        author=writer, body=f"<p>In mice, the cream cures small cuts faster [@{reference.citation_key}].</p>"
+    )
+    article.topics.add(TopicFactory())
+    workflow.submit_for_review(article, by=writer)
+    statement = article.evidence_statements.get()
+    workflow.approve_statement(
+        statement, by=reviewer, seen_hash=statement.statement_hash, evidence_level="E", certainty="low"
+    )
+    status = workflow.review_status(article)
+    (finding,) = [f for f in status.findings if f.rule == "red_flag"]
+    with pytest.raises(workflow.WorkflowError, match="Claim check"):
+        workflow.sign_off(article, by=reviewer, seen_hash=article.content_hash())
+    with pytest.raises(workflow.WorkflowError, match="reason"):
+        workflow.justify_finding(article, by=reviewer, finding_key=finding.key, reason="  ")
+    with pytest.raises(workflow.WorkflowError, match="no longer applies"):
+        workflow.justify_finding(article, by=reviewer, finding_key="0" * 32, reason="x")
+    with pytest.raises(workflow.WorkflowError, match="permission to review"):
+        workflow.justify_finding(article, by=writer, finding_key=finding.key, reason="Fine.")
+
+    workflow.justify_finding(article, by=reviewer, finding_key=finding.key, reason="The study's own word, in mice.")
+    workflow.sign_off(article, by=reviewer, seen_hash=article.content_hash())
+    assert FindingJustification.objects.get().reason == "The study's own word, in mice."
+    event = AuditEvent.objects.get(action="articles.finding.justify")
+    assert "The study's own word, in mice." in event.message
+
+
+@pytest.mark.django_db
+def test_fda_wording_in_a_not_fda_approved_topic_blocks_and_needs_a_topic_disclaimer(editor, reviewer):
+    from tests.factories import publish_reviewed
+
+    topic = TopicFactory(not_fda_approved=True)
+    reference = ReferenceFactory()
+    article = ArticleFactory(body=f"<p>In mice, this FDA-approved serum helped [@{reference.citation_key}].</p>")
+    article.topics.add(topic)
+    with pytest.raises(workflow.WorkflowError) as refusal:
+        publish_reviewed(article, editor=editor, reviewer=reviewer)
+    assert "this treatment is not approved by the FDA" in str(refusal.value)
+
+
+@pytest.mark.django_db
+def test_lint_articles_reports_the_live_articles_findings(capsys, editor, settings):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    capsys.readouterr()
+    call_command("lint_articles")
+    output = capsys.readouterr().out
+    reports = [
+        line for line in output.splitlines() if not line.startswith(" ") and ": " in line and "checked" not in line
+    ]
+    assert reports == [
+        "exosomes-skin-ageing: red_flag: “reverse aging”: No treatment has been shown to reverse ageing in people.",
+        "exosomes-skin-ageing: evidence_wording: It reads as a benefit in people, but the evidence is level F "
+        "(lab studies only).",
+    ]
+    assert "in: “Exosome facials reverse aging in people [@oh2018].”" in output
+    assert "3 live article(s) checked, 2 finding(s)." in output
+
+
+@pytest.mark.django_db
+def test_lint_articles_can_fail_on_findings(settings):
+    from django.core.management import CommandError, call_command
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    with pytest.raises(CommandError, match="2 finding"):
+        call_command("lint_articles", "--fail-on-findings")
+    with pytest.raises(CommandError):
+        call_command("lint_articles", "--no-such-option")
