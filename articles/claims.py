@@ -231,9 +231,14 @@ def readability(body_html: str) -> Readability:
 _HEADING = re.compile(r"<h[234][^>]*>(.*?)</h[234]>", re.IGNORECASE | re.DOTALL)
 
 
+def treatment_checklist(body_html: str) -> list[tuple[str, bool]]:
+    """Return each section a treatment article needs, and whether a heading of the body covers it."""
+    headings = " | ".join(re.sub(r"<[^>]+>", "", h).lower() for h in _HEADING.findall(body_html or ""))
+    return [(label, any(word in headings for word in words)) for label, words in TREATMENT_SECTIONS.values()]
+
+
 def missing_sections(body_html: str) -> list[Finding]:
     """Return a warning for each section a treatment article lacks, judged by its headings."""
-    headings = " | ".join(re.sub(r"<[^>]+>", "", h).lower() for h in _HEADING.findall(body_html or ""))
     return [
         Finding(
             rule="missing_section",
@@ -242,8 +247,8 @@ def missing_sections(body_html: str) -> list[Finding]:
             phrase=name,
             blocking=False,
         )
-        for name, (label, words) in TREATMENT_SECTIONS.items()
-        if not any(word in headings for word in words)
+        for name, (label, present) in zip(TREATMENT_SECTIONS, treatment_checklist(body_html), strict=True)
+        if not present
     ]
 
 

@@ -356,6 +356,8 @@ class ReviewActionView(ReviewDeskMixin, View):
 
     def sign_off(self, article):
         workflow.sign_off(article, by=self.by, **self._valid(SignOffForm))
+        for warning in workflow.review_status(article).warnings:
+            messages.warning(self.request, f"Signed off with a warning: {warning.message}")
 
     def submit(self, article):
         workflow.submit_for_review(article, by=self.by)

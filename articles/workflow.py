@@ -166,6 +166,12 @@ class ReviewStatus:
     findings: list[claims.Finding] = field(default_factory=list)
     justified: dict[str, FindingJustification] = field(default_factory=dict)
     readability: claims.Readability | None = None
+    treatment_checklist: list[tuple[str, bool]] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[claims.Finding]:
+        """Findings that do not block sign-off but that the reviewer should know about."""
+        return [f for f in self.findings if not f.blocking and not f.negated]
 
     @property
     def unresolved_findings(self) -> list[claims.Finding]:
@@ -340,6 +346,7 @@ def review_status(article: Article) -> ReviewStatus:
         findings=findings,
         justified=justified,
         readability=claims.readability(article.body),
+        treatment_checklist=claims.treatment_checklist(article.body) if any(t.is_treatment for t in topics) else [],
         article=article,
         content_hash=content_hash,
         rendered=rendered,

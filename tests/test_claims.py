@@ -269,3 +269,34 @@ def test_lint_articles_can_fail_on_findings(settings):
         call_command("lint_articles", "--fail-on-findings")
     with pytest.raises(CommandError):
         call_command("lint_articles", "--no-such-option")
+
+
+def test_treatment_checklist_ticks_each_covered_section():
+    checklist = claims.treatment_checklist("<h2>Risks and side effects</h2><h3>Other options</h3>")
+    assert [present for _label, present in checklist] == [False, True, True, False, False]
+
+
+@pytest.mark.django_db
+def test_sign_off_on_the_desk_warns_about_missing_treatment_sections(client, reviewer):
+    from django.urls import reverse
+
+    topic = TopicFactory(is_treatment=True)
+    reference = ReferenceFactory()
+    article = ArticleFactory(body=f"<h2>Risks</h2><p>In mice, it helped [@{reference.citation_key}].</p>")
+    article.topics.add(topic)
+    writer = member_of("Writers")
+    workflow.submit_for_review(article, by=writer)
+    statement = article.evidence_statements.get()
+    workflow.approve_statement(
+        statement, by=reviewer, seen_hash=statement.statement_hash, evidence_level="E", certainty="low"
+    )
+    client.force_login(reviewer)
+    page = client.get(reverse("articles:review_article", args=[article.pk])).content.decode()
+    assert "Treatment article checklist" in page
+    response = client.post(
+        reverse("articles:review_sign_off", args=[article.pk]), {"seen_hash": article.content_hash()}, follow=True
+    )
+    texts = [str(m) for m in response.context["messages"]]
+    assert any(
+        t.startswith("Signed off with a warning: Treatment articles need a section on: Alternatives") for t in texts
+    )
