@@ -183,12 +183,13 @@ def references_hash(keys, ama_by_key: dict[str, str]) -> str:
 
 def _ends_sentence(text: str, stop_start: int, next_start: int) -> bool:
     """Return True if the punctuation at `stop_start` ends a sentence (not "et al.", "e.g.", "Dr." ...)."""
-    following = _PLACEHOLDER.sub("", text[next_start:]).lstrip()
+    # Bounded look-around: a long paragraph must not make splitting quadratic.
+    following = _PLACEHOLDER.sub("", text[next_start : next_start + 40]).lstrip()
     if following[:1].islower():
         return False
     if text[stop_start] != ".":
         return True
-    words = _PLACEHOLDER.sub("", text[:stop_start]).split()
+    words = _PLACEHOLDER.sub("", text[max(0, stop_start - 80) : stop_start]).split()
     if not words:
         return True
     token = words[-1].lstrip("(\"'\u201c\u2018[").lower()

@@ -16,6 +16,7 @@ Rules:
 - treatment articles: the sections patients need (benefits, risks, alternatives, uncertainty, help).
 """
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -28,31 +29,45 @@ from articles.sanitize import plain_paragraphs
 READABILITY_WARNING_GRADE = 8
 READABILITY_BLOCKING_GRADE = 10
 LONGEST_SENTENCES_SHOWN = 3
-NEGATIONS = frozenset({"not", "no", "never", "nor", "without", "isn't", "aren't", "wasn't", "doesn't", "don't"})
-NEGATION_WINDOW = 3  # words before a phrase that can negate it: "is not a cure", "never a miracle"
+NEGATIONS = frozenset(
+    {
+        "not", "no", "never", "nor", "without", "cannot", "isn't", "aren't", "wasn't", "weren't", "doesn't",
+        "don't", "didn't", "won't", "can't", "hasn't", "haven't",
+    }
+)  # fmt: skip
+NEGATION_WINDOW = 3  # words before a phrase, in its own clause, that can negate it: "is not a cure"
+NOT_A_NEGATION = frozenset({"only", "just", "merely"})  # "it not only cures ..." still claims a cure
+_CLAUSE_BREAK = re.compile(r"[,;:()\u2013\u2014]|\bbut\b|\band\b", re.IGNORECASE)
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+_APOSTROPHES = {ord("\u2019"): "'", ord("\u2018"): "'"}
+_WORD_GAP = r"[\s\-\u2010-\u2015]+"  # spaces, hyphens and the dashes that look like them
 
 # A claim of benefit, and the words that say the evidence is from animals, the lab or expert opinion.
 BENEFIT_WORDS = (
-    "help", "improve", "heal", "reduce", "increase", "boost", "work", "treat", "cure", "reverse", "restore",
+    "help", "improve", "lower", "heal", "reduce", "increase", "boost", "work", "treat", "cure", "reverse", "restore",
     "regrow", "repair", "rejuvenate", "prevent", "protect", "stimulate", "promote", "enhance", "thicken",
     "tighten", "smooth", "erase", "eliminate", "benefit", "effective", "younger", "faster", "fewer", "thicker",
 )  # fmt: skip
 HARM_WORDS = ("risk", "harm", "concern", "danger", "side effect", "infection", "unwanted", "warn")
+# Matched exactly (and as plurals): "rat" must not match "rates".
 ANIMAL_WORDS = (
     "animal", "mouse", "mice", "rat", "rodent", "rabbit", "pig", "dog", "monkey", "primate", "zebrafish",
 )  # fmt: skip
 LAB_WORDS = ("lab", "laboratory", "dish", "in vitro", "test tube", "preclinical", "cell culture", "cells grown")
-EXPERT_WORDS = ("expert", "review", "reviewer", "opinion", "theory", "in theory")
+EXPERT_WORDS = ("expert", "review", "reviewer", "opinion", "theory")
 STRONG_WORDING = ("shown to", "proven", "proves", "demonstrated", "established")
 FDA_APPROVAL_WORDING = ("FDA-approved", "FDA-cleared", "FDA-registered", "approved by the FDA", "cleared by the FDA")
 
 # What a treatment article must cover, each found by words in its headings.
 TREATMENT_SECTIONS = {
-    "benefits": ("Benefits: what the treatment may do", ("benefit", "research show", "what it can", "may help")),
-    "risks": ("Risks and side effects", ("risk", "side effect", "safety", "harm")),
+    "benefits": ("Benefits: what the treatment may do", ("benefit", "research shows", "studies show", "what it can")),
+    "risks": ("Risks and side effects", ("risk", "side effect", "safety", "harm", "danger")),
     "alternatives": ("Alternatives, including no treatment", ("alternative", "other option", "other treatment")),
     "uncertainty": ("What is uncertain or unknown", ("unknown", "uncertain", "not yet know", "open question")),
-    "help": ("Where to get more help", ("help", "question", "talk", "ask", "contact", "support")),
+    "help": (
+        "Where to get more help",
+        ("get help", "more help", "question", "talk to", "ask your", "contact", "support"),
+    ),
 }
 
 
@@ -69,7 +84,8 @@ class Finding:
     @property
     def key(self) -> str:
         """Return a stable identity: the rule, the phrase and the sentence's words (a justification pins to it)."""
-        payload = "\x1f".join([self.rule, self.phrase.lower(), citations.normalise_statement_text(self.text)])
+        parts = [self.rule, self.phrase.lower(), citations.normalise_statement_text(self.text), str(self.negated)]
+        payload = "\x1f".join(parts)
         return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
@@ -82,36 +98,54 @@ class RedFlag:
     instead: str
 
 
-def _word_forms(word: str) -> str:
-    """Return a regex for a word and its common inflections: cure, cures, cured, curing; cell, cells."""
+def _word_forms(word: str, *, exact: bool = False) -> str:
+    """Return a regex for a word and its common inflections: cure, cures, cured, curing; permanent(ly)."""
     word = word.lower()
+    if word.endswith("%"):
+        return re.escape(word[:-1]) + r"\s?(?:%|percent)"
     if not word.isalpha():
         return re.escape(word)
-    stem = word[:-1] if word.endswith("e") else word
-    forms = {word, word + "s", word + "es", stem + "ed", stem + "ing", word + "d"}
-    if word.endswith("y"):
-        forms |= {word[:-1] + "ies", word[:-1] + "ied"}
+    forms = {word, word + "es" if word.endswith(("s", "sh", "ch", "x")) else word + "s"}
+    if not exact:
+        forms.add(word + "es")
+        stem = word[:-1] if word.endswith("e") else word
+        forms |= {stem + "ed", stem + "ing", word + "d", word + "ly"}
+        if word.endswith("y"):
+            forms |= {word[:-1] + "ies", word[:-1] + "ied"}
     return "(?:" + "|".join(sorted(map(re.escape, forms), key=len, reverse=True)) + ")"
 
 
-def phrase_pattern(phrase: str) -> re.Pattern:
-    """Return a pattern for a phrase in any word form, case and hyphenation: "FDA-approved", "FDA approved"."""
-    words = [w for w in re.split(r"[\s\-]+", phrase.strip()) if w]
-    body = r"[\s\-]+".join(_word_forms(w) for w in words)
+@functools.lru_cache(maxsize=512)
+def phrase_pattern(phrase: str, *, exact: bool = False) -> re.Pattern:
+    """Return a pattern for a phrase in any word form, case, hyphenation or dash: "FDA-approved", "FDA approved"."""
+    words = [w for w in re.split(r"[\s\-\u2010-\u2015]+", phrase.strip()) if w]
+    body = _WORD_GAP.join(_word_forms(w, exact=exact) for w in words)
     return re.compile(rf"(?<![\w%]){body}(?![\w%])", re.IGNORECASE)
 
 
+def plain_words(text: str) -> str:
+    """Return text as the checks read it: no citation markers, no invisible characters, straight apostrophes."""
+    return citations.MARKER_RE.sub(" ", text).translate(_INVISIBLE).translate(_APOSTROPHES)
+
+
 def _is_negated(text: str, start: int) -> bool:
-    before = re.findall(r"[\w']+", text[:start].lower())[-NEGATION_WINDOW:]
-    return any(word in NEGATIONS for word in before)
+    """Return True if a negation in the phrase's own clause, just before it, negates it ("is not a cure")."""
+    clause = _CLAUSE_BREAK.split(text[max(0, start - 200) : start])[-1]
+    before = re.findall(r"[\w']+", clause.lower())[-NEGATION_WINDOW:]
+    for index, word in enumerate(before):
+        following = before[index + 1] if index + 1 < len(before) else ""
+        if word in NEGATIONS and following not in NOT_A_NEGATION:
+            return True
+    return False
 
 
 def red_flags(text: str, flags: list[RedFlag]) -> list[Finding]:
     """Return a finding for each red-flag phrase in `text`; a negated one ("not a cure") is marked and not blocking."""
     findings = []
+    words = plain_words(text)
     for flag in flags:
-        for match in phrase_pattern(flag.phrase).finditer(text):
-            negated = _is_negated(text, match.start())
+        for match in phrase_pattern(flag.phrase).finditer(words):
+            negated = _is_negated(words, match.start())
             findings.append(
                 Finding(
                     rule="red_flag",
@@ -126,8 +160,10 @@ def red_flags(text: str, flags: list[RedFlag]) -> list[Finding]:
     return findings
 
 
-def _mentions(text: str, words) -> bool:
-    return any(phrase_pattern(word).search(text) for word in words)
+def _first(text: str, words, *, exact: bool = False) -> int | None:
+    """Return where the first of `words` appears in `text`, or None."""
+    starts = [m.start() for word in words if (m := phrase_pattern(word, exact=exact).search(text))]
+    return min(starts, default=None)
 
 
 EVIDENCE_WORDING = "It reads as a benefit in people, but the evidence is level {level} ({kind} studies only)."
@@ -142,9 +178,13 @@ STRONG_WORDING_INSTEAD = (
 def evidence_wording(text: str, level: str) -> list[Finding]:
     """Return what the wording of a graded statement claims beyond its evidence."""
     findings = []
-    if level in ("E", "F") and _mentions(text, BENEFIT_WORDS) and not _mentions(text, HARM_WORDS):
+    text = plain_words(text)
+    benefit, harm = _first(text, BENEFIT_WORDS), _first(text, HARM_WORDS)
+    # "a risk of helping abnormal cells grow" is about harm; "reduces the risk of scarring" claims a benefit.
+    claims_benefit = benefit is not None and (harm is None or benefit < harm)
+    if level in ("E", "F") and claims_benefit:
         qualifiers = ANIMAL_WORDS + LAB_WORDS + (EXPERT_WORDS if level == "F" else ())
-        if not _mentions(text, qualifiers):
+        if _first(text, qualifiers, exact=True) is None:
             kind = "animal" if level == "E" else "lab"
             findings.append(
                 Finding(
@@ -174,6 +214,7 @@ def evidence_wording(text: str, level: str) -> list[Finding]:
 def fda_wording(text: str) -> list[Finding]:
     """Return an error for wording that says the FDA approved a treatment the topic marks as not approved."""
     findings = []
+    text = plain_words(text)
     for wording in FDA_APPROVAL_WORDING:
         match = phrase_pattern(wording).search(text)
         if match and not _is_negated(text, match.start()):
@@ -203,7 +244,7 @@ class Readability:
                 rule="readability",
                 message=f"The body reads at US grade {self.grade:.1f}; patient information should be grade 6 to 8.",
                 suggestion="Shorten the longest sentences and use everyday words.",
-                phrase=f"grade above {READABILITY_BLOCKING_GRADE}" if self.blocking else "",
+                phrase=f"grade {self.grade:.1f}",  # a justification holds for this grade, not for later edits
                 blocking=self.blocking,
             )
         ]
@@ -221,11 +262,14 @@ def _body_sentences(body_html: str) -> list[str]:
 def readability(body_html: str) -> Readability:
     """Return the Flesch-Kincaid grade of the body (headings and list items count as sentences)."""
     sentences = _body_sentences(body_html)
-    if not sentences:
+    text = " ".join(sentences)
+    words = textstat.lexicon_count(text)
+    if not words:
         return Readability(grade=0.0)
-    text = " ".join(s if s[-1] in ".!?" else f"{s}." for s in sentences)
+    # Our own sentence count: textstat would split again on "e.g.", "2.5" and "et al.".
+    grade = 0.39 * words / len(sentences) + 11.8 * textstat.syllable_count(text) / words - 15.59
     longest = sorted(sentences, key=lambda s: len(s.split()), reverse=True)[:LONGEST_SENTENCES_SHOWN]
-    return Readability(grade=float(textstat.flesch_kincaid_grade(text)), longest_sentences=longest)
+    return Readability(grade=round(max(grade, 0.0), 1), longest_sentences=longest)
 
 
 _HEADING = re.compile(r"<h[234][^>]*>(.*?)</h[234]>", re.IGNORECASE | re.DOTALL)
@@ -233,8 +277,11 @@ _HEADING = re.compile(r"<h[234][^>]*>(.*?)</h[234]>", re.IGNORECASE | re.DOTALL)
 
 def treatment_checklist(body_html: str) -> list[tuple[str, bool]]:
     """Return each section a treatment article needs, and whether a heading of the body covers it."""
-    headings = " | ".join(re.sub(r"<[^>]+>", "", h).lower() for h in _HEADING.findall(body_html or ""))
-    return [(label, any(word in headings for word in words)) for label, words in TREATMENT_SECTIONS.values()]
+    headings = " | ".join(re.sub(r"<[^>]+>", "", h) for h in _HEADING.findall(body_html or ""))
+    return [
+        (label, any(phrase_pattern(word).search(headings) for word in words))
+        for label, words in TREATMENT_SECTIONS.values()
+    ]
 
 
 def missing_sections(body_html: str) -> list[Finding]:
@@ -261,6 +308,7 @@ def check_article(
     levels: dict[str, str],
     not_fda_approved: bool = False,
     treatment: bool = False,
+    body_readability: Readability | None = None,
 ) -> list[Finding]:
     """Return every finding for an article's patient-visible text, each once.
 
@@ -276,5 +324,5 @@ def check_article(
             found += evidence_wording(sentence.text, levels[sentence.hash])
         for finding in found:
             findings.setdefault(finding.key, finding)
-    found = readability(body_html).findings + (missing_sections(body_html) if treatment else [])
+    found = (body_readability or readability(body_html)).findings + (missing_sections(body_html) if treatment else [])
     return [*findings.values(), *found]

@@ -330,6 +330,7 @@ def review_status(article: Article) -> ReviewStatus:
     topics = list(article.topics.all())
     levels = {s.sentence.hash: s.approval.evidence_level for s in statuses if s.approval}
     flags = [claims.RedFlag(f.phrase, f.why, f.instead) for f in RedFlagPhrase.objects.filter(is_active=True)]
+    body_readability = claims.readability(article.body)
     findings = claims.check_article(
         title=article.title,
         summary=article.summary,
@@ -338,6 +339,7 @@ def review_status(article: Article) -> ReviewStatus:
         levels=levels,
         not_fda_approved=any(topic.not_fda_approved for topic in topics),
         treatment=any(topic.is_treatment for topic in topics),
+        body_readability=body_readability,
     )
     justified = {
         j.finding_key: j for j in FindingJustification.objects.filter(article=article).order_by("justified_at")
@@ -345,7 +347,7 @@ def review_status(article: Article) -> ReviewStatus:
     return ReviewStatus(
         findings=findings,
         justified=justified,
-        readability=claims.readability(article.body),
+        readability=body_readability,
         treatment_checklist=claims.treatment_checklist(article.body) if any(t.is_treatment for t in topics) else [],
         article=article,
         content_hash=content_hash,

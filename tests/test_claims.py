@@ -300,3 +300,85 @@ def test_sign_off_on_the_desk_warns_about_missing_treatment_sections(client, rev
     assert any(
         t.startswith("Signed off with a warning: Treatment articles need a section on: Alternatives") for t in texts
     )
+
+
+# --- Edge cases found in review -------------------------------------------------------------------------------
+
+
+def test_a_negated_hit_does_not_hide_a_real_one_in_the_same_sentence():
+    findings = claims.check_article(
+        title="", summary="", body_html="<p>This is not a cure, but it cures acne.</p>", flags=FLAGS, levels={}
+    )
+    assert sorted((f.phrase, f.negated, f.blocking) for f in findings) == [("cure", False, True), ("cure", True, False)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It not only cures acne, it clears scars.",
+        "Without surgery, this cures baldness.",
+        "No needles, no downtime: it cures acne.",
+        "It is not just a cure.",
+    ],
+)
+def test_negation_stays_in_its_clause_and_not_only_is_not_a_negation(text):
+    assert phrases(text) == [("cure", False)]
+
+
+@pytest.mark.parametrize("text", ["It isn’t a cure.", "It cannot cure acne.", "It won't cure acne."])
+def test_negations_with_curly_apostrophes_and_contractions(text):
+    assert phrases(text) == [("cure", True)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It is FDA\u2011approved.",
+        "It is FDA\u2013approved.",
+        "It cu\u200bres acne.",
+        "Results are permanently visible.",
+        "It is 100 % natural.",
+        "It is 100 percent natural.",
+    ],
+)
+def test_dashes_invisible_characters_and_word_forms_do_not_hide_a_phrase(text):
+    flags = [*FLAGS, claims.RedFlag("permanent", "Few studies follow people long enough.", "Say how long.")]
+    assert claims.red_flags(text, flags), text
+
+
+def test_citation_keys_are_not_read_as_words():
+    assert phrases("Scars faded in mice [@smith-cure2020].") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "rules"),
+    [
+        ("Exosomes improve healing rates.", ["evidence_wording"]),  # "rates" is not "rats"
+        ("Exosomes reduce the risk of scarring.", ["evidence_wording"]),  # the benefit comes first
+        ("Experts warn of a risk of helping abnormal cells grow.", []),  # the harm comes first
+    ],
+)
+def test_benefit_claims_that_mention_numbers_or_harms(text, rules):
+    assert [f.rule for f in claims.evidence_wording(text, "E")] == rules
+
+
+def test_a_readability_justification_holds_only_for_that_grade():
+    first = claims.Readability(grade=12.7).findings[0]
+    later = claims.Readability(grade=23.3).findings[0]
+    assert first.key != later.key
+
+
+def test_readability_counts_our_sentences_not_textstats():
+    academic = (
+        "<p>Vesicles, e.g. exosomes, were 2.5 times more abundant in conditioned media (Smith et al. 2020), "
+        "i.e. in supernatants harvested after prolonged cultivation under hypoxic conditions.</p>"
+    )
+    assert claims.readability(academic).grade > 12
+    assert claims.readability("<p>Go. Sit. Eat.</p>").grade == 0.0  # never negative
+
+
+def test_treatment_checklist_matches_words_not_fragments():
+    checklist = dict(claims.treatment_checklist("<h2>Ask your pharmacist about masks</h2><h2>How it may help</h2>"))
+    assert checklist["Risks and side effects"] is False  # "pharmacist" holds "harm"
+    assert checklist["Benefits: what the treatment may do"] is False
+    assert checklist["Where to get more help"] is True  # "Ask your"

@@ -38,6 +38,18 @@ DEFAULT_RED_FLAGS = [
     ("safe and effective", "A regulator's finding, after large trials; do not claim it without one.",
      "Say what is known about safety and benefit, separately, and from which studies."),
     ("act now", "Pressure tactics are out of place in health information.", "Encourage people to take their time."),
+    ("anti-aging", "Promises to stop ageing, which no treatment has been shown to do.",
+     "Say what was measured, in whom, and for how long."),
+    ("anti-ageing", "Promises to stop ageing, which no treatment has been shown to do.",
+     "Say what was measured, in whom, and for how long."),
+    ("reverse the signs of aging", "No treatment has been shown to reverse ageing in people.",
+     "Say what was measured: “fewer fine lines on photos after six weeks”."),
+    ("without side effects", "No treatment is free of side effects; small studies miss rare ones.",
+     "Say which side effects studies reported, and that rare or late ones may not be known yet."),
+    ("side-effect free", "No treatment is free of side effects; small studies miss rare ones.",
+     "Say which side effects studies reported, and that rare or late ones may not be known yet."),
+    ("FDA approval", "Claims or hints at an FDA decision; exosome products have none.",
+     "Say: “The FDA has not approved any exosome product.”"),
 ]  # fmt: skip
 
 
