@@ -61,8 +61,27 @@ def _revision_values(record) -> dict[str, str]:
     }
 
 
+def _with_csp_nonce(request, media):
+    """Return the form media with this request's CSP nonce on the rich-text editor's inline import map."""
+    if hasattr(media, "with_nonce"):
+        return media.with_nonce(request.csp_nonce)
+    return media
+
+
+class RichTextAdmin(SimpleHistoryAdmin):
+    """Admin pages with the rich-text editor: its import map is the one inline script, allowed by nonce."""
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["media"] = _with_csp_nonce(request, context.get("media"))
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def render_history_view(self, request, template, context, **kwargs):
+        context["media"] = _with_csp_nonce(request, context.get("media"))
+        return super().render_history_view(request, template, context, **kwargs)
+
+
 @admin.register(Article)
-class ArticleAdmin(SimpleHistoryAdmin):
+class ArticleAdmin(RichTextAdmin):
     list_display = ["title", "status", "is_live", "author", "updated_at"]
     list_select_related = ["author", "live_snapshot"]
     list_filter = ["status", "topics"]
@@ -587,7 +606,7 @@ class DisclaimerAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Page)
-class PageAdmin(SimpleHistoryAdmin):
+class PageAdmin(RichTextAdmin):
     list_display = ["title", "slug", "show_in_footer", "position", "updated_at"]
     prepopulated_fields = {"slug": ["title"]}
 

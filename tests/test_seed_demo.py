@@ -3,6 +3,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from django.utils import timezone
 
 from articles.models import Article, Disclaimer, PublishedSnapshot, Reference, Topic
@@ -32,7 +33,7 @@ def test_demo_seeding_is_complete_and_idempotent(settings, capsys, client):
         assert "experimental" in page.lower()
         assert re.search(r"Medically reviewed by <a [^>]+>Daniel Reyes</a>, MD", page)
         assert 'class="evidence-label' in page
-    assert client.login(username="writer", password="writer-demo-pass")
+    assert client.login(username="writer", password="writer-demo-pass", request=HttpRequest())
 
 
 def test_demo_has_an_article_in_every_state(settings, client):
