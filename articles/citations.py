@@ -81,6 +81,21 @@ def _number_runs(numbers: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
+def _inside_links(html: str):
+    """Return a test of whether a position of `html` lies inside an <a> element."""
+    spans, opened = [], None
+    for tag in _TAG.finditer(html):
+        name = _TAG_NAME.match(tag.group(0))
+        if name and name.group(1).lower() == "a":
+            if tag.group(0).startswith("</"):
+                if opened is not None:
+                    spans.append((opened, tag.start()))
+                opened = None
+            else:
+                opened = tag.end()
+    return lambda position: any(start <= position < end for start, end in spans)
+
+
 def render_markers(
     html: str, numbers: dict[str, int], *, missing_label: str = "?", after: dict[int, str] | None = None
 ) -> str:
@@ -92,13 +107,15 @@ def render_markers(
     """
     out: list[str] = []
     last = 0
+    in_link = _inside_links(html)
     for index, marker in enumerate(find_markers(html), start=1):
         out.append(html[last : marker.start])
         last = marker.end
         known = [numbers[key] for key in marker.keys if key in numbers]
         pieces = []
         for first, final in _number_runs(known):
-            link = '<a href="#ref-{0}" aria-label="Reference {0}">{0}</a>'
+            # A link cannot hold a link: inside one, the numbers are plain (the reference list still has them).
+            link = "{0}" if in_link(marker.start) else '<a href="#ref-{0}" aria-label="Reference {0}">{0}</a>'
             if final - first >= 2:
                 pieces.append(link.format(first) + "&#8211;" + link.format(final))
             else:

@@ -29,12 +29,17 @@ ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 EXTERNAL_LINK_REL = "noopener nofollow"
 
 # Elements whose content is code or embedded documents, not prose: dropped with their content
-# rather than left behind as stray text.
-_DROP_WITH_CONTENT = re.compile(
-    r"<(script|style|template|iframe|object|embed|noscript|textarea|title|xmp|noembed|noframes|svg|math)\b"
-    r".*?(</\1\s*>|$)",
-    re.IGNORECASE | re.DOTALL,
-)
+# rather than left behind as stray text. An element left open loses only its opening tag, so the
+# staff text after it survives (as text) instead of vanishing to the end of the field.
+_CODE_ELEMENTS = r"script|style|template|iframe|object|embed|noscript|textarea|title|xmp|noembed|noframes|svg|math"
+_CLOSED_CODE_ELEMENT = re.compile(rf"<({_CODE_ELEMENTS})\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_CODE_ELEMENT_TAG = re.compile(rf"</?(?:{_CODE_ELEMENTS})\b[^>]*>?", re.IGNORECASE)
+
+
+def _drop_code(value: str, replacement: str) -> str:
+    return _CODE_ELEMENT_TAG.sub(replacement, _CLOSED_CODE_ELEMENT.sub(replacement, value))
+
+
 _EMPTY_PARAGRAPH = re.compile(r"<p>(\s|&nbsp;|<br>)*</p>")
 
 
@@ -75,7 +80,7 @@ def clean_html(value: str) -> str:
     """Return `value` reduced to the tags, attributes and link schemes patients may be shown."""
     if not value:
         return ""
-    cleaned = _cleaner.clean(_DROP_WITH_CONTENT.sub("", value))
+    cleaned = _cleaner.clean(_drop_code(value, ""))
     return _EMPTY_PARAGRAPH.sub("", cleaned).strip()
 
 
@@ -83,7 +88,7 @@ def plain_text(value: str) -> str:
     """Return `value` with all markup removed and entities decoded, whitespace collapsed."""
     if not value:
         return ""
-    text = bleach.clean(_DROP_WITH_CONTENT.sub(" ", value), tags=set(), strip=True, strip_comments=True)
+    text = bleach.clean(_drop_code(value, " "), tags=set(), strip=True, strip_comments=True)
     return " ".join(html.unescape(text).split())
 
 

@@ -233,3 +233,11 @@ def test_a_repeated_statement_is_one_claim_at_its_first_place():
 )
 def test_sentence_ends_that_look_like_abbreviations(html, expected):
     assert [s.text for s in citations.sentences(html)] == expected
+
+
+def test_a_citation_inside_link_text_does_not_nest_links():
+    rendered = citations.render_markers(
+        '<p><a href="https://example.org/">see [@x]</a> and [@y].</p>', {"x": 1, "y": 2}
+    )
+    assert '<a href="https://example.org/">see <sup class="citation" id="cite-1">1</sup></a>' in rendered
+    assert '<sup class="citation" id="cite-2"><a href="#ref-2" aria-label="Reference 2">2</a></sup>' in rendered

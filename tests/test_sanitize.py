@@ -90,3 +90,23 @@ def test_plain_text_strips_markup_and_decodes_entities():
 def test_empty_values():
     assert clean_html("") == ""
     assert plain_text(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ('<p>Intro</p><embed src="https://example.org/v.mp4"><p>Rest of the article.</p>', "Rest of the article."),
+        ('<p>Intro</p><iframe src="https://example.org/"><p>Rest.</p>', "Rest."),
+        ("<p>Before</p><script>alert(1)<p>After</p>", "After"),
+    ],
+)
+def test_text_after_an_unclosed_code_element_is_kept(value, kept):
+    cleaned = clean_html(value)
+    assert kept in cleaned
+    assert "<embed" not in cleaned
+    assert "<iframe" not in cleaned
+    assert "<script" not in cleaned
+
+
+def test_plain_text_keeps_what_follows_a_stray_svg_tag():
+    assert plain_text("Jane Doe <svg> MD, board-certified") == "Jane Doe MD, board-certified"
