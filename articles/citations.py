@@ -241,6 +241,11 @@ def split_sentences(text: str) -> list[str]:
     return [" ".join(s.split()) for s in merged]
 
 
+def _prose(html_text: str) -> str:
+    """Return HTML text decoded, without the private-use characters the placeholders are made of."""
+    return html_lib.unescape(html_text).replace("\ue000", "").replace("\ue001", "")
+
+
 def _blocks(html: str):
     """Yield the text of each block of `html` (paragraph, list item, cell ...) with markers as placeholders."""
     markers = {m.start: (index, m) for index, m in enumerate(find_markers(html), start=1)}
@@ -272,10 +277,10 @@ def _blocks(html: str):
         cursor = start
         for marker_start in sorted(k for k in markers if start <= k < end):
             index, marker = markers[marker_start]
-            stack[-1].append(html_lib.unescape(html[cursor:marker_start]))
+            stack[-1].append(_prose(html[cursor:marker_start]))
             stack[-1].append(f"\ue000{index}\ue001")
             cursor = marker.end
-        stack[-1].append(html_lib.unescape(html[cursor:end]))
+        stack[-1].append(_prose(html[cursor:end]))
     for leftover in reversed(stack):
         if "".join(leftover).strip():
             yield "".join(leftover)
@@ -323,17 +328,24 @@ def _initials(given: str) -> str:
     return "".join(initials)
 
 
-def format_author(author: dict) -> str:
+def _text_of(author: dict, name: str) -> str:
+    value = author.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def format_author(author) -> str:
     """Return one author in AMA form, "Surname AB", or a group author's name as written."""
-    if author.get("literal"):
-        return author["literal"].strip()
-    family = (author.get("family") or "").strip()
-    initials = _initials(author.get("given") or "")
-    return f"{family} {initials}".strip()
+    if isinstance(author, str):
+        return author.strip()
+    if not isinstance(author, dict):
+        return ""
+    if literal := _text_of(author, "literal"):
+        return literal
+    return f"{_text_of(author, 'family')} {_initials(_text_of(author, 'given'))}".strip()
 
 
-def format_authors(authors: list[dict]) -> str:
-    names = [name for name in map(format_author, authors or []) if name]
+def format_authors(authors) -> str:
+    names = [name for name in map(format_author, authors if isinstance(authors, list) else []) if name]
     if len(names) > MAX_AUTHORS_LISTED:
         names = [*names[:AUTHORS_BEFORE_ET_AL], "et al"]
     return ", ".join(names)

@@ -27,7 +27,7 @@ from pylatexenc.latex2text import LatexNodes2Text
 
 from articles.citations import KEY_PATTERN
 from articles.models import Reference, normalise_doi
-from articles.sanitize import plain_text
+from articles.sanitize import plain_text, storable_text
 
 SUPPORTED_FORMATS = {
     "aggregator": "Aggregator JSON (one object per line)",
@@ -64,6 +64,7 @@ INVALID_DOI = 'DOI {value!r} is not valid: a DOI starts with "10." and contains 
 INVALID_PMID = "PMID {value!r} is not a number."
 INVALID_PMCID = "PMCID {value!r} is not valid: it looks like PMC1234567."
 BIBTEX_BAD_BLOCK = "BibTeX entry could not be read: {reason}"
+BIBTEX_UNREADABLE = "The BibTeX could not be read ({error}): check the fields of each entry, such as month and year."
 RIS_NO_END = "RIS record has no ER line: end every record with 'ER  - '."
 RIS_UNKNOWN_TAG = "unknown RIS tag {tag!r}."
 RIS_BAD_LINE = "not a RIS tag line: write a tag, two spaces, a hyphen and a space, as in 'TI  - Title'."
@@ -430,14 +431,14 @@ def _csl_record(item: dict, line: int, problems: list[Problem]) -> ParsedReferen
     )
     year, month, day = _csl_date(date)
     notes = _note_identifiers(_text(item.get("note")))
-    updates = [update for update in item.get("updated-by") or [] if isinstance(update, dict)]
+    updates = [update for update in _list(item.get("updated-by")) if isinstance(update, dict)]
     retraction = next((update for update in updates if update.get("type") == "retraction"), None)
     return _build_reference(
         problems,
         line=line,
         source_key=item.get("citation-key") or item.get("id"),
         title=f"{title}: {subtitle}" if title and subtitle else title,
-        authors=[_csl_name(name) for name in item.get("author") or [] if isinstance(name, dict)],
+        authors=[_csl_name(name) for name in _list(item.get("author")) if isinstance(name, dict)],
         journal=item.get("container-title"),
         journal_abbrev=item.get("container-title-short")
         or item.get("short-container-title")
@@ -483,18 +484,23 @@ def _csl_date(value: Any) -> tuple[Any, Any, Any]:
 
 def parse_bibtex(text: str, problems: list[Problem]) -> list[ParsedReference | None]:
     """Read BibTeX or BibLaTeX with bibtexparser: strings resolved, LaTeX decoded, names split, months as numbers."""
-    library = bibtexparser.parse_string(
-        text,
-        parse_stack=[
-            middlewares.ResolveStringReferencesMiddleware(),
-            middlewares.RemoveEnclosingMiddleware(),
-            middlewares.NormalizeFieldKeys(),
-            middlewares.SeparateCoAuthors(),
-            middlewares.SplitNameParts(),
-            middlewares.LatexDecodingMiddleware(),  # leaves split names alone: _bibtex_name decodes them
-            middlewares.MonthIntMiddleware(),
-        ],
-    )
+    try:
+        library = bibtexparser.parse_string(
+            text,
+            parse_stack=[
+                middlewares.ResolveStringReferencesMiddleware(),
+                middlewares.RemoveEnclosingMiddleware(),
+                middlewares.NormalizeFieldKeys(),
+                middlewares.SeparateCoAuthors(),
+                middlewares.SplitNameParts(),
+                middlewares.LatexDecodingMiddleware(),  # leaves split names alone: _bibtex_name decodes them
+                middlewares.MonthIntMiddleware(),
+            ],
+        )
+    except (ValueError, TypeError, KeyError, IndexError) as error:
+        # bibtexparser's middlewares raise on some malformed fields (a month of "²"); say so, import nothing.
+        problems.append(Problem(None, BIBTEX_UNREADABLE.format(error=error)))
+        return []
     for block in library.failed_blocks:
         problems.append(Problem((block.start_line or 0) + 1, BIBTEX_BAD_BLOCK.format(reason=_bibtex_failure(block))))
     return [_bibtex_record(entry, problems) for entry in library.entries]
@@ -703,9 +709,9 @@ def _medline_authors(tags: list[list[str]]) -> list[dict[str, str]]:
 
 def _medline_date(value: str) -> tuple[str, int | None, int | None]:
     """Split a MEDLINE date such as "2017 Oct 12", "2017 Oct-Dec" or "2017 Spring"."""
-    year, month_name, day = [*value.split(), None, None][:3]
-    month = MONTHS.get((month_name or "")[:3].lower())
-    return year, month, int(day) if month and day and day.isdigit() else None
+    year, month_name, day = [*value.split(), "", "", ""][:3]
+    month = MONTHS.get(month_name[:3].lower())
+    return year, month, int(day) if month and re.fullmatch(r"[0-9]{1,2}", day) else None
 
 
 # --- The shared record builder --------------------------------------------------------------------
@@ -786,7 +792,7 @@ def _text(value: Any) -> str:
         value = next((item for item in value if item not in (None, "")), "")
     if value is None or isinstance(value, dict | bool):
         return ""
-    value = str(value)
+    value = storable_text(str(value))
     if "<" not in value and "&" not in value:
         return " ".join(value.split())  # what plain_text would return, without running bleach
     return plain_text(_BLOCK_TAG.sub(" ", _ABSTRACT_HEADING.sub(" ", value)))
@@ -808,7 +814,7 @@ def _clean_year(value: Any, found: list[str]) -> int | None:
     text = _text(value)
     if not text:
         return None
-    if not text.isdigit():
+    if not re.fullmatch(r"[0-9]{1,4}", text):  # ASCII digits only: "²" is a digit to isdigit(), not to int()
         found.append(YEAR_NOT_A_NUMBER.format(value=text))
         return None
     last = datetime.date.today().year + 1
@@ -827,7 +833,7 @@ def _clean_date(year: int | None, month: Any, day: Any, found: list[str]) -> dat
         return None
     try:
         return datetime.date(year, month, day)
-    except ValueError:
+    except (ValueError, OverflowError):
         found.append(INVALID_DATE.format(value=f"{year}-{month:02}-{day:02}"))
         return None
 
@@ -841,7 +847,11 @@ def _clean_pmcid(value: str, found: list[str]) -> str:
 
 def _number(value: Any) -> int | None:
     text = str(value).strip() if value is not None else ""
-    return int(text) if text.isdigit() else None
+    return int(text) if re.fullmatch(r"[0-9]{1,4}", text) else None
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _split_date(value: Any) -> tuple[Any, int | None, int | None]:

@@ -16,7 +16,7 @@ from django_prose_editor.fields import ProseEditorField
 from simple_history.models import HistoricalRecords
 
 from articles import citations
-from articles.sanitize import clean_html, plain_paragraphs, plain_text
+from articles.sanitize import clean_html, plain_paragraphs, plain_text, storable_text
 
 BODY_EDITOR_EXTENSIONS = {
     "Bold": True,
@@ -138,6 +138,18 @@ def normalise_doi(value: str) -> str:
     return value.lower()
 
 
+AUTHORS_SHAPE = 'Write the authors as a list: [{"family": "Mahmoud", "given": "Rami H"}, {"literal": "A group"}].'
+
+
+def _is_author(author) -> bool:
+    return (
+        isinstance(author, dict)
+        and set(author) <= {"family", "given", "literal"}
+        and all(isinstance(value, str) for value in author.values())
+        and bool(author.get("family") or author.get("literal"))
+    )
+
+
 class ReferenceQuerySet(models.QuerySet):
     def by_keys(self, keys) -> dict[str, "Reference"]:
         return {ref.citation_key: ref for ref in self.filter(citation_key__in=list(keys))}
@@ -198,6 +210,16 @@ class Reference(models.Model):
         return f"{self.citation_key}: {self.title[:80]}"
 
     def save(self, *args, **kwargs):
+        for field in self._meta.concrete_fields:  # NUL and lone surrogates cannot be stored
+            if isinstance(getattr(self, field.attname), str):
+                setattr(self, field.attname, storable_text(getattr(self, field.attname)))
+        if isinstance(self.authors, list):
+            self.authors = [
+                {name: storable_text(value) if isinstance(value, str) else value for name, value in author.items()}
+                if isinstance(author, dict)
+                else author
+                for author in self.authors
+            ]
         self.doi = normalise_doi(self.doi)
         self.pmid = (self.pmid or "").strip()
         self.title = plain_text(self.title)
@@ -207,8 +229,15 @@ class Reference(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self):
+        errors = {}
         if self.is_retracted and not self.retraction_note.strip():
-            raise ValidationError({"retraction_note": "Say where the retraction was published."})
+            errors["retraction_note"] = "Say where the retraction was published."
+        if self.title and not plain_text(self.title):
+            errors["title"] = "The title is only markup: give the words of the title."
+        if not isinstance(self.authors, list) or not all(_is_author(author) for author in self.authors):
+            errors["authors"] = AUTHORS_SHAPE
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def ama(self) -> str:

@@ -76,20 +76,42 @@ _cleaner = bleach.Cleaner(
 )
 
 
+_TAG_LIKE = re.compile(r"<\s*[/!?a-zA-Z]")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates: PostgreSQL cannot store them
+MAX_PASSES = 3
+
+
+def storable_text(value: str) -> str:
+    """Return `value` without the characters a database cannot store (NUL, lone surrogates)."""
+    return _UNSTORABLE.sub("", value)
+
+
 def clean_html(value: str) -> str:
     """Return `value` reduced to the tags, attributes and link schemes patients may be shown."""
     if not value:
         return ""
-    cleaned = _cleaner.clean(_drop_code(value, ""))
-    return _EMPTY_PARAGRAPH.sub("", cleaned).strip()
+    cleaned = storable_text(value)
+    # Cleaning again until nothing changes: html5lib rebuilds some broken nesting (<a> in <a>) differently
+    # on each pass, and a saved body must not change every time it is saved.
+    for _ in range(MAX_PASSES):
+        previous, cleaned = cleaned, _EMPTY_PARAGRAPH.sub("", _cleaner.clean(_drop_code(cleaned, ""))).strip()
+        if cleaned == previous:
+            break
+    return cleaned
 
 
 def plain_text(value: str) -> str:
     """Return `value` with all markup removed and entities decoded, whitespace collapsed."""
     if not value:
         return ""
-    text = bleach.clean(_drop_code(value, " "), tags=set(), strip=True, strip_comments=True)
-    return " ".join(html.unescape(text).split())
+    text = storable_text(value)
+    # Decoding entities can reveal markup ("&lt;b&gt;"): strip again until none is left.
+    for _ in range(MAX_PASSES):
+        stripped = bleach.clean(_drop_code(text, " "), tags=set(), strip=True, strip_comments=True)
+        text = " ".join(html.unescape(stripped).split())
+        if not _TAG_LIKE.search(text):
+            return text
+    return " ".join(_TAG_LIKE.sub(" ", text).split())
 
 
 _BLOCK_END = re.compile(r"</(?:p|li|h2|h3|h4|blockquote|td|th|caption)\s*>", re.IGNORECASE)
