@@ -393,3 +393,17 @@ def test_the_working_copy_of_a_draft_is_never_served(client):
     draft = ArticleFactory(title="Secret draft")
     assert client.get(reverse("articles:article_detail", args=[draft.slug])).status_code == 404
     assert Article.objects.live().count() == 0
+
+
+def test_css_is_small_and_served_with_a_hashed_name_and_far_future_caching(client):
+    from django.templatetags.static import static
+
+    url = static("articles/site.css")
+    assert re.search(r"site\.[0-9a-f]{12}\.css$", url), url  # hashed by the manifest storage
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "max-age=315360000" in response["Cache-Control"]
+    assert "immutable" in response["Cache-Control"]
+    assert len(b"".join(response.streaming_content)) < 16_000
+    page = client.get("/").content.decode()
+    assert "https://" not in re.findall(r'<link rel="stylesheet" href="([^"]+)"', page)[0]  # served by the app
