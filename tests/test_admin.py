@@ -416,3 +416,21 @@ def test_restoring_a_revision_of_a_live_article_keeps_the_live_page(client, edit
     article.refresh_from_db()
     assert article.live_snapshot is not None
     assert client.get(article.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.parametrize("action", ["publish_selected", "delete_selected"])
+def test_a_writer_crafting_a_bulk_action_post_changes_nothing(client, writer, action):
+    article = ArticleFactory(author=writer)
+    review(article)
+    sitewide_disclaimer()
+    client.force_login(writer)
+    response = client.post(
+        reverse("admin:articles_article_changelist"),
+        {"action": action, "_selected_action": [article.pk], "post": "yes"},
+        follow=True,
+    )
+    assert response.status_code in (200, 403)
+    article.refresh_from_db()
+    assert article.live_snapshot is None
+    assert Article.objects.filter(pk=article.pk).exists()
+    assert not PublishedSnapshot.objects.exists()
