@@ -255,7 +255,7 @@ class Readability:
 
 
 def _body_sentences(body_html: str) -> list[str]:
-    blocks = [citations.MARKER_RE.sub("", block) for block in plain_paragraphs(body_html)]
+    blocks = [citations.normalise_statement_text(block) for block in plain_paragraphs(body_html)]
     return [sentence for block in blocks for sentence in citations.split_sentences(block) if sentence.strip()]
 
 
