@@ -204,11 +204,18 @@ class ArticleAdmin(RichTextAdmin):
             ),
         )
 
+    @staticmethod
+    def _review_status(obj):
+        # Two read-only fields show it; work it out once per page, not once per field.
+        if getattr(obj, "_review_status_for", None) != obj.updated_at:
+            obj._review_status, obj._review_status_for = workflow.review_status(obj), obj.updated_at
+        return obj._review_status
+
     @admin.display(description="What still blocks publishing")
     def publishing_checklist(self, obj):
         if not obj.pk:
             return "Save the article to see what it needs before it can be published."
-        status = workflow.review_status(obj)
+        status = self._review_status(obj)
         rows = []
         for item in status.statements:
             label = {
@@ -247,7 +254,7 @@ class ArticleAdmin(RichTextAdmin):
     def claim_checks(self, obj):
         if not obj.pk:
             return "Save the article to check its wording and readability."
-        status = workflow.review_status(obj)
+        status = self._review_status(obj)
         return render_to_string(
             "articles/_claim_checks.html",
             {

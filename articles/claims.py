@@ -119,6 +119,8 @@ def _word_forms(word: str, *, exact: bool = False) -> str:
 def phrase_pattern(phrase: str, *, exact: bool = False) -> re.Pattern:
     """Return a pattern for a phrase in any word form, case, hyphenation or dash: "FDA-approved", "FDA approved"."""
     words = [w for w in re.split(r"[\s\-\u2010-\u2015]+", phrase.strip()) if w]
+    if not words:
+        return re.compile(r"(?!)")  # a phrase of only spaces or dashes matches nothing, not every word gap
     body = _WORD_GAP.join(_word_forms(w, exact=exact) for w in words)
     return re.compile(rf"(?<![\w%]){body}(?![\w%])", re.IGNORECASE)
 

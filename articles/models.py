@@ -884,6 +884,10 @@ class RedFlagPhrase(models.Model):
         self.phrase, self.why, self.instead = plain_text(self.phrase), plain_text(self.why), plain_text(self.instead)
         super().save(*args, **kwargs)
 
+    def clean(self):
+        if not re.search(r"\w", plain_text(self.phrase)):
+            raise ValidationError({"phrase": "Write a word or words to look for, such as “cure” or “risk-free”."})
+
 
 class FindingJustification(AppendOnlyModel):
     """A reviewer's recorded reason why a claim-check finding is acceptable as written."""

@@ -366,11 +366,6 @@ def review_status(article: Article) -> ReviewStatus:
     )
 
 
-def publishing_problems(article: Article) -> list[str]:
-    """Return what stops the working copy being published, as messages a person can act on."""
-    return review_status(article).problems
-
-
 # --- Helpers ---------------------------------------------------------------------------------------
 
 

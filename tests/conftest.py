@@ -43,6 +43,11 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture
 def roles(transactional_db):
-    """Recreate the role groups: a transactional test's flush removes what the data migrations made."""
-    importlib.import_module("articles.migrations.0002_roles").create_roles(apps, None)
-    importlib.import_module("articles.migrations.0004_append_only_and_roles").grant_review_records(apps, None)
+    """Recreate what the data migrations made (groups, grants, policy pages, red flags): a flush removes it."""
+    for name, step in [
+        ("0002_roles", "create_roles"),
+        ("0004_append_only_and_roles", "grant_review_records"),
+        ("0006_patient_site", "create_pages_and_grant_them"),
+        ("0007_honesty_checks", "add_red_flags_and_grants"),
+    ]:
+        getattr(importlib.import_module(f"articles.migrations.{name}"), step)(apps, None)

@@ -407,3 +407,32 @@ def test_css_is_small_and_served_with_a_hashed_name_and_far_future_caching(clien
     assert len(b"".join(response.streaming_content)) < 16_000
     page = client.get("/").content.decode()
     assert "https://" not in re.findall(r'<link rel="stylesheet" href="([^"]+)"', page)[0]  # served by the app
+
+
+@pytest.mark.parametrize("slug", ["no-such-page", "privacy-policy-", "x" * 300])
+def test_unknown_policy_pages_are_404(client, slug):
+    assert client.get(f"/about/{slug}/").status_code == 404
+
+
+def test_the_admin_preview_of_an_unknown_article_is_404(client, editor):
+    client.force_login(editor)
+    assert client.get("/admin/articles/article/999999/preview/").status_code == 404
+
+
+@pytest.mark.parametrize("phrase", ["-", "   ", "<b></b>", "\u2013"])
+def test_a_red_flag_phrase_needs_a_word(client, editor, phrase):
+    from articles.models import RedFlagPhrase
+
+    client.force_login(editor)
+    before = RedFlagPhrase.objects.count()
+    response = client.post(
+        reverse("admin:articles_redflagphrase_add"), {"phrase": phrase, "why": "x", "instead": "y", "is_active": "on"}
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert RedFlagPhrase.objects.count() == before
+
+
+def test_a_phrase_without_words_matches_nothing():
+    from articles import claims
+
+    assert claims.red_flags("Any text at all.", [claims.RedFlag("-", "x", "y")]) == []

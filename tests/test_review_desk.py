@@ -1113,3 +1113,40 @@ def test_a_step_posted_with_the_desk_forms_csrf_token_is_accepted(reviewer):
 
     assert response.status_code == 302
     assert StatementApproval.objects.filter(article=article, reviewer=reviewer).exists()
+
+
+# --- Justifying a claim-check finding: malformed posts record nothing --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"finding": "x", "fx-finding_key": "x", "fx-reason": "Fine."},
+        {"finding": "0" * 32, "f" + "0" * 32 + "-finding_key": "0" * 32, "f" + "0" * 32 + "-reason": "Fine."},
+        {"finding": "\x00<script>", "f\x00<script>-finding_key": "a" * 5000, "f\x00<script>-reason": ""},
+    ],
+)
+def test_malformed_finding_justifications_record_nothing(client, reviewer, data):
+    from articles.models import FindingJustification
+
+    article = in_review()
+    client.force_login(reviewer)
+    response = client.post(step_url("justify_finding", article), data, follow=True)
+    assert response.status_code == 200
+    assert messages_of(response, "error")
+    assert not FindingJustification.objects.exists()
+
+
+def test_a_finding_justification_needs_a_reason(client, reviewer):
+    from articles.models import FindingJustification, RedFlagPhrase
+
+    RedFlagPhrase.objects.update_or_create(phrase="cure", defaults={"why": "Overstates.", "instead": "Say what."})
+    article = in_review(title="A cure for scars")
+    (finding,) = [f for f in workflow.review_status(article).findings if f.rule == "red_flag"]
+    client.force_login(reviewer)
+    prefix = f"f{finding.key}"
+    data = {"finding": finding.key, f"{prefix}-finding_key": finding.key, f"{prefix}-reason": "   "}
+    response = client.post(step_url("justify_finding", article), data, follow=True)
+    assert any("Why it is acceptable" in m for m in messages_of(response, "error"))
+    assert not FindingJustification.objects.exists()
