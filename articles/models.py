@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -79,6 +79,24 @@ class StaffProfile(models.Model):
     @property
     def byline(self) -> str:
         return f"{self.display_name}, {self.credentials}" if self.credentials else self.display_name
+
+
+class TwoFactorRequirement(models.Model):
+    """Whether a group's members must confirm each login with a code from an authenticator app (TOTP)."""
+
+    group = models.OneToOneField("auth.Group", on_delete=models.CASCADE, related_name="two_factor_requirement")
+    required = models.BooleanField(
+        "Require a second factor (TOTP)",
+        default=False,
+        help_text="Members must enter a 6-digit code from an authenticator app after their password before they "
+        "reach any admin page or the review desk. Members without an app are asked to set one up first.",
+    )
+
+    class Meta:
+        verbose_name = "second-factor requirement"
+
+    def __str__(self):
+        return f"{self.group}: second factor {'required' if self.required else 'optional'}"
 
 
 class Topic(models.Model):
@@ -201,6 +219,8 @@ class Reference(models.Model):
 
     class Meta:
         ordering = ["citation_key"]
+        # The review desk lists the retracted ones on every visit: a few among thousands.
+        indexes = [models.Index(fields=["citation_key"], condition=Q(is_retracted=True), name="reference_retracted")]
         constraints = [
             models.UniqueConstraint(Lower("doi"), condition=~Q(doi=""), name="reference_unique_doi"),
             models.UniqueConstraint(fields=["pmid"], condition=~Q(pmid=""), name="reference_unique_pmid"),
@@ -266,16 +286,29 @@ class Reference(models.Model):
 
 # Kept by name so a save and its topic changes can be recorded as one revision (see record_revision).
 # Written only by articles/workflow.py (through save(update_fields=...)); an ordinary save leaves them alone.
-WORKFLOW_FIELDS = frozenset({"status", "live_snapshot", "scheduled_for", "scheduled_by"})
-article_history = HistoricalRecords(
-    excluded_fields=["status", "live_snapshot", "scheduled_for", "scheduled_by", "updated_at"]
+WORKFLOW_FIELDS = frozenset(
+    {"status", "live_snapshot", "live_published_at", "live_review_due", "scheduled_for", "scheduled_by"}
 )
+article_history = HistoricalRecords(excluded_fields=[*sorted(WORKFLOW_FIELDS), "updated_at"])
 
 
 class ArticleQuerySet(models.QuerySet):
     def live(self):
         """Articles patients can read, with the snapshot they read."""
         return self.filter(live_snapshot__isnull=False).select_related("live_snapshot")
+
+    def newest_first(self):
+        """Order live articles by when their live version was published, newest first."""
+        return self.order_by("-live_published_at", "pk")
+
+    def published_under(self, topic):
+        """Live articles whose live version was published under `topic`."""
+        in_topic = PublishedSnapshot.topic_set.through.objects.filter(topic=topic).values("publishedsnapshot")
+        return self.filter(live_snapshot__in=in_topic)
+
+    def as_cards(self):
+        """Load only what a card in a list shows of the live snapshot: not its body, references or statements."""
+        return self.only("live_snapshot", *(f"live_snapshot__{name}" for name in PublishedSnapshot.CARD_FIELDS))
 
     def in_review(self):
         return self.filter(status=Article.Status.IN_REVIEW)
@@ -297,7 +330,7 @@ class ArticleQuerySet(models.QuerySet):
         """Live articles past their "next review due" date that are not already back in review."""
         return (
             self.live()
-            .filter(live_snapshot__next_review_due__lte=today or timezone.localdate())
+            .filter(live_review_due__lte=today or timezone.localdate())
             .exclude(status__in=[Article.Status.IN_REVIEW, Article.Status.SIGNED_OFF, Article.Status.SCHEDULED])
         )
 
@@ -305,9 +338,25 @@ class ArticleQuerySet(models.QuerySet):
         """Articles whose working copy cites the reference `key`."""
         return self.filter(body__regex=citations.key_regex(key))
 
-    def citing_live(self, key: str):
-        """Articles whose live version cites the reference `key`."""
-        return self.filter(live_snapshot__body_source__regex=citations.key_regex(key))
+    def citing_live(self, *keys: str):
+        """Articles whose live version cites any of the references `keys`.
+
+        On PostgreSQL this runs one query at once: the snapshots citing them, from the GIN index on the
+        reference lists they froze. The articles are then found by those ids; in one query, the planner
+        (which cannot tell how many lists hold a key) chose to read every live article.
+        """
+        if not keys:
+            return self.none()
+        if connection.vendor != "postgresql":
+            condition = Q()
+            for key in keys:
+                condition |= Q(live_snapshot__body_source__regex=citations.key_regex(key))
+            return self.filter(condition)
+        condition = Q()
+        for key in keys:
+            condition |= Q(references__contains=[{"key": key}])
+        citing = PublishedSnapshot.objects.filter(condition).values_list("pk", flat=True)
+        return self.filter(live_snapshot__in=list(citing))
 
     def on_review_desk(self):
         """Articles that were ever sent to review, or are live: a draft nobody submitted stays with its writer."""
@@ -349,6 +398,11 @@ class Article(models.Model):
     live_snapshot = models.OneToOneField(
         "PublishedSnapshot", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
     )
+    # The live snapshot's published_at and next_review_due, kept beside the pointer so that lists of live
+    # articles are ordered, and overdue ones found, by indexes on this table: through the snapshots, a page
+    # deep in the list joined every snapshot before it, and "due" matched every superseded version too.
+    live_published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    live_review_due = models.DateField(null=True, blank=True, editable=False)
     scheduled_for = models.DateTimeField(null=True, blank=True, editable=False)
     scheduled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
@@ -400,6 +454,26 @@ class Article(models.Model):
                 | (~Q(status="scheduled") & Q(scheduled_for__isnull=True)),
                 name="article_scheduled_has_time",
             ),
+            models.CheckConstraint(
+                condition=Q(live_snapshot__isnull=True, live_published_at__isnull=True, live_review_due__isnull=True)
+                | Q(live_snapshot__isnull=False, live_published_at__isnull=False),
+                name="article_live_fields_with_snapshot",
+            ),
+        ]
+        indexes = [
+            # The patient site's lists (newest live first); covering, so a deep page is read from the index.
+            models.Index(
+                fields=["-live_published_at", "id", "live_snapshot"],
+                condition=Q(live_snapshot__isnull=False),
+                name="article_live_newest",
+            ),
+            # Live articles due for re-review.
+            models.Index(
+                fields=["live_review_due", "id"], condition=Q(live_snapshot__isnull=False), name="article_live_due"
+            ),
+            # The review desk's sections (by status, oldest change first) and the admin's list and status filter.
+            models.Index(fields=["status", "-updated_at", "-id"], name="article_status_updated"),
+            models.Index(fields=["-updated_at", "-id"], name="article_updated"),
         ]
 
     def __str__(self):
@@ -412,6 +486,7 @@ class Article(models.Model):
         if self._state.adding:
             # A new article starts as a draft whatever the caller set: only workflow.py moves it on.
             self.status, self.live_snapshot, self.scheduled_for, self.scheduled_by = self.Status.DRAFT, None, None, None
+            self.live_published_at = self.live_review_due = None
         elif kwargs.get("update_fields") is None:
             # Saving the working copy never writes workflow state, even from a stale instance.
             kwargs["update_fields"] = [
@@ -677,9 +752,9 @@ class RetractionAcknowledgement(AppendOnlyModel):
         return f"{self.reference.citation_key} acknowledged"
 
 
-# What search ranks: title above summary above body, English stemming. Migration 0006 puts a GIN index on
-# this very expression (and a trigram index on the title) on PostgreSQL only; they are not in Meta.indexes
-# because SQLite, which the demo uses, cannot build them when it rebuilds the table.
+# What search ranks: title above summary above body, English stemming. On PostgreSQL only, migration 0009
+# stores this very expression in a generated column, `search_vector`, with a GIN index (and 0006 puts a
+# trigram index on the title); they are not in the model because SQLite, which the demo uses, has neither.
 SEARCH_VECTOR = (
     SearchVector("title", weight="A", config="english")
     + SearchVector("summary", weight="B", config="english")
@@ -725,9 +800,13 @@ class PublishedSnapshot(AppendOnlyModel):
 
     objects = PublishedSnapshotQuerySet.as_manager()
 
+    # What articles/_article_card.html shows (lists and search results load only these).
+    CARD_FIELDS = ["title", "slug", "summary", "published_at", "earlier_versions", "reviewed_by"]
+
     class Meta:
         ordering = ["-published_at"]
         get_latest_by = "published_at"
+        indexes = [models.Index(fields=["-published_at", "-id"], name="snapshot_newest")]
 
     def __str__(self):
         return f"{self.title} ({self.published_at:%Y-%m-%d %H:%M})"
@@ -754,6 +833,10 @@ class PublishedSnapshot(AppendOnlyModel):
     @property
     def topic_ids(self) -> list[int]:
         return [topic["id"] for topic in self.topics]
+
+    @property
+    def cited_keys(self) -> set[str]:
+        return {reference["key"] for reference in self.references}
 
     @property
     def offered_treatments(self) -> list[str]:

@@ -1,10 +1,12 @@
 """Email the people a workflow step concerns. Called by `workflow` after its transaction commits.
 
-A mail server that is down never undoes a transition: the failure is logged with the message, so
-an administrator can see who was not told.
+A mail server that is down never undoes a transition: the mail is tried EMAIL_SEND_ATTEMPTS times, a
+little longer apart each time, and if it still cannot go, the whole message (recipients, subject, body) is
+logged at ERROR so an administrator can resend it by hand.
 """
 
 import logging
+import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -37,15 +39,39 @@ def _admin_url(article: Article) -> str:
 
 
 def _send(subject: str, body: str, recipients) -> int:
+    """Send one mail, retrying a mail server that fails; return how many were sent (0 or 1)."""
     addresses = sorted({address for address in recipients if address})
     if not addresses:
         return 0
-    try:
-        return send_mail(f"[{settings.CLINIC['name']}] {subject}", body, None, addresses)
-    except Exception:
-        # The transition has committed; losing the mail silently would be worse than logging it.
-        logger.exception("Could not send %r to %s", subject, ", ".join(addresses))
-        return 0
+    subject = f"[{settings.CLINIC['name']}] {subject}"
+    attempts, failure = settings.EMAIL_SEND_ATTEMPTS, None
+    for attempt in range(1, attempts + 1):
+        try:
+            return send_mail(subject, body, None, addresses)
+        except Exception as error:  # refused, timed out, TLS, authentication: whatever the backend raises
+            failure = error
+            if attempt < attempts:
+                delay = settings.EMAIL_RETRY_SECONDS * 2 ** (attempt - 1)
+                logger.warning(
+                    "Sending %r failed (try %d of %d: %s); trying again in %gs.",
+                    subject,
+                    attempt,
+                    attempts,
+                    error,
+                    delay,
+                )
+                time.sleep(delay)
+    # The transition has committed; the mail must not be lost silently: log all it takes to resend it.
+    logger.error(
+        "Could not send this mail after %d tries; resend it by hand.\nTo: %s\nSubject: %s\n\n%s",
+        attempts,
+        ", ".join(addresses),
+        subject,
+        body,
+        exc_info=failure,
+        extra={"mail_recipients": addresses, "mail_subject": subject, "mail_body": body},
+    )
+    return 0
 
 
 def article_submitted(article_id: int) -> int:

@@ -5,6 +5,7 @@ Separation of duties: nobody approves a statement in, or signs off, an article t
 """
 
 from django.conf import settings
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from articles.models import Article
 
@@ -61,3 +62,26 @@ def can_import_references(user) -> bool:
 def can_manage_disclaimers(user) -> bool:
     """Return True if the user may add, change or retire disclaimers."""
     return _is_staff(user) and user.has_perm("articles.change_disclaimer")
+
+
+def can_set_up_second_factor(user) -> bool:
+    """Return True if the user may set up an authenticator app for their own login (any staff member)."""
+    return _is_staff(user)
+
+
+def group_requires_second_factor(user) -> bool:
+    """Return True if a group the user belongs to requires a code from an authenticator app at login."""
+    return bool(user and user.is_authenticated) and user.groups.filter(two_factor_requirement__required=True).exists()
+
+
+def has_authenticator(user) -> bool:
+    """Return True if the user has set up (and confirmed) an authenticator app."""
+    return bool(user and user.is_authenticated) and TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def needs_second_factor(user) -> bool:
+    """Return True if the user must enter a code after the password before any admin page or the review desk.
+
+    Their group may require it; and whoever has set up an authenticator uses it, required or not.
+    """
+    return has_authenticator(user) or group_requires_second_factor(user)

@@ -1,20 +1,60 @@
 """Search the live articles: PostgreSQL full-text search, with a plain contains search for the SQLite demo.
 
-Ranked title above summary above body (weights A, B, C of `models.SEARCH_VECTOR`, the expression a GIN
-index covers), English stemming ("heal" finds "healing"), typo tolerance on titles through pg_trgm (a
-trigram GIN index), and highlighted snippets that are escaped before the highlight is added.
+Ranked title above summary above body (weights A, B, C of `models.SEARCH_VECTOR`, which PostgreSQL keeps in
+the snapshot's generated `search_vector` column, with a GIN index), English stemming ("heal" finds
+"healing"), typo tolerance on titles through pg_trgm (a trigram GIN index) when the words match no article,
+and highlighted snippets that are escaped before the highlight is added.
+
+Ranking reads every match, so it is bounded: when a query matches more than MAX_RANKED live articles (a word
+most articles use), the newest MAX_RANKED of them are ranked, and the page says there are more.
 """
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, TrigramWordSimilarity
+from dataclasses import dataclass, field
+
+from django.contrib.postgres.search import (
+    SearchHeadline,
+    SearchQuery,
+    SearchRank,
+    SearchVectorField,
+    TrigramWordSimilarity,
+)
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Expression, Q, QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from articles.models import SEARCH_VECTOR, PublishedSnapshot
+from articles.models import PublishedSnapshot
 
 MAX_QUERY_LENGTH = 200
+MAX_RANKED = 200
 _START, _STOP = "\x02", "\x03"  # highlight markers no stored text contains; swapped for <mark> after escaping
+
+
+class StoredSearchVector(Expression):
+    """The snapshot's `search_vector` column (PostgreSQL only, so not a model field; see migration 0009)."""
+
+    output_field = SearchVectorField()
+
+    def as_sql(self, compiler, connection):
+        table = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        return f"{table}.{connection.ops.quote_name('search_vector')}", []
+
+
+@dataclass(frozen=True)
+class Matches:
+    """What a query matches: the ids of the newest live snapshots it matches (up to MAX_RANKED + 1), and how."""
+
+    words: str
+    ids: list[int] = field(default_factory=list)
+    typos: bool = False  # the words matched no article, so these are titles with a word like one of them
+
+    @property
+    def count(self) -> int:
+        return min(len(self.ids), MAX_RANKED)
+
+    @property
+    def more_than_ranked(self) -> bool:
+        return len(self.ids) > MAX_RANKED
 
 
 def clean_query(text: str) -> str:
@@ -23,23 +63,50 @@ def clean_query(text: str) -> str:
     return " ".join(printable.split())[:MAX_QUERY_LENGTH]
 
 
-def search_live_snapshots(text: str) -> QuerySet:
-    """Return the live snapshots matching `text`, best first."""
-    words = clean_query(text)
-    live = PublishedSnapshot.objects.live()
-    if not words:
-        return live.none()
+def _query(words: str) -> SearchQuery:
+    return SearchQuery(words, search_type="websearch", config="english")
+
+
+def matching(words: str, *, typos: bool = False) -> QuerySet:
+    """Return the live snapshots matching the (cleaned) words, newest first.
+
+    With `typos`, those whose title has a word like one of them, in no particular order: sorting them would
+    read every candidate the trigram index offers (thousands for "thining hair"), and they are ranked by
+    likeness afterwards anyway.
+    """
+    live = PublishedSnapshot.objects.live().order_by("-published_at", "-pk")
     if connection.vendor != "postgresql":
-        return live.filter(
-            Q(title__icontains=words) | Q(summary__icontains=words) | Q(body_text__icontains=words)
-        ).order_by("-published_at", "pk")
-    query = SearchQuery(words, search_type="websearch", config="english")
-    return (
-        live.annotate(search=SEARCH_VECTOR)
-        .filter(Q(search=query) | Q(title__trigram_word_similar=words))
-        .annotate(rank=SearchRank(SEARCH_VECTOR, query), title_similarity=TrigramWordSimilarity(words, "title"))
-        .order_by("-rank", "-title_similarity", "-published_at", "pk")
-    )
+        return live.filter(Q(title__icontains=words) | Q(summary__icontains=words) | Q(body_text__icontains=words))
+    if typos:
+        return live.filter(title__trigram_word_similar=words).order_by()
+    return live.alias(search=StoredSearchVector()).filter(search=_query(words))
+
+
+def find_matches(text: str) -> Matches:
+    """Find the newest live snapshots matching `text` (MAX_RANKED + 1 at most); titles with a typo if none."""
+    words = clean_query(text)
+    if not words:
+        return Matches(words)
+    # A common word is read newest first from the date index, a rare one from the full-text index.
+    ids = list(matching(words).values_list("pk", flat=True)[: MAX_RANKED + 1])
+    if ids or connection.vendor != "postgresql":
+        return Matches(words, ids)
+    return Matches(words, list(matching(words, typos=True).values_list("pk", flat=True)[: MAX_RANKED + 1]), True)
+
+
+def search_live_snapshots(text: str, *, matches: Matches | None = None) -> QuerySet:
+    """Return the live snapshots matching `text`, best first; when more match, the best of the newest MAX_RANKED.
+
+    `matches` is `find_matches(text)`, when the caller has it already.
+    """
+    matches = matches or find_matches(text)
+    found = PublishedSnapshot.objects.filter(pk__in=matches.ids[:MAX_RANKED]).only(*PublishedSnapshot.CARD_FIELDS)
+    if connection.vendor != "postgresql":
+        return found.order_by("-published_at", "pk")
+    words = matches.words
+    return found.annotate(
+        rank=SearchRank(StoredSearchVector(), _query(words)), title_similarity=TrigramWordSimilarity(words, "title")
+    ).order_by("-rank", "-title_similarity", "-published_at", "pk")
 
 
 def snippets(snapshots, text: str) -> dict[int, SafeString]:
@@ -55,7 +122,7 @@ def snippets(snapshots, text: str) -> dict[int, SafeString]:
         }
     headline = SearchHeadline(
         "body_text",
-        SearchQuery(words, search_type="websearch", config="english"),
+        _query(words),
         config="english",
         start_sel=_START,
         stop_sel=_STOP,

@@ -2,20 +2,28 @@
 where every step is a call into `articles.workflow`."""
 
 import re
+import sys
+from dataclasses import dataclass
 
+from django import db
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseServerError
 from django.shortcuts import get_object_or_404, redirect
+from django.template import loader
 from django.template.response import TemplateResponse
 from django.utils.cache import patch_cache_control
+from django.utils.decorators import method_decorator
 from django.utils.http import http_date
 from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles import permissions, search, structured_data, workflow
+from articles import page_cache, permissions, search, structured_data, workflow
 from articles.diffs import paragraph_diff
 from articles.forms import (
     AcknowledgeRetractionForm,
@@ -40,19 +48,30 @@ from articles.models import (
 )
 
 ARTICLES_PER_PAGE = 12
+QUEUE_ROWS = 25  # per section of the review queue: the longest waiting first; the badge counts them all
 FEATURED_ON_HOME = 3
 NEWEST_ON_HOME = 6
+DATABASE_RETRY_AFTER_SECONDS = 30
 
 
 class PublicPageMixin:
     """Public pages: the same for every visitor, so a shared cache (nginx, a CDN) may keep them briefly.
 
-    ConditionalGetMiddleware adds an ETag from the content and answers a repeat visit with 304.
+    ConditionalGetMiddleware answers a repeat visit with 304 by the ETag; the page cache keeps rendered pages.
     """
 
+    @classmethod
+    def as_view(cls, **initkwargs):
+        return page_cache.cached_page(super().as_view(**initkwargs))
+
     def dispatch(self, request, *args, **kwargs):
-        response = super().dispatch(request, *args, **kwargs)
-        if response.status_code == 200:
+        try:
+            response = super().dispatch(request, *args, **kwargs)
+        except Http404 as missing:
+            # Cacheable like the page it replaces: a shared cache refreshing an unpublished article's page
+            # must be able to keep the 404, or it would go on serving the old page.
+            response = page_not_found(request, missing)
+        if response.status_code in (200, 404, 410):
             patch_cache_control(
                 response,
                 public=True,
@@ -67,7 +86,7 @@ class HomeView(PublicPageMixin, TemplateView):
     template_name = "articles/home.html"
 
     def get_context_data(self, **kwargs):
-        live = Article.objects.live().order_by("-live_snapshot__published_at", "pk")
+        live = Article.objects.live().as_cards().newest_first()
         featured = list(live.filter(is_featured=True)[:FEATURED_ON_HOME])
         newest = [a for a in live[: NEWEST_ON_HOME + len(featured)] if a not in featured][:NEWEST_ON_HOME]
         return super().get_context_data(
@@ -78,27 +97,42 @@ class HomeView(PublicPageMixin, TemplateView):
         )
 
 
+class IdsFirstPaginator(Paginator):
+    """Find a page's ids with a narrow subquery (read from an index), and load only those rows in full.
+
+    Otherwise PostgreSQL would fetch and join every row before the page, only to skip it: a page deep in a
+    list of 100,000 articles took as long as reading all of them.
+    """
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        page_ids = self.object_list.values("pk")[bottom:top]
+        return self._get_page(self.object_list.filter(pk__in=page_ids), number, self)
+
+
 class ArticleListView(PublicPageMixin, ListView):
     template_name = "articles/article_list.html"
     context_object_name = "articles"
     paginate_by = ARTICLES_PER_PAGE
+    paginator_class = IdsFirstPaginator
 
     def get_queryset(self):
-        return Article.objects.live().order_by("-live_snapshot__published_at", "pk")
+        return Article.objects.live().as_cards().newest_first()
 
 
 class TopicDetailView(PublicPageMixin, ListView):
     template_name = "articles/topic_detail.html"
     context_object_name = "articles"
     paginate_by = ARTICLES_PER_PAGE
+    paginator_class = IdsFirstPaginator
 
     def get_queryset(self):
         self.topic = get_object_or_404(Topic, slug=self.kwargs["slug"])
-        return (
-            Article.objects.live()
-            .filter(live_snapshot__topic_set=self.topic)
-            .order_by("-live_snapshot__published_at", "pk")
-        )
+        return Article.objects.live().published_under(self.topic).as_cards().newest_first()
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(topic=self.topic, **kwargs)
@@ -156,10 +190,19 @@ class SearchView(PublicPageMixin, ListView):
     def get_queryset(self):
         self.form = SearchForm(self.request.GET or None)
         self.query = self.form.cleaned_data["q"] if self.form.is_valid() else ""
-        return search.search_live_snapshots(self.query)
+        self.matches = search.find_matches(self.query)
+        return search.search_live_snapshots(self.query, matches=self.matches)
+
+    def get_paginator(self, *args, **kwargs):
+        paginator = super().get_paginator(*args, **kwargs)
+        paginator.count = self.matches.count  # known already: no COUNT of the matches
+        return paginator
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(form=self.form, query=self.query, **kwargs)
+        more = self.matches.more_than_ranked
+        context = super().get_context_data(
+            form=self.form, query=self.query, more_than_ranked=more, typos=self.matches.typos, **kwargs
+        )
         snippets = search.snippets(context["results"], self.query)
         context["results"] = [(snapshot, snippets.get(snapshot.pk, "")) for snapshot in context["results"]]
         return context
@@ -181,12 +224,25 @@ class StaffBioView(PublicPageMixin, DetailView):
         return StaffProfile.objects.select_related("user")
 
     def get_context_data(self, **kwargs):
-        live = Article.objects.live().order_by("-live_snapshot__published_at")
+        live = Article.objects.live().newest_first()
         return super().get_context_data(
             written=live.filter(live_snapshot__author__slug=self.object.slug),
             reviewed=live.filter(live_snapshot__reviewed_by__slug=self.object.slug),
             **kwargs,
         )
+
+
+def server_error(request):
+    """The 500 page, or a 503 asking to retry shortly when the database is out of reach (a restart, a failover).
+
+    Rendered without the request, so without context processors: nothing here may need the database.
+    """
+    error = sys.exc_info()[1]
+    if isinstance(error, (db.OperationalError, db.InterfaceError)):
+        return HttpResponse(
+            loader.render_to_string("503.html"), status=503, headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+        )
+    return HttpResponseServerError(loader.render_to_string("500.html"))
 
 
 def robots_txt(request):
@@ -203,26 +259,50 @@ class ReviewDeskMixin(LoginRequiredMixin):
 
     login_url = "admin:login"
 
+    @method_decorator(never_cache)  # private pages: no shared cache in front may keep them
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not permissions.can_use_review_desk(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
 
+@dataclass
+class QueueSection:
+    """The first rows of one section of the review queue, and how many articles it holds in all."""
+
+    rows: list
+    count: int
+
+    @classmethod
+    def of(cls, articles) -> "QueueSection":
+        rows = list(articles[:QUEUE_ROWS])
+        return cls(rows, len(rows) if len(rows) < QUEUE_ROWS else articles.count())
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.rows)
+
+
 class ReviewQueueView(ReviewDeskMixin, TemplateView):
     template_name = "review/queue.html"
 
     def get_context_data(self, **kwargs):
-        articles = Article.objects.select_related("author__staff_profile", "live_snapshot")
-        retracted = Reference.objects.filter(is_retracted=True).order_by("citation_key")
+        # The table shows title, writer and a date: not the bodies, nor the live snapshot beyond its due date.
+        articles = Article.objects.select_related("author__staff_profile").defer("summary", "body")
+        overdue = articles.review_overdue().select_related(None).select_related("author__staff_profile")
+        retracted = list(Reference.objects.filter(is_retracted=True).order_by("citation_key"))
+        citing = Article.objects.live().citing_live(*(ref.citation_key for ref in retracted))
+        citing = list(citing.only("title", "updated_at", "live_snapshot__references"))
         return super().get_context_data(
-            in_review=articles.in_review().order_by("updated_at"),
-            changes_requested=articles.changes_requested().order_by("updated_at"),
-            signed_off=articles.signed_off().order_by("updated_at"),
-            scheduled=articles.scheduled().order_by("scheduled_for"),
-            review_overdue=articles.review_overdue().order_by("live_snapshot__next_review_due"),
-            # One query per retracted reference: retractions are rare, and each needs its own regex match.
-            retractions=[(ref, list(Article.objects.live().citing_live(ref.citation_key))) for ref in retracted],
+            in_review=QueueSection.of(articles.in_review().order_by("updated_at", "pk")),
+            changes_requested=QueueSection.of(articles.changes_requested().order_by("updated_at", "pk")),
+            signed_off=QueueSection.of(articles.signed_off().order_by("updated_at", "pk")),
+            scheduled=QueueSection.of(articles.scheduled().order_by("scheduled_for", "pk")),
+            review_overdue=QueueSection.of(overdue.order_by("live_review_due", "pk")),
+            retractions=[
+                (ref, [article for article in citing if ref.citation_key in article.live_snapshot.cited_keys])
+                for ref in retracted
+            ],
             **kwargs,
         )
 

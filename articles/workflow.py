@@ -21,7 +21,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from articles import citations, claims, notifications, permissions
+from articles import citations, claims, notifications, page_cache, permissions
 from articles.models import (
     Article,
     AuditEvent,
@@ -103,6 +103,8 @@ UNRESOLVED_FINDING = (
 )
 NO_SUCH_FINDING = "That claim-check finding no longer applies to the article as it stands: reload the page."
 SIMILAR_WORDING = 0.6  # how alike an approved and a current statement must be to call it "edited"
+# The live version, and the two of its dates that lists and the review desk order and filter by (see Article).
+LIVE_FIELDS = ("live_snapshot", "live_published_at", "live_review_due")
 
 
 class WorkflowError(Exception):
@@ -399,6 +401,8 @@ def _save_state(article: Article, *fields: str) -> None:
         article.save(update_fields=[*fields, "updated_at"])
     finally:
         del article.skip_history_when_saving
+    if "live_snapshot" in fields:  # what patients see changed: cached pages go stale once this commits
+        page_cache.invalidate_on_commit()
 
 
 def _after_commit(function, *args) -> None:
@@ -492,6 +496,7 @@ def _review_lock(article: Article, *, by, verb: str) -> Article:
     if not permissions.can_review(by, article):
         raise WorkflowError(NOT_ALLOWED_TO_REVIEW)
     article = _locked(article, with_references=True)
+    _refuse_archived(article)  # retired: no review record is added to it, retraction and claim-check ones included
     if not permissions.can_approve(by, article):
         raise WorkflowError(SELF_REVIEW.format(title=article.title, verb=verb))
     return article
@@ -788,9 +793,10 @@ def publish(article: Article, *, by) -> PublishedSnapshot:
     snapshot.topic_set.set([topic["id"] for topic in snapshot.topics])
     from_state = article.status
     article.status = Article.Status.PUBLISHED
-    article.live_snapshot = snapshot
+    article.live_snapshot, article.live_published_at = snapshot, snapshot.published_at
+    article.live_review_due = snapshot.next_review_due
     article.scheduled_for = article.scheduled_by = None
-    _save_state(article, "status", "live_snapshot", "scheduled_for", "scheduled_by")
+    _save_state(article, "status", *LIVE_FIELDS, "scheduled_for", "scheduled_by")
     _record(
         article,
         by=by,
@@ -889,8 +895,9 @@ def unpublish(article: Article, *, by, reason: str) -> None:
         raise WorkflowError(REASON_REQUIRED)
     from_state = article.status
     article.status = Article.Status.DRAFT
-    article.live_snapshot = article.scheduled_for = article.scheduled_by = None
-    _save_state(article, "status", "live_snapshot", "scheduled_for", "scheduled_by")
+    article.live_snapshot = article.live_published_at = article.live_review_due = None
+    article.scheduled_for = article.scheduled_by = None
+    _save_state(article, "status", *LIVE_FIELDS, "scheduled_for", "scheduled_by")
     _record(article, by=by, action="articles.article.unpublish", from_state=from_state, message=reason.strip())
 
 
@@ -904,9 +911,9 @@ def archive(article: Article, *, by, reason: str) -> None:
         raise WorkflowError(REASON_REQUIRED)
     from_state = article.status
     article.status = Article.Status.ARCHIVED
-    article.live_snapshot = None
+    article.live_snapshot = article.live_published_at = article.live_review_due = None
     article.scheduled_for = article.scheduled_by = None
-    _save_state(article, "status", "live_snapshot", "scheduled_for", "scheduled_by")
+    _save_state(article, "status", *LIVE_FIELDS, "scheduled_for", "scheduled_by")
     _record(article, by=by, action="articles.article.archive", from_state=from_state, message=reason.strip())
 
 

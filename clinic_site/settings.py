@@ -1,6 +1,6 @@
 """Settings for the clinic editorial CMS, read from the environment.
 
-Production sets at least SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL; see docs/deployment.md.
+Production sets at least SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL; see docs/deploy.md.
 The only defaults that are unsafe in production apply when DEBUG is on (the demo).
 """
 
@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "bootstrap",  # django-bootstrap-static: Bootstrap 5 served by the app, never a CDN
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "articles",
 ]
 
@@ -64,9 +66,11 @@ MIDDLEWARE = [
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): a code was entered in this session
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "articles.two_factor.SecondFactorMiddleware",  # after CSP, so its redirects carry the security headers
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
@@ -106,9 +110,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "clinic"),
+            # A cache server that is down or stuck must cost a request milliseconds, not a timeout.
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Whole public pages kept in the shared cache (articles/page_cache.py); only with Redis, which every process shares.
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600" if REDIS_URL else "0"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -147,6 +161,11 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+# A mail server that is down or stuck: each try gives up after EMAIL_TIMEOUT seconds, the next waits
+# EMAIL_RETRY_SECONDS, then twice that; after the last, the whole message is logged at ERROR to resend by hand.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+EMAIL_SEND_ATTEMPTS = max(1, int(os.environ.get("EMAIL_SEND_ATTEMPTS", "3")))
+EMAIL_RETRY_SECONDS = float(os.environ.get("EMAIL_RETRY_SECONDS", "1"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "editorial@clinic.example")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -216,6 +235,10 @@ CLINIC = {
     "address": os.environ.get("CLINIC_ADDRESS", "12 Harbour Street, Springfield"),
 }
 SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
+
+# Second factor (django-otp, TOTP). Which groups must use it is set in the admin (Groups > a group).
+OTP_TOTP_ISSUER = CLINIC["name"]  # the name authenticator apps show beside the code
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows another person's secret or QR code
 
 LOGGING = {
     "version": 1,

@@ -5,6 +5,8 @@ admin.site.site_header = "Clinic editorial"
 admin.site.site_title = "Clinic editorial"
 admin.site.index_title = "Articles, references and disclaimers"
 
+handler500 = "articles.views.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("articles.urls")),

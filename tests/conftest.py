@@ -41,6 +41,12 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_wait_between_mail_retries(settings):
+    # A failing mail is tried again after EMAIL_RETRY_SECONDS; the tests need not wait for it.
+    settings.EMAIL_RETRY_SECONDS = 0
+
+
 @pytest.fixture
 def roles(transactional_db):
     """Recreate what the data migrations made (groups, grants, policy pages, red flags): a flush removes it."""

@@ -1,0 +1,41 @@
+"""The load and fault runs, in their short CI form: each a script that prints its counts, run here for real."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+from tests.servers import PROJECT, postgres_bin
+from tests.tools import missing
+
+
+def run_script(*arguments: str, timeout: int) -> str:
+    for program in ("redis-server",):
+        if not shutil.which(program):
+            missing(f"{program} is not installed (Debian's redis-server package).")
+    environment = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [sys.executable, *arguments], cwd=PROJECT, env=environment, capture_output=True, text=True, timeout=timeout
+    )
+    print(result.stdout)  # the counts, in pytest's report when a check fails
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return result.stdout
+
+
+def test_fifty_readers_get_only_whole_published_pages_while_articles_are_republished():
+    output = run_script("tests/load/reader_load.py", "--readers", "50", "--seconds", "10", timeout=240)
+    assert "errors: 0" in output
+    assert "half-updated: 0" in output
+    assert "stale after a publish: 0" in output
+    assert "result: pass" in output
+
+
+def test_postgresql_restart_redis_stop_and_mail_outage_lose_nothing():
+    try:
+        postgres_bin("initdb")
+    except FileNotFoundError as error:
+        missing(str(error))
+    output = run_script("tests/load/fault_run.py", "--quick", timeout=300)
+    assert "lost edits: 0" in output
+    assert "mails lost silently: 0" in output
+    assert output.count("result: pass") == 3

@@ -1,0 +1,305 @@
+"""The patient site's benchmark: real servers on loopback, load from wrk, one table of targets.
+
+    python tests/perf/benchmark.py                 # the full run: 100,000 articles, 20 s of load per target
+    python tests/perf/benchmark.py --quick --loose # what CI runs: 1,000 articles, 3 s, thresholds halved
+
+It creates a database (dropping one of the same name it made before), fills it with tests/perf/generate_site.py,
+starts Redis, gunicorn (2 sync workers, the production settings, persistent connections) and nginx (proxy_cache
+honouring our Cache-Control, the setup in docs/deploy.md), runs wrk against each target, and stops everything it
+started. Throughput is compared as ratios within the one run, because absolute numbers drift between machines:
+  - an article page through gunicorn against a plain Django view returning a constant string (target 60%);
+  - an article page through nginx's cache against nginx serving the same HTML as a static file (target 80%);
+  - a publish and an unpublish are visible through nginx within PUBLIC_CACHE_SECONDS (+2 s);
+  - a gunicorn worker's memory after 10,000 requests (target 150 MB);
+  - the database-bound targets of tests/perf/scale.py, measured in this process on the same database.
+Exit status 0 when every target is met (each threshold halved with --loose), 1 otherwise.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(PROJECT))
+
+from tests import servers  # noqa: E402
+
+MEMORY_REQUESTS = 10_000
+
+
+@dataclass
+class Row:
+    target: str
+    per_second: float | None = None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    ratio: float | None = None
+    measured: str = ""
+    goal: str = ""
+    passed: bool | None = None  # None: a reference, not a target
+
+
+def arguments(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1,000 articles and 3 s of load per target (CI)")
+    parser.add_argument("--loose", action="store_true", help="halve every threshold (noisy shared machines)")
+    parser.add_argument("--articles", type=int, help="articles to generate (default 100,000; 1,000 with --quick)")
+    parser.add_argument("--seconds", type=float, help="seconds of load per target (default 20; 3 with --quick)")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
+    parser.add_argument("--database", default="clinic_benchmark", help="database to create on the local server")
+    parser.add_argument("--reuse-database", action="store_true", help="keep a database this script filled before")
+    parser.add_argument("--drop-database", action="store_true", help="drop the database at the end")
+    parser.add_argument("--shared-cache-seconds", type=int, default=5, help="PUBLIC_CACHE_SECONDS for the run")
+    options = parser.parse_args(argv)
+    options.articles = options.articles or (1_000 if options.quick else 100_000)
+    options.seconds = options.seconds or (3 if options.quick else 20)
+    options.memory_requests = 2_000 if options.quick else MEMORY_REQUESTS
+    options.strictness = 0.5 if options.loose else 1.0
+    return options
+
+
+def prepare_database(options) -> str:
+    url = servers.fresh_database(options.database, keep_existing=options.reuse_database)
+    if options.reuse_database:
+        return url
+    environment = servers.production_environment(url)
+    for command in (
+        [servers.PYTHON, "manage.py", "migrate", "--noinput", "-v0"],
+        [servers.PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"],
+        [servers.PYTHON, "tests/perf/generate_site.py", "--articles", str(options.articles)],
+    ):
+        started = time.monotonic()
+        subprocess.run(command, cwd=PROJECT, env=environment, check=True)
+        print(f"  {' '.join(command[1:3])}: {time.monotonic() - started:.0f} s", flush=True)
+    return url
+
+
+def nginx_configuration(directory: Path, port: int, upstream: str) -> str:
+    user = "user root;\n" if os.geteuid() == 0 else ""  # workers may then write the cache folder it made
+    return f"""{user}worker_processes 1;
+pid {directory}/nginx.pid;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {directory}/client_body;
+    proxy_temp_path {directory}/proxy;
+    fastcgi_temp_path {directory}/fastcgi;
+    uwsgi_temp_path {directory}/uwsgi;
+    scgi_temp_path {directory}/scgi;
+    proxy_cache_path {directory}/cache levels=1:2 keys_zone=pages:10m max_size=1g inactive=10m use_temp_path=off;
+    upstream app {{ server {upstream.removeprefix("http://")}; keepalive 16; }}
+    server {{
+        listen 127.0.0.1:{port};
+        location = /static-copy.html {{ root {directory}/static; default_type text/html; }}
+        location / {{
+            proxy_pass http://app;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-Proto https;
+            proxy_cache pages;
+            proxy_cache_use_stale updating error timeout http_500 http_502 http_503 http_504;
+            proxy_cache_background_update on;
+            proxy_cache_lock on;
+            proxy_cache_revalidate on;
+            add_header X-Cache $upstream_cache_status;
+        }}
+    }}
+}}
+"""
+
+
+def throughput(name: str, url: str, options, reference: "Row | None" = None, goal: float = 0.0) -> Row:
+    servers.get(url)  # warm: the page cache and every worker's first-request costs are not what is measured
+    result = servers.wrk(url, seconds=options.seconds, connections=options.connections)
+    if result.errors:
+        return Row(name, result.per_second, result.p50_ms, result.p99_ms, None, f"{result.errors} errors", "0", False)
+    if reference is None:
+        return Row(name, result.per_second, result.p50_ms, result.p99_ms, measured="reference")
+    ratio = result.per_second / reference.per_second
+    threshold = goal * options.strictness
+    return Row(
+        name, result.per_second, result.p50_ms, result.p99_ms, ratio, f"{ratio:.0%}", f">= {threshold:.0%}",
+        ratio >= threshold,
+    )  # fmt: skip
+
+
+def seconds_until(check, limit: float) -> float | None:
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        if check():
+            return time.monotonic() - started
+        time.sleep(0.05)
+    return None
+
+
+def visibility(proxy_url: str, options) -> list[Row]:
+    """Unpublish and publish through the workflow, then poll nginx until patients see each."""
+    from django.contrib.auth import get_user_model
+
+    from articles import workflow
+    from articles.models import Article
+
+    bound = options.shared_cache_seconds + 2  # expiry, then the one request that triggers the background refresh
+    editor = get_user_model().objects.filter(groups__name="Editors").first()
+    rows = []
+    live = Article.objects.live().select_related("live_snapshot").order_by("pk").first()
+    url = proxy_url + live.live_snapshot.get_absolute_url()
+    servers.get(url)  # in nginx's cache now
+    workflow.unpublish(live, by=editor, reason="Benchmark: is the unpublish visible through the cache?")
+    took = seconds_until(lambda: servers.get(url)[0] == 404, bound * 3)
+    rows.append(_visibility_row("unpublish visible through nginx", took, bound))
+    ready = next(
+        (a for a in Article.objects.filter(status=Article.Status.SIGNED_OFF) if not workflow.review_status(a).problems),
+        None,
+    )
+    if ready is None:
+        rows.append(Row("publish visible through nginx", measured="no signed-off article", passed=False))
+        return rows
+    listing = proxy_url + "/articles/"
+    servers.get(listing)
+    snapshot = workflow.publish(ready, by=editor)
+    took = seconds_until(lambda: snapshot.get_absolute_url().encode() in servers.get(listing)[2], bound * 3)
+    rows.append(_visibility_row("publish visible through nginx", took, bound))
+    return rows
+
+
+def _visibility_row(name: str, took: float | None, bound: float) -> Row:
+    measured = "never" if took is None else f"{took:.1f} s"
+    return Row(name, measured=measured, goal=f"<= {bound} s", passed=took is not None and took <= bound)
+
+
+def memory(app: servers.Server, urls: list[str], options) -> Row:
+    """Many different pages (so most are rendered, not cached) until every worker has served its share."""
+    script = Path(tempfile.mkstemp(prefix="clinic-wrk-", suffix=".lua")[1])
+    paths = ", ".join(f'"{u}"' for u in urls)
+    script.write_text(
+        f"local paths = {{{paths}}}\nlocal i = 0\n"
+        "request = function()\n  i = i + 1\n  return wrk.format(nil, paths[(i % #paths) + 1])\nend\n"
+    )
+    served = 0
+    while served < options.memory_requests:
+        output = subprocess.run(
+            ["wrk", "-t", "2", "-c", "4", "-d", "5s", "-s", str(script), "-H", "X-Forwarded-Proto: https", app.url],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        served += int(re.search(r"(\d+) requests in", output).group(1))
+    script.unlink()
+    worst = max(servers.rss_megabytes(pid) for pid in app.worker_pids())
+    limit = 150 / options.strictness
+    return Row(
+        f"worker memory after {served:,} requests", measured=f"{worst:.0f} MB", goal=f"<= {limit:.0f} MB",
+        passed=worst <= limit,
+    )  # fmt: skip
+
+
+def sample_urls(count: int = 400) -> list[str]:
+    from articles.models import PublishedSnapshot, Topic
+
+    slugs = PublishedSnapshot.objects.live().values_list("slug", flat=True)[:count]
+    topics = Topic.objects.values_list("slug", flat=True)[:20]
+    words = ["exosome", "hair", "skin", "sunscreen", "wound", "stem", "cells", "evidence", "mice", "trial"]
+    return [
+        *(f"/articles/{slug}/" for slug in slugs),
+        *(f"/topics/{slug}/" for slug in topics),
+        *(f"/search/?q={word}" for word in words),
+        *(f"/articles/?page={n}" for n in range(1, 20)),
+    ]
+
+
+def scale_rows(options) -> list[Row]:
+    from tests.perf import scale
+
+    rows = []
+    for measured in scale.measure():
+        limit = measured.limit_ms / options.strictness if measured.limit_ms else None
+        rows.append(
+            Row(
+                measured.target,
+                p50_ms=measured.p50_ms,
+                measured=f"p95 {measured.p95_ms:.1f} ms" if measured.p95_ms is not None else measured.note,
+                goal=f"< {limit:.0f} ms" if limit else measured.goal,
+                passed=(measured.p95_ms < limit) if limit else measured.passed,
+            )
+        )
+    return rows
+
+
+def print_table(rows: list[Row]) -> None:
+    header = f"{'target':<44} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'measured':>16} {'goal':>10}  result"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        number = lambda value, digits=1: "" if value is None else f"{value:.{digits}f}"  # noqa: E731
+        result = "" if row.passed is None else ("pass" if row.passed else "FAIL")
+        print(
+            f"{row.target:<44} {number(row.per_second, 0):>8} {number(row.p50_ms):>7} {number(row.p99_ms):>7} "
+            f"{row.measured:>16} {row.goal:>10}  {result}"
+        )
+
+
+def main(argv=None) -> int:
+    options = arguments(argv)
+    print(f"Preparing {options.articles:,} articles in database {options.database}...", flush=True)
+    database_url = prepare_database(options)
+    try:
+        rows = measure(options, database_url)
+    finally:
+        if options.drop_database:
+            from django.db import connections
+
+            connections.close_all()
+            servers.drop_database(options.database)
+    print()
+    print(f"{options.articles:,} articles; {options.seconds:g} s of wrk per target, {options.connections} connections")
+    print_table(rows)
+    return 0 if all(row.passed is not False for row in rows) else 1
+
+
+def measure(options, database_url: str) -> list[Row]:
+    rows: list[Row] = []
+    with servers.Servers() as run, tempfile.TemporaryDirectory(prefix="clinic-nginx-") as folder:
+        redis = run.add(servers.redis_server())
+        environment = servers.production_environment(
+            database_url, REDIS_URL=redis.url, PUBLIC_CACHE_SECONDS=str(options.shared_cache_seconds)
+        )
+        servers.setup_django(environment)
+        from django.conf import settings
+
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # the run's mail goes nowhere
+        app = run.add(servers.gunicorn(environment, settings_module="tests.perf.bench_settings"))
+        urls = sample_urls()
+        article = urls[0]
+        print("Load on gunicorn...", flush=True)
+        constant = throughput("plain Django view, constant string", app.url + "/bench/constant/", options)
+        rows += [
+            constant,
+            throughput("article page (gunicorn, page cache)", app.url + article, options, constant, 0.60),
+        ]
+
+        directory = Path(folder)
+        (directory / "static").mkdir()
+        (directory / "static" / "static-copy.html").write_bytes(servers.get(app.url + article)[2])
+        proxy = run.add(servers.nginx(nginx_configuration(directory, servers.free_port(), app.url), directory))
+        print("Load on nginx...", flush=True)
+        static = throughput("static file of the same HTML (nginx)", proxy.url + "/static-copy.html", options)
+        servers.get(proxy.url + article)
+        rows += [static, throughput("article page (nginx proxy_cache)", proxy.url + article, options, static, 0.80)]
+        rows += visibility(proxy.url, options)
+
+        print("Memory...", flush=True)
+        rows.append(memory(app, urls, options))
+    print("Database-bound targets...", flush=True)
+    return rows + scale_rows(options)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

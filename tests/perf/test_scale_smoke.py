@@ -1,0 +1,56 @@
+"""The scale measurements at CI size: generate 1,000 articles into the test database, measure every target once.
+
+Query counts must be exact (a change that adds queries per page fails here, whatever the machine); times
+only loosely, under ten times the 100,000-article limits, because shared CI machines are noisy. The full
+run is `python tests/perf/scale.py` on a database filled by `python tests/perf/generate_site.py`.
+"""
+
+import pytest
+
+from tests.perf import generate_site, scale
+
+# Queries per request on the generated 1,000-article site (seed 1): the most any of a target's pages made.
+# The rare word matches no article at this size, so search also counts typo matches in titles (one more
+# query); the desk counts only sections longer than it shows. The article page's count must equal the small
+# site's (tests/test_views.py), which scale.py checks itself.
+EXPECTED_QUERIES = {
+    "search, several queries": 5,
+    "search, a very common word": 4,
+    "search, a rare word": 5,
+    "article list, first pages": 3,
+    "article list, deep pages": 3,
+    "topic pages": 4,
+    "admin changelist (editor)": 9,
+    "admin changelist, search": 9,
+    "admin changelist, filter": 9,
+    "review desk queue (reviewer)": 16,
+    f"publish, {scale.PUBLISH_STATEMENTS} statements": 35,
+    "article page: queries as on a small site": 3,
+}
+LOOSENESS = 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_generated_site_of_1000_articles_meets_the_targets(roles, capsys):
+    assert generate_site.main(["--articles", "1000"]) == 0
+    assert "Generated 200 references, 1,000 articles, 5,000 revisions" in capsys.readouterr().out
+
+    rows = scale.measure(repetitions=1, publish_repetitions=1)
+
+    assert {row.target: row.queries for row in rows} == EXPECTED_QUERIES
+    for row in rows:
+        if row.limit_ms is None:
+            assert row.passed, row
+        else:
+            assert row.p95_ms < LOOSENESS * row.limit_ms, row
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_generator_refuses_a_database_that_has_articles(roles, capsys):
+    from articles.models import Article
+    from tests.factories import ArticleFactory
+
+    ArticleFactory()
+    assert generate_site.main(["--articles", "10"]) == 2
+    assert "already has articles" in capsys.readouterr().err
+    assert Article.objects.count() == 1

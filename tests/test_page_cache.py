@@ -1,0 +1,249 @@
+"""The page cache (articles/page_cache.py) against the local Redis: pages served without the database, and
+made stale in every process by a publish, an unpublish or a disclaimer change."""
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from articles import page_cache, workflow
+from articles.models import Article
+from tests.factories import (
+    PASSWORD,
+    ArticleFactory,
+    DisclaimerFactory,
+    ReferenceFactory,
+    TopicFactory,
+    publish_reviewed,
+)
+from tests.tools import REDIS_URL, closed_port, missing, reachable
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def redis_cache(location: str) -> dict:
+    # A key prefix of its own per test: runs sharing the Redis server never see each other's pages.
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": location,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        }
+    }
+
+
+@pytest.fixture
+def shared_cache(settings):
+    address = urlparse(REDIS_URL)
+    if not reachable(address.hostname, address.port or 6379):
+        missing(f"Redis is not reachable at {REDIS_URL}; start redis-server or set TEST_REDIS_URL.")
+    settings.CACHES = redis_cache(REDIS_URL)
+    settings.PAGE_CACHE_SECONDS = 60
+    page_cache._unreachable_until = 0.0
+    return settings.CACHES["default"]
+
+
+def live_article(editor, *, title="Exosome therapy for hair loss", summary="What the research shows."):
+    reference = ReferenceFactory()
+    article = ArticleFactory(
+        title=title, summary=summary, body=f"<p>Studies in mice found regrowth [@{reference.citation_key}].</p>"
+    )
+    publish_reviewed(article, editor=editor)
+    article.refresh_from_db()
+    return article
+
+
+@pytest.mark.django_db
+def test_a_cached_page_is_served_without_the_database(client, editor, shared_cache, django_assert_num_queries):
+    article = live_article(editor)
+    first = client.get(article.get_absolute_url())
+    with django_assert_num_queries(0):
+        second = client.get(article.get_absolute_url())
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert second["ETag"] == first["ETag"]
+    assert second["Cache-Control"] == first["Cache-Control"]
+    assert second["Content-Security-Policy"]  # the middleware's headers are still added on every response
+    with django_assert_num_queries(0):
+        again = client.get(article.get_absolute_url(), HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+
+
+@pytest.mark.django_db
+def test_every_public_page_kind_is_cached(client, editor, shared_cache, django_assert_num_queries):
+    article = live_article(editor)
+    topic = article.topics.first()
+    urls = [
+        reverse("articles:home"),
+        reverse("articles:article_list"),
+        reverse("articles:topic_detail", args=[topic.slug]),
+        reverse("articles:search") + "?q=exosome",
+        reverse("articles:feed_rss"),
+        reverse("articles:sitemap"),
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 200
+    for url in urls:
+        with django_assert_num_queries(0):
+            assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.django_db
+def test_different_queries_are_different_pages(client, editor, shared_cache):
+    live_article(editor, title="Exosome therapy for hair loss")
+    live_article(editor, title="Sunscreen every day", summary="Why broad-spectrum protection matters.")
+    assert "Sunscreen" not in client.get(reverse("articles:search") + "?q=exosome").content.decode()
+    assert "Sunscreen" in client.get(reverse("articles:search") + "?q=sunscreen").content.decode()
+
+
+@pytest.mark.django_db
+def test_republishing_an_edit_shows_at_once(client, editor, shared_cache, django_capture_on_commit_callbacks):
+    article = live_article(editor)
+    assert "Exosome therapy for hair loss" in client.get(article.get_absolute_url()).content.decode()
+    article.title = "Exosome therapy for hair loss: what we know"
+    article.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_reviewed(article, editor=editor)
+    assert "what we know" in client.get(article.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db
+def test_unpublishing_removes_the_page_and_its_listings(
+    client, editor, shared_cache, django_capture_on_commit_callbacks
+):
+    article = live_article(editor)
+    assert article.title in client.get(reverse("articles:article_list")).content.decode()
+    assert client.get(article.get_absolute_url()).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.unpublish(article, by=editor, reason="Outdated advice.")
+    assert client.get(article.get_absolute_url()).status_code == 404
+    assert article.title not in client.get(reverse("articles:article_list")).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_disclaimer_change_shows_on_cached_pages(client, editor, shared_cache, django_capture_on_commit_callbacks):
+    article = live_article(editor)
+    assert "Talk to your own doctor" not in client.get(article.get_absolute_url()).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        DisclaimerFactory(title="Talk to your own doctor")
+    assert "Talk to your own doctor" in client.get(article.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_topic_rename_shows_on_cached_pages(client, editor, shared_cache, django_capture_on_commit_callbacks):
+    topic = TopicFactory(name="Hair loss")
+    article = ArticleFactory(topics=[topic])
+    publish_reviewed(article, editor=editor)
+    url = reverse("articles:topic_detail", args=[topic.slug])
+    assert "Hair loss" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        topic.name = "Hair thinning"
+        topic.save()
+    assert "Hair thinning" in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_an_uncommitted_change_does_not_invalidate(client, editor, shared_cache, django_assert_num_queries):
+    # Invalidation waits for the commit: a reader re-rendering before it would cache the old page as new.
+    article = live_article(editor)
+    client.get(article.get_absolute_url())
+    workflow.unpublish(article, by=editor, reason="Outdated advice.")  # the test's transaction never commits
+    with django_assert_num_queries(0):
+        assert client.get(article.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_another_process_invalidates_this_ones_pages(client, roles, shared_cache):
+    """Two app processes: this one caches the page, a second one (a real `manage.py shell`) unpublishes it."""
+    from tests.factories import member_of
+
+    editor = member_of("Editors")
+    article = live_article(editor)
+    assert client.get(article.get_absolute_url()).status_code == 200
+    database = connection.settings_dict
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "REDIS_URL": REDIS_URL,
+        "CACHE_KEY_PREFIX": shared_cache["KEY_PREFIX"],
+        "PAGE_CACHE_SECONDS": "60",
+    }
+    code = (
+        "from articles import workflow; from articles.models import Article;"
+        " from django.contrib.auth.models import User;"
+        f" workflow.unpublish(Article.objects.get(pk={article.pk}), by=User.objects.get(pk={editor.pk}), reason='Old')"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=PROJECT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert Article.objects.get(pk=article.pk).live_snapshot_id is None
+    assert client.get(article.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.django_db
+def test_pages_are_served_from_the_database_while_redis_is_down(client, editor, settings, caplog):
+    settings.CACHES = redis_cache(f"redis://127.0.0.1:{closed_port()}/0")
+    settings.PAGE_CACHE_SECONDS = 60
+    page_cache._unreachable_until = 0.0
+    article = live_article(editor)
+    for _ in range(3):
+        response = client.get(article.get_absolute_url())
+        assert response.status_code == 200
+        assert article.title in response.content.decode()
+    assert [r.message for r in caplog.records if "Page cache unreachable" in r.message][:1]
+    page_cache._unreachable_until = 0.0
+    page_cache.invalidate()  # logged, never raised: the change that called it has already committed
+    assert "Could not invalidate the page cache" in caplog.text
+    page_cache._unreachable_until = 0.0
+
+
+@pytest.mark.django_db
+def test_the_page_cache_is_off_without_a_shared_cache(client, editor, settings, django_assert_num_queries):
+    settings.PAGE_CACHE_SECONDS = 0
+    article = live_article(editor)
+    client.get(article.get_absolute_url())
+    with django_assert_num_queries(3):
+        client.get(article.get_absolute_url())
+
+
+@pytest.mark.django_db
+def test_staff_pages_are_never_kept_by_a_shared_cache(client, reviewer, editor):
+    from django.http import HttpRequest
+
+    article = live_article(editor)
+    client.login(username=reviewer.username, password=PASSWORD, request=HttpRequest())
+    for url in (reverse("articles:review_queue"), reverse("articles:review_article", args=[article.pk]), "/admin/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert {"private", "no-store"} <= {part.strip() for part in response["Cache-Control"].split(",")}, url
+
+
+@pytest.mark.django_db
+def test_a_gone_public_page_may_be_kept_briefly_by_a_shared_cache(client, editor, reviewer):
+    """nginx refreshing an unpublished article's page must be able to keep the 404, or it serves the old page."""
+    from django.http import HttpRequest
+
+    article = live_article(editor)
+    url = article.get_absolute_url()
+    workflow.unpublish(article, by=editor, reason="Outdated advice.")
+    for gone in (client.get(url), client.get("/articles/no-such-article/"), client.get("/topics/no-such-topic/")):
+        assert gone.status_code == 404
+        assert "public" in gone["Cache-Control"]
+        assert "s-maxage=60" in gone["Cache-Control"]
+    client.login(username=reviewer.username, password=PASSWORD, request=HttpRequest())
+    staff_missing = client.get(reverse("articles:review_article", args=[999_999]))
+    assert staff_missing.status_code == 404
+    assert "public" not in staff_missing.get("Cache-Control", "")

@@ -1,0 +1,119 @@
+"""The hot queries use the indexes made for them (migration 0009; tests/perf/scale.py measures the timings).
+
+The tables here are tiny, so PostgreSQL would rightly read them whole. Each plan is made with the ways it
+could do without an index turned off (`SET LOCAL enable_... = off`, inside a transaction that is rolled
+back): a plan that still names no index of ours means none can serve the query, and the test fails.
+"""
+
+import pytest
+from django.contrib.admin.sites import site
+from django.db import connection, transaction
+from django.test import RequestFactory
+
+from articles import search, workflow
+from articles.models import Article, PublishedSnapshot, Reference
+from articles.views import IdsFirstPaginator
+from tests.factories import ArticleFactory, ReferenceFactory, TopicFactory, member_of, publish_reviewed
+
+pytestmark = pytest.mark.django_db
+
+
+def plan(queryset, *, off=("seqscan",)) -> str:
+    """Return PostgreSQL's plan for the queryset, with the given ways of reading turned off."""
+    sql, params = queryset.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for way in off:
+            cursor.execute(f"SET LOCAL enable_{way} = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        lines = [row[0] for row in cursor.fetchall()]
+        transaction.set_rollback(True)
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def site_with_articles(editor):
+    topic = TopicFactory(name="Scars", slug="scars")
+    reference = ReferenceFactory()
+    for number in range(3):
+        article = ArticleFactory(
+            title=f"Scar care part {number}",
+            body=f"<p>In mice, scars were smaller [@{reference.citation_key}].</p>",
+            topics=[topic],
+        )
+        publish_reviewed(article, editor=editor)
+    ArticleFactory(title="A draft about scars")
+    return topic, reference
+
+
+def test_article_list_pages_find_their_ids_in_the_live_index(site_with_articles):
+    for number in (1, 2):  # the first page, and one past it (an offset)
+        page = IdsFirstPaginator(Article.objects.live().as_cards().newest_first(), 2).page(number)
+        found = plan(page.object_list)
+        assert "article_live_newest" in found
+        assert "Seq Scan on articles_article" not in found
+
+
+def test_topic_pages_count_from_the_topic_links_and_page_through_the_live_index(site_with_articles):
+    topic, _reference = site_with_articles
+    in_topic = Article.objects.live().published_under(topic)
+    assert "snapshot_topic_links" in plan(in_topic.order_by(), off=("seqscan", "indexscan"))
+    page = IdsFirstPaginator(in_topic.as_cards().newest_first(), 2).page(1)
+    assert "article_live_newest" in plan(page.object_list, off=("seqscan", "sort"))
+
+
+def test_search_finds_matches_with_the_full_text_index_or_newest_first_through_the_date_index(site_with_articles):
+    assert search.find_matches("scars").count == 3
+    newest = search.matching("scars").values_list("pk", flat=True)[: search.MAX_RANKED + 1]
+    # A rare word: from the full-text index, then sorted. A word most articles use: the newest, tested in turn.
+    assert "snapshot_search_vector" in plan(newest, off=("seqscan", "indexscan"))
+    assert "snapshot_newest" in plan(newest, off=("seqscan", "sort"))
+    ranked = search.search_live_snapshots("scars")
+    assert "articles_publishedsnapshot_pkey" in plan(ranked)  # only the matches found, by their ids
+
+
+def test_the_review_queue_reads_each_section_from_its_index(site_with_articles, reviewer):
+    _topic, reference = site_with_articles
+    waiting = Article.objects.in_review().order_by("updated_at", "pk")[:25]
+    assert "article_status_updated" in plan(waiting, off=("seqscan", "sort"))
+    overdue = Article.objects.review_overdue().select_related(None).order_by("live_review_due", "pk")[:25]
+    assert "article_live_due" in plan(overdue, off=("seqscan", "sort"))
+    assert "reference_retracted" in plan(Reference.objects.filter(is_retracted=True).order_by("citation_key"))
+    citing = PublishedSnapshot.objects.filter(references__contains=[{"key": reference.citation_key}])
+    assert "snapshot_references" in plan(citing, off=("seqscan", "indexscan"))
+    assert list(Article.objects.live().citing_live(reference.citation_key)) == list(Article.objects.live())
+
+
+def changelist_query(user, **params):
+    request = RequestFactory().get("/admin/articles/article/", params)
+    request.user = user
+    changelist = site.get_model_admin(Article).get_changelist_instance(request)
+    return changelist.queryset[:100]
+
+
+def test_the_admin_article_list_sorts_filters_and_searches_with_indexes(site_with_articles, editor):
+    topic, _reference = site_with_articles
+    assert "article_updated" in plan(changelist_query(editor), off=("seqscan", "sort"))
+    assert "article_status_updated" in plan(
+        changelist_query(editor, status__exact="published"), off=("seqscan", "sort", "bitmapscan")
+    )
+    searched = plan(changelist_query(editor, q="scar care"), off=("seqscan", "indexscan"))
+    assert "article_title_trigram" in searched
+    assert "article_summary_trigram" in searched
+    by_topic = plan(changelist_query(editor, topics__id__exact=str(topic.pk)), off=("seqscan", "sort"))
+    assert "DISTINCT" not in changelist_query(editor, topics__id__exact=str(topic.pk)).query.__str__().upper()
+    assert "Seq Scan on articles_article " not in by_topic
+
+
+def test_the_article_page_finds_the_live_article_by_its_snapshots_slug(site_with_articles):
+    found = plan(Article.objects.live().filter(live_snapshot__slug="scar-care-part-0"), off=("seqscan", "nestloop"))
+    assert "articles_publishedsnapshot_slug" in found
+    assert "Seq Scan" not in found
+
+
+def test_an_unpublished_article_leaves_no_live_dates_behind(site_with_articles, editor):
+    article = Article.objects.live().first()
+    assert article.live_published_at == article.live_snapshot.published_at
+    assert article.live_review_due == article.live_snapshot.next_review_due
+    workflow.unpublish(article, by=member_of("Editors"), reason="Outdated")
+    article.refresh_from_db()
+    assert (article.live_snapshot, article.live_published_at, article.live_review_due) == (None, None, None)
