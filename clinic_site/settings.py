@@ -106,6 +106,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Pages run many short queries; starting parallel workers costs more than it saves and takes cores from other
+# requests (search p95 at 100,000 articles: 51 ms with them, 35 ms without; tests/perf/scale.py). Behind
+# PgBouncer, which refuses startup options, set it empty and `ALTER ROLE ... SET` the parameter instead.
+DATABASE_OPTIONS = os.environ.get("DATABASE_OPTIONS", "-c max_parallel_workers_per_gather=0")
+if DATABASE_OPTIONS and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = DATABASE_OPTIONS
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

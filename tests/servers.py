@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -28,6 +29,7 @@ LOCAL_SERVER = os.environ.get("LOCAL_POSTGRES", "postgres://postgres@127.0.0.1:5
 
 
 def free_port() -> int:
+    """Return a loopback port nothing listens on: the system just handed it out, and it was closed again."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -135,6 +137,9 @@ class Servers:
         self.started: list[Server] = []
 
     def __enter__(self):
+        # A run stopped with SIGTERM (a CI timeout, `kill`) still reaches __exit__ and stops its servers.
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit("Stopped by SIGTERM"))
         return self
 
     def __exit__(self, *exc):

@@ -7,7 +7,6 @@ at all is logged at ERROR whole (recipients, subject, body), so nobody is left u
 import email
 import email.policy
 import logging
-import socket
 from unittest import mock
 
 import pytest
@@ -19,13 +18,7 @@ from django.core.mail.backends.smtp import EmailBackend
 from articles import notifications, workflow
 from articles.models import Article, AuditEvent
 from tests.factories import ArticleFactory, ReferenceFactory, TopicFactory, member_of
-
-
-def free_port() -> int:
-    """Return a loopback port nothing listens on: the system just handed it out, and it was closed again."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.servers import free_port
 
 
 @pytest.fixture
@@ -58,11 +51,16 @@ class FailsTheFirstTry:
 @pytest.fixture
 def flaky_smtp_server(smtp_on_loopback):
     handler = FailsTheFirstTry()
+    # aiosmtpd logs each connection at INFO from its own thread, which may outlive the test's captured output.
+    server_log = logging.getLogger("mail.log")
+    level = server_log.level
+    server_log.setLevel(logging.WARNING)
     server = Controller(handler, hostname="127.0.0.1", port=free_port())
     server.start()
     smtp_on_loopback.EMAIL_PORT = server.port
     yield handler
     server.stop()
+    server_log.setLevel(level)
 
 
 def ready_for_review(writer) -> Article:

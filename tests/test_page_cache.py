@@ -22,7 +22,8 @@ from tests.factories import (
     TopicFactory,
     publish_reviewed,
 )
-from tests.tools import REDIS_URL, closed_port, missing, reachable
+from tests.servers import free_port
+from tests.tools import REDIS_URL, missing, reachable
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -195,7 +196,7 @@ def test_another_process_invalidates_this_ones_pages(client, roles, shared_cache
 
 @pytest.mark.django_db
 def test_pages_are_served_from_the_database_while_redis_is_down(client, editor, settings, caplog):
-    settings.CACHES = redis_cache(f"redis://127.0.0.1:{closed_port()}/0")
+    settings.CACHES = redis_cache(f"redis://127.0.0.1:{free_port()}/0")
     settings.PAGE_CACHE_SECONDS = 60
     page_cache._unreachable_until = 0.0
     article = live_article(editor)

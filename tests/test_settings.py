@@ -63,3 +63,18 @@ def test_settings_come_from_the_environment():
         "django.core.mail.backends.smtp.EmailBackend",
     ]
     assert "'a.example', 'b.example'" in result.stdout
+
+
+def test_site_connections_run_no_parallel_query_workers(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone() == ("0",)
+
+
+def test_database_options_can_be_left_empty_for_pgbouncer():
+    code = "from django.conf import settings as s; print('options' in s.DATABASES['default'].get('OPTIONS', {}))"
+    result = manage("shell", "-c", code, DEBUG="0", SECRET_KEY=secrets.token_urlsafe(64), DATABASE_OPTIONS="")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"

@@ -21,9 +21,3 @@ def reachable(host: str, port: int) -> bool:
     except OSError:
         return False
 
-
-def closed_port() -> int:
-    """A loopback port that nothing listens on (the kernel's pick of a free one, released at once)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
