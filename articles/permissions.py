@@ -7,7 +7,7 @@ Separation of duties: nobody approves a statement in, or signs off, an article t
 from django.conf import settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from articles.models import Article
+from articles.models import Article, TwoFactorRequirement
 
 
 def _is_staff(user) -> bool:
@@ -69,9 +69,23 @@ def can_set_up_second_factor(user) -> bool:
     return _is_staff(user)
 
 
+def can_lift_second_factor_requirements(user) -> bool:
+    """Return True if the user may change groups, and so lift any group's second-factor requirement."""
+    return bool(user and user.is_authenticated) and (user.is_superuser or user.has_perm("auth.change_group"))
+
+
 def group_requires_second_factor(user) -> bool:
-    """Return True if a group the user belongs to requires a code from an authenticator app at login."""
-    return bool(user and user.is_authenticated) and user.groups.filter(two_factor_requirement__required=True).exists()
+    """Return True if the user must confirm each login with a code from an authenticator app.
+
+    Members of a group that requires it must; so must whoever could lift that requirement (superusers, and
+    staff who may change groups) while any group has it, or a password alone would be enough to turn it off.
+    """
+    if not (user and user.is_authenticated):
+        return False
+    required = TwoFactorRequirement.objects.filter(required=True)
+    if can_lift_second_factor_requirements(user):
+        return required.exists()
+    return required.filter(group__user=user).exists()
 
 
 def has_authenticator(user) -> bool:

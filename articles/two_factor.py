@@ -40,6 +40,7 @@ SET_UP = "Your authenticator app is set up. From now on, enter a code from it af
 
 CODE_PATTERN = re.compile(r"[0-9]{6}")
 DEVICE_NAME = "Authenticator app"
+PENDING_DEVICE_KEY = "second_factor_pending_device"  # in the session: the app this session is setting up
 
 # Every URL under these is gated, except the doors below: logging in and out, and the two steps themselves.
 STAFF_AREAS = ["admin:index", "articles:review_queue", "articles:second_factor"]
@@ -181,6 +182,8 @@ class SecondFactorView(StaffOnlyMixin, TemplateView):
             title="Two-factor login",
             device=TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first(),
             requiring_groups=user.groups.filter(two_factor_requirement__required=True).order_by("name"),
+            required=permissions.group_requires_second_factor(user),
+            lifts_requirements=permissions.can_lift_second_factor_requirements(user),
             **kwargs,
         )
 
@@ -228,10 +231,18 @@ class SetUpView(StaffOnlyMixin, FormView):
 
     @cached_property
     def pending(self) -> TOTPDevice:
-        """Return the app being set up: the same key until it is confirmed, so a reload does not undo a scan."""
-        user = self.request.user
-        pending = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
-        return pending or TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+        """Return the app being set up in this session: the same key on a reload, so a reload does not undo a scan.
+
+        The key belongs to the session that made it: another login with the same password (an attacker's)
+        gets a new key, which replaces the old one, so it can never read a key the owner has scanned.
+        """
+        user, session = self.request.user, self.request.session
+        pending = TOTPDevice.objects.filter(user=user, confirmed=False, pk=session.get(PENDING_DEVICE_KEY)).first()
+        if pending is None:
+            TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+            pending = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+            session[PENDING_DEVICE_KEY] = pending.pk
+        return pending
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "devices": TOTPDevice.objects.filter(pk=self.pending.pk)}
@@ -251,5 +262,6 @@ class SetUpView(StaffOnlyMixin, FormView):
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         TOTPDevice.objects.filter(user=self.request.user, confirmed=False).delete()
+        self.request.session.pop(PENDING_DEVICE_KEY, None)
         messages.success(self.request, SET_UP)
         return self.verified(device)

@@ -394,6 +394,19 @@ def test_reloading_the_set_up_page_keeps_the_key_already_scanned(client, writer)
     assert TOTPDevice.objects.filter(user=writer).count() == 1
 
 
+def test_another_login_with_the_password_never_sees_the_key_being_set_up(client, writer):
+    log_in(client, writer)
+    owners_key = shown_key(client.get(SET_UP_URL).content.decode())
+    intruder = Client()
+    log_in(intruder, writer)
+    intruders_key = shown_key(intruder.get(SET_UP_URL).content.decode())
+    assert intruders_key != owners_key
+    # The owner's key was replaced: a code from it turns nothing on, and the owner's next visit shows a new key.
+    assert WRONG_CODE in client.post(SET_UP_URL, {"code": code_from_key(owners_key)}).content.decode()
+    assert not TOTPDevice.objects.filter(user=writer, confirmed=True).exists()
+    assert TOTPDevice.objects.filter(user=writer).count() == 1
+
+
 @pytest.mark.parametrize(
     ("code", "message"),
     [("", ENTER_CODE), ("letters", CODE_FORMAT), ("9" * 100, CODE_FORMAT), ("\x00", CODE_FORMAT), ("bad", None)],
@@ -467,7 +480,9 @@ def test_the_admin_requires_a_second_factor_on_the_group_page(client, superuser)
 def test_the_admin_lifts_the_requirement_by_unticking_it(client, superuser):
     require_second_factor("Reviewers")
     group = Group.objects.get(name="Reviewers")
+    device = authenticator(superuser)
     log_in(client, superuser)
+    enter_code(client, code_for(device))
     response = client.post(
         reverse("admin:auth_group_change", args=[group.pk]),
         {
@@ -485,6 +500,39 @@ def test_the_admin_lifts_the_requirement_by_unticking_it(client, superuser):
     group.two_factor_requirement.refresh_from_db()
     assert not group.two_factor_requirement.required
     assert not permissions.needs_second_factor(member_of("Reviewers"))
+
+
+def test_a_superuser_must_use_a_second_factor_while_any_group_requires_one(client, superuser):
+    require_second_factor("Writers")
+    log_in(client, superuser)
+    group_page = reverse("admin:auth_group_change", args=[Group.objects.get(name="Writers").pk])
+    assert client.get(group_page)["Location"].startswith(SET_UP_URL)
+    assert client.post(group_page, {"name": "Writers"})["Location"].startswith(SET_UP_URL)
+    assert Group.objects.get(name="Writers").two_factor_requirement.required
+
+
+def test_a_superuser_logs_in_with_the_password_while_no_group_requires_a_second_factor(client, superuser):
+    require_second_factor("Writers", required=False)
+    log_in(client, superuser)
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_staff_who_may_change_groups_must_use_a_second_factor_while_any_group_requires_one(client):
+    from django.contrib.auth.models import Permission
+
+    require_second_factor("Reviewers")
+    manager = member_of("Editors")
+    manager.user_permissions.add(Permission.objects.get(codename="change_group", content_type__app_label="auth"))
+    log_in(client, manager)
+    assert permissions.group_requires_second_factor(manager)
+    assert client.get(reverse("admin:auth_group_changelist"))["Location"].startswith(SET_UP_URL)
+
+
+def test_staff_who_may_not_change_groups_are_not_held_to_other_groups_requirements(client, editor):
+    require_second_factor("Reviewers")
+    log_in(client, editor)
+    assert not permissions.group_requires_second_factor(editor)
+    assert client.get(reverse("admin:index")).status_code == 200
 
 
 def test_staff_who_do_not_manage_groups_cannot_change_the_requirement(client, editor):
