@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
-from articles import permissions, workflow
+from articles import page_cache, permissions, workflow
 from articles.diffs import word_diff
 from articles.forms import DisclaimerAdminForm, ImportReferencesForm
 from articles.importers import ReferenceImportError, import_references
@@ -432,6 +432,8 @@ class ArticleAdmin(RichTextAdmin):
     def save_model(self, request, obj, form, change):
         obj.skip_history_when_saving = True
         super().save_model(request, obj, form, change)
+        if "is_featured" in form.changed_data:
+            page_cache.invalidate_on_commit()  # the home page shows featured live articles
 
     def log_addition(self, request, obj, message):
         record_revision(obj, created=True)

@@ -9,11 +9,16 @@ under an older generation is stale, in every process at once, because they all r
 It is on when `PAGE_CACHE_SECONDS` is above zero, which by default it is only with a shared cache server
 (`REDIS_URL`): a per-process memory cache could not hear another process's invalidation. A cache server that
 is down or slow is logged and passed by for a few seconds; pages are then rendered from the database.
+
+A page is kept under its whole address (scheme, host, path and query), and only when its query string is one
+the public pages read (`q`, and `page` as a plain number), so nobody can fill the cache with copies of a page
+by adding parameters; such requests are served, just not kept.
 """
 
 import functools
 import hashlib
 import logging
+import re
 import time
 
 from django.conf import settings
@@ -28,6 +33,8 @@ logger = logging.getLogger(__name__)
 GENERATION_KEY = "public-pages:generation"
 # After a cache error, leave the cache server alone this long rather than wait on it in every request.
 RETRY_AFTER_ERROR_SECONDS = 5
+# The query parameters public pages read, each with the one spelling of a value that is kept.
+QUERY_PARAMETERS = {"q": re.compile(r".+", re.DOTALL), "page": re.compile(r"[1-9][0-9]{0,5}|last")}
 
 _unreachable_until = 0.0
 
@@ -44,13 +51,28 @@ def _unreachable(error: Exception) -> None:
 
 
 def _page_key(request) -> str:
-    return "public-page:" + hashlib.sha256(request.get_full_path().encode()).hexdigest()
+    # The host and scheme too: feeds write absolute links with the address they were asked for.
+    return "public-page:" + hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+
+
+def _keepable_query(request) -> bool:
+    """Return True if every query parameter is one public pages read, given once, in its one spelling."""
+    for name, values in request.GET.lists():
+        pattern = QUERY_PARAMETERS.get(name)
+        if pattern is None or len(values) != 1 or not pattern.fullmatch(values[0]):
+            return False
+    return True
+
+
+def _new_generation() -> int:
+    # Never a number used before, so pages kept before the server lost the generation cannot match again.
+    return time.time_ns()
 
 
 def _current_generation(stored) -> int:
-    if stored is None:  # a new or emptied cache server
-        cache.add(GENERATION_KEY, 0, timeout=None)
-        return 0
+    if stored is None:  # a new or emptied cache server, or one that evicted the generation
+        cache.add(GENERATION_KEY, _new_generation(), timeout=None)
+        return cache.get(GENERATION_KEY)
     return stored
 
 
@@ -59,7 +81,7 @@ def cached_page(view):
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.method != "GET" or not enabled():
+        if request.method != "GET" or not enabled() or not _keepable_query(request):
             return view(request, *args, **kwargs)
         key = _page_key(request)
         try:
@@ -69,14 +91,14 @@ def cached_page(view):
             _unreachable(error)
             return view(request, *args, **kwargs)
         entry = found.get(key)
-        if entry is not None and entry[0] == generation:
+        if entry is not None and generation is not None and entry[0] == generation:
             _, content, headers = entry
             return HttpResponse(content, headers=headers)
         # The generation was read before rendering, so a change that commits meanwhile makes this copy stale.
         response = view(request, *args, **kwargs)
         if hasattr(response, "render"):
             response.render()
-        if _cacheable(request, response):
+        if generation is not None and _cacheable(request, response):
             set_response_etag(response)  # once here, rather than hashing the page in every request
             try:
                 cache.set(key, (generation, response.content, dict(response.items())), settings.PAGE_CACHE_SECONDS)
@@ -108,8 +130,8 @@ def invalidate() -> None:
     try:
         try:
             cache.incr(GENERATION_KEY)
-        except ValueError:  # no generation yet; pages stored meanwhile carry 0, which then never matches
-            cache.set(GENERATION_KEY, 1, timeout=None)
+        except ValueError:  # no generation (an emptied server): a new one, which no kept page carries
+            cache.set(GENERATION_KEY, _new_generation(), timeout=None)
     except Exception:
         # Pages cached before the change may then show until they expire (PAGE_CACHE_SECONDS).
         logger.exception(

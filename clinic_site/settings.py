@@ -127,8 +127,6 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Whole public pages kept in the shared cache (articles/page_cache.py); only with Redis, which every process shares.
-PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600" if REDIS_URL else "0"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -225,6 +223,10 @@ SIMPLE_HISTORY_REVERT_DISABLED = False
 
 # How long a shared cache (nginx, a CDN) may serve a public page before asking again; browsers always revalidate.
 PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "60"))
+# Whole public pages kept in the shared cache (articles/page_cache.py); only with Redis, which every process shares.
+# No longer than a CDN keeps them: should an invalidation fail (Redis unreachable during a publish), a page
+# patients must no longer see is gone within the same bound.
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", str(PUBLIC_CACHE_SECONDS) if REDIS_URL else "0"))
 
 # Editorial rules. Re-review every so many months unless a topic or article says otherwise.
 DEFAULT_REVIEW_INTERVAL_MONTHS = int(os.environ.get("DEFAULT_REVIEW_INTERVAL_MONTHS", "12"))

@@ -10,6 +10,8 @@ from urllib.parse import urlparse
 
 import pytest
 from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from articles import page_cache, workflow
@@ -20,6 +22,7 @@ from tests.factories import (
     DisclaimerFactory,
     ReferenceFactory,
     TopicFactory,
+    admin_form_data,
     publish_reviewed,
 )
 from tests.servers import free_port
@@ -248,3 +251,100 @@ def test_a_gone_public_page_may_be_kept_briefly_by_a_shared_cache(client, editor
     staff_missing = client.get(reverse("articles:review_article", args=[999_999]))
     assert staff_missing.status_code == 404
     assert "public" not in staff_missing.get("Cache-Control", "")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    ["?utm_source=newsletter", "?page=01", "?page=1&page=1", "?page=0", "?q=", "?q=exosome&x=1", "?cachebuster=7"],
+)
+def test_a_query_string_the_page_does_not_read_is_served_but_not_kept(client, editor, shared_cache, query):
+    article = live_article(editor)
+    for url in (article.get_absolute_url() + query, reverse("articles:search") + query):
+        first = client.get(url)
+        assert first.status_code in (200, 404), url
+        with CaptureQueriesContext(connection) as again:
+            assert client.get(url).status_code == first.status_code
+        assert len(again) > 0, f"{url} was kept"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["?page=1", "?page=last", "?q=exosome", "?q=exosome&page=1"])
+def test_the_query_strings_public_pages_read_are_kept(client, editor, shared_cache, django_assert_num_queries, query):
+    live_article(editor)
+    url = (reverse("articles:search") if "q=" in query else reverse("articles:article_list")) + query
+    assert client.get(url).status_code == 200
+    with django_assert_num_queries(0):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_each_host_gets_its_own_copy_of_a_page(client, editor, shared_cache, settings):
+    settings.ALLOWED_HOSTS = ["clinic.example", "www.clinic.example"]
+    live_article(editor)
+    feed = reverse("articles:feed_rss")
+    assert b"https://clinic.example/" in client.get(feed, HTTP_HOST="clinic.example", secure=True).content
+    other = client.get(feed, HTTP_HOST="www.clinic.example", secure=True).content
+    assert b"https://www.clinic.example/" in other
+    assert b"https://clinic.example/" not in other
+
+
+@pytest.mark.django_db
+def test_a_cache_server_that_lost_the_generation_never_serves_a_page_kept_before(
+    client, editor, shared_cache, django_assert_num_queries
+):
+    from django.core.cache import cache
+
+    article = live_article(editor)
+    client.get(article.get_absolute_url())
+    cache.delete(page_cache.GENERATION_KEY)  # evicted, or the server restarted with some keys kept
+    with django_assert_num_queries(3):
+        assert client.get(article.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("private", ["reads the session", "sets a cookie", "issues a CSRF token", "varies by cookie"])
+def test_a_page_meant_for_one_visitor_is_never_kept(rf, shared_cache, private):
+    from django.contrib.sessions.backends.cache import SessionStore
+    from django.http import HttpResponse
+    from django.middleware.csrf import get_token
+    from django.utils.cache import patch_vary_headers
+
+    rendered = []
+
+    def view(request):
+        rendered.append(request)
+        response = HttpResponse("For you only")
+        if private == "reads the session":
+            request.session.get("visits")
+        elif private == "sets a cookie":
+            response.set_cookie("seen", "1")
+        elif private == "issues a CSRF token":
+            get_token(request)
+        else:
+            patch_vary_headers(response, ["Cookie"])
+        return response
+
+    kept = page_cache.cached_page(view)
+    for _ in range(2):
+        request = rf.get("/private/")
+        request.session = SessionStore()
+        assert kept(request).status_code == 200
+    assert len(rendered) == 2
+
+
+@pytest.mark.django_db
+def test_featuring_an_article_shows_on_the_cached_home_page(
+    client, editor, shared_cache, django_capture_on_commit_callbacks
+):
+    article = live_article(editor, title="A plain guide to sunscreen")
+    patient = Client()
+    assert "Featured" not in patient.get(reverse("articles:home")).content.decode()  # now kept in the cache
+    client.force_login(editor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:articles_article_change", args=[article.pk]), admin_form_data(article, is_featured="on")
+        )
+    assert response.status_code == 302
+    home = patient.get(reverse("articles:home")).content.decode()
+    assert home.index("A plain guide to sunscreen") < home.index("Newest")
