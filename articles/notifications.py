@@ -2,7 +2,9 @@
 
 A mail server that is down never undoes a transition: the mail is tried EMAIL_SEND_ATTEMPTS times, a
 little longer apart each time, and if it still cannot go, the whole message (recipients, subject, body) is
-logged at ERROR so an administrator can resend it by hand.
+logged at ERROR so an administrator can resend it by hand. The tries stop within EMAIL_SEND_SECONDS, so a
+mail server that hangs cannot hold the staff member's request past the app server's worker timeout, which
+would kill the worker before the message was logged.
 """
 
 import logging
@@ -44,27 +46,24 @@ def _send(subject: str, body: str, recipients) -> int:
     if not addresses:
         return 0
     subject = f"[{settings.CLINIC['name']}] {subject}"
-    attempts, failure = settings.EMAIL_SEND_ATTEMPTS, None
+    attempts, failure, started = settings.EMAIL_SEND_ATTEMPTS, None, time.monotonic()
     for attempt in range(1, attempts + 1):
         try:
             return send_mail(subject, body, None, addresses)
         except Exception as error:  # refused, timed out, TLS, authentication: whatever the backend raises
             failure = error
-            if attempt < attempts:
-                delay = settings.EMAIL_RETRY_SECONDS * 2 ** (attempt - 1)
-                logger.warning(
-                    "Sending %r failed (try %d of %d: %s); trying again in %gs.",
-                    subject,
-                    attempt,
-                    attempts,
-                    error,
-                    delay,
-                )
-                time.sleep(delay)
+            delay = settings.EMAIL_RETRY_SECONDS * 2 ** (attempt - 1)
+            worst_finish = time.monotonic() - started + delay + settings.EMAIL_TIMEOUT
+            if attempt == attempts or worst_finish > settings.EMAIL_SEND_SECONDS:
+                break
+            logger.warning(
+                "Sending %r failed (try %d of %d: %s); trying again in %gs.", subject, attempt, attempts, error, delay
+            )
+            time.sleep(delay)
     # The transition has committed; the mail must not be lost silently: log all it takes to resend it.
     logger.error(
         "Could not send this mail after %d tries; resend it by hand.\nTo: %s\nSubject: %s\n\n%s",
-        attempts,
+        attempt,
         ", ".join(addresses),
         subject,
         body,

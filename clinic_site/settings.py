@@ -167,9 +167,12 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 # A mail server that is down or stuck: each try gives up after EMAIL_TIMEOUT seconds, the next waits
 # EMAIL_RETRY_SECONDS, then twice that; after the last, the whole message is logged at ERROR to resend by hand.
-EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+# No try starts that could end past EMAIL_SEND_SECONDS: keep it below gunicorn's --timeout (30 s by default),
+# or the worker is killed mid-retry and the mail is lost unlogged.
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "5"))
 EMAIL_SEND_ATTEMPTS = max(1, int(os.environ.get("EMAIL_SEND_ATTEMPTS", "3")))
 EMAIL_RETRY_SECONDS = float(os.environ.get("EMAIL_RETRY_SECONDS", "1"))
+EMAIL_SEND_SECONDS = float(os.environ.get("EMAIL_SEND_SECONDS", "20"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "editorial@clinic.example")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

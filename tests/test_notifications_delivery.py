@@ -7,6 +7,8 @@ at all is logged at ERROR whole (recipients, subject, body), so nobody is left u
 import email
 import email.policy
 import logging
+import socket
+import time
 from unittest import mock
 
 import pytest
@@ -125,11 +127,48 @@ def test_a_mail_the_server_refuses_once_is_delivered_once_on_the_next_try(roles,
     assert "try 1 of 3: (451, b'4.3.0 Busy: try again later')" in retry.getMessage()
 
 
+@pytest.fixture
+def hanging_smtp_port():
+    """A port whose server accepts connections and then never says a word, as a stuck mail server does."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)  # the kernel completes each connection; nobody ever answers on it
+        yield server.getsockname()[1]
+
+
+def test_a_hanging_mail_server_is_given_up_on_in_time_and_the_mail_is_logged_whole(
+    roles, smtp_on_loopback, hanging_smtp_port, caplog
+):
+    smtp_on_loopback.EMAIL_PORT = hanging_smtp_port
+    smtp_on_loopback.EMAIL_TIMEOUT = 1
+    smtp_on_loopback.EMAIL_SEND_ATTEMPTS = 10
+    smtp_on_loopback.EMAIL_RETRY_SECONDS = 0.5
+    smtp_on_loopback.EMAIL_SEND_SECONDS = 3
+    reviewer, writer = member_of("Reviewers"), member_of("Writers")
+    article = ready_for_review(writer)
+    subject, body = submitted_mail(article)
+
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="articles.notifications"):
+        workflow.submit_for_review(article, by=writer)
+    took = time.monotonic() - started
+
+    assert Article.objects.get(pk=article.pk).status == Article.Status.IN_REVIEW
+    assert took < smtp_on_loopback.EMAIL_SEND_SECONDS + 1  # never past the budget, whatever the attempts
+    (gave_up,) = [record for record in caplog.records if record.levelno == logging.ERROR]
+    assert gave_up.getMessage() == (
+        f"Could not send this mail after 2 tries; resend it by hand.\n"
+        f"To: {reviewer.email}\nSubject: {subject}\n\n{body}"
+    )
+    assert "timed out" in str(gave_up.exc_info[1])
+
+
 @pytest.mark.django_db
 def test_each_retry_waits_longer_than_the_last(smtp_on_loopback, caplog):
     smtp_on_loopback.EMAIL_PORT = free_port()
     smtp_on_loopback.EMAIL_SEND_ATTEMPTS = 4
     smtp_on_loopback.EMAIL_RETRY_SECONDS = 1
+    smtp_on_loopback.EMAIL_SEND_SECONDS = 60
     member_of("Reviewers")
     article = ready_for_review(member_of("Writers"))
 
