@@ -40,6 +40,108 @@ def test_production_cookies_are_secure_and_http_only_and_sessions_expire():
     assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
 
 
+def test_the_login_sets_cookies_only_https_sends_and_scripts_cannot_read(client, writer):
+    login_page = client.get(reverse("admin:login"), secure=True)
+    csrf = login_page.cookies[settings.CSRF_COOKIE_NAME]
+    assert csrf["secure"]
+    assert csrf["samesite"] == "Lax"
+    response = client.post(
+        reverse("admin:login"), {"username": writer.username, "password": PASSWORD, "next": "/admin/"}, secure=True
+    )
+    assert response.status_code == 302
+    session = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert session["secure"]
+    assert session["httponly"]
+    assert session["samesite"] == "Lax"
+    assert not session["expires"]
+    assert not session["max-age"]
+
+
+def test_a_session_older_than_its_age_is_refused(client, writer):
+    import datetime
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    assert log_in(client, writer.username, PASSWORD).status_code == 302
+    assert client.get("/admin/").status_code == 200
+    stored = Session.objects.get(session_key=client.session.session_key)
+    assert stored.expire_date - timezone.now() <= datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    stored.expire_date = timezone.now() - datetime.timedelta(seconds=1)  # as SESSION_COOKIE_AGE after the login
+    stored.save()
+    assert client.get("/admin/")["Location"].startswith(reverse("admin:login"))
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("Short1!", "This password is too short"),
+        ("password1234", "This password is too common"),
+        ("384756129384", "This password is entirely numeric"),
+        ("writer-account-2", "The password is too similar to the username"),
+    ],
+    ids=["short", "common", "numeric", "like-the-username"],
+)
+def test_weak_staff_passwords_are_refused(client, password, message):
+    from django.contrib.auth import get_user_model
+
+    from tests.factories import UserFactory
+
+    staff = UserFactory(username="writer-account", is_staff=True)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    response = client.post(
+        reverse("admin:auth_user_password_change", args=[staff.pk]),
+        {"password1": password, "password2": password, "usable_password": "true"},
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert get_user_model().objects.get(pk=staff.pk).check_password(PASSWORD)
+
+
+def test_a_strong_staff_password_is_accepted(client):
+    from django.contrib.auth import get_user_model
+
+    from tests.factories import UserFactory
+
+    staff = UserFactory(username="writer-account", is_staff=True)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    password = "correct horse battery staple clinic"
+    response = client.post(
+        reverse("admin:auth_user_password_change", args=[staff.pk]),
+        {"password1": password, "password2": password, "usable_password": "true"},
+    )
+    assert response.status_code == 302
+    assert get_user_model().objects.get(pk=staff.pk).check_password(password)
+
+
+def test_a_database_outage_gets_the_friendly_503_page_not_a_traceback(client):
+    from unittest import mock
+
+    from django.db import OperationalError
+
+    client.raise_request_exception = False
+    outage = OperationalError('connection to server at "127.0.0.1", port 5432 failed: Connection refused')
+    with mock.patch("articles.views.HomeView.get_context_data", side_effect=outage):
+        response = client.get("/")
+    assert response.status_code == 503
+    assert response["Retry-After"]
+    page = response.content.decode()
+    assert "We will be back in a moment" in page
+    assert "OperationalError" not in page
+    assert "5432" not in page
+
+
+def test_any_other_failure_gets_the_plain_500_page(client):
+    from unittest import mock
+
+    client.raise_request_exception = False
+    with mock.patch("articles.views.HomeView.get_context_data", side_effect=KeyError("secret detail")):
+        response = client.get("/")
+    assert response.status_code == 500
+    assert "Retry-After" not in response
+    assert "secret detail" not in response.content.decode()
+
+
 def log_in(client, username, password):
     return client.post(reverse("admin:login"), {"username": username, "password": password, "next": "/admin/"})
 
