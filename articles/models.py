@@ -306,6 +306,14 @@ class ArticleQuerySet(models.QuerySet):
         in_topic = PublishedSnapshot.topic_set.through.objects.filter(topic=topic).values("publishedsnapshot")
         return self.filter(live_snapshot__in=in_topic)
 
+    def bylined_to(self, profile):
+        """Live articles whose live version carries this staff member's byline."""
+        return self.filter(live_snapshot__author__slug=profile.slug)
+
+    def signed_off_by(self, profile):
+        """Live articles whose live version this staff member medically reviewed."""
+        return self.filter(live_snapshot__reviewed_by__slug=profile.slug)
+
     def as_cards(self):
         """Load only what a card in a list shows of the live snapshot: not its body, references or statements."""
         return self.only("live_snapshot", *(f"live_snapshot__{name}" for name in PublishedSnapshot.CARD_FIELDS))
@@ -806,7 +814,12 @@ class PublishedSnapshot(AppendOnlyModel):
     class Meta:
         ordering = ["-published_at"]
         get_latest_by = "published_at"
-        indexes = [models.Index(fields=["-published_at", "-id"], name="snapshot_newest")]
+        indexes = [
+            models.Index(fields=["-published_at", "-id"], name="snapshot_newest"),
+            # Staff bio pages: the articles a person wrote or reviewed, as the byline froze them.
+            models.Index(models.F("author__slug"), name="snapshot_author_slug"),
+            models.Index(models.F("reviewed_by__slug"), name="snapshot_reviewer_slug"),
+        ]
 
     def __str__(self):
         return f"{self.title} ({self.published_at:%Y-%m-%d %H:%M})"

@@ -51,6 +51,7 @@ ARTICLES_PER_PAGE = 12
 QUEUE_ROWS = 25  # per section of the review queue: the longest waiting first; the badge counts them all
 FEATURED_ON_HOME = 3
 NEWEST_ON_HOME = 6
+ARTICLES_ON_BIO = 12  # of each list on a staff bio page, the newest; the page says when there are more
 DATABASE_RETRY_AFTER_SECONDS = 30
 
 
@@ -224,10 +225,15 @@ class StaffBioView(PublicPageMixin, DetailView):
         return StaffProfile.objects.select_related("user")
 
     def get_context_data(self, **kwargs):
-        live = Article.objects.live().newest_first()
+        live = Article.objects.live().as_cards().newest_first()
+        # One more than shown says whether there are more, without counting a reviewer's thousands.
+        written = list(live.bylined_to(self.object)[: ARTICLES_ON_BIO + 1])
+        reviewed = list(live.signed_off_by(self.object)[: ARTICLES_ON_BIO + 1])
         return super().get_context_data(
-            written=live.filter(live_snapshot__author__slug=self.object.slug),
-            reviewed=live.filter(live_snapshot__reviewed_by__slug=self.object.slug),
+            written=written[:ARTICLES_ON_BIO],
+            more_written=len(written) > ARTICLES_ON_BIO,
+            reviewed=reviewed[:ARTICLES_ON_BIO],
+            more_reviewed=len(reviewed) > ARTICLES_ON_BIO,
             **kwargs,
         )
 

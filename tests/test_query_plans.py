@@ -117,3 +117,11 @@ def test_an_unpublished_article_leaves_no_live_dates_behind(site_with_articles, 
     workflow.unpublish(article, by=member_of("Editors"), reason="Outdated")
     article.refresh_from_db()
     assert (article.live_snapshot, article.live_published_at, article.live_review_due) == (None, None, None)
+
+
+def test_staff_bio_pages_find_a_persons_articles_by_the_byline_indexes(site_with_articles):
+    profile = Article.objects.live().first().author.staff_profile
+    written = plan(Article.objects.live().bylined_to(profile).as_cards().newest_first()[:12])
+    assert "snapshot_author_slug" in plan(PublishedSnapshot.objects.filter(author__slug=profile.slug))
+    assert "snapshot_reviewer_slug" in plan(PublishedSnapshot.objects.filter(reviewed_by__slug=profile.slug))
+    assert "Seq Scan on articles_publishedsnapshot" not in written

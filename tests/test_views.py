@@ -3,18 +3,20 @@ from django.urls import reverse
 
 from articles import workflow
 from articles.models import Disclaimer
+from articles.views import ARTICLES_ON_BIO
 from tests.factories import ArticleFactory, DisclaimerFactory, ReferenceFactory, TopicFactory, publish_reviewed
 
 pytestmark = pytest.mark.django_db
 
 ARTICLE_PAGE_QUERIES = 3  # the article with its snapshot; the disclaimers that apply; the footer pages
+BIO_PAGE_QUERIES = 4  # the profile; the newest articles written, and reviewed; the footer pages
 
 
-def published_article(editor, *, references=2, topics=None, **fields):
+def published_article(editor, *, references=2, topics=None, reviewer=None, **fields):
     refs = ReferenceFactory.create_batch(references)
     body = "".join(f"<p>Claim number {i} [@{ref.citation_key}].</p>" for i, ref in enumerate(refs))
     article = ArticleFactory(body=body, topics=topics or [TopicFactory()], **fields)
-    publish_reviewed(article, editor=editor)
+    publish_reviewed(article, editor=editor, reviewer=reviewer)
     article.refresh_from_db()
     return article
 
@@ -120,3 +122,18 @@ def test_staff_bio_page(client, editor):
     page = client.get(profile.get_absolute_url()).content.decode()
     assert profile.display_name in page
     assert article.title in page
+
+
+@pytest.mark.parametrize("articles", [1, ARTICLES_ON_BIO + 2])
+def test_a_staff_bio_page_lists_the_newest_articles_in_a_fixed_number_of_queries(
+    client, editor, reviewer, writer, articles, django_assert_num_queries
+):
+    published = [published_article(editor, author=writer, reviewer=reviewer) for _ in range(articles)]
+    for person in (writer, reviewer):
+        with django_assert_num_queries(BIO_PAGE_QUERIES):
+            page = client.get(person.staff_profile.get_absolute_url()).content.decode()
+        assert page.count('class="card"') == min(articles, ARTICLES_ON_BIO)
+        assert published[-1].title in page  # the newest first
+        if articles > ARTICLES_ON_BIO:
+            assert f"More than {ARTICLES_ON_BIO} articles; here are the newest." in page
+            assert published[0].title not in page

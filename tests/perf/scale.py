@@ -33,6 +33,7 @@ LIMITS_MS = {
     "search": 50,
     "article list": 30,
     "topic page": 30,
+    "staff bio page": 30,  # not a target of the issue: held to the list pages' limit
     "admin changelist": 300,
     "review desk queue": 200,
     "publish": 250,
@@ -79,7 +80,7 @@ class Site:
         from django.db.models import Count
         from django.test import Client
 
-        from articles.models import Article, Topic
+        from articles.models import Article, StaffProfile, Topic
         from articles.views import ARTICLES_PER_PAGE
         from tests.perf.generate_site import SEARCH_QUERIES
 
@@ -96,6 +97,8 @@ class Site:
         self.common_search, self.rare_search = self.searches[0], self.searches[1]
         self.article_pages = [snapshot_url for snapshot_url in self._article_urls(live)]
         self.topic_ids = [topic.pk for topic in topics[:5]]
+        people = StaffProfile.objects.filter(user__groups__name__in=["Writers", "Reviewers"]).order_by("pk")
+        self.bio_pages = [profile.get_absolute_url() for profile in people[:8]]
         User = get_user_model()
         self.editor = User.objects.filter(groups__name="Editors", is_active=True).order_by("pk").first()
         self.reviewer = User.objects.filter(groups__name="Reviewers", is_active=True).order_by("pk").first()
@@ -264,6 +267,7 @@ def measure(*, repetitions: int = REPETITIONS, publish_repetitions: int = PUBLIS
             _timed("article list, first pages", listing, site.public, site.list_pages, repetitions),
             _timed("article list, deep pages", listing, site.public, site.deep_pages, repetitions),
             _timed("topic pages", topic, site.public, site.topic_pages, repetitions),
+            _timed("staff bio pages", LIMITS_MS["staff bio page"], site.public, site.bio_pages, repetitions),
             _timed("admin changelist (editor)", changelist, site.as_editor, [admin], repetitions),
             _timed("admin changelist, search", changelist, site.as_editor, admin_searches, repetitions),
             _timed("admin changelist, filter", changelist, site.as_editor, admin_filters, repetitions),

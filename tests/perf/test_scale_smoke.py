@@ -20,6 +20,7 @@ EXPECTED_QUERIES = {
     "article list, first pages": 3,
     "article list, deep pages": 3,
     "topic pages": 4,
+    "staff bio pages": 4,
     "admin changelist (editor)": 9,
     "admin changelist, search": 9,
     "admin changelist, filter": 9,
