@@ -97,42 +97,40 @@ def find_matches(text: str) -> Matches:
 def search_live_snapshots(text: str, *, matches: Matches | None = None) -> QuerySet:
     """Return the live snapshots matching `text`, best first; when more match, the best of the newest MAX_RANKED.
 
-    `matches` is `find_matches(text)`, when the caller has it already.
+    `matches` is `find_matches(text)`, when the caller has it already. On PostgreSQL each carries `headline`,
+    the passages of its body that match (`snippet()` makes it HTML); PostgreSQL works it out only for the rows
+    of the page asked for, after sorting.
     """
     matches = matches or find_matches(text)
     found = PublishedSnapshot.objects.filter(pk__in=matches.ids[:MAX_RANKED]).only(*PublishedSnapshot.CARD_FIELDS)
     if connection.vendor != "postgresql":
         return found.order_by("-published_at", "pk")
     words = matches.words
-    return found.annotate(
-        rank=SearchRank(StoredSearchVector(), _query(words)), title_similarity=TrigramWordSimilarity(words, "title")
-    ).order_by("-rank", "-title_similarity", "-published_at", "pk")
-
-
-def snippets(snapshots, text: str) -> dict[int, SafeString]:
-    """Return a highlighted passage of each snapshot's body that matches `text` (one query for the page)."""
-    ids = [snapshot.pk for snapshot in snapshots]
-    words = clean_query(text)
-    if not ids or not words:
-        return {}
-    if connection.vendor != "postgresql":
-        return {
-            pk: escape(summary)
-            for pk, summary in PublishedSnapshot.objects.filter(pk__in=ids).values_list("pk", "summary")
-        }
-    headline = SearchHeadline(
-        "body_text",
-        _query(words),
-        config="english",
-        start_sel=_START,
-        stop_sel=_STOP,
-        max_fragments=2,
-        max_words=30,
-        min_words=12,
-        fragment_delimiter=" … ",
+    found = found.annotate(
+        title_similarity=TrigramWordSimilarity(words, "title"),
+        headline=SearchHeadline(
+            "body_text",
+            _query(words),
+            config="english",
+            start_sel=_START,
+            stop_sel=_STOP,
+            max_fragments=2,
+            max_words=30,
+            min_words=12,
+            fragment_delimiter=" … ",
+        ),
     )
-    rows = PublishedSnapshot.objects.filter(pk__in=ids).annotate(headline=headline).values_list("pk", "headline")
-    return {pk: highlighted(text) for pk, text in rows}
+    if matches.typos:  # the words are in none of them, so only the likeness of the titles can rank them
+        return found.order_by("-title_similarity", "-published_at", "pk")
+    return found.annotate(rank=SearchRank(StoredSearchVector(), _query(words))).order_by(
+        "-rank", "-title_similarity", "-published_at", "pk"
+    )
+
+
+def snippet(snapshot: PublishedSnapshot) -> SafeString:
+    """Return what a search result shows under its title: the matching passages highlighted, or the summary."""
+    headline = getattr(snapshot, "headline", None)
+    return highlighted(headline) if headline else escape(snapshot.summary)
 
 
 def highlighted(headline: str) -> SafeString:

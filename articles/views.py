@@ -204,8 +204,7 @@ class SearchView(PublicPageMixin, ListView):
         context = super().get_context_data(
             form=self.form, query=self.query, more_than_ranked=more, typos=self.matches.typos, **kwargs
         )
-        snippets = search.snippets(context["results"], self.query)
-        context["results"] = [(snapshot, snippets.get(snapshot.pk, "")) for snapshot in context["results"]]
+        context["results"] = [(snapshot, search.snippet(snapshot)) for snapshot in context["results"]]
         return context
 
 
