@@ -4,6 +4,7 @@ made stale in every process by a publish, an unpublish or a disclaimer change.""
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlparse
@@ -51,6 +52,7 @@ def shared_cache(settings):
     settings.CACHES = redis_cache(REDIS_URL)
     settings.PAGE_CACHE_SECONDS = 60
     page_cache._unreachable_until = 0.0
+    page_cache._process.forget()  # this process's copies belong to the previous test's cache server
     return settings.CACHES["default"]
 
 
@@ -298,6 +300,7 @@ def test_a_cache_server_that_lost_the_generation_never_serves_a_page_kept_before
     article = live_article(editor)
     client.get(article.get_absolute_url())
     cache.delete(page_cache.GENERATION_KEY)  # evicted, or the server restarted with some keys kept
+    time.sleep(page_cache.GENERATION_CHECK_SECONDS)  # what any change on the server takes to reach a process
     with django_assert_num_queries(3):
         assert client.get(article.get_absolute_url()).status_code == 200
 
@@ -348,3 +351,52 @@ def test_featuring_an_article_shows_on_the_cached_home_page(
     assert response.status_code == 302
     home = patient.get(reverse("articles:home")).content.decode()
     assert home.index("A plain guide to sunscreen") < home.index("Newest")
+
+
+@pytest.mark.django_db
+def test_a_popular_page_is_served_from_the_process_without_asking_the_cache_server(client, editor, shared_cache):
+    from unittest import mock
+
+    from django.core.cache import caches
+
+    article = live_article(editor)
+    client.get(article.get_absolute_url())
+    server = caches["default"]
+    with mock.patch.object(server, "get", wraps=server.get) as get, mock.patch.object(server, "get_many") as many:
+        for _ in range(5):
+            assert client.get(article.get_absolute_url()).status_code == 200
+    # The page came from this process's memory; at most the generation was read again (every quarter second).
+    assert {call.args[0] for call in get.call_args_list} <= {page_cache.GENERATION_KEY}
+    assert many.call_count == 0
+
+
+@pytest.mark.django_db
+def test_another_processs_invalidation_reaches_this_one_within_the_check_interval(
+    client, editor, shared_cache, django_assert_num_queries
+):
+    from django.core.cache import cache
+
+    article = live_article(editor)
+    client.get(article.get_absolute_url())
+    cache.incr(page_cache.GENERATION_KEY)  # as another process's invalidate() does, without this process knowing
+    time.sleep(page_cache.GENERATION_CHECK_SECONDS)  # what that invalidate() waits before it returns
+    with django_assert_num_queries(3):
+        assert client.get(article.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_invalidation_returns_only_once_every_process_has_read_the_new_generation(shared_cache):
+    started = time.monotonic()
+    page_cache.invalidate()
+    assert time.monotonic() - started >= page_cache.GENERATION_CHECK_SECONDS
+
+
+def test_the_process_keeps_at_most_its_byte_budget_of_pages(monkeypatch):
+    copy = page_cache._ProcessCopy()
+    monkeypatch.setattr(page_cache, "LOCAL_PAGE_BYTES", 250)
+    for number in range(5):
+        copy.keep(f"page-{number}", (1, b"x" * 100, {}))
+    assert list(copy.pages) == ["page-3", "page-4"]  # the oldest went first
+    assert copy.size == 200
+    assert copy.page("page-4", 1) is not None
+    assert copy.page("page-4", 2) is None  # kept under an older generation: stale

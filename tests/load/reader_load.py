@@ -9,7 +9,8 @@ own on the local PostgreSQL server. While the readers fetch article pages, listi
 publishes it again, over and over, through `articles.workflow`. Every edit writes its version number into the
 title, the summary and each statement, so a reader can tell a page that mixes two versions. Counted:
   - requests, by status; anything but 200 and 304 is an error;
-  - half-updated pages: an article page whose version numbers disagree, or that is cut short;
+  - half-updated pages: an article page whose version numbers disagree, that is cut short, or that shows a
+    version no publish had begun (a working copy);
   - stale pages: an article page requested after a publish was acknowledged that shows an older version;
   - versions published.
 Prints the counts and exits 1 if there is any error, half-updated or stale page. Loopback only; stops what it
@@ -44,11 +45,20 @@ def arguments(argv=None):
 
 
 class Published:
-    """What the publisher has published: per article, the versions and when each was acknowledged."""
+    """What the publisher has published: per article, the versions and when each was acknowledged.
+
+    A version is also known from the moment its publish begins: it is live once committed, a little before
+    `workflow.publish` returns (which waits until every app process sees it).
+    """
 
     def __init__(self):
         self.lock = threading.Lock()
         self.versions: dict[str, list[tuple[int, float]]] = {}
+        self.publishing: dict[str, int] = {}
+
+    def begin(self, path: str, version: int) -> None:
+        with self.lock:
+            self.publishing[path] = version
 
     def acknowledge(self, path: str, version: int) -> None:
         with self.lock:
@@ -60,7 +70,7 @@ class Published:
 
     def known(self, path: str, version: int) -> bool:
         with self.lock:
-            return any(v == version for v, _ in self.versions.get(path, []))
+            return self.publishing.get(path) == version or any(v == version for v, _ in self.versions.get(path, []))
 
 
 def make_site() -> tuple[list, dict]:
@@ -108,6 +118,7 @@ def publisher(articles, people, published: Published, stop: threading.Event, fai
                 write_version(article, people["references"], version)
                 workflow.record_edit(article, by=people["writer"])
                 review(article, reviewer=people["reviewer"], submitter=people["writer"])
+                published.begin(article.live_snapshot.get_absolute_url(), version)
                 snapshot = workflow.publish(article, by=people["editor"])
             except Exception as error:  # reported, and the run fails: the publisher must never be refused
                 failures.append(f"publishing {article.slug} version {version}: {error!r}")
