@@ -28,12 +28,14 @@ from django.db.models import ProtectedError
 from django.urls import reverse
 
 from articles import workflow
-from articles.management.commands.import_site import NOTHING_IMPORTED
+from articles.management.commands.import_site import NO_SUCH_FILE, NOT_UTF8, NOTHING_IMPORTED
 from articles.models import Article, AuditEvent, Disclaimer, Page, PublishedSnapshot, RedFlagPhrase
 from articles.site_export import (
     ALREADY_HAS_CONTENT,
     EXCLUDED,
+    MISSING_PARTS,
     MISSING_SECTIONS,
+    NOT_A_ROW,
     NOT_A_SITE_EXPORT,
     UNKNOWN_SECTIONS,
     WRONG_VERSION,
@@ -329,6 +331,22 @@ BAD_EXPORTS = {
         ),
         "Permission matching query does not exist",
     ),
+    "no models part": (
+        lambda doc: _changed(doc, lambda d: d.pop("models")),
+        MISSING_PARTS.format(parts="“models”"),
+    ),
+    "rows that are not a list": (
+        lambda doc: _changed(doc, lambda d: d["models"].update({"articles.article": {"pk": 1}})),
+        NOT_A_ROW.format(label="articles.article", number=1),
+    ),
+    "a row that is not a row": (
+        lambda doc: _changed(doc, lambda d: d["models"]["articles.article"].insert(0, "an article")),
+        NOT_A_ROW.format(label="articles.article", number=1),
+    ),
+    "a row without its key": (
+        lambda doc: _changed(doc, lambda d: _article_row(d).update(pk=None)),
+        NOT_A_ROW.format(label="articles.article", number=1),
+    ),
     "a link to a row that is not there": (
         lambda doc: _changed(doc, lambda d: _article_row(d)["fields"].update(author=987654)),
         "(author_id)=(987654) is not present",
@@ -350,6 +368,26 @@ def test_a_bad_export_is_refused_with_a_reason_and_writes_nothing(
     assert NOTHING_IMPORTED in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+    assert fingerprint(untouchable_database) == before
+
+
+@pytest.mark.parametrize("problem", ["no such file", "a folder", "not UTF-8"])
+def test_an_unreadable_file_is_refused_with_a_reason_and_writes_nothing(problem, untouchable_database, tmp_path):
+    path = tmp_path / "site.json"
+    if problem == "a folder":
+        path.mkdir()
+    elif problem == "not UTF-8":
+        path.write_bytes(b'{"format": "clinic-site-export", "title": "Caf\xe9"}')
+    before = fingerprint(untouchable_database)
+    result = manage("import_site", str(path), database=untouchable_database)
+    assert result.returncode == 1
+    expected = {
+        "no such file": NO_SUCH_FILE,
+        "a folder": "it cannot be read (Is a directory).",
+        "not UTF-8": NOT_UTF8.format(byte=0xE9, offset=46),
+    }[problem]
+    assert f"{path}: {expected} {NOTHING_IMPORTED}" in result.stderr
+    assert "Traceback" not in result.stderr
     assert fingerprint(untouchable_database) == before
 
 
