@@ -228,7 +228,14 @@ def invalidate() -> None:
 
 
 def invalidate_on_commit() -> None:
-    transaction.on_commit(invalidate)
+    """Invalidate once the transaction commits: once per transaction, however many changes it holds.
+
+    A pending invalidation always covers this change too: Django drops the callbacks of a savepoint that is
+    rolled back, so any still pending was made in this change's savepoints or in ones already released.
+    """
+    pending = transaction.get_connection().run_on_commit
+    if not any(callback is invalidate for _savepoints, callback, *_ in pending):
+        transaction.on_commit(invalidate)
 
 
 def _changed(sender, **kwargs) -> None:

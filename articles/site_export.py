@@ -20,6 +20,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 
+from articles import page_cache
+
 FORMAT_NAME = "clinic-site-export"
 FORMAT_VERSION = 1
 
@@ -192,6 +194,7 @@ def import_site(document, *, using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
         except DatabaseError as error:
             raise SiteImportError(BROKEN_LINK.format(problem=_database_problem(error))) from None
         _reset_sequences(connection, [model for model, _rows in sections])
+        page_cache.invalidate_on_commit()  # pages kept of the empty site before it
     return {model._meta.label_lower: len(rows) for model, rows in sections}
 
 

@@ -59,7 +59,7 @@ def test_settings_come_from_the_environment():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split(" ", 3)[:3] == [
         "clinicdb",
-        "django.core.cache.backends.redis.RedisCache",
+        "articles.page_cache.SharedRedisCache",
         "django.core.mail.backends.smtp.EmailBackend",
     ]
     assert "'a.example', 'b.example'" in result.stdout
