@@ -45,7 +45,7 @@ RETRY_AFTER_ERROR_SECONDS = 5
 QUERY_PARAMETERS = {"q": re.compile(r".+", re.DOTALL), "page": re.compile(r"[1-9][0-9]{0,5}|last")}
 
 # How stale this process's copy of the generation may be; invalidate() waits this long before it returns.
-GENERATION_CHECK_SECONDS = 0.25
+GENERATION_CHECK_SECONDS = 0.1
 # The most this process keeps of the pages it served last (their bodies, in bytes).
 LOCAL_PAGE_BYTES = 32 * 1024 * 1024
 

@@ -362,7 +362,7 @@ def test_a_popular_page_is_served_from_the_process_without_asking_the_cache_serv
     with mock.patch.object(server, "get", wraps=server.get) as get, mock.patch.object(server, "get_many") as many:
         for _ in range(5):
             assert client.get(article.get_absolute_url()).status_code == 200
-    # The page came from this process's memory; at most the generation was read again (every quarter second).
+    # The page came from this process's memory; at most the generation was read again (GENERATION_CHECK_SECONDS).
     assert {call.args[0] for call in get.call_args_list} <= {page_cache.GENERATION_KEY}
     assert many.call_count == 0
 
