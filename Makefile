@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/clinic)
+# pytest-xdist workers, each with a PostgreSQL test database of its own (test_clinic_gw0, ...); whole files
+# go to one worker, so a file's servers and fixtures never race each other.
+TEST_WORKERS ?= 2
 
 DEMO_ENV := DEBUG=1 DATABASE_URL=sqlite:///demo.sqlite3 SITE_URL=http://$(HOST):$(PORT)
 TEST_ENV := DEBUG=0 SECRET_KEY=test-only-secret-key-not-for-production-6c1d0f3a9b8e7d2c5a4f SECURE_SSL_REDIRECT=0 \
@@ -40,9 +43,10 @@ lint: $(VENV)/.dev
 test: $(VENV)/.dev
 	bash .ci/system-packages
 	$(BIN)/ruff check .
-	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+	@# Models against migration files only: no database is needed (nor warned about) for this check.
+	$(TEST_ENV) DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(TEST_ENV) $(BIN)/python -m pytest
+	$(TEST_ENV) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 clean:
 	rm -rf $(VENV) staticfiles demo.sqlite3

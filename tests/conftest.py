@@ -3,6 +3,7 @@ import importlib
 import pytest
 from django.apps import apps
 from django.db import connection
+from pytest_django.plugin import blocking_manager_key
 
 from tests.factories import UserFactory, member_of
 
@@ -47,8 +48,7 @@ def _no_wait_between_mail_retries(settings):
     settings.EMAIL_RETRY_SECONDS = 0
 
 
-@pytest.fixture
-def roles(transactional_db):
+def restore_migration_data() -> None:
     """Recreate what the data migrations made (groups, grants, policy pages, red flags): a flush removes it."""
     for name, step in [
         ("0002_roles", "create_roles"),
@@ -57,3 +57,40 @@ def roles(transactional_db):
         ("0007_honesty_checks", "add_red_flags_and_grants"),
     ]:
         getattr(importlib.import_module(f"articles.migrations.{name}"), step)(apps, None)
+
+
+@pytest.fixture
+def roles(transactional_db):
+    restore_migration_data()
+
+
+SETUP_PASSED = pytest.StashKey[bool]()
+
+
+def _flushes_the_database(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    transactional = bool(marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+    return transactional or bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Put the migrations' data back once a test that flushed the database has torn down.
+
+    A transactional test ends by emptying every table. pytest-django runs those tests last, but a pytest-xdist
+    worker runs whole files in the order it is sent them, so tests that need the groups may come after one.
+    """
+    result = yield
+    # After the last test the test databases are gone already, and a test whose setup failed flushed nothing.
+    if nextitem is not None and item.stash.get(SETUP_PASSED, False) and _flushes_the_database(item):
+        with item.config.stash[blocking_manager_key].unblock():
+            restore_migration_data()
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "setup":
+        item.stash[SETUP_PASSED] = report.passed
+    return report

@@ -277,9 +277,14 @@ class LoadResult:
     errors: int  # socket errors, and statuses other than 2xx and 3xx
 
 
-def wrk(url: str, *, seconds: float, connections: int = 8, threads: int = 2, headers: dict | None = None) -> LoadResult:
+def wrk(
+    url: str, *, seconds: float, connections: int = 8, threads: int = 2, headers: dict | None = None,
+    timeout: float | None = None,
+) -> LoadResult:
     """Load from Debian's wrk; every request carries the proxy's header (and any given)."""
     command = ["wrk", "--latency", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s"]
+    if timeout is not None:
+        command += ["--timeout", f"{timeout:g}s"]
     for name, value in {**PROXY_HEADERS, **(headers or {})}.items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout

@@ -134,7 +134,7 @@ def reader(base: str, paths: list[str], published: Published, stop: threading.Ev
         headers = {"If-None-Match": etags[path]} if path in etags and chooser.random() < 0.5 else {}
         started = time.monotonic()
         try:
-            status, response_headers, body = servers.get(base + path, headers=headers)
+            status, response_headers, body = servers.get(base + path, headers=headers, timeout=60)
         except OSError as error:
             counts[f"connection error: {type(error).__name__}"] += 1
             continue

@@ -23,7 +23,7 @@ def run_script(*arguments: str, timeout: int) -> str:
 
 
 def test_fifty_readers_get_only_whole_published_pages_while_articles_are_republished():
-    output = run_script("tests/load/reader_load.py", "--readers", "50", "--seconds", "10", timeout=240)
+    output = run_script("tests/load/reader_load.py", "--readers", "50", "--seconds", "5", timeout=600)
     assert "errors: 0" in output
     assert "half-updated: 0" in output
     assert "stale after a publish: 0" in output
@@ -35,7 +35,7 @@ def test_postgresql_restart_redis_stop_and_mail_outage_lose_nothing():
         postgres_bin("initdb")
     except FileNotFoundError as error:
         missing(str(error))
-    output = run_script("tests/load/fault_run.py", "--quick", timeout=300)
+    output = run_script("tests/load/fault_run.py", "--quick", timeout=900)
     assert "lost edits: 0" in output
     assert "mails lost silently: 0" in output
     assert output.count("result: pass") == 3

