@@ -424,6 +424,7 @@ class ArticleAdmin(RichTextAdmin):
         context.update(
             can_submit=obj is None or permissions.can_submit(request.user, obj),
             can_publish=permissions.can_publish(request.user, obj),
+            change_requests=list(ChangeRequest.objects.filter(article=obj).open()) if obj else [],
         )
         return super().render_change_form(request, context, add, change, form_url, obj)
 

@@ -330,6 +330,13 @@ class ArticleQuerySet(models.QuerySet):
     def scheduled(self):
         return self.filter(status=Article.Status.SCHEDULED)
 
+    def drafts(self):
+        return self.filter(status=Article.Status.DRAFT)
+
+    def written_by(self, user):
+        """Articles whose byline is this staff member's."""
+        return self.filter(author=user)
+
     def due_for_publication(self, now=None):
         """Scheduled articles whose publication time has come."""
         return self.scheduled().filter(scheduled_for__lte=now or timezone.now())
@@ -709,6 +716,30 @@ class StatementApproval(AppendOnlyModel):
         return f"Level {self.evidence_level}: {self.statement_text[:60]}"
 
 
+class ChangeRequestQuerySet(AppendOnlyQuerySet):
+    def open(self):
+        """Requests the writer has still to answer, as a writer reads them: the article's first, then by statement.
+
+        As the review desk counts them: the latest request on the whole article while the article is back with
+        its writer; the latest on a statement while that statement is in the body unchanged and no approval of
+        it came after. Each has `statement_number`, that statement's number now (None for the whole article).
+        """
+        same_target = {"article": OuterRef("article"), "statement_hash": OuterRef("statement_hash")}
+        later = ChangeRequest.objects.filter(**same_target, requested_at__gt=OuterRef("requested_at"))
+        approved_since = StatementApproval.objects.filter(**same_target, approved_at__gt=OuterRef("requested_at"))
+        statement = EvidenceStatement.objects.filter(**same_target).values("position")[:1]
+        return (
+            self.annotate(statement_number=models.Subquery(statement))
+            .exclude(Exists(later))
+            .filter(
+                Q(statement_hash="", article__status=Article.Status.CHANGES_REQUESTED)
+                | (~Q(statement_hash="") & Q(statement_number__isnull=False) & ~Exists(approved_since))
+            )
+            .select_related("requested_by__staff_profile")
+            .order_by("article", models.F("statement_number").asc(nulls_first=True), "-requested_at", "-pk")
+        )
+
+
 class ChangeRequest(AppendOnlyModel):
     """A reviewer's request for changes, on the whole article or on one statement (by its hash)."""
 
@@ -718,6 +749,8 @@ class ChangeRequest(AppendOnlyModel):
     comment = models.TextField()
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
+
+    objects = ChangeRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-requested_at", "-pk"]

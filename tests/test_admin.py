@@ -1,17 +1,23 @@
+import datetime
+from unittest import mock
+
 import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from articles import workflow
+from articles.admin_site import DESK_ROWS, RECORDS_TITLE
 from articles.forms import NOT_UTF8, NOTHING_TO_IMPORT, PASTE_OR_UPLOAD
-from articles.models import Article, Disclaimer, PublishedSnapshot, Reference
+from articles.models import Article, ChangeRequest, Disclaimer, PublishedSnapshot, Reference
 from tests.factories import (
     ArticleFactory,
     DisclaimerFactory,
     ReferenceFactory,
     TopicFactory,
     admin_form_data,
+    member_of,
     publish_reviewed,
     review,
     sitewide_disclaimer,
@@ -434,3 +440,191 @@ def test_a_writer_crafting_a_bulk_action_post_changes_nothing(client, writer, ac
     assert article.live_snapshot is None
     assert Article.objects.filter(pk=article.pk).exists()
     assert not PublishedSnapshot.objects.exists()
+
+
+# --- The admin index: each person's work; the change form: the reviewer's open comments ------------------
+
+
+def sent_back(article, *, reviewer, statement_comment="", article_comment="Please see my comments."):
+    """Submit the article, comment on its first statement if asked, and send it back to its writer."""
+    if not article.topics.exists():
+        article.topics.add(TopicFactory())
+    workflow.submit_for_review(article, by=article.author)
+    if statement_comment:
+        statement = article.evidence_statements.get(position=1)
+        workflow.request_statement_changes(
+            statement, by=reviewer, seen_hash=statement.statement_hash, comment=statement_comment
+        )
+    workflow.request_changes(article, by=reviewer, comment=article_comment)
+    article.refresh_from_db()
+    return article
+
+
+def index_of(client, user):
+    client.force_login(user)
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 200
+    return response
+
+
+def test_index_shows_a_writer_their_own_drafts_and_not_anothers(client, writer):
+    ArticleFactory(author=writer, title="My draft on hair loss")
+    ArticleFactory(title="Someone else's draft")
+    page = index_of(client, writer).content.decode()
+    assert "Your drafts" in page
+    assert "My draft on hair loss" in page
+    assert "Someone else&#x27;s draft" not in page
+
+
+def test_index_shows_a_writers_articles_by_state_with_links_to_them(client, writer, editor):
+    sitewide_disclaimer()
+    draft = ArticleFactory(author=writer)
+    in_review = ArticleFactory(author=writer, topics=[TopicFactory()])
+    workflow.submit_for_review(in_review, by=writer)
+    scheduled = ArticleFactory(author=writer)
+    review(scheduled)
+    workflow.schedule(scheduled, by=editor, at=timezone.now() + datetime.timedelta(days=2))
+    overdue = ArticleFactory(author=writer, review_interval_months=1)
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() - datetime.timedelta(days=60)):
+        publish_reviewed(overdue)
+    response = index_of(client, writer)
+    sections = {section.title: section.rows for section in response.context["own_work"]}
+    assert sections == {
+        "Your drafts": [draft],
+        "Changes requested": [],
+        "In review or signed off": [in_review],
+        "Scheduled": [scheduled],
+        "Live, due for re-review": [overdue],
+    }
+    page = response.content.decode()
+    for article in (draft, in_review, scheduled, overdue):
+        assert reverse("admin:articles_article_change", args=[article.pk]) in page
+
+
+def test_index_shows_the_reviewers_open_comments_on_articles_sent_back(client, writer, reviewer):
+    reference = ReferenceFactory(citation_key="kost2022")
+    article = ArticleFactory(author=writer, body=f"<p>Exosomes cure baldness [@{reference.citation_key}].</p>")
+    sent_back(
+        article,
+        reviewer=reviewer,
+        statement_comment="The study was in mice: say so.",
+        article_comment="One claim needs rewording.",
+    )
+    response = index_of(client, writer)
+    (row,) = response.context["own_work"][1].rows
+    assert row == article
+    assert [(c.statement_number, c.comment) for c in row.open_change_requests] == [
+        (None, "One claim needs rewording."),
+        (1, "The study was in mice: say so."),
+    ]
+    page = response.content.decode()
+    assert "Statement 1: <q>Exosomes cure baldness [@kost2022].</q>" in page
+    assert reviewer.staff_profile.display_name in page
+
+
+def test_index_shows_an_editor_everything_signed_off_or_scheduled_and_a_writer_only_their_own(client, writer, editor):
+    sitewide_disclaimer()
+    signed_off, scheduled = ArticleFactory(title="Signed off by them"), ArticleFactory(title="Scheduled by them")
+    review(signed_off)
+    review(scheduled)
+    workflow.schedule(scheduled, by=editor, at=timezone.now() + datetime.timedelta(days=1))
+    response = index_of(client, editor)
+    assert [section.rows for section in response.context["publishing_work"]] == [[signed_off], [scheduled]]
+    assert signed_off.author.staff_profile.display_name in response.content.decode()
+    response = index_of(client, writer)
+    assert response.context["publishing_work"] == []
+    assert "Signed off by them" not in response.content.decode()
+
+
+def test_index_links_a_reviewer_to_the_review_desk_with_counts(client, reviewer):
+    for _ in range(2):
+        article = ArticleFactory(topics=[TopicFactory()])
+        workflow.submit_for_review(article, by=article.author)
+    response = index_of(client, reviewer)
+    assert response.context["own_work"] == []  # reviewers do not write
+    page = response.content.decode()
+    assert reverse("articles:review_queue") in page
+    assert "2 waiting for review, 0 re-reviews due." in page
+
+
+def test_index_keeps_the_read_only_records_in_a_collapsed_section_at_the_bottom(client, editor):
+    page = index_of(client, editor).content.decode()
+    records = page.index("<details")
+    assert RECORDS_TITLE in page[records:]
+    for model in ("auditevent", "publishedsnapshot", "changerequest", "statementapproval", "reviewsignoff"):
+        assert page.index(reverse(f"admin:articles_{model}_changelist")) > records
+    assert page.index(reverse("admin:articles_article_changelist")) < records
+
+
+def test_sidebar_lists_the_records_after_the_working_models(client, editor):
+    client.force_login(editor)
+    page = client.get(reverse("admin:articles_topic_changelist")).content.decode()
+    assert page.index(reverse("admin:articles_topic_changelist")) < page.index(RECORDS_TITLE)
+    assert page.index(RECORDS_TITLE) < page.index(reverse("admin:articles_auditevent_changelist"))
+
+
+@pytest.mark.parametrize("per_state", [1, DESK_ROWS + 2])
+def test_index_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries, per_state):
+    user = member_of("Editors", is_superuser=True)  # every section of the index: own, review and publishing work
+    reviewer = member_of("Reviewers")
+    for _ in range(per_state):
+        ArticleFactory(author=user)
+        reference = ReferenceFactory()
+        sent_back(
+            ArticleFactory(author=user, body=f"<p>A claim [@{reference.citation_key}].</p>"),
+            reviewer=reviewer,
+            statement_comment="Say where.",
+        )
+        review(ArticleFactory(author=user))
+    client.force_login(user)
+    # Session, user, permissions, log entries; each of 7 lists its rows and, when full, a count; the comments;
+    # the review desk's 2 counts.
+    with django_assert_max_num_queries(22):
+        response = client.get(reverse("admin:index"))
+    sections = response.context["own_work"]
+    assert sections[1].count == per_state
+    assert all(len(article.open_change_requests) == 2 for article in sections[1].rows)
+
+
+def test_change_form_shows_the_open_comments_above_the_fields(client, writer, reviewer):
+    first, second = ReferenceFactory(citation_key="kost2022"), ReferenceFactory(citation_key="hu2016")
+    article = ArticleFactory(
+        author=writer,
+        body=f"<p>Hair grew back in mice [@{first.citation_key}]. Exosomes cure baldness [@{second.citation_key}].</p>",
+    )
+    sent_back(article, reviewer=reviewer, article_comment="One claim needs rewording.")
+    workflow.submit_for_review(article, by=writer)
+    statement = article.evidence_statements.get(position=2)
+    workflow.request_statement_changes(
+        statement, by=reviewer, seen_hash=statement.statement_hash, comment="Overstated: say “may help”."
+    )
+    workflow.request_changes(article, by=reviewer, comment="Nearly there.")
+    client.force_login(writer)
+    url = reverse("admin:articles_article_change", args=[article.pk])
+    page = client.get(url).content.decode()
+    top = page[page.index("The reviewer asked for changes") : page.index('name="title"')]
+    assert top.index("Nearly there.") < top.index("Statement 2: <q>Exosomes cure baldness [@hu2016].</q>")
+    assert "One claim needs rewording." not in top  # the earlier round's comment was answered by resubmitting
+    assert f"Asked by {reviewer.staff_profile.display_name} on" in top
+
+    # Rewording the statement answers its comment; the article's stays until the writer resubmits.
+    body = article.body.replace("Exosomes cure baldness", "Exosomes may help hair grow")
+    client.post(url, admin_form_data(article, body=body))
+    assert [c.comment for c in ChangeRequest.objects.filter(article=article).open()] == ["Nearly there."]
+    workflow.submit_for_review(article, by=writer)
+    assert "The reviewer asked for changes" not in client.get(url).content.decode()
+
+
+def test_a_later_approval_closes_a_statements_change_request(writer, reviewer):
+    reference = ReferenceFactory()
+    article = ArticleFactory(author=writer, body=f"<p>A claim [@{reference.citation_key}].</p>")
+    sent_back(article, reviewer=reviewer, statement_comment="Say which study.")
+    workflow.submit_for_review(article, by=writer)
+    assert [c.statement_number for c in ChangeRequest.objects.filter(article=article).open()] == [1]
+    assert workflow.review_status(article).statements[0].state == "changes_requested"
+    statement = article.evidence_statements.get()
+    workflow.approve_statement(
+        statement, by=reviewer, seen_hash=statement.statement_hash, evidence_level="E", certainty="low"
+    )
+    assert not ChangeRequest.objects.filter(article=article).open().exists()
+    assert workflow.review_status(article).statements[0].state == "approved"
