@@ -168,9 +168,36 @@ def _is_author(author) -> bool:
     )
 
 
+SEARCH_TEXT_MAX = 200  # a reference search longer than this is not something a person typed
+SEARCH_WORDS_MAX = 8
+
+
 class ReferenceQuerySet(models.QuerySet):
     def by_keys(self, keys) -> dict[str, "Reference"]:
         return {ref.citation_key: ref for ref in self.filter(citation_key__in=list(keys))}
+
+    def matching(self, text: str):
+        """References a writer may mean by `text`: a DOI, or words each found in an author's family name (its
+        start), the title or the key, or equal to the year or the PMID. Nothing for empty or unreadable text."""
+        text = " ".join((text or "").split())
+        if not text or len(text) > SEARCH_TEXT_MAX or not text.isprintable():
+            return self.none()
+        doi = normalise_doi(text)
+        if re.fullmatch(r"10\.\d{4,9}/\S+", doi):
+            return self.filter(doi=doi)
+        condition = Q()
+        for word in text.split()[:SEARCH_WORDS_MAX]:
+            either = (
+                Q(authors__icontains=f'"family": "{word}')
+                | Q(title__icontains=word)
+                | Q(citation_key__icontains=word)
+            )
+            if word.isdigit():
+                either |= Q(pmid=word)
+                if len(word) == 4:
+                    either |= Q(year=int(word))
+            condition &= either
+        return self.filter(condition).order_by(models.F("year").desc(nulls_last=True), "citation_key")
 
 
 class Reference(models.Model):

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles import workflow
+from articles.admin import PICKER_NO_MATCH, PICKER_PROMPT, PICKER_RESULTS
 from articles.admin_site import DESK_ROWS, RECORDS_TITLE
 from articles.forms import NOT_UTF8, NOTHING_TO_IMPORT, PASTE_OR_UPLOAD
 from articles.models import Article, ChangeRequest, Disclaimer, PublishedSnapshot, Reference
@@ -16,6 +17,7 @@ from tests.factories import (
     DisclaimerFactory,
     ReferenceFactory,
     TopicFactory,
+    UserFactory,
     admin_form_data,
     member_of,
     publish_reviewed,
@@ -628,3 +630,99 @@ def test_a_later_approval_closes_a_statements_change_request(writer, reviewer):
     )
     assert not ChangeRequest.objects.filter(article=article).open().exists()
     assert workflow.review_status(article).statements[0].state == "approved"
+
+
+# --- The citation picker's reference search ----------------------------------------------------------------
+
+
+def search_references(client, query):
+    response = client.get(reverse("admin:articles_reference_search"), {"q": query})
+    assert response.status_code == 200
+    return response.json()
+
+
+@pytest.fixture
+def picker_references(db):
+    return {
+        "mahmoud": ReferenceFactory(
+            citation_key="mahmoud2025",
+            authors=[{"family": "Mahmoud", "given": "Rami H"}, {"family": "Eber", "given": "Ariel E"}],
+            title="Exosomes: a comprehensive review for the practicing dermatologist",
+            year=2025,
+            doi="10.5555/jcad.2025.18",
+            pmid="40291234",
+        ),
+        "hu": ReferenceFactory(
+            citation_key="hu2016",
+            authors=[{"family": "Hu", "given": "Li"}, {"literal": "Wound Study Group"}],
+            title="Exosomes derived from stem cells accelerate cutaneous wound healing",
+            year=2016,
+            doi="10.1038/srep32993",
+            pmid="27615560",
+        ),
+    }
+
+
+def test_reference_search_is_for_staff_who_may_view_references(client, writer, picker_references):
+    client.force_login(writer)
+    assert search_references(client, "Mahmoud")["results"][0]["key"] == "mahmoud2025"
+    client.force_login(UserFactory(is_staff=True))  # staff, but no permission on references
+    assert client.get(reverse("admin:articles_reference_search"), {"q": "Mahmoud"}).status_code == 403
+
+
+def test_reference_search_is_refused_to_a_member_of_the_public(client, patient, picker_references):
+    client.force_login(patient)
+    response = client.get(reverse("admin:articles_reference_search"), {"q": "Mahmoud"})
+    assert response.status_code == 302
+    assert "mahmoud2025" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "keys"),
+    [
+        ("Mahmoud", ["mahmoud2025"]),  # an author's family name
+        ("eber", ["mahmoud2025"]),  # any author's, in any case
+        ("mahm", ["mahmoud2025"]),  # its start
+        ("Rami", []),  # not a given name
+        ("family", []),  # nor the words the stored record is made of
+        ("wound healing", ["hu2016"]),  # words of the title, all of them
+        ("exosomes", ["mahmoud2025", "hu2016"]),  # newest first
+        ("2016", ["hu2016"]),  # the year
+        ("Mahmoud 2016", []),
+        ("10.1038/SREP32993", ["hu2016"]),  # a DOI, as written anywhere
+        ("https://doi.org/10.1038/srep32993", ["hu2016"]),
+        ("40291234", ["mahmoud2025"]),  # a PMID
+        ("hu20", ["hu2016"]),  # the citation key
+    ],
+)
+def test_reference_search_finds_by_author_title_year_doi_pmid_and_key(client, writer, picker_references, query, keys):
+    client.force_login(writer)
+    answer = search_references(client, query)
+    assert [result["key"] for result in answer["results"]] == keys
+    assert answer["message"] == ("" if keys else PICKER_NO_MATCH)
+
+
+def test_reference_search_answers_each_result_as_it_will_be_listed(client, writer, picker_references):
+    client.force_login(writer)
+    (result,) = search_references(client, "Mahmoud")["results"]
+    assert result == {"key": "mahmoud2025", "citation": picker_references["mahmoud"].ama}
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("", PICKER_PROMPT), ("   ", PICKER_PROMPT), ("x" * 500, PICKER_NO_MATCH), ("Mah\x00moud", PICKER_NO_MATCH),
+     ("%_", PICKER_NO_MATCH), ('"family": "', PICKER_NO_MATCH), ("10.1038/", PICKER_NO_MATCH)],
+)  # fmt: skip
+def test_reference_search_answers_empty_or_malformed_text_with_an_empty_result(
+    client, writer, picker_references, query, message
+):
+    client.force_login(writer)
+    assert search_references(client, query) == {"results": [], "message": message}
+
+
+def test_reference_search_lists_a_limited_number(client, writer, django_assert_max_num_queries):
+    ReferenceFactory.create_batch(PICKER_RESULTS + 5)
+    client.force_login(writer)
+    with django_assert_max_num_queries(7):  # session, user, permissions, second-factor checks, the search
+        results = search_references(client, "Mahmoud")["results"]
+    assert len(results) == PICKER_RESULTS
