@@ -158,10 +158,12 @@ class ClinicAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         user = request.user
         app_list = self.get_app_list(request)
+        own = own_work(user) if permissions.can_edit(user) else []
         context = {
             "app_list": [app for app in app_list if not app.get("records")],
             "record_list": [app for app in app_list if app.get("records")],
-            "own_work": own_work(user) if permissions.can_edit(user) else [],
+            "can_write": bool(own),
+            "own_work": own if any(section.count for section in own) else [],
             "publishing_work": publishing_work() if permissions.can_publish(user) else [],
             "review_counts": review_counts() if permissions.can_review(user) else None,
             **(extra_context or {}),
