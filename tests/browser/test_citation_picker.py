@@ -51,16 +51,24 @@ def test_writer_finds_a_reference_by_author_and_inserts_its_marker_at_the_cursor
     assert Article.objects.get(pk=article.pk).citation_keys == ["mahmoud2025"]
 
 
-def test_the_search_box_does_not_submit_the_article_on_enter(page):
+def test_the_search_box_never_submits_the_article_and_tab_then_enter_inserts_at_the_end(page):
     writer = member_of("Writers")
-    article = ArticleFactory(author=writer, topics=[TopicFactory()])
+    ReferenceFactory(citation_key="hu2016", authors=[{"family": "Hu", "given": "Li"}], title="Wound healing in rats")
+    article = ArticleFactory(author=writer, body="<p>Wounds closed faster in rats.</p>", topics=[TopicFactory()])
     log_in(page, writer)
     page.goto(reverse("admin:articles_article_change", args=[article.pk]))
     search = page.get_by_label("Cite a reference")
+    status = page.locator("#citation-picker-status")
     search.fill("nobody-by-this-name")
     search.press("Enter")
-    expect(page.locator("#citation-picker-status")).to_have_text(
-        "No reference matches. Check the spelling, or import the reference first."
-    )
+    expect(status).to_have_text("No reference matches. Check the spelling, or import the reference first.")
     expect(page).to_have_url(re.compile(rf"{reverse('admin:articles_article_change', args=[article.pk])}$"))
     expect(page.locator(".messagelist")).to_have_count(0)
+
+    search.fill("hu")
+    expect(status).to_have_text("1 reference found. Down arrow to choose.")
+    search.press("Tab")
+    page.keyboard.press("Enter")
+    expect(status).to_have_text("Inserted [@hu2016] into the text.")
+    # The writer never placed the cursor in the body: the marker goes at its end.
+    expect(page.locator(".prose-editor [contenteditable=true]")).to_have_text("Wounds closed faster in rats. [@hu2016]")
