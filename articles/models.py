@@ -177,8 +177,11 @@ class ReferenceQuerySet(models.QuerySet):
         return {ref.citation_key: ref for ref in self.filter(citation_key__in=list(keys))}
 
     def matching(self, text: str):
-        """References a writer may mean by `text`: a DOI, or words each found in an author's family name (its
-        start), the title or the key, or equal to the year or the PMID. Nothing for empty or unreadable text."""
+        """References a writer may mean by `text`, newest first; none for empty or unreadable text.
+
+        `text` is a DOI, or words each of which starts an author's family name, is found in the title or the
+        citation key, or equals the year or the PMID.
+        """
         text = " ".join((text or "").split())
         if not text or len(text) > SEARCH_TEXT_MAX or not text.isprintable():
             return self.none()
@@ -188,9 +191,7 @@ class ReferenceQuerySet(models.QuerySet):
         condition = Q()
         for word in text.split()[:SEARCH_WORDS_MAX]:
             either = (
-                Q(authors__icontains=f'"family": "{word}')
-                | Q(title__icontains=word)
-                | Q(citation_key__icontains=word)
+                Q(authors__icontains=f'"family": "{word}') | Q(title__icontains=word) | Q(citation_key__icontains=word)
             )
             if word.isdigit():
                 either |= Q(pmid=word)
