@@ -565,6 +565,8 @@ def test_sidebar_lists_the_records_after_the_working_models(client, editor):
     page = client.get(reverse("admin:articles_topic_changelist")).content.decode()
     assert page.index(reverse("admin:articles_topic_changelist")) < page.index(RECORDS_TITLE)
     assert page.index(RECORDS_TITLE) < page.index(reverse("admin:articles_auditevent_changelist"))
+    response = client.get(reverse("admin:app_list", args=["articles"]))
+    assert [app["name"] for app in response.context["app_list"]] == ["Editorial", RECORDS_TITLE]
 
 
 @pytest.mark.parametrize("per_state", [1, DESK_ROWS + 2])
