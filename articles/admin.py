@@ -55,6 +55,9 @@ REOPENED = {
 COMPARED_FIELDS = ["title", "slug", "summary", "body", "author", "topics"]
 SEARCH_COUNT_CAP = 1000  # an admin search counts its matches this far, then says "more than"
 MAX_KEYS_CHECKED = 500
+PICKER_RESULTS = 20  # references the citation picker lists for one search
+PICKER_PROMPT = "Type an author's family name, words from the title, a year, a DOI or a PMID."
+PICKER_NO_MATCH = "No reference matches. Check the spelling, or import the reference first."
 
 
 def _revision_values(record) -> dict[str, str]:
@@ -424,6 +427,7 @@ class ArticleAdmin(RichTextAdmin):
         context.update(
             can_submit=obj is None or permissions.can_submit(request.user, obj),
             can_publish=permissions.can_publish(request.user, obj),
+            change_requests=list(ChangeRequest.objects.filter(article=obj).open()) if obj else [],
         )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -623,6 +627,7 @@ class ReferenceAdmin(RevisionAdmin):
         return [
             path("import/", self.admin_site.admin_view(self.import_view), name="articles_reference_import"),
             path("check-keys/", self.admin_site.admin_view(self.check_keys_view), name="articles_reference_check_keys"),
+            path("search/", self.admin_site.admin_view(self.search_view), name="articles_reference_search"),
             *super().get_urls(),
         ]
 
@@ -633,6 +638,16 @@ class ReferenceAdmin(RevisionAdmin):
         keys = [key.strip() for key in request.GET.get("keys", "").split(",") if key.strip()][:MAX_KEYS_CHECKED]
         known = set(Reference.objects.filter(citation_key__in=keys).values_list("citation_key", flat=True))
         return JsonResponse({"unknown": [key for key in keys if key not in known]})
+
+    def search_view(self, request):
+        """Answer the references matching `q`, for the citation picker beside an article's body."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        query = request.GET.get("q", "")
+        references = Reference.objects.matching(query).defer("abstract")[:PICKER_RESULTS]
+        results = [{"key": reference.citation_key, "citation": reference.ama} for reference in references]
+        message = "" if results else PICKER_NO_MATCH if query.strip() else PICKER_PROMPT
+        return JsonResponse({"results": results, "message": message})
 
     def import_view(self, request):
         if not permissions.can_import_references(request.user):

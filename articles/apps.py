@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.db.backends.signals import connection_created
 
 # Typo tolerance for titles: pg_trgm's default (0.6) misses a one-letter slip in a short word ("exosme").
@@ -21,3 +22,11 @@ class ArticlesConfig(AppConfig):
 
         connection_created.connect(_tune_trigram_matching, dispatch_uid="articles_trigram_threshold")
         page_cache.connect_signals()
+
+
+class ClinicAdminConfig(admin_apps.AdminConfig):
+    """The admin, with each person's work on its index page (see articles/admin_site.py)."""
+
+    default = False  # named in INSTALLED_APPS; "articles" alone still means ArticlesConfig
+
+    default_site = "articles.admin_site.ClinicAdminSite"

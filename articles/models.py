@@ -168,9 +168,37 @@ def _is_author(author) -> bool:
     )
 
 
+SEARCH_TEXT_MAX = 200  # a reference search longer than this is not something a person typed
+SEARCH_WORDS_MAX = 8
+
+
 class ReferenceQuerySet(models.QuerySet):
     def by_keys(self, keys) -> dict[str, "Reference"]:
         return {ref.citation_key: ref for ref in self.filter(citation_key__in=list(keys))}
+
+    def matching(self, text: str):
+        """References a writer may mean by `text`, newest first; none for empty or unreadable text.
+
+        `text` is a DOI, or words each of which starts an author's family name, is found in the title or the
+        citation key, or equals the year or the PMID.
+        """
+        text = " ".join((text or "").split())
+        if not text or len(text) > SEARCH_TEXT_MAX or not text.isprintable():
+            return self.none()
+        doi = normalise_doi(text)
+        if re.fullmatch(r"10\.\d{4,9}/\S+", doi):
+            return self.filter(doi=doi)
+        condition = Q()
+        for word in text.split()[:SEARCH_WORDS_MAX]:
+            either = (
+                Q(authors__icontains=f'"family": "{word}') | Q(title__icontains=word) | Q(citation_key__icontains=word)
+            )
+            if word.isdigit():
+                either |= Q(pmid=word)
+                if len(word) == 4:
+                    either |= Q(year=int(word))
+            condition &= either
+        return self.filter(condition).order_by(models.F("year").desc(nulls_last=True), "citation_key")
 
 
 class Reference(models.Model):
@@ -329,6 +357,13 @@ class ArticleQuerySet(models.QuerySet):
 
     def scheduled(self):
         return self.filter(status=Article.Status.SCHEDULED)
+
+    def drafts(self):
+        return self.filter(status=Article.Status.DRAFT)
+
+    def written_by(self, user):
+        """Articles whose byline is this staff member's."""
+        return self.filter(author=user)
 
     def due_for_publication(self, now=None):
         """Scheduled articles whose publication time has come."""
@@ -709,6 +744,30 @@ class StatementApproval(AppendOnlyModel):
         return f"Level {self.evidence_level}: {self.statement_text[:60]}"
 
 
+class ChangeRequestQuerySet(AppendOnlyQuerySet):
+    def open(self):
+        """Requests the writer has still to answer, as a writer reads them: the article's first, then by statement.
+
+        As the review desk counts them: the latest request on the whole article while the article is back with
+        its writer; the latest on a statement while that statement is in the body unchanged and no approval of
+        it came after. Each has `statement_number`, that statement's number now (None for the whole article).
+        """
+        same_target = {"article": OuterRef("article"), "statement_hash": OuterRef("statement_hash")}
+        later = ChangeRequest.objects.filter(**same_target, requested_at__gt=OuterRef("requested_at"))
+        approved_since = StatementApproval.objects.filter(**same_target, approved_at__gt=OuterRef("requested_at"))
+        statement = EvidenceStatement.objects.filter(**same_target).values("position")[:1]
+        return (
+            self.annotate(statement_number=models.Subquery(statement))
+            .exclude(Exists(later))
+            .filter(
+                Q(statement_hash="", article__status=Article.Status.CHANGES_REQUESTED)
+                | (~Q(statement_hash="") & Q(statement_number__isnull=False) & ~Exists(approved_since))
+            )
+            .select_related("requested_by__staff_profile")
+            .order_by("article", models.F("statement_number").asc(nulls_first=True), "-requested_at", "-pk")
+        )
+
+
 class ChangeRequest(AppendOnlyModel):
     """A reviewer's request for changes, on the whole article or on one statement (by its hash)."""
 
@@ -718,6 +777,8 @@ class ChangeRequest(AppendOnlyModel):
     comment = models.TextField()
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
+
+    objects = ChangeRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-requested_at", "-pk"]

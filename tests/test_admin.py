@@ -1,17 +1,25 @@
+import datetime
+from unittest import mock
+
 import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from articles import workflow
+from articles.admin import PICKER_NO_MATCH, PICKER_PROMPT, PICKER_RESULTS
+from articles.admin_site import DESK_ROWS, RECORDS_TITLE
 from articles.forms import NOT_UTF8, NOTHING_TO_IMPORT, PASTE_OR_UPLOAD
-from articles.models import Article, Disclaimer, PublishedSnapshot, Reference
+from articles.models import Article, ChangeRequest, Disclaimer, PublishedSnapshot, Reference
 from tests.factories import (
     ArticleFactory,
     DisclaimerFactory,
     ReferenceFactory,
     TopicFactory,
+    UserFactory,
     admin_form_data,
+    member_of,
     publish_reviewed,
     review,
     sitewide_disclaimer,
@@ -434,3 +442,291 @@ def test_a_writer_crafting_a_bulk_action_post_changes_nothing(client, writer, ac
     assert article.live_snapshot is None
     assert Article.objects.filter(pk=article.pk).exists()
     assert not PublishedSnapshot.objects.exists()
+
+
+# --- The admin index: each person's work; the change form: the reviewer's open comments ------------------
+
+
+def sent_back(article, *, reviewer, statement_comment="", article_comment="Please see my comments."):
+    """Submit the article, comment on its first statement if asked, and send it back to its writer."""
+    if not article.topics.exists():
+        article.topics.add(TopicFactory())
+    workflow.submit_for_review(article, by=article.author)
+    if statement_comment:
+        statement = article.evidence_statements.get(position=1)
+        workflow.request_statement_changes(
+            statement, by=reviewer, seen_hash=statement.statement_hash, comment=statement_comment
+        )
+    workflow.request_changes(article, by=reviewer, comment=article_comment)
+    article.refresh_from_db()
+    return article
+
+
+def index_of(client, user):
+    client.force_login(user)
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 200
+    return response
+
+
+def test_index_shows_a_writer_their_own_drafts_and_not_anothers(client, writer):
+    ArticleFactory(author=writer, title="My draft on hair loss")
+    ArticleFactory(title="Someone else's draft")
+    page = index_of(client, writer).content.decode()
+    assert "Your drafts" in page
+    assert "My draft on hair loss" in page
+    assert "Someone else&#x27;s draft" not in page
+
+
+def test_index_shows_a_writers_articles_by_state_with_links_to_them(client, writer, editor):
+    sitewide_disclaimer()
+    draft = ArticleFactory(author=writer)
+    in_review = ArticleFactory(author=writer, topics=[TopicFactory()])
+    workflow.submit_for_review(in_review, by=writer)
+    scheduled = ArticleFactory(author=writer)
+    review(scheduled)
+    workflow.schedule(scheduled, by=editor, at=timezone.now() + datetime.timedelta(days=2))
+    overdue = ArticleFactory(author=writer, review_interval_months=1)
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() - datetime.timedelta(days=60)):
+        publish_reviewed(overdue)
+    response = index_of(client, writer)
+    sections = {section.title: section.rows for section in response.context["own_work"]}
+    assert sections == {
+        "Your drafts": [draft],
+        "Changes requested": [],
+        "In review or signed off": [in_review],
+        "Scheduled": [scheduled],
+        "Live, due for re-review": [overdue],
+    }
+    page = response.content.decode()
+    for article in (draft, in_review, scheduled, overdue):
+        assert reverse("admin:articles_article_change", args=[article.pk]) in page
+
+
+def test_index_shows_the_reviewers_open_comments_on_articles_sent_back(client, writer, reviewer):
+    reference = ReferenceFactory(citation_key="kost2022")
+    article = ArticleFactory(author=writer, body=f"<p>Exosomes cure baldness [@{reference.citation_key}].</p>")
+    sent_back(
+        article,
+        reviewer=reviewer,
+        statement_comment="The study was in mice: say so.",
+        article_comment="One claim needs rewording.",
+    )
+    response = index_of(client, writer)
+    (row,) = response.context["own_work"][1].rows
+    assert row == article
+    assert [(c.statement_number, c.comment) for c in row.open_change_requests] == [
+        (None, "One claim needs rewording."),
+        (1, "The study was in mice: say so."),
+    ]
+    page = response.content.decode()
+    assert "Statement 1: <q>Exosomes cure baldness [@kost2022].</q>" in page
+    assert reviewer.staff_profile.display_name in page
+
+
+def test_index_shows_an_editor_everything_signed_off_or_scheduled_and_a_writer_only_their_own(client, writer, editor):
+    sitewide_disclaimer()
+    signed_off, scheduled = ArticleFactory(title="Signed off by them"), ArticleFactory(title="Scheduled by them")
+    review(signed_off)
+    review(scheduled)
+    workflow.schedule(scheduled, by=editor, at=timezone.now() + datetime.timedelta(days=1))
+    response = index_of(client, editor)
+    assert [section.rows for section in response.context["publishing_work"]] == [[signed_off], [scheduled]]
+    assert signed_off.author.staff_profile.display_name in response.content.decode()
+    assert "You have no articles in progress." in response.content.decode()  # not five empty lists
+    response = index_of(client, writer)
+    assert response.context["publishing_work"] == []
+    assert "Signed off by them" not in response.content.decode()
+
+
+def test_index_links_a_reviewer_to_the_review_desk_with_counts(client, reviewer):
+    for _ in range(2):
+        article = ArticleFactory(topics=[TopicFactory()])
+        workflow.submit_for_review(article, by=article.author)
+    response = index_of(client, reviewer)
+    assert not response.context["can_write"]
+    assert "Your articles" not in response.content.decode()  # reviewers do not write
+    page = response.content.decode()
+    assert reverse("articles:review_queue") in page
+    assert "2 waiting for review, 0 re-reviews due." in page
+
+
+def test_index_keeps_the_read_only_records_in_a_collapsed_section_at_the_bottom(client, editor):
+    page = index_of(client, editor).content.decode()
+    records = page.index("<details")
+    assert RECORDS_TITLE in page[records:]
+    for model in ("auditevent", "publishedsnapshot", "changerequest", "statementapproval", "reviewsignoff"):
+        assert page.index(reverse(f"admin:articles_{model}_changelist")) > records
+    assert page.index(reverse("admin:articles_article_changelist")) < records
+
+
+def test_sidebar_lists_the_records_after_the_working_models(client, editor):
+    client.force_login(editor)
+    page = client.get(reverse("admin:articles_topic_changelist")).content.decode()
+    assert page.index(reverse("admin:articles_topic_changelist")) < page.index(RECORDS_TITLE)
+    assert page.index(RECORDS_TITLE) < page.index(reverse("admin:articles_auditevent_changelist"))
+    response = client.get(reverse("admin:app_list", args=["articles"]))
+    assert [app["name"] for app in response.context["app_list"]] == ["Editorial", RECORDS_TITLE]
+
+
+@pytest.mark.parametrize("per_state", [1, DESK_ROWS + 2])
+def test_index_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries, per_state):
+    user = member_of("Editors", is_superuser=True)  # every section of the index: own, review and publishing work
+    reviewer = member_of("Reviewers")
+    for _ in range(per_state):
+        ArticleFactory(author=user)
+        reference = ReferenceFactory()
+        sent_back(
+            ArticleFactory(author=user, body=f"<p>A claim [@{reference.citation_key}].</p>"),
+            reviewer=reviewer,
+            statement_comment="Say where.",
+        )
+        review(ArticleFactory(author=user))
+    client.force_login(user)
+    # Session, user, permissions, log entries; each of 7 lists its rows and, when full, a count; the comments;
+    # the review desk's 2 counts.
+    with django_assert_max_num_queries(22):
+        response = client.get(reverse("admin:index"))
+    sections = response.context["own_work"]
+    assert sections[1].count == per_state
+    assert all(len(article.open_change_requests) == 2 for article in sections[1].rows)
+
+
+def test_change_form_shows_the_open_comments_above_the_fields(client, writer, reviewer):
+    first, second = ReferenceFactory(citation_key="kost2022"), ReferenceFactory(citation_key="hu2016")
+    article = ArticleFactory(
+        author=writer,
+        body=f"<p>Hair grew back in mice [@{first.citation_key}]. Exosomes cure baldness [@{second.citation_key}].</p>",
+    )
+    sent_back(article, reviewer=reviewer, article_comment="One claim needs rewording.")
+    workflow.submit_for_review(article, by=writer)
+    statement = article.evidence_statements.get(position=2)
+    workflow.request_statement_changes(
+        statement, by=reviewer, seen_hash=statement.statement_hash, comment="Overstated: say “may help”."
+    )
+    workflow.request_changes(article, by=reviewer, comment="Nearly there.")
+    client.force_login(writer)
+    url = reverse("admin:articles_article_change", args=[article.pk])
+    page = client.get(url).content.decode()
+    top = page[page.index("The reviewer asked for changes") : page.index('name="title"')]
+    assert top.index("Nearly there.") < top.index("Statement 2: <q>Exosomes cure baldness [@hu2016].</q>")
+    assert "One claim needs rewording." not in top  # the earlier round's comment was answered by resubmitting
+    assert f"Asked by {reviewer.staff_profile.display_name} on" in top
+
+    # Rewording the statement answers its comment; the article's stays until the writer resubmits.
+    body = article.body.replace("Exosomes cure baldness", "Exosomes may help hair grow")
+    client.post(url, admin_form_data(article, body=body))
+    assert [c.comment for c in ChangeRequest.objects.filter(article=article).open()] == ["Nearly there."]
+    workflow.submit_for_review(article, by=writer)
+    assert "The reviewer asked for changes" not in client.get(url).content.decode()
+
+
+def test_a_later_approval_closes_a_statements_change_request(writer, reviewer):
+    reference = ReferenceFactory()
+    article = ArticleFactory(author=writer, body=f"<p>A claim [@{reference.citation_key}].</p>")
+    sent_back(article, reviewer=reviewer, statement_comment="Say which study.")
+    workflow.submit_for_review(article, by=writer)
+    assert [c.statement_number for c in ChangeRequest.objects.filter(article=article).open()] == [1]
+    assert workflow.review_status(article).statements[0].state == "changes_requested"
+    statement = article.evidence_statements.get()
+    workflow.approve_statement(
+        statement, by=reviewer, seen_hash=statement.statement_hash, evidence_level="E", certainty="low"
+    )
+    assert not ChangeRequest.objects.filter(article=article).open().exists()
+    assert workflow.review_status(article).statements[0].state == "approved"
+
+
+# --- The citation picker's reference search ----------------------------------------------------------------
+
+
+def search_references(client, query):
+    response = client.get(reverse("admin:articles_reference_search"), {"q": query})
+    assert response.status_code == 200
+    return response.json()
+
+
+@pytest.fixture
+def picker_references(db):
+    return {
+        "mahmoud": ReferenceFactory(
+            citation_key="mahmoud2025",
+            authors=[{"family": "Mahmoud", "given": "Rami H"}, {"family": "Eber", "given": "Ariel E"}],
+            title="Exosomes: a comprehensive review for the practicing dermatologist",
+            year=2025,
+            doi="10.5555/jcad.2025.18",
+            pmid="40291234",
+        ),
+        "hu": ReferenceFactory(
+            citation_key="hu2016",
+            authors=[{"family": "Hu", "given": "Li"}, {"literal": "Wound Study Group"}],
+            title="Exosomes derived from stem cells accelerate cutaneous wound healing",
+            year=2016,
+            doi="10.1038/srep32993",
+            pmid="27615560",
+        ),
+    }
+
+
+def test_reference_search_is_for_staff_who_may_view_references(client, writer, picker_references):
+    client.force_login(writer)
+    assert search_references(client, "Mahmoud")["results"][0]["key"] == "mahmoud2025"
+    client.force_login(UserFactory(is_staff=True))  # staff, but no permission on references
+    assert client.get(reverse("admin:articles_reference_search"), {"q": "Mahmoud"}).status_code == 403
+
+
+def test_reference_search_is_refused_to_a_member_of_the_public(client, patient, picker_references):
+    client.force_login(patient)
+    response = client.get(reverse("admin:articles_reference_search"), {"q": "Mahmoud"})
+    assert response.status_code == 302
+    assert "mahmoud2025" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "keys"),
+    [
+        ("Mahmoud", ["mahmoud2025"]),  # an author's family name
+        ("eber", ["mahmoud2025"]),  # any author's, in any case
+        ("mahm", ["mahmoud2025"]),  # its start
+        ("Rami", []),  # not a given name
+        ("family", []),  # nor the words the stored record is made of
+        ("wound healing", ["hu2016"]),  # words of the title, all of them
+        ("exosomes", ["mahmoud2025", "hu2016"]),  # newest first
+        ("2016", ["hu2016"]),  # the year
+        ("Mahmoud 2016", []),
+        ("10.1038/SREP32993", ["hu2016"]),  # a DOI, as written anywhere
+        ("https://doi.org/10.1038/srep32993", ["hu2016"]),
+        ("40291234", ["mahmoud2025"]),  # a PMID
+        ("hu20", ["hu2016"]),  # the citation key
+    ],
+)
+def test_reference_search_finds_by_author_title_year_doi_pmid_and_key(client, writer, picker_references, query, keys):
+    client.force_login(writer)
+    answer = search_references(client, query)
+    assert [result["key"] for result in answer["results"]] == keys
+    assert answer["message"] == ("" if keys else PICKER_NO_MATCH)
+
+
+def test_reference_search_answers_each_result_as_it_will_be_listed(client, writer, picker_references):
+    client.force_login(writer)
+    (result,) = search_references(client, "Mahmoud")["results"]
+    assert result == {"key": "mahmoud2025", "citation": picker_references["mahmoud"].ama}
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("", PICKER_PROMPT), ("   ", PICKER_PROMPT), ("x" * 500, PICKER_NO_MATCH), ("Mah\x00moud", PICKER_NO_MATCH),
+     ("%_", PICKER_NO_MATCH), ('"family": "', PICKER_NO_MATCH), ("10.1038/", PICKER_NO_MATCH)],
+)  # fmt: skip
+def test_reference_search_answers_empty_or_malformed_text_with_an_empty_result(
+    client, writer, picker_references, query, message
+):
+    client.force_login(writer)
+    assert search_references(client, query) == {"results": [], "message": message}
+
+
+def test_reference_search_lists_a_limited_number(client, writer, django_assert_max_num_queries):
+    ReferenceFactory.create_batch(PICKER_RESULTS + 5)
+    client.force_login(writer)
+    with django_assert_max_num_queries(7):  # session, user, permissions, second-factor checks, the search
+        results = search_references(client, "Mahmoud")["results"]
+    assert len(results) == PICKER_RESULTS

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, Disclaimer, PublishedSnapshot, Reference, Topic
@@ -42,10 +43,13 @@ def test_demo_has_an_article_in_every_state(settings, client):
     states = dict(Article.objects.values_list("slug", "status"))
     assert set(states.values()) >= {"draft", "in_review", "changes_requested", "signed_off", "scheduled", "published"}
     edited = Article.objects.get(slug="exosomes-hair-loss")  # live, with an edit waiting for review
-    assert edited.status == Article.Status.DRAFT
+    assert edited.status == Article.Status.IN_REVIEW
     assert edited.live_snapshot is not None
     assert edited.live_snapshot.content_hash != edited.content_hash()
     assert "15 were done in lab dishes" not in client.get(edited.get_absolute_url()).content.decode()
+    client.force_login(get_user_model().objects.get(username="reviewer"))
+    waiting = client.get(reverse("articles:review_queue")).context["in_review"].rows
+    assert edited in waiting
     assert list(Article.objects.review_overdue().values_list("slug", flat=True)) == ["exosomes-skin-ageing"]
     assert Article.objects.get(slug="why-mouse-studies-are-a-first-step").scheduled_for > timezone.now()
     flagged = Article.objects.get(slug="choosing-a-clinic-experimental-treatment")

@@ -1,8 +1,8 @@
 """Load the demo: one account per role, topics, disclaimers, references (through the importers) and articles.
 
 Every article goes through the real workflow (submit, approve, sign off, publish) to reach its demo
-state: draft, in review, changes requested, signed off, scheduled, live, live with unpublished
-changes, and due for re-review. Live articles get their history by replaying those steps with the
+state: draft, in review, changes requested, signed off, scheduled, live, live with an edit submitted
+for review, and due for re-review. Live articles get their history by replaying those steps with the
 clock set back, so dates on the public pages look like a real clinic's.
 
 Safe to run again: accounts keep their demo passwords, nothing is duplicated, and articles that
@@ -257,6 +257,7 @@ class Command(BaseCommand):
         article._history_user = self.users["writer"]
         article.save()
         workflow.record_edit(article, by=self.users["writer"])
+        workflow.submit_for_review(article, by=self.users["writer"])
 
     def print_logins(self) -> None:
         self.stdout.write(self.style.SUCCESS("\nDemo ready. Log in to the admin with:"))

@@ -1,0 +1,171 @@
+"""The admin site: each person's own work on the index page, and the read-only records set apart."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from articles import permissions
+from articles.models import (
+    Article,
+    AuditEvent,
+    ChangeRequest,
+    FindingJustification,
+    PublishedSnapshot,
+    RetractionAcknowledgement,
+    ReviewSignOff,
+    StatementApproval,
+)
+
+# Written only by the workflow and never changed: looked up now and then, not worked in.
+RECORD_MODELS = frozenset(
+    {
+        PublishedSnapshot,
+        StatementApproval,
+        ChangeRequest,
+        ReviewSignOff,
+        FindingJustification,
+        RetractionAcknowledgement,
+        AuditEvent,
+    }
+)
+RECORDS_TITLE = "Records (read only)"
+DESK_ROWS = 10  # per list on the index; its heading counts them all
+
+
+@dataclass
+class DeskSection:
+    """The first rows of one list of articles on the admin index, and how many it holds in all."""
+
+    title: str
+    empty: str
+    rows: list
+    count: int
+    date_label: str = ""
+    date_field: str = "updated_at"
+    more_url: str = ""
+
+    @classmethod
+    def of(cls, articles, **fields) -> "DeskSection":
+        rows = list(articles[:DESK_ROWS])
+        return cls(rows=rows, count=len(rows) if len(rows) < DESK_ROWS else articles.count(), **fields)
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.rows)
+
+
+def _changelist(**filters) -> str:
+    return f"{reverse('admin:articles_article_changelist')}?{urlencode(filters)}"
+
+
+def own_work(user) -> list[DeskSection]:
+    """Return the lists of a writer's own articles, those sent back with the reviewer's open comments."""
+    mine = Article.objects.written_by(user).select_related(None).defer("summary", "body")
+    Status = Article.Status
+    sections = [
+        DeskSection.of(
+            mine.drafts().order_by("-updated_at", "-pk"),
+            title="Your drafts",
+            empty="No drafts.",
+            date_label="Last saved",
+            more_url=_changelist(status__exact=Status.DRAFT),
+        ),
+        DeskSection.of(
+            mine.changes_requested().order_by("updated_at", "pk"),
+            title="Changes requested",
+            empty="No article is waiting for your changes.",
+            date_label="Sent back",
+            more_url=_changelist(status__exact=Status.CHANGES_REQUESTED),
+        ),
+        DeskSection.of(
+            (mine.in_review() | mine.signed_off()).order_by("updated_at", "pk"),
+            title="In review or signed off",
+            empty="Nothing of yours is with the reviewers or editors.",
+            date_label="Since",
+        ),
+        DeskSection.of(
+            mine.scheduled().order_by("scheduled_for", "pk"),
+            title="Scheduled",
+            empty="Nothing of yours is scheduled.",
+            date_label="Publishes at",
+            date_field="scheduled_for",
+        ),
+        DeskSection.of(
+            mine.review_overdue().select_related(None).order_by("live_review_due", "pk"),
+            title="Live, due for re-review",
+            empty="None of your live articles is due for re-review.",
+            date_label="Review was due",
+            date_field="live_review_due",
+        ),
+    ]
+    sent_back = sections[1].rows
+    comments = defaultdict(list)
+    for change_request in ChangeRequest.objects.filter(article__in=sent_back).open() if sent_back else []:
+        comments[change_request.article_id].append(change_request)
+    for article in sent_back:
+        article.open_change_requests = comments[article.pk]
+    return sections
+
+
+def publishing_work() -> list[DeskSection]:
+    """Return what waits for an editor: every signed-off and every scheduled article."""
+    articles = Article.objects.select_related("author__staff_profile").defer("summary", "body")
+    return [
+        DeskSection.of(
+            articles.signed_off().order_by("updated_at", "pk"),
+            title="Signed off, ready to publish",
+            empty="Nothing is waiting for an editor.",
+            date_label="Signed off",
+            more_url=_changelist(status__exact=Article.Status.SIGNED_OFF),
+        ),
+        DeskSection.of(
+            articles.scheduled().order_by("scheduled_for", "pk"),
+            title="Scheduled",
+            empty="Nothing is scheduled.",
+            date_label="Publishes at",
+            date_field="scheduled_for",
+            more_url=_changelist(status__exact=Article.Status.SCHEDULED),
+        ),
+    ]
+
+
+def review_counts() -> dict[str, int]:
+    """Return how many articles wait on the review desk, for the link to it."""
+    return {
+        "in_review": Article.objects.in_review().count(),
+        "review_overdue": Article.objects.review_overdue().count(),
+    }
+
+
+class ClinicAdminSite(admin.AdminSite):
+    """Django's admin site, whose index starts with the work of the person logged in."""
+
+    def get_app_list(self, request, app_label=None):
+        # The records go in a group of their own, after everything else (on the index and in the sidebar).
+        app_list = super().get_app_list(request, app_label)
+        for app in list(app_list):
+            records = [model for model in app["models"] if model["model"] in RECORD_MODELS]
+            if records:
+                app["models"] = [model for model in app["models"] if model["model"] not in RECORD_MODELS]
+                app_list.append({**app, "name": RECORDS_TITLE, "models": records, "records": True})
+                if not app["models"]:
+                    app_list.remove(app)
+        return app_list
+
+    def index(self, request, extra_context=None):
+        user = request.user
+        app_list = self.get_app_list(request)
+        own = own_work(user) if permissions.can_edit(user) else []
+        context = {
+            "app_list": [app for app in app_list if not app.get("records")],
+            "record_list": [app for app in app_list if app.get("records")],
+            "can_write": bool(own),
+            "own_work": own if any(section.count for section in own) else [],
+            "publishing_work": publishing_work() if permissions.can_publish(user) else [],
+            "review_counts": review_counts() if permissions.can_review(user) else None,
+            **(extra_context or {}),
+        }
+        return super().index(request, extra_context=context)
