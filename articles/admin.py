@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -502,7 +502,9 @@ class ArticleAdmin(RichTextAdmin):
         )
 
     def history_view(self, request, object_id, extra_context=None):
-        article = get_object_or_404(Article, pk=object_id)
+        article = self.get_object(request, unquote(object_id))
+        if article is None:
+            raise Http404
         revisions = article.history.select_related("history_user").order_by("-history_date")
         extra_context = {"revisions": revisions, **(extra_context or {})}
         return super().history_view(request, object_id, extra_context=extra_context)

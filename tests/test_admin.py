@@ -434,3 +434,20 @@ def test_a_writer_crafting_a_bulk_action_post_changes_nothing(client, writer, ac
     assert article.live_snapshot is None
     assert Article.objects.filter(pk=article.pk).exists()
     assert not PublishedSnapshot.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["writer", "reviewer", "editor", "admin_user"])
+def test_every_role_opens_an_articles_history_and_compares_from_it(client, request, role):
+    article = ArticleFactory(title="Old title")
+    article.title = "New title"
+    article.save()
+    client.force_login(request.getfixturevalue(role))
+    response = client.get(reverse("admin:articles_article_history", args=[article.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    action = reverse("admin:articles_article_compare", args=[article.pk])
+    assert f'action="{action}"' in page
+    older, newer = article.history.order_by("history_date")
+    compared = client.get(action, {"from": older.history_id, "to": newer.history_id})
+    assert compared.status_code == 200
+    assert "<del>Old</del>" in compared.content.decode()
