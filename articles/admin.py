@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
-from articles import page_cache, permissions, workflow
+from articles import citations, page_cache, permissions, workflow
 from articles.diffs import word_diff
 from articles.forms import DisclaimerAdminForm, ImportReferencesForm
 from articles.importers import ReferenceImportError, import_references
@@ -55,6 +55,7 @@ REOPENED = {
 COMPARED_FIELDS = ["title", "slug", "summary", "body", "author", "topics"]
 SEARCH_COUNT_CAP = 1000  # an admin search counts its matches this far, then says "more than"
 MAX_KEYS_CHECKED = 500
+UNREADABLE_MARKER = "Unreadable marker: {marker}. Write it as [@key] or [@key1; @key2]."
 
 
 def _revision_values(record) -> dict[str, str]:
@@ -67,6 +68,10 @@ def _revision_values(record) -> dict[str, str]:
         "author": str(record.author) if record.author_id else "",
         "topics": ", ".join(t.name for t in topics),
     }
+
+
+def _known_keys():
+    return Reference.objects.order_by("citation_key").values_list("citation_key", flat=True)
 
 
 def _with_csp_nonce(request, media):
@@ -251,8 +256,8 @@ class ArticleAdmin(RichTextAdmin):
         if not obj.pk:
             return "Save the article to check its citations."
         rendered = render_article(obj)
-        problems = [format_html("Unknown citation key: <code>{}</code>", key) for key in rendered.unknown_keys]
-        problems += [format_html("Unreadable marker: <code>{}</code>", m) for m in rendered.malformed_markers]
+        problems = citations.unknown_key_messages(rendered.unknown_keys, _known_keys())
+        problems += [UNREADABLE_MARKER.format(marker=marker) for marker in rendered.malformed_markers]
         if not rendered.references and not problems:
             return "No citations yet."
         if not problems:
@@ -372,13 +377,8 @@ class ArticleAdmin(RichTextAdmin):
                 self.message_user(request, REOPENED[before], messages.WARNING)
         rendered = render_article(form.instance)
         request.citation_problems = bool(rendered.unknown_keys or rendered.malformed_markers)
-        if rendered.unknown_keys:
-            self.message_user(
-                request,
-                "Saved, but these citation keys match no reference: {}. Import the reference or correct the key "
-                "before submitting.".format(", ".join(rendered.unknown_keys)),
-                messages.WARNING,
-            )
+        for problem in citations.unknown_key_messages(rendered.unknown_keys, _known_keys()):
+            self.message_user(request, f"Saved, but: {problem}", messages.WARNING)
         if rendered.malformed_markers:
             self.message_user(
                 request,
@@ -634,7 +634,8 @@ class ReferenceAdmin(RevisionAdmin):
             raise PermissionDenied
         keys = [key.strip() for key in request.GET.get("keys", "").split(",") if key.strip()][:MAX_KEYS_CHECKED]
         known = set(Reference.objects.filter(citation_key__in=keys).values_list("citation_key", flat=True))
-        return JsonResponse({"unknown": [key for key in keys if key not in known]})
+        unknown = list(dict.fromkeys(key for key in keys if key not in known))
+        return JsonResponse({"unknown": unknown, "messages": citations.unknown_key_messages(unknown, _known_keys())})
 
     def import_view(self, request):
         if not permissions.can_import_references(request.user):
