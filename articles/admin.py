@@ -7,6 +7,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -56,6 +57,10 @@ COMPARED_FIELDS = ["title", "slug", "summary", "body", "author", "topics"]
 SEARCH_COUNT_CAP = 1000  # an admin search counts its matches this far, then says "more than"
 MAX_KEYS_CHECKED = 500
 UNREADABLE_MARKER = "Unreadable marker: {marker}. Write it as [@key] or [@key1; @key2]."
+# Browsers cut a longer paste at an input's maxlength without a word: the limit is stated and checked instead.
+LENGTH_LIMIT = "At most {limit} characters."
+TOO_LONG = "This is %(show_value)d characters long; at most %(limit_value)d fit. Shorten it: nothing was cut."
+LIMITED_FIELDS = ["title", "slug", "summary"]
 
 
 def _revision_values(record) -> dict[str, str]:
@@ -220,6 +225,18 @@ class ArticleAdmin(RichTextAdmin):
     class Media:
         js = ["articles/admin/citation-check.js"]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name in LIMITED_FIELDS and field is not None:
+            limit = db_field.max_length
+            field.widget.attrs.pop("maxlength", None)
+            field.help_text = " ".join(filter(None, [str(field.help_text), LENGTH_LIMIT.format(limit=limit)]))
+            field.validators = [
+                *(v for v in field.validators if not isinstance(v, MaxLengthValidator)),
+                MaxLengthValidator(limit, message=TOO_LONG),
+            ]
+        return field
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "author":
             kwargs["queryset"] = User.objects.filter(is_staff=True, is_active=True).select_related("staff_profile")
@@ -227,6 +244,12 @@ class ArticleAdmin(RichTextAdmin):
             field.label_from_instance = lambda user: getattr(user, "staff_profile", None) or user.get_username()
             return field
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def view_on_site(self, obj):
+        """Open the live page of a live article, and the preview of any other: a draft has no public page."""
+        if obj.live_snapshot_id:
+            return reverse("articles:article_detail", args=[obj.live_snapshot.slug])
+        return reverse("admin:articles_article_preview", args=[obj.pk])
 
     @admin.display(description="Citation keys")
     def live_citation_check(self, obj):

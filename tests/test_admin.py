@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -479,3 +481,48 @@ def test_an_unknown_key_is_one_plain_message_with_the_closest_keys_wherever_the_
     assert admin_module.UNREADABLE_MARKER.format(marker="[@hu2016") in check
     live = client.get(reverse("admin:articles_reference_check_keys"), {"keys": "mahmod2025,hu2016"}).json()
     assert live["messages"] == [expected]
+
+
+LONG_TITLE = " ".join(["Exosomes"] * 45)  # 404 characters, as pasted from a draft
+
+
+def test_a_too_long_title_is_refused_with_its_length_and_nothing_is_cut(client, writer):
+    client.force_login(writer)
+    form = client.get(reverse("admin:articles_article_add")).content.decode()
+    title_input = re.search(r'<input type="text" name="title"[^>]*>', form).group(0)
+    assert "maxlength" not in title_input  # a browser cuts a longer paste at maxlength without a word
+    assert admin_module.LENGTH_LIMIT.format(limit=200) in form
+    response = client.post(
+        reverse("admin:articles_article_add"), article_form(title=LONG_TITLE, slug="long", author=writer.pk)
+    )
+    assert response.status_code == 200
+    assert not Article.objects.exists()
+    errors = response.context["adminform"].form.errors["title"]
+    assert errors == [admin_module.TOO_LONG % {"limit_value": 200, "show_value": len(LONG_TITLE)}]
+    assert LONG_TITLE in response.content.decode()  # the writer's text comes back whole, to shorten
+
+
+def test_a_too_long_summary_is_refused_with_its_length(client, writer):
+    client.force_login(writer)
+    summary = "Plain words. " * 30
+    response = client.post(reverse("admin:articles_article_add"), article_form(summary=summary, author=writer.pk))
+    assert response.context["adminform"].form.errors["summary"] == [
+        admin_module.TOO_LONG % {"limit_value": 300, "show_value": len(summary.strip())}
+    ]
+
+
+def test_view_on_site_opens_the_preview_for_a_draft_and_the_live_page_for_a_live_article(client, editor):
+    draft, live = ArticleFactory(), ArticleFactory()
+    publish_reviewed(live, editor=editor)
+    client.force_login(editor)
+    page = client.get(reverse("admin:articles_article_change", args=[draft.pk])).content.decode()
+    assert f'href="{reverse("admin:articles_article_preview", args=[draft.pk])}" class="viewsitelink"' in page
+    live.refresh_from_db()
+    page = client.get(reverse("admin:articles_article_change", args=[live.pk])).content.decode()
+    assert f'href="{live.live_snapshot.get_absolute_url()}" class="viewsitelink"' in page
+
+
+def test_the_admin_stylesheet_keeps_long_headings_clear_of_the_buttons(client, writer):
+    client.force_login(writer)
+    page = client.get(reverse("admin:articles_article_add")).content.decode()
+    assert 'href="/static/articles/admin/admin' in page

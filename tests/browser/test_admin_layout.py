@@ -1,0 +1,38 @@
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from articles import admin as article_admin
+from tests.browser.test_authoring import log_in
+from tests.factories import ArticleFactory, UserFactory
+
+LONG_WORDS_TITLE = ("Extracellular-vesicle-derived-regenerative-treatments " * 4).strip()[:200]
+
+
+def overlap(box, other) -> bool:
+    return not (
+        box["x"] + box["width"] <= other["x"]
+        or other["x"] + other["width"] <= box["x"]
+        or box["y"] + box["height"] <= other["y"]
+        or other["y"] + other["height"] <= box["y"]
+    )
+
+
+def test_a_long_title_wraps_clear_of_the_buttons_and_a_long_paste_is_not_cut(page):
+    writer = UserFactory(is_staff=True)
+    writer.groups.add(Group.objects.get(name="Writers"))
+    article = ArticleFactory(title=LONG_WORDS_TITLE, author=writer)
+    page.set_viewport_size({"width": 1024, "height": 800})
+    log_in(page, writer)
+    page.goto(reverse("admin:articles_article_change", args=[article.pk]))
+
+    heading = page.locator("#content h2").first.bounding_box()
+    for button in page.locator(".object-tools li").all():
+        assert not overlap(heading, button.bounding_box())
+    assert heading["x"] + heading["width"] <= 1024
+
+    pasted = " ".join(["Exosomes"] * 45)
+    page.fill("#id_title", pasted)
+    assert len(page.input_value("#id_title")) == len(pasted)
+    page.click("input[name=_continue]")
+    expect_error = article_admin.TOO_LONG % {"limit_value": 200, "show_value": len(pasted)}
+    assert expect_error in page.locator(".field-title .errorlist").inner_text()
