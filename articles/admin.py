@@ -23,7 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from articles import citations, page_cache, permissions, workflow
 from articles.diffs import word_diff
-from articles.forms import DisclaimerAdminForm, ImportReferencesForm
+from articles.forms import DisclaimerAdminForm, ImportReferencesForm, ReferenceAdminForm
 from articles.importers import ReferenceImportError, import_references
 from articles.models import (
     Article,
@@ -588,6 +588,7 @@ class ArticleAdmin(RichTextAdmin):
 
 @admin.register(Reference)
 class ReferenceAdmin(RevisionAdmin):
+    form = ReferenceAdminForm
     list_display = ["citation_key", "short_ama", "year", "doi", "pmid", "is_retracted"]
     list_filter = ["is_retracted", "publication_type", "year"]
     search_fields = ["citation_key", "title", "doi", "pmid", "journal", "authors"]

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from articles import admin as admin_module
-from articles import citations, workflow
+from articles import citations, forms, workflow
 from articles.forms import NOT_UTF8, NOTHING_TO_IMPORT, PASTE_OR_UPLOAD
 from articles.models import Article, Disclaimer, PublishedSnapshot, Reference
 from tests.factories import (
@@ -526,3 +526,83 @@ def test_the_admin_stylesheet_keeps_long_headings_clear_of_the_buttons(client, w
     client.force_login(writer)
     page = client.get(reverse("admin:articles_article_add")).content.decode()
     assert 'href="/static/articles/admin/admin' in page
+
+
+def reference_form_data(reference, rows):
+    """Post the Reference change form as a browser without JavaScript would, authors as rows."""
+    data = {
+        "citation_key": reference.citation_key,
+        "title": reference.title,
+        "journal": reference.journal,
+        "journal_abbrev": reference.journal_abbrev,
+        "year": reference.year,
+        "volume": reference.volume,
+        "issue": reference.issue,
+        "pages": reference.pages,
+        "publication_type": reference.publication_type,
+        "doi": reference.doi,
+        "pmid": reference.pmid,
+        "authors-count": len(rows),
+    }
+    for index, row in enumerate(rows):
+        data.update({f"authors-{index}-{name}": value for name, value in row.items()})
+    return data
+
+
+def test_reference_authors_are_edited_as_labelled_rows(client, writer):
+    reference = ReferenceFactory()
+    client.force_login(writer)
+    page = client.get(reverse("admin:articles_reference_change", args=[reference.pk])).content.decode()
+    assert 'name="authors"' not in page  # no JSON to edit
+    assert re.search(r'<input[^>]*name="authors-0-family"[^>]*value="Mahmoud"', page)
+    assert re.search(r'<input[^>]*name="authors-1-given"[^>]*value="Ariel E"', page)
+    for index in range(2 + forms.EXTRA_AUTHOR_ROWS):
+        for name in ("order", "family", "given", "literal", "remove"):
+            assert f'<label for="id_authors_{index}_{name}"' in page
+    assert f'name="authors-{2 + forms.EXTRA_AUTHOR_ROWS}-family"' not in page
+
+
+def test_reference_authors_are_corrected_removed_added_and_reordered_without_json(client, writer):
+    reference = ReferenceFactory()
+    client.force_login(writer)
+    rows = [
+        {"order": "2", "family": "Mahmoud", "given": "Rami H."},
+        {"order": "3", "family": "Eber", "given": "Ariel E", "remove": "on"},
+        {"order": "1", "literal": "Exosome Study Group"},
+        {"order": "", "family": "Peterson", "given": "Erik"},
+        {"order": "", "family": "", "given": "", "literal": ""},
+    ]
+    response = client.post(
+        reverse("admin:articles_reference_change", args=[reference.pk]), reference_form_data(reference, rows)
+    )
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    reference.refresh_from_db()
+    assert reference.authors == [
+        {"literal": "Exosome Study Group"},
+        {"family": "Mahmoud", "given": "Rami H."},
+        {"family": "Peterson", "given": "Erik"},
+    ]
+    assert reference.ama.startswith("Exosome Study Group, Mahmoud RH, Peterson E.")
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"given": "Rami H"}, forms.AUTHOR_NEEDS_NAME),
+        ({"family": "Mahmoud", "literal": "A group"}, forms.PERSON_OR_ORGANISATION),
+        ({"order": "first", "family": "Mahmoud"}, forms.ORDER_IS_A_NUMBER),
+    ],
+)
+def test_reference_author_rows_are_validated_with_a_clear_message(client, writer, row, message):
+    reference = ReferenceFactory()
+    client.force_login(writer)
+    rows = [{"order": "1", "family": "Eber", "given": "Ariel E"}, row]
+    response = client.post(
+        reverse("admin:articles_reference_change", args=[reference.pk]), reference_form_data(reference, rows)
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["authors"] == [message.format(row=2)]
+    reference.refresh_from_db()
+    assert reference.authors[0]["family"] == "Mahmoud"
+    page = response.content.decode()
+    assert re.search(r'<input[^>]*name="authors-1-given"[^>]*value="' + re.escape(row.get("given", "")), page)

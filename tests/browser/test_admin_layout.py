@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from articles import admin as article_admin
 from tests.browser.test_authoring import log_in
-from tests.factories import ArticleFactory, UserFactory
+from tests.factories import ArticleFactory, ReferenceFactory, UserFactory
 
 LONG_WORDS_TITLE = ("Extracellular-vesicle-derived-regenerative-treatments " * 4).strip()[:200]
 
@@ -36,3 +36,19 @@ def test_a_long_title_wraps_clear_of_the_buttons_and_a_long_paste_is_not_cut(pag
     page.click("input[name=_continue]")
     expect_error = article_admin.TOO_LONG % {"limit_value": 200, "show_value": len(pasted)}
     assert expect_error in page.locator(".field-title .errorlist").inner_text()
+
+
+def test_reference_authors_are_edited_as_rows_in_the_browser(page):
+    writer = UserFactory(is_staff=True)
+    writer.groups.add(Group.objects.get(name="Writers"))
+    reference = ReferenceFactory()
+    log_in(page, writer)
+    page.goto(reverse("admin:articles_reference_change", args=[reference.pk]))
+    page.get_by_label("Author 1: Given names or initials").fill("Rami Hassan")
+    page.get_by_label("Author 2: Remove").check()
+    page.get_by_label("Author 3: or organisation").fill("Exosome Study Group")
+    page.get_by_label("Author 3: Position").fill("1")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    reference.refresh_from_db()
+    assert reference.authors == [{"literal": "Exosome Study Group"}, {"family": "Mahmoud", "given": "Rami Hassan"}]
