@@ -28,6 +28,7 @@ AUTHORS_BEFORE_ET_AL = 3
 UNKNOWN_KEY = "No reference has the citation key “{key}”.{suggestion} Correct the key or import the reference."
 DID_YOU_MEAN = " Did you mean {keys}?"
 CLOSEST_KEYS = 3
+SUGGESTED_FOR = 10  # unknown keys that get suggestions: each compares itself with every known key
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def unknown_key_messages(keys, known_keys) -> list[str]:
     """Return one message per unknown key; `known_keys` (a lazy queryset will do) is read only if needed."""
     keys = list(dict.fromkeys(keys))
     known = list(known_keys) if keys else []
-    return [unknown_key_message(key, known) for key in keys]
+    return [unknown_key_message(key, known if n < SUGGESTED_FOR else []) for n, key in enumerate(keys)]
 
 
 def citation_keys(text: str) -> list[str]:

@@ -280,3 +280,11 @@ def test_unknown_key_messages_are_one_per_key():
 )
 def test_malformed_markers_are_read_from_the_text_once_each(html, snippets):
     assert citations.malformed_markers(html) == snippets
+
+
+def test_only_the_first_unknown_keys_get_suggestions_so_a_long_list_stays_quick():
+    keys = [f"hu20{n:02}" for n in range(citations.SUGGESTED_FOR + 2)]
+    messages = citations.unknown_key_messages(keys, ["hu2016"])
+    assert len(messages) == len(keys)
+    assert "Did you mean" in messages[0]
+    assert messages[-1] == citations.UNKNOWN_KEY.format(key=keys[-1], suggestion="")
