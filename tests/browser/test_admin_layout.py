@@ -1,7 +1,9 @@
+from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from articles import admin as article_admin
+from tests.browser.test_accessibility import AXE_OPTIONS, describe_violations
 from tests.browser.test_authoring import log_in
 from tests.factories import ArticleFactory, ReferenceFactory, UserFactory
 
@@ -44,6 +46,8 @@ def test_reference_authors_are_edited_as_rows_in_the_browser(page):
     reference = ReferenceFactory()
     log_in(page, writer)
     page.goto(reverse("admin:articles_reference_change", args=[reference.pk]))
+    rows = Axe().run(page, context={"include": [".author-rows"]}, options=AXE_OPTIONS).response["violations"]
+    assert not rows, describe_violations(rows)
     page.get_by_label("Author 1: Given names or initials").fill("Rami Hassan")
     page.get_by_label("Author 2: Remove").check()
     page.get_by_label("Author 3: or organisation").fill("Exosome Study Group")
