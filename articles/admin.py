@@ -7,8 +7,9 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -20,9 +21,9 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
-from articles import page_cache, permissions, workflow
+from articles import citations, page_cache, permissions, workflow
 from articles.diffs import word_diff
-from articles.forms import DisclaimerAdminForm, ImportReferencesForm
+from articles.forms import DisclaimerAdminForm, ImportReferencesForm, ReferenceAdminForm
 from articles.importers import ReferenceImportError, import_references
 from articles.models import (
     Article,
@@ -58,6 +59,11 @@ MAX_KEYS_CHECKED = 500
 PICKER_RESULTS = 20  # references the citation picker lists for one search
 PICKER_PROMPT = "Type an author's family name, words from the title, a year, a DOI or a PMID."
 PICKER_NO_MATCH = "No reference matches. Check the spelling, or import the reference first."
+UNREADABLE_MARKER = "Unreadable marker: {marker}. Write it as [@key] or [@key1; @key2]."
+# Browsers cut a longer paste at an input's maxlength without a word: the limit is stated and checked instead.
+LENGTH_LIMIT = "At most {limit} characters."
+TOO_LONG = "This is %(show_value)d characters long; at most %(limit_value)d fit. Shorten it: nothing was cut."
+LIMITED_FIELDS = ["title", "slug", "summary"]
 
 
 def _revision_values(record) -> dict[str, str]:
@@ -70,6 +76,10 @@ def _revision_values(record) -> dict[str, str]:
         "author": str(record.author) if record.author_id else "",
         "topics": ", ".join(t.name for t in topics),
     }
+
+
+def _known_keys():
+    return Reference.objects.order_by("citation_key").values_list("citation_key", flat=True)
 
 
 def _with_csp_nonce(request, media):
@@ -218,6 +228,18 @@ class ArticleAdmin(RichTextAdmin):
     class Media:
         js = ["articles/admin/citation-check.js"]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name in LIMITED_FIELDS and field is not None:
+            limit = db_field.max_length
+            field.widget.attrs.pop("maxlength", None)
+            field.help_text = " ".join(filter(None, [str(field.help_text), LENGTH_LIMIT.format(limit=limit)]))
+            field.validators = [
+                *(v for v in field.validators if not isinstance(v, MaxLengthValidator)),
+                MaxLengthValidator(limit, message=TOO_LONG),
+            ]
+        return field
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "author":
             kwargs["queryset"] = User.objects.filter(is_staff=True, is_active=True).select_related("staff_profile")
@@ -225,6 +247,12 @@ class ArticleAdmin(RichTextAdmin):
             field.label_from_instance = lambda user: getattr(user, "staff_profile", None) or user.get_username()
             return field
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def view_on_site(self, obj):
+        """Open the live page of a live article, and the preview of any other: a draft has no public page."""
+        if obj.live_snapshot_id:
+            return reverse("articles:article_detail", args=[obj.live_snapshot.slug])
+        return reverse("admin:articles_article_preview", args=[obj.pk])
 
     @admin.display(description="Citation keys")
     def live_citation_check(self, obj):
@@ -254,8 +282,8 @@ class ArticleAdmin(RichTextAdmin):
         if not obj.pk:
             return "Save the article to check its citations."
         rendered = render_article(obj)
-        problems = [format_html("Unknown citation key: <code>{}</code>", key) for key in rendered.unknown_keys]
-        problems += [format_html("Unreadable marker: <code>{}</code>", m) for m in rendered.malformed_markers]
+        problems = citations.unknown_key_messages(rendered.unknown_keys, _known_keys())
+        problems += [UNREADABLE_MARKER.format(marker=marker) for marker in rendered.malformed_markers]
         if not rendered.references and not problems:
             return "No citations yet."
         if not problems:
@@ -375,13 +403,8 @@ class ArticleAdmin(RichTextAdmin):
                 self.message_user(request, REOPENED[before], messages.WARNING)
         rendered = render_article(form.instance)
         request.citation_problems = bool(rendered.unknown_keys or rendered.malformed_markers)
-        if rendered.unknown_keys:
-            self.message_user(
-                request,
-                "Saved, but these citation keys match no reference: {}. Import the reference or correct the key "
-                "before submitting.".format(", ".join(rendered.unknown_keys)),
-                messages.WARNING,
-            )
+        for problem in citations.unknown_key_messages(rendered.unknown_keys, _known_keys()):
+            self.message_user(request, f"Saved, but: {problem}", messages.WARNING)
         if rendered.malformed_markers:
             self.message_user(
                 request,
@@ -506,7 +529,9 @@ class ArticleAdmin(RichTextAdmin):
         )
 
     def history_view(self, request, object_id, extra_context=None):
-        article = get_object_or_404(Article, pk=object_id)
+        article = self.get_object(request, unquote(object_id))
+        if article is None:
+            raise Http404
         revisions = article.history.select_related("history_user").order_by("-history_date")
         extra_context = {"revisions": revisions, **(extra_context or {})}
         return super().history_view(request, object_id, extra_context=extra_context)
@@ -567,6 +592,7 @@ class ArticleAdmin(RichTextAdmin):
 
 @admin.register(Reference)
 class ReferenceAdmin(RevisionAdmin):
+    form = ReferenceAdminForm
     list_display = ["citation_key", "short_ama", "year", "doi", "pmid", "is_retracted"]
     list_filter = ["is_retracted", "publication_type", "year"]
     search_fields = ["citation_key", "title", "doi", "pmid", "journal", "authors"]
@@ -637,7 +663,8 @@ class ReferenceAdmin(RevisionAdmin):
             raise PermissionDenied
         keys = [key.strip() for key in request.GET.get("keys", "").split(",") if key.strip()][:MAX_KEYS_CHECKED]
         known = set(Reference.objects.filter(citation_key__in=keys).values_list("citation_key", flat=True))
-        return JsonResponse({"unknown": [key for key in keys if key not in known]})
+        unknown = list(dict.fromkeys(key for key in keys if key not in known))
+        return JsonResponse({"unknown": unknown, "messages": citations.unknown_key_messages(unknown, _known_keys())})
 
     def search_view(self, request):
         """Answer the references matching `q`, for the citation picker beside an article's body."""

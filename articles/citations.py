@@ -4,6 +4,7 @@ Writers cite by stable key, `[@mahmoud2025]` or `[@mahmoud2025; @hu2016]`; numbe
 render time, in order of first citation, so reordering text never renumbers what was approved.
 """
 
+import difflib
 import hashlib
 import html as html_lib
 import json
@@ -18,11 +19,16 @@ KEY_PATTERN = r"[A-Za-z0-9_](?:[A-Za-z0-9_:.\-]*[A-Za-z0-9_])?"
 _MARKER = re.compile(r"\[\s*(@[^\[\]<>]*?)\s*\]")
 MARKER_RE = _MARKER
 _MARKER_KEY = re.compile(rf"^@({KEY_PATTERN})$")
-_LOOKS_LIKE_MARKER = re.compile(r"\[\s*@[^\]]*\]?")
+# Read from a block's text, where the good markers are placeholders: it stops at the block's end, never at a tag.
+_LOOKS_LIKE_MARKER = re.compile(r"\[\s*@[^\]\ue000]*\]?")
 # A tag, with quoted attribute values that may contain ">": markers inside tags are not citations.
 _TAG = re.compile(r"""<(?:[^>"']|"[^"]*"|'[^']*')*>""")
 MAX_AUTHORS_LISTED = 6
 AUTHORS_BEFORE_ET_AL = 3
+UNKNOWN_KEY = "No reference has the citation key “{key}”.{suggestion} Correct the key or import the reference."
+DID_YOU_MEAN = " Did you mean {keys}?"
+CLOSEST_KEYS = 3
+SUGGESTED_FOR = 10  # unknown keys that get suggestions: each compares itself with every known key
 
 
 @dataclass(frozen=True)
@@ -52,13 +58,28 @@ def find_markers(text: str) -> list[CitationMarker]:
 
 
 def malformed_markers(text: str) -> list[str]:
-    """Return bracketed `[@...` snippets that are not valid citation markers, e.g. `[@smith 2020]`."""
-    good = {(m.start, m.end) for m in find_markers(text)}
-    return [
-        match.group(0)
-        for match in _outside_tags(text or "", _LOOKS_LIKE_MARKER)
-        if (match.start(), match.end()) not in good
-    ]
+    """Return each bracketed `[@...` snippet of the text that is not a valid citation marker, once."""
+    snippets = (match.group(0).strip() for block in _blocks(text or "") for match in _LOOKS_LIKE_MARKER.finditer(block))
+    return list(dict.fromkeys(snippets))
+
+
+def closest_keys(key: str, known_keys) -> list[str]:
+    """Return the few known citation keys spelled most like `key`, closest first."""
+    return difflib.get_close_matches(key, list(known_keys), n=CLOSEST_KEYS, cutoff=0.6)
+
+
+def unknown_key_message(key: str, known_keys) -> str:
+    """Return the plain-text message for a key that matches no reference, with the keys the writer may mean."""
+    closest = closest_keys(key, known_keys)
+    keys = " or ".join([", ".join(closest[:-1]), closest[-1]] if len(closest) > 1 else closest)
+    return UNKNOWN_KEY.format(key=key, suggestion=DID_YOU_MEAN.format(keys=keys) if closest else "")
+
+
+def unknown_key_messages(keys, known_keys) -> list[str]:
+    """Return one message per unknown key; `known_keys` (a lazy queryset will do) is read only if needed."""
+    keys = list(dict.fromkeys(keys))
+    known = list(known_keys) if keys else []
+    return [unknown_key_message(key, known if n < SUGGESTED_FOR else []) for n, key in enumerate(keys)]
 
 
 def citation_keys(text: str) -> list[str]:

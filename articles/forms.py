@@ -1,7 +1,10 @@
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from articles.importers import MAX_INPUT_BYTES, SUPPORTED_FORMATS
-from articles.models import EVIDENCE_LEVEL_DESIGNS, Certainty, Disclaimer, EvidenceLevel
+from articles.models import EVIDENCE_LEVEL_DESIGNS, Certainty, Disclaimer, EvidenceLevel, Reference
 
 PASTE_OR_UPLOAD = "Paste records or choose a file, not both."
 NOTHING_TO_IMPORT = "Paste one or more records, or choose a file to upload."
@@ -60,6 +63,139 @@ class DisclaimerAdminForm(forms.ModelForm):
         if scope == Disclaimer.Scope.ALL and topics:
             self.add_error("topics", "A disclaimer for every article takes no topics: clear them or change the scope.")
         return cleaned
+
+
+EXTRA_AUTHOR_ROWS = 3  # blank rows to add authors in, without JavaScript; save to get more
+AUTHOR_NEEDS_NAME = "Author {row}: give the family name, or an organisation's name for a group author."
+PERSON_OR_ORGANISATION = "Author {row}: give a person's names or an organisation's name, not both."
+ORDER_IS_A_NUMBER = "Author {row}: the position must be a whole number, such as 1 for the first author."
+AUTHOR_COLUMNS = [
+    ("order", "Position", {"type": "number", "min": "1", "size": "3", "class": "vIntegerField"}),
+    ("family", "Family name", {"type": "text", "class": "vTextField"}),
+    ("given", "Given names or initials", {"type": "text", "class": "vTextField"}),
+    ("literal", "or organisation", {"type": "text", "class": "vTextField"}),
+    ("remove", "Remove", {"type": "checkbox"}),
+]
+
+
+def _author_row(author) -> dict[str, str]:
+    if isinstance(author, str):
+        return {"literal": author}
+    if not isinstance(author, dict):
+        return {}
+    return {name: str(author.get(name, "")) for name in ("family", "given", "literal")}
+
+
+class AuthorRowsWidget(forms.Widget):
+    """The authors as a table of rows to correct, remove (a box), reorder (a position) or add (blank rows)."""
+
+    def value_from_datadict(self, data, files, name):
+        try:
+            count = min(int(data.get(f"{name}-count", 0)), 1000)
+        except ValueError:
+            count = 0
+        columns = [column for column, _label, _attrs in AUTHOR_COLUMNS]
+        return [{column: data.get(f"{name}-{index}-{column}", "") for column in columns} for index in range(count)]
+
+    def value_omitted_from_data(self, data, files, name):
+        return f"{name}-count" not in data
+
+    def id_for_label(self, id_):
+        return f"{id_}_0_family" if id_ else None
+
+    def render(self, name, value, attrs=None, renderer=None):
+        if value and all(isinstance(row, dict) and "order" in row for row in value):
+            rows = value  # as posted, to correct
+        else:
+            authors = [_author_row(author) for author in value or []]
+            rows = [{**row, "order": str(index)} for index, row in enumerate(authors, start=1)]
+            rows += [{} for _blank in range(EXTRA_AUTHOR_ROWS)]
+        base_id = (attrs or {}).get("id") or f"id_{name}"
+        head = format_html_join("", '<th scope="col">{}</th>', ((label,) for _c, label, _a in AUTHOR_COLUMNS))
+        body = format_html_join(
+            "", "<tr>{}</tr>", ((self._cells(name, base_id, index, row),) for index, row in enumerate(rows))
+        )
+        return format_html(
+            '<table class="author-rows"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>'
+            '<input type="hidden" name="{}-count" value="{}">',
+            head,
+            body,
+            name,
+            len(rows),
+        )
+
+    @staticmethod
+    def _cells(name, base_id, index, row):
+        cells = []
+        for column, label, attrs in AUTHOR_COLUMNS:
+            input_id, value = f"{base_id}_{index}_{column}", row.get(column, "")
+            checked = attrs["type"] == "checkbox" and bool(value)
+            cells.append(
+                format_html(
+                    '<td><label for="{}" class="visually-hidden">Author {}: {}</label>'
+                    '<input id="{}" name="{}-{}-{}"{}{}{}></td>',
+                    input_id,
+                    index + 1,
+                    label,
+                    input_id,
+                    name,
+                    index,
+                    column,
+                    flatatt(attrs),
+                    "" if attrs["type"] == "checkbox" else format_html(' value="{}"', value),
+                    " checked" if checked else "",
+                )
+            )
+        return mark_safe("".join(cells))  # noqa: S308 (each cell is built by format_html)
+
+
+class AuthorRowsField(forms.Field):
+    """Authors as rows in the form, the Reference's list of {"family", "given"} or {"literal"} in the database."""
+
+    widget = AuthorRowsWidget
+
+    def to_python(self, value):
+        if not value or not all(isinstance(row, dict) and "order" in row for row in value):
+            return value or []  # already the stored list (the initial value)
+        errors, kept = [], []
+        for index, row in enumerate(value, start=1):
+            row = {column: str(row.get(column, "")).strip() for column, _label, _attrs in AUTHOR_COLUMNS}
+            if row["remove"] or not (row["family"] or row["given"] or row["literal"]):
+                continue
+            if row["literal"] and (row["family"] or row["given"]):
+                errors.append(PERSON_OR_ORGANISATION.format(row=index))
+            elif not (row["family"] or row["literal"]):
+                errors.append(AUTHOR_NEEDS_NAME.format(row=index))
+            if row["order"] and not row["order"].isdigit():
+                errors.append(ORDER_IS_A_NUMBER.format(row=index))
+                continue
+            position = int(row["order"]) if row["order"] else index
+            author = {"literal": row["literal"]} if row["literal"] else {"family": row["family"], "given": row["given"]}
+            kept.append((position, index, {name: text for name, text in author.items() if text}))
+        if errors:
+            raise forms.ValidationError(errors)
+        # A row given a new position goes there, ahead of the row that held it: "3 to 1" needs no renumbering.
+        kept.sort(key=lambda entry: (entry[0], entry[0] == entry[1], entry[1]))
+        return [author for _position, _index, author in kept]
+
+    def has_changed(self, initial, data):
+        try:
+            return self.to_python(data) != (initial or [])
+        except forms.ValidationError:
+            return True
+
+
+class ReferenceAdminForm(forms.ModelForm):
+    authors = AuthorRowsField(
+        required=False,
+        label="Authors",
+        help_text="In the order the paper lists them. To move an author, type the position it should take; tick "
+        "Remove to drop one; fill a blank row to add one (save to get more blank rows).",
+    )
+
+    class Meta:
+        model = Reference
+        fields = ["authors"]  # the admin adds the fields of its fieldsets
 
 
 class SearchForm(forms.Form):

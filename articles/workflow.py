@@ -50,7 +50,7 @@ SELF_REVIEW = "You wrote or edited “{title}”, so another reviewer must {verb
 ARCHIVED = "“{title}” is archived: restore it first."
 MISSING_FIELDS = "“{title}” cannot go further without {fields}: fill them in and save."
 NO_TOPIC = "“{title}” has no topic: choose at least one, so the right disclaimers attach."
-UNKNOWN_KEYS = "“{title}” cites {keys}, which match no reference: import the reference or correct the key."
+UNKNOWN_KEYS = "“{title}”: {problem}"  # one per key: citations.UNKNOWN_KEY, with the keys the writer may mean
 MALFORMED_MARKERS = "“{title}” has citation markers that cannot be read ({markers}): write them as [@key]."
 ALREADY_IN_REVIEW = "“{title}” is already waiting for review."
 ALREADY_SIGNED_OFF = "“{title}” is already signed off: an editor can publish it, or edit it to reopen the review."
@@ -254,8 +254,9 @@ def content_problems(article: Article, rendered: RenderedArticle | None = None) 
         problems.append(MISSING_FIELDS.format(title=article.title or article.slug, fields=", ".join(missing)))
     if not article.topics.exists():
         problems.append(NO_TOPIC.format(title=article.title))
-    if rendered.unknown_keys:
-        problems.append(UNKNOWN_KEYS.format(title=article.title, keys=", ".join(rendered.unknown_keys)))
+    known_keys = Reference.objects.values_list("citation_key", flat=True)
+    for problem in citations.unknown_key_messages(rendered.unknown_keys, known_keys):
+        problems.append(UNKNOWN_KEYS.format(title=article.title, problem=problem))
     if rendered.malformed_markers:
         problems.append(MALFORMED_MARKERS.format(title=article.title, markers=", ".join(rendered.malformed_markers)))
     return problems

@@ -1,4 +1,5 @@
 import datetime
+import re
 from unittest import mock
 
 import pytest
@@ -7,7 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from articles import workflow
+from articles import admin as admin_module
+from articles import citations, forms, workflow
 from articles.admin import PICKER_NO_MATCH, PICKER_PROMPT, PICKER_RESULTS
 from articles.admin_site import DESK_ROWS, RECORDS_TITLE
 from articles.forms import NOT_UTF8, NOTHING_TO_IMPORT, PASTE_OR_UPLOAD
@@ -76,7 +78,7 @@ def test_unknown_citation_key_is_reported_on_save_and_on_the_page(client, writer
         follow=True,
     )
     assert any("nosuch2020" in message for message in messages_of(response))
-    assert "Unknown citation key: <code>nosuch2020</code>" in response.content.decode()
+    assert citations.UNKNOWN_KEY.format(key="nosuch2020", suggestion="") in response.content.decode()
 
 
 def test_reviewer_cannot_add_articles(client, reviewer):
@@ -254,7 +256,10 @@ def test_live_key_check_names_unknown_keys(client, writer):
     ReferenceFactory(citation_key="hu2016")
     client.force_login(writer)
     response = client.get(reverse("admin:articles_reference_check_keys"), {"keys": "hu2016,nosuch2020"})
-    assert response.json() == {"unknown": ["nosuch2020"]}
+    assert response.json() == {
+        "unknown": ["nosuch2020"],
+        "messages": [citations.UNKNOWN_KEY.format(key="nosuch2020", suggestion="")],
+    }
 
 
 @pytest.mark.parametrize(
@@ -730,3 +735,167 @@ def test_reference_search_lists_a_limited_number(client, writer, django_assert_m
     with django_assert_max_num_queries(7):  # session, user, permissions, second-factor checks, the search
         results = search_references(client, "Mahmoud")["results"]
     assert len(results) == PICKER_RESULTS
+@pytest.mark.parametrize("role", ["writer", "reviewer", "editor", "admin_user"])
+def test_every_role_opens_an_articles_history_and_compares_from_it(client, request, role):
+    article = ArticleFactory(title="Old title")
+    article.title = "New title"
+    article.save()
+    client.force_login(request.getfixturevalue(role))
+    response = client.get(reverse("admin:articles_article_history", args=[article.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    action = reverse("admin:articles_article_compare", args=[article.pk])
+    assert f'action="{action}"' in page
+    older, newer = article.history.order_by("history_date")
+    compared = client.get(action, {"from": older.history_id, "to": newer.history_id})
+    assert compared.status_code == 200
+    assert "<del>Old</del>" in compared.content.decode()
+
+
+def test_an_unknown_key_is_one_plain_message_with_the_closest_keys_wherever_the_writer_sees_it(client, writer):
+    ReferenceFactory(citation_key="mahmoud2025")
+    ReferenceFactory(citation_key="hu2016")
+    client.force_login(writer)
+    body = "<p>Exosomes help [@mahmod2025].</p><p>Hair grew [@hu2016</p><p>More [@mahmod2025; @hu2016].</p>"
+    response = client.post(
+        reverse("admin:articles_article_add"),
+        {**article_form(body=body, author=writer.pk), "_submit_for_review": "Save and submit"},
+        follow=True,
+    )
+    expected = citations.UNKNOWN_KEY.format(key="mahmod2025", suggestion=" Did you mean mahmoud2025?")
+    notices = messages_of(response)
+    assert sum(expected in notice for notice in notices) == 2  # the warning on save, the refusal to submit
+    assert not any("<" in notice for notice in notices)
+    page = response.content.decode()
+    check = page[page.index('<div class="form-row field-citation_check">') :]
+    check = check[: check.index('<div class="form-row', 10)]
+    assert check.count(expected) == 1
+    assert "&lt;" not in check
+    assert admin_module.UNREADABLE_MARKER.format(marker="[@hu2016") in check
+    live = client.get(reverse("admin:articles_reference_check_keys"), {"keys": "mahmod2025,hu2016"}).json()
+    assert live["messages"] == [expected]
+
+
+LONG_TITLE = " ".join(["Exosomes"] * 45)  # 404 characters, as pasted from a draft
+
+
+def test_a_too_long_title_is_refused_with_its_length_and_nothing_is_cut(client, writer):
+    client.force_login(writer)
+    form = client.get(reverse("admin:articles_article_add")).content.decode()
+    title_input = re.search(r'<input type="text" name="title"[^>]*>', form).group(0)
+    assert "maxlength" not in title_input  # a browser cuts a longer paste at maxlength without a word
+    assert admin_module.LENGTH_LIMIT.format(limit=200) in form
+    response = client.post(
+        reverse("admin:articles_article_add"), article_form(title=LONG_TITLE, slug="long", author=writer.pk)
+    )
+    assert response.status_code == 200
+    assert not Article.objects.exists()
+    errors = response.context["adminform"].form.errors["title"]
+    assert errors == [admin_module.TOO_LONG % {"limit_value": 200, "show_value": len(LONG_TITLE)}]
+    assert LONG_TITLE in response.content.decode()  # the writer's text comes back whole, to shorten
+
+
+def test_a_too_long_summary_is_refused_with_its_length(client, writer):
+    client.force_login(writer)
+    summary = "Plain words. " * 30
+    response = client.post(reverse("admin:articles_article_add"), article_form(summary=summary, author=writer.pk))
+    assert response.context["adminform"].form.errors["summary"] == [
+        admin_module.TOO_LONG % {"limit_value": 300, "show_value": len(summary.strip())}
+    ]
+
+
+def test_view_on_site_opens_the_preview_for_a_draft_and_the_live_page_for_a_live_article(client, editor):
+    draft, live = ArticleFactory(), ArticleFactory()
+    publish_reviewed(live, editor=editor)
+    client.force_login(editor)
+    page = client.get(reverse("admin:articles_article_change", args=[draft.pk])).content.decode()
+    assert f'href="{reverse("admin:articles_article_preview", args=[draft.pk])}" class="viewsitelink"' in page
+    live.refresh_from_db()
+    page = client.get(reverse("admin:articles_article_change", args=[live.pk])).content.decode()
+    assert f'href="{live.live_snapshot.get_absolute_url()}" class="viewsitelink"' in page
+
+
+def test_the_admin_stylesheet_keeps_long_headings_clear_of_the_buttons(client, writer):
+    client.force_login(writer)
+    page = client.get(reverse("admin:articles_article_add")).content.decode()
+    assert 'href="/static/articles/admin/admin' in page
+
+
+def reference_form_data(reference, rows):
+    """Post the Reference change form as a browser without JavaScript would, authors as rows."""
+    data = {
+        "citation_key": reference.citation_key,
+        "title": reference.title,
+        "journal": reference.journal,
+        "journal_abbrev": reference.journal_abbrev,
+        "year": reference.year,
+        "volume": reference.volume,
+        "issue": reference.issue,
+        "pages": reference.pages,
+        "publication_type": reference.publication_type,
+        "doi": reference.doi,
+        "pmid": reference.pmid,
+        "authors-count": len(rows),
+    }
+    for index, row in enumerate(rows):
+        data.update({f"authors-{index}-{name}": value for name, value in row.items()})
+    return data
+
+
+def test_reference_authors_are_edited_as_labelled_rows(client, writer):
+    reference = ReferenceFactory()
+    client.force_login(writer)
+    page = client.get(reverse("admin:articles_reference_change", args=[reference.pk])).content.decode()
+    assert 'name="authors"' not in page  # no JSON to edit
+    assert re.search(r'<input[^>]*name="authors-0-family"[^>]*value="Mahmoud"', page)
+    assert re.search(r'<input[^>]*name="authors-1-given"[^>]*value="Ariel E"', page)
+    for index in range(2 + forms.EXTRA_AUTHOR_ROWS):
+        for name in ("order", "family", "given", "literal", "remove"):
+            assert f'<label for="id_authors_{index}_{name}"' in page
+    assert f'name="authors-{2 + forms.EXTRA_AUTHOR_ROWS}-family"' not in page
+
+
+def test_reference_authors_are_corrected_removed_added_and_reordered_without_json(client, writer):
+    reference = ReferenceFactory()
+    client.force_login(writer)
+    rows = [
+        {"order": "2", "family": "Mahmoud", "given": "Rami H."},
+        {"order": "3", "family": "Eber", "given": "Ariel E", "remove": "on"},
+        {"order": "1", "literal": "Exosome Study Group"},
+        {"order": "", "family": "Peterson", "given": "Erik"},
+        {"order": "", "family": "", "given": "", "literal": ""},
+    ]
+    response = client.post(
+        reverse("admin:articles_reference_change", args=[reference.pk]), reference_form_data(reference, rows)
+    )
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    reference.refresh_from_db()
+    assert reference.authors == [
+        {"literal": "Exosome Study Group"},
+        {"family": "Mahmoud", "given": "Rami H."},
+        {"family": "Peterson", "given": "Erik"},
+    ]
+    assert reference.ama.startswith("Exosome Study Group, Mahmoud RH, Peterson E.")
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"given": "Rami H"}, forms.AUTHOR_NEEDS_NAME),
+        ({"family": "Mahmoud", "literal": "A group"}, forms.PERSON_OR_ORGANISATION),
+        ({"order": "first", "family": "Mahmoud"}, forms.ORDER_IS_A_NUMBER),
+    ],
+)
+def test_reference_author_rows_are_validated_with_a_clear_message(client, writer, row, message):
+    reference = ReferenceFactory()
+    client.force_login(writer)
+    rows = [{"order": "1", "family": "Eber", "given": "Ariel E"}, row]
+    response = client.post(
+        reverse("admin:articles_reference_change", args=[reference.pk]), reference_form_data(reference, rows)
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["authors"] == [message.format(row=2)]
+    reference.refresh_from_db()
+    assert reference.authors[0]["family"] == "Mahmoud"
+    page = response.content.decode()
+    assert re.search(r'<input[^>]*name="authors-1-given"[^>]*value="' + re.escape(row.get("given", "")), page)

@@ -241,3 +241,50 @@ def test_a_citation_inside_link_text_does_not_nest_links():
     )
     assert '<a href="https://example.org/">see <sup class="citation" id="cite-1">1</sup></a>' in rendered
     assert '<sup class="citation" id="cite-2"><a href="#ref-2" aria-label="Reference 2">2</a></sup>' in rendered
+
+
+KNOWN_KEYS = ["mahmoud2025", "hu2016", "kost2022", "mahmoud2024"]
+
+
+def test_an_unknown_key_gets_one_plain_message_with_the_closest_keys():
+    message = citations.unknown_key_message("mahmod2025", KNOWN_KEYS)
+    assert message == citations.UNKNOWN_KEY.format(
+        key="mahmod2025", suggestion=citations.DID_YOU_MEAN.format(keys="mahmoud2025 or mahmoud2024")
+    )
+    assert "<" not in message
+
+
+def test_an_unknown_key_like_no_other_gets_no_suggestion():
+    assert citations.unknown_key_message("zzz", KNOWN_KEYS) == citations.UNKNOWN_KEY.format(key="zzz", suggestion="")
+
+
+def test_suggestions_are_a_handful_at_most():
+    known = [f"smith20{n:02}" for n in range(20)]
+    assert len(citations.closest_keys("smith2000x", known)) == citations.CLOSEST_KEYS
+
+
+def test_unknown_key_messages_are_one_per_key():
+    messages = citations.unknown_key_messages(["hu2061", "hu2061", "nosuch"], KNOWN_KEYS)
+    assert len(messages) == 2
+    assert "Did you mean hu2016?" in messages[0]
+
+
+@pytest.mark.parametrize(
+    ("html", "snippets"),
+    [
+        ("<p>Hair grew [@hu2016</p><p>Next [@kost2022].</p>", ["[@hu2016"]),
+        ("<p>A [@hu 2016].</p><p>B [@hu 2016].</p>", ["[@hu 2016]"]),
+        ("<p>A [@a] and [@b</p>", ["[@b"]),
+        ("<p>A [@x&amp;y].</p>", ["[@x&y]"]),
+    ],
+)
+def test_malformed_markers_are_read_from_the_text_once_each(html, snippets):
+    assert citations.malformed_markers(html) == snippets
+
+
+def test_only_the_first_unknown_keys_get_suggestions_so_a_long_list_stays_quick():
+    keys = [f"hu20{n:02}" for n in range(citations.SUGGESTED_FOR + 2)]
+    messages = citations.unknown_key_messages(keys, ["hu2016"])
+    assert len(messages) == len(keys)
+    assert "Did you mean" in messages[0]
+    assert messages[-1] == citations.UNKNOWN_KEY.format(key=keys[-1], suggestion="")

@@ -400,7 +400,7 @@ def test_submit_is_refused_while_the_sign_off_holds_but_allowed_once_it_does_not
     ("change", "message"),
     [
         ({"topics": []}, "has no topic"),
-        ({"body": "<p>Claim [@nosuchkey].</p>"}, r"nosuchkey.*match no reference"),
+        ({"body": "<p>Claim [@nosuchkey].</p>"}, r"No reference has the citation key “nosuchkey”"),
         ({"body": "<p>Claim [@smith 2020].</p>"}, "cannot be read"),
         ({"summary": ""}, "without summary"),
     ],

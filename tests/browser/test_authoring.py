@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from playwright.sync_api import expect
 
+from articles import citations
 from articles.models import Article
 from tests.factories import PASSWORD, ReferenceFactory, UserFactory
 
@@ -65,7 +66,7 @@ def test_writer_is_told_about_an_unknown_key_while_typing(page):
     editor.press_sequentially("Wounds closed faster in rats [@hu2016; @hu2061].")
 
     status = page.locator("#citation-live-check")
-    expect(status).to_have_text("Unknown citation key: hu2061. Import the reference or correct the key.")
+    expect(status).to_have_text(citations.UNKNOWN_KEY.format(key="hu2061", suggestion=" Did you mean hu2016?"))
     editor.press("Control+a")
     editor.press_sequentially("Wounds closed faster in rats [@hu2016; @hu2016 ].")  # a repeated key is one reference
     expect(status).to_have_text("The citation key matches a reference.")

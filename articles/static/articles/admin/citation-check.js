@@ -3,12 +3,17 @@
 "use strict";
 (function () {
   const KEY = "[A-Za-z0-9_](?:[A-Za-z0-9_:.\\-]*[A-Za-z0-9_])?";
-  const MARKER = new RegExp("\\[\\s*(@[^\\[\\]<>]*?)\\s*\\]", "g");
+  const MARKER = new RegExp("\\[\\s*(@[^\\[\\]\\n]*?)\\s*\\]", "g");
   const MARKER_KEY = new RegExp("^@(" + KEY + ")$");
 
-  function citedKeys(text) {
+  // Markers are read from the text, never from the markup: every tag ends a run of text, and entities are decoded.
+  function textOf(html) {
+    return new DOMParser().parseFromString(html.replace(/<[^>]*>/g, "\n"), "text/html").body.textContent;
+  }
+
+  function citedKeys(html) {
     const keys = [];
-    for (const match of text.matchAll(MARKER)) {
+    for (const match of textOf(html).matchAll(MARKER)) {
       for (const part of match[1].split(";")) {
         const key = MARKER_KEY.exec(part.trim());
         if (key && !keys.includes(key[1])) keys.push(key[1]);
@@ -41,9 +46,15 @@
       });
       if (!response.ok) return;
       const result = await response.json();
-      if (result.unknown.length) {
-        status.textContent = "Unknown citation key" + (result.unknown.length > 1 ? "s: " : ": ") +
-          result.unknown.join(", ") + ". Import the reference or correct the key.";
+      if (result.messages.length === 1) {
+        status.textContent = result.messages[0];
+        status.className = "citation-live errornote";
+      } else if (result.messages.length) {
+        const list = document.createElement("ul");
+        for (const message of result.messages) {
+          list.appendChild(document.createElement("li")).textContent = message;
+        }
+        status.replaceChildren(list);
         status.className = "citation-live errornote";
       } else {
         status.textContent = keys.length === 1
