@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles import workflow
+from articles.forms import CERTAINTY_REQUIRED, EVIDENCE_LEVEL_REQUIRED
 from articles.models import (
     Article,
     AuditEvent,
@@ -853,11 +854,11 @@ def test_signing_off_before_every_statement_is_approved_is_refused(client, revie
 @pytest.mark.parametrize(
     ("changes", "error"),
     [
-        ({"evidence_level": None}, "Evidence level: This field is required."),
-        ({"evidence_level": ""}, "Evidence level: This field is required."),
+        ({"evidence_level": None}, f"Evidence level: {EVIDENCE_LEVEL_REQUIRED}"),
+        ({"evidence_level": ""}, f"Evidence level: {EVIDENCE_LEVEL_REQUIRED}"),
         ({"evidence_level": "Z"}, "Evidence level: Select a valid choice."),
         ({"evidence_level": "b"}, "Evidence level: Select a valid choice."),
-        ({"certainty": None}, "Certainty (GRADE): This field is required."),
+        ({"certainty": None}, f"Certainty (GRADE): {CERTAINTY_REQUIRED}"),
         ({"certainty": "certain"}, "Certainty (GRADE): Select a valid choice."),
         ({"seen_hash": "x"}, "Ensure this value has at least 64 characters"),
         ({"seen_hash": None}, "This field is required."),
@@ -1150,3 +1151,34 @@ def test_a_finding_justification_needs_a_reason(client, reviewer):
     response = client.post(step_url("justify_finding", article), data, follow=True)
     assert any("Why it is acceptable" in m for m in messages_of(response, "error"))
     assert not FindingJustification.objects.exists()
+
+
+# --- Issue 12: grading has no default -----------------------------------------------------------------
+
+
+def test_the_approve_form_preselects_no_certainty_and_no_evidence_level(client, reviewer):
+    article = in_review()
+    statement = article.evidence_statements.get()
+    client.force_login(reviewer)
+
+    page = client.get(desk_url(article)).content.decode()
+
+    select = re.search(rf'<select name="s{statement.pk}-certainty".*?</select>', page, re.S).group(0)
+    options = re.findall(r"<option[^>]*>", select)
+    assert options[0] == '<option value="" selected>'
+    assert not any("selected" in option for option in options[1:])
+    assert not re.search(rf'name="s{statement.pk}-evidence_level" value="[A-F]"[^>]*checked', page)
+
+
+@pytest.mark.parametrize("missing", ["certainty", "evidence_level"])
+def test_an_approval_without_a_certainty_or_level_is_refused_with_a_clear_message(client, reviewer, missing):
+    article = in_review()
+    statement = article.evidence_statements.get()
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(step_url("approve", article, statement), approve_data(statement, **{missing: ""}))
+
+    assert_refused_without_change(response, article, before)
+    expected = CERTAINTY_REQUIRED if missing == "certainty" else EVIDENCE_LEVEL_REQUIRED
+    assert expected in messages_of(response, "error")[0]
