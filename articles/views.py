@@ -283,6 +283,10 @@ class QueueSection:
     def more(self) -> int:
         return self.count - len(self.rows)
 
+    def without(self, rows: list) -> "QueueSection":
+        """Return this section without `rows` (listed in another section)."""
+        return QueueSection([row for row in self.rows if row not in rows], self.count - len(rows))
+
 
 class ReviewQueueView(ReviewDeskMixin, TemplateView):
     template_name = "review/queue.html"
@@ -294,11 +298,18 @@ class ReviewQueueView(ReviewDeskMixin, TemplateView):
         retracted = list(Reference.objects.filter(is_retracted=True).order_by("citation_key"))
         citing = Article.objects.live().citing_live(*(ref.citation_key for ref in retracted))
         citing = list(citing.only("title", "updated_at", "live_snapshot__references"))
+        # A signed-off or scheduled article citing a reference changed since its sign-off is not ready: the
+        # change withdrew approvals, which a reviewer gives again (workflow.review_status decides which).
+        flagged = articles.annotate(reference_changed=workflow.reference_changed_since_sign_off())
+        signed_off = QueueSection.of(flagged.signed_off().order_by("updated_at", "pk"))
+        scheduled = QueueSection.of(flagged.scheduled().order_by("scheduled_for", "pk"))
+        withdrawn = [a for a in signed_off.rows + scheduled.rows if a.reference_changed]
         return super().get_context_data(
             in_review=QueueSection.of(articles.in_review().order_by("updated_at", "pk")),
             changes_requested=QueueSection.of(articles.changes_requested().order_by("updated_at", "pk")),
-            signed_off=QueueSection.of(articles.signed_off().order_by("updated_at", "pk")),
-            scheduled=QueueSection.of(articles.scheduled().order_by("scheduled_for", "pk")),
+            signed_off=signed_off.without(withdrawn),
+            scheduled=scheduled.without(withdrawn),
+            reference_changed=QueueSection(withdrawn, len(withdrawn)),
             review_overdue=QueueSection.of(overdue.order_by("live_review_due", "pk")),
             retractions=[
                 (ref, [article for article in citing if ref.citation_key in article.live_snapshot.cited_keys])
@@ -318,6 +329,7 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
     def get_context_data(self, **kwargs):
         article, user = self.object, self.request.user
         status = workflow.review_status(article)
+        steps = workflow.desk_steps(status, user)
         references = {ref.citation_key: ref for ref in Reference.objects.filter(citation_key__in=article.citation_keys)}
         numbers = {entry["key"]: entry["number"] for entry in status.rendered.references}
         statements = [
@@ -337,16 +349,20 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             }
             for item in status.statements
         ]
+        for entry in statements:
+            number = entry["status"].number
+            entry["can_approve"] = number in steps.approve and entry["approve_form"] is not None
+            entry["can_comment"] = number in steps.comment and entry["changes_form"] is not None
         live = article.live_snapshot
         return super().get_context_data(
             status=status,
+            steps=steps,
             statements=statements,
             comparison=paragraph_diff(live.body_source, article.body) if live else None,
             timeline=article.audit_events.select_related("actor__staff_profile").order_by("-at", "-pk")[:100],
-            can_approve=permissions.can_approve(user, article),
-            can_review=permissions.can_review(user, article),
+            can_approve="justify_finding" in steps,  # the claim-check list's forms
             can_publish=permissions.can_publish(user, article),
-            can_submit=permissions.can_submit(user, article),
+            live_as_it_stands=workflow.LIVE_AS_IT_STANDS,
             sign_off_form=SignOffForm(initial={"seen_hash": status.content_hash}),
             request_changes_form=CommentForm(),
             schedule_form=ScheduleForm(),

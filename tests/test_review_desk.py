@@ -262,7 +262,7 @@ def test_reviewer_sees_statements_references_in_ama_form_and_grading_choices(cli
     assert f'href="https://doi.org/{first.doi}"' in page
     for certainty in ["high", "moderate", "low", "very_low"]:
         assert f'value="{certainty}"' in page
-    assert hidden_value(page, "seen_hash") == article.content_hash()
+    assert step_url("sign_off", article) not in page  # the gate would refuse it: no statement is approved yet
     assert "Retracted reference" not in page
     assert "Changes since the live version" not in page
 
@@ -1182,3 +1182,164 @@ def test_an_approval_without_a_certainty_or_level_is_refused_with_a_clear_messag
     assert_refused_without_change(response, article, before)
     expected = CERTAINTY_REQUIRED if missing == "certainty" else EVIDENCE_LEVEL_REQUIRED
     assert expected in messages_of(response, "error")[0]
+
+
+# --- Issue 12: after "Publish now" the desk says it is live, not that something blocks it ----------------
+
+
+def test_right_after_publish_now_the_desk_says_live_and_shows_no_blockers(client, editor):
+    article = signed_off()
+    client.force_login(editor)
+
+    response = client.post(step_url("publish", article), follow=True)
+
+    page = response.content.decode()
+    assert ReviewActionView.SUCCESS["publish"] in page
+    assert "Still blocking publication" not in page
+    assert workflow.ALREADY_LIVE.format(title=article.title) not in page
+    assert workflow.LIVE_AS_IT_STANDS in page
+    assert step_url("publish", article) not in page
+
+
+# --- Issue 12: approvals a reference change withdrew; one source of truth for sections and buttons ------------
+
+
+def with_changed_reference(article: Article) -> Article:
+    reference = article.resolve_citations()[0][0]
+    reference.title = "Exosome effects on mouse fibroblasts in vitro"
+    reference.save()
+    article.refresh_from_db()
+    return article
+
+
+@pytest.mark.parametrize("state", ["signed_off", "scheduled"])
+def test_the_desk_lists_an_article_whose_approval_a_reference_change_withdrew_apart(client, editor, reviewer, state):
+    article = with_changed_reference(signed_off() if state == "signed_off" else scheduled(editor))
+    ready = signed_off(title="Really ready")
+    client.force_login(reviewer)
+
+    page = client.get(reverse("articles:review_queue")).content.decode()
+
+    assert article.title in section(page, "reference-changed-heading")
+    assert article.title not in section(page, "signed-off-heading")
+    assert article.title not in section(page, "scheduled-heading")
+    assert ready.title in section(page, "signed-off-heading")
+    assert ready.title not in section(page, "reference-changed-heading")
+
+
+def test_the_reviewer_re_approves_a_withdrawn_statement_and_signs_off_from_the_desk(client, reviewer):
+    article = with_changed_reference(signed_off())
+    statement = article.evidence_statements.get()
+    client.force_login(reviewer)
+
+    page = client.get(desk_url(article)).content.decode()
+    assert step_url("approve", article, statement) in page
+    assert step_url("request_changes", article) in page
+    response = client.post(step_url("approve", article, statement), approve_data(statement))
+    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["approve"]]
+    page = client.get(desk_url(article)).content.decode()
+    response = client.post(step_url("sign_off", article), {"seen_hash": hidden_value(page, "seen_hash")})
+
+    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["sign_off"]]
+    article.refresh_from_db()
+    assert article.status == Article.Status.SIGNED_OFF
+    assert workflow.review_status(article).problems == []
+
+
+class _Undo(Exception):
+    pass
+
+
+def _every_state(editor, reviewer) -> list[Article]:
+    """Articles in every state the desk shows, each brought there by the workflow."""
+    approved_in_review = approved(in_review(title="All approved"), member_of("Reviewers"))
+    live_edited = published(title="Live, then edited")
+    live_edited.title = "Live, edited title"
+    live_edited.save()
+    workflow.record_edit(live_edited, by=live_edited.author)
+    retracted = ReferenceFactory(is_retracted=True, retraction_note="Retracted.")
+    archived = published(title="Archived")
+    workflow.archive(archived, by=editor, reason="Superseded.")
+    return [
+        in_review(title="Fresh in review"),
+        approved_in_review,
+        in_review(cited_article(references=[retracted], title="Cites a retraction")),
+        changes_requested(reviewer, title="Sent back"),
+        signed_off(title="Signed off"),
+        scheduled(editor, title="Scheduled"),
+        published(title="Live as it stands"),
+        live_edited,
+        with_changed_reference(signed_off(title="Signed off, reference changed")),
+        with_changed_reference(scheduled(editor, title="Scheduled, reference changed")),
+        archived,
+    ]
+
+
+def _take(step: str, article: Article, user, number: int | None = None) -> None:
+    """Take one desk step through workflow.py, with valid input."""
+    article.refresh_from_db()
+    status = workflow.review_status(article)
+    if number is not None:
+        item = status.statements[number - 1]
+        if step == "approve":
+            workflow.approve_statement(
+                item.stored, by=user, seen_hash=item.sentence.hash, evidence_level="E", certainty="low"
+            )
+        else:
+            workflow.request_statement_changes(item.stored, by=user, seen_hash=item.sentence.hash, comment="Fix.")
+        return
+    calls = {
+        "sign_off": lambda: workflow.sign_off(article, by=user, seen_hash=status.content_hash),
+        "request_changes": lambda: workflow.request_changes(article, by=user, comment="Fix it."),
+        "submit": lambda: workflow.submit_for_review(article, by=user),
+        "publish": lambda: workflow.publish(article, by=user),
+        "schedule": lambda: workflow.schedule(article, by=user, at=timezone.now() + datetime.timedelta(days=1)),
+        "unschedule": lambda: workflow.unschedule(article, by=user),
+        "unpublish": lambda: workflow.unpublish(article, by=user, reason="Outdated."),
+        "archive": lambda: workflow.archive(article, by=user, reason="Outdated."),
+        "acknowledge_retraction": lambda: [
+            workflow.acknowledge_retraction(article, ref, by=user, comment="Still relevant.")
+            for ref in status.unacknowledged_retractions
+        ],
+        "justify_finding": lambda: [
+            workflow.justify_finding(article, by=user, finding_key=f.key, reason="Fine.")
+            for f in status.unresolved_findings
+        ],
+    }
+    calls[step]()
+
+
+def test_every_step_the_desk_offers_succeeds_and_every_ready_article_publishes(client, editor, reviewer):
+    from django.db import transaction
+
+    articles = _every_state(editor, reviewer)
+    offered = 0
+    for user in [reviewer, editor, member_of("Writers"), articles[0].author]:
+        for article in articles:
+            article.refresh_from_db()
+            steps = workflow.desk_steps(workflow.review_status(article), user)
+            todo = [(step, None) for step in steps.article]
+            todo += [("approve", n) for n in steps.approve] + [("statement_changes", n) for n in steps.comment]
+            for step, number in todo:
+                offered += 1
+                try:
+                    with transaction.atomic():
+                        _take(step, article, user, number)
+                        raise _Undo
+                except _Undo:
+                    pass
+                except workflow.WorkflowError as error:
+                    pytest.fail(
+                        f"{step} offered to {user} on “{article.title}” ({article.status}) but refused: {error}"
+                    )
+    assert offered > 20
+
+    client.force_login(editor)
+    page = client.get(reverse("articles:review_queue")).content.decode()
+    ready = section(page, "signed-off-heading") + section(page, "scheduled-heading")
+    listed = [a for a in articles if f'href="{desk_url(a)}"' in ready]
+    assert {a.title for a in listed} == {"Signed off", "Scheduled"}
+    for article in listed:
+        with transaction.atomic():
+            assert workflow.publish(article, by=editor)
+            transaction.set_rollback(True)
