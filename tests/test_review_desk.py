@@ -14,6 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from articles import workflow
 from articles.forms import CERTAINTY_REQUIRED, EVIDENCE_LEVEL_REQUIRED
@@ -1343,3 +1344,33 @@ def test_every_step_the_desk_offers_succeeds_and_every_ready_article_publishes(c
         with transaction.atomic():
             assert workflow.publish(article, by=editor)
             transaction.set_rollback(True)
+
+
+# --- Issue 12: the reviewer's desk ----------------------------------------------------------------------
+
+
+def statement_card(page: str, number: int) -> str:
+    start = page.index(f'id="statement-{number}"')
+    return page[start : page.index("</article>", start)]
+
+
+def test_an_approved_statement_shows_a_summary_and_folds_its_forms(client, reviewer):
+    article = in_review(claims=2)
+    first, second = article.evidence_statements.order_by("position")
+    approver = member_of("Reviewers")
+    workflow.approve_statement(first, by=approver, seen_hash=first.statement_hash, evidence_level="E", certainty="low")
+    client.force_login(reviewer)
+
+    page = client.get(desk_url(article)).content.decode()
+
+    approved_card, open_card = statement_card(page, 1), statement_card(page, 2)
+    name = escape(approver.staff_profile.display_name)
+    assert re.search(
+        rf"Approved by {re.escape(name)}, \d+ \w+ \d{{4}} \d\d:\d\d: level E \(Animal study\)", approved_card
+    )
+    assert "certainty low" in approved_card
+    folded = re.search(r"<details class=\"statement-forms\">(.*?)</details>", approved_card, re.S)
+    assert folded
+    assert step_url("approve", article, first) in folded.group(1)
+    assert step_url("approve", article, second) in open_card
+    assert '<details class="statement-forms"' not in open_card
