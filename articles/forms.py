@@ -132,6 +132,27 @@ class StatementChangesForm(SeenHashForm, CommentForm):
     pass
 
 
+class SendBackForm(forms.Form):
+    comment = forms.CharField(
+        label="What needs to change overall",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        required=False,
+        strip=True,
+        help_text="Optional when you comment on statements below. The writer gets it all in one email.",
+    )
+
+
+class SendBackStatementForm(SeenHashForm):
+    comment = forms.CharField(
+        label="What needs to change in this statement",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5000,
+        required=False,
+        strip=True,
+    )
+
+
 class SignOffForm(SeenHashForm):
     comment = forms.CharField(label="Comment (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

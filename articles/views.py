@@ -28,11 +28,12 @@ from articles.diffs import paragraph_diff
 from articles.forms import (
     AcknowledgeRetractionForm,
     ApproveStatementForm,
-    CommentForm,
     JustifyFindingForm,
     ReasonForm,
     ScheduleForm,
     SearchForm,
+    SendBackForm,
+    SendBackStatementForm,
     SignOffForm,
     StatementChangesForm,
 )
@@ -350,9 +351,13 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             for item in status.statements
         ]
         for entry in statements:
-            number = entry["status"].number
-            entry["can_approve"] = number in steps.approve and entry["approve_form"] is not None
-            entry["can_comment"] = number in steps.comment and entry["changes_form"] is not None
+            item = entry["status"]
+            entry["can_approve"] = item.number in steps.approve and entry["approve_form"] is not None
+            entry["can_comment"] = item.number in steps.comment and entry["changes_form"] is not None
+            if entry["can_comment"]:
+                entry["send_back_form"] = SendBackStatementForm(
+                    prefix=f"b{item.stored.pk}", initial={"seen_hash": item.sentence.hash}
+                )
         live = article.live_snapshot
         return super().get_context_data(
             status=status,
@@ -364,7 +369,7 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             can_publish=permissions.can_publish(user, article),
             live_as_it_stands=workflow.LIVE_AS_IT_STANDS,
             sign_off_form=SignOffForm(initial={"seen_hash": status.content_hash}),
-            request_changes_form=CommentForm(),
+            request_changes_form=SendBackForm(),
             schedule_form=ScheduleForm(),
             unpublish_form=ReasonForm(prefix="unpublish"),
             archive_form=ReasonForm(prefix="archive"),
@@ -449,7 +454,15 @@ class ReviewActionView(ReviewDeskMixin, View):
         workflow.request_statement_changes(statement, by=self.by, **data)
 
     def request_changes(self, article):
-        workflow.request_changes(article, by=self.by, **self._valid(CommentForm))
+        comment = self._valid(SendBackForm)["comment"]
+        statement_comments = []
+        for statement in article.evidence_statements.order_by("position"):
+            if f"b{statement.pk}-comment" not in self.request.POST:
+                continue
+            data = self._valid(SendBackStatementForm, prefix=f"b{statement.pk}")
+            if data["comment"]:
+                statement_comments.append((statement, data["seen_hash"], data["comment"]))
+        workflow.send_back(article, by=self.by, comment=comment, statement_comments=statement_comments)
 
     def sign_off(self, article):
         workflow.sign_off(article, by=self.by, **self._valid(SignOffForm))

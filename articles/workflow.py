@@ -56,6 +56,7 @@ MALFORMED_MARKERS = "“{title}” has citation markers that cannot be read ({ma
 ALREADY_IN_REVIEW = "“{title}” is already waiting for review."
 ALREADY_SIGNED_OFF = "“{title}” is already signed off: an editor can publish it, or edit it to reopen the review."
 NOT_IN_REVIEW = "“{title}” is not in review ({state}): the writer must submit it for review first."
+SEE_STATEMENT_COMMENTS = "Please change statement(s) {numbers}: see the comments on them."
 COMMENT_REQUIRED = "Write a comment that says what needs to change; the writer reads it."
 STATEMENT_CHANGED = (
     "This statement changed while you were reading it: nothing was recorded. Read the new text and try again."
@@ -725,6 +726,22 @@ def request_changes(article: Article, *, by, comment: str) -> ChangeRequest:
     _record(article, by=by, action="articles.article.request_changes", from_state=from_state, message=comment.strip())
     _after_commit(notifications.changes_requested, article.pk, change_request.pk)
     return change_request
+
+
+@transaction.atomic
+def send_back(
+    article: Article, *, by, comment: str, statement_comments: list[tuple[EvidenceStatement, str, str]] = ()
+) -> ChangeRequest:
+    """Record comments on statements and send the article back to its writer, as one step with one mail.
+
+    `statement_comments` holds (statement, the hash the reviewer read, comment); all or nothing is recorded.
+    """
+    for statement, seen_hash, text in statement_comments:
+        request_statement_changes(statement, by=by, seen_hash=seen_hash, comment=text)
+    if not comment.strip() and statement_comments:
+        numbers = ", ".join(str(statement.position) for statement, _hash, _text in statement_comments)
+        comment = SEE_STATEMENT_COMMENTS.format(numbers=numbers)
+    return request_changes(article, by=by, comment=comment)
 
 
 @transaction.atomic

@@ -1374,3 +1374,57 @@ def test_an_approved_statement_shows_a_summary_and_folds_its_forms(client, revie
     assert step_url("approve", article, first) in folded.group(1)
     assert step_url("approve", article, second) in open_card
     assert '<details class="statement-forms"' not in open_card
+
+
+def send_back_data(comment="Please revise.", **statement_comments) -> dict:
+    """The send-back form: the overall comment and, per statement, a comment and the hash the reviewer read."""
+    data = {"comment": comment}
+    for statement, text in statement_comments.values():
+        data[f"b{statement.pk}-seen_hash"] = statement.statement_hash
+        data[f"b{statement.pk}-comment"] = text
+    return data
+
+
+def test_statement_comments_and_the_send_back_are_one_step_and_one_mail(
+    client, reviewer, mailoutbox, django_capture_on_commit_callbacks
+):
+    article = in_review(claims=2)
+    first, second = article.evidence_statements.order_by("position")
+    client.force_login(reviewer)
+    page = client.get(desk_url(article)).content.decode()
+    assert hidden_value(page, f"b{first.pk}-seen_hash") == first.statement_hash
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            step_url("request_changes", article),
+            send_back_data("Two claims overstate the trials.", a=(first, "Say it was in mice."), b=(second, "")),
+        )
+
+    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["request_changes"]]
+    article.refresh_from_db()
+    assert article.status == Article.Status.CHANGES_REQUESTED
+    requests = ChangeRequest.objects.order_by("pk")
+    assert [(r.statement_hash, r.comment) for r in requests] == [
+        (first.statement_hash, "Say it was in mice."),
+        ("", "Two claims overstate the trials."),
+    ]
+    (mail,) = mailoutbox
+    assert mail.to == [article.author.email]
+    assert "Say it was in mice." in mail.body
+    assert "Two claims overstate the trials." in mail.body
+
+
+def test_a_send_back_with_a_stale_statement_comment_records_nothing(client, reviewer, mailoutbox):
+    article = in_review(claims=2)
+    first, _ = article.evidence_statements.order_by("position")
+    data = send_back_data(a=(first, "Say it was in mice."))
+    data[f"b{first.pk}-seen_hash"] = "0" * 64
+    before = records(article)
+    client.force_login(reviewer)
+    mailoutbox.clear()
+
+    response = client.post(step_url("request_changes", article), data)
+
+    assert_refused_without_change(response, article, before, message=workflow.STATEMENT_CHANGED)
+    assert not mailoutbox
