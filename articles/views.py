@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Max
 from django.http import Http404, HttpResponse, HttpResponseServerError
 from django.shortcuts import get_object_or_404, redirect
 from django.template import loader
@@ -24,7 +25,7 @@ from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
 
 from articles import page_cache, permissions, search, structured_data, workflow
-from articles.diffs import paragraph_diff
+from articles.diffs import paragraph_diff, word_diff
 from articles.forms import (
     AcknowledgeRetractionForm,
     ApproveStatementForm,
@@ -39,12 +40,15 @@ from articles.forms import (
 )
 from articles.models import (
     Article,
+    ChangeRequest,
     Disclaimer,
     EvidenceStatement,
     Page,
     PublishedSnapshot,
     Reference,
+    ReviewSignOff,
     StaffProfile,
+    StatementApproval,
     Topic,
 )
 
@@ -320,6 +324,28 @@ class ReviewQueueView(ReviewDeskMixin, TemplateView):
         )
 
 
+def changes_since_last_review(article: Article, reviewer) -> dict | None:
+    """Compare the working copy with the revision current at the reviewer's last approval, comment or sign-off."""
+    moments = [
+        StatementApproval.objects.filter(article=article, reviewer=reviewer).aggregate(at=Max("approved_at"))["at"],
+        ChangeRequest.objects.filter(article=article, requested_by=reviewer).aggregate(at=Max("requested_at"))["at"],
+        ReviewSignOff.objects.filter(article=article, reviewer=reviewer).aggregate(at=Max("signed_at"))["at"],
+    ]
+    moments = [moment for moment in moments if moment]
+    if not moments:
+        return None
+    reviewed_at = max(moments)
+    then = article.history.filter(history_date__lte=reviewed_at).order_by("-history_date", "-history_id").first()
+    if then is None or (then.title, then.summary, then.body) == (article.title, article.summary, article.body):
+        return None
+    return {
+        "reviewed_at": reviewed_at,
+        "title": word_diff(then.title, article.title) if then.title != article.title else None,
+        "summary": word_diff(then.summary, article.summary) if then.summary != article.summary else None,
+        "body": paragraph_diff(then.body, article.body) if then.body != article.body else None,
+    }
+
+
 class ReviewArticleView(ReviewDeskMixin, DetailView):
     template_name = "review/article.html"
     context_object_name = "article"
@@ -364,6 +390,7 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             steps=steps,
             statements=statements,
             comparison=paragraph_diff(live.body_source, article.body) if live else None,
+            since_last_review=changes_since_last_review(article, user),
             timeline=article.audit_events.select_related("actor__staff_profile").order_by("-at", "-pk")[:100],
             can_approve="justify_finding" in steps,  # the claim-check list's forms
             can_publish=permissions.can_publish(user, article),

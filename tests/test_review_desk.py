@@ -1428,3 +1428,27 @@ def test_a_send_back_with_a_stale_statement_comment_records_nothing(client, revi
 
     assert_refused_without_change(response, article, before, message=workflow.STATEMENT_CHANGED)
     assert not mailoutbox
+
+
+def test_a_resubmitted_article_shows_what_changed_since_this_reviewers_last_review(client, reviewer, writer):
+    article = in_review(author=writer)
+    statement = article.evidence_statements.get()
+    workflow.send_back(
+        article, by=reviewer, comment="Be precise.", statement_comments=[(statement, statement.statement_hash, "Fix.")]
+    )
+    article.refresh_from_db()
+    article.body = article.body.replace("is supported by a trial", "was seen in one small trial")
+    article.summary = "A shorter summary."
+    article._history_user = writer
+    article.save()
+    workflow.submit_for_review(article, by=writer)
+    client.force_login(reviewer)
+
+    page = client.get(desk_url(article)).content.decode()
+
+    changes = section(page, "since-last-review-heading")
+    assert "<del>is supported by a</del> <ins>was seen in one small</ins> trial" in changes
+    assert "<ins>A shorter summary.</ins>" in changes
+
+    client.force_login(member_of("Reviewers"))  # never reviewed it: nothing to compare with
+    assert 'id="since-last-review-heading"' not in client.get(desk_url(article)).content.decode()
