@@ -153,8 +153,21 @@ class SendBackStatementForm(SeenHashForm):
     )
 
 
+WARNINGS_NOT_CONFIRMED = (
+    "The article has open warnings (listed above the sign-off button): read them, tick “I have read these "
+    "warnings”, then sign off."
+)
+
+
 class SignOffForm(SeenHashForm):
     comment = forms.CharField(label="Comment (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, warnings=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if warnings:  # open claim-check warnings: signing off over them is a choice the reviewer confirms
+            self.fields["warnings_read"] = forms.BooleanField(
+                label="I have read these warnings", error_messages={"required": WARNINGS_NOT_CONFIRMED}
+            )
 
 
 class ReasonForm(forms.Form):

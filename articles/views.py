@@ -395,7 +395,7 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             can_approve="justify_finding" in steps,  # the claim-check list's forms
             can_publish=permissions.can_publish(user, article),
             live_as_it_stands=workflow.LIVE_AS_IT_STANDS,
-            sign_off_form=SignOffForm(initial={"seen_hash": status.content_hash}),
+            sign_off_form=SignOffForm(initial={"seen_hash": status.content_hash}, warnings=status.warnings),
             request_changes_form=SendBackForm(),
             schedule_form=ScheduleForm(),
             unpublish_form=ReasonForm(prefix="unpublish"),
@@ -492,7 +492,8 @@ class ReviewActionView(ReviewDeskMixin, View):
         workflow.send_back(article, by=self.by, comment=comment, statement_comments=statement_comments)
 
     def sign_off(self, article):
-        workflow.sign_off(article, by=self.by, **self._valid(SignOffForm))
+        data = self._valid(SignOffForm, warnings=workflow.review_status(article).warnings)
+        workflow.sign_off(article, by=self.by, seen_hash=data["seen_hash"], comment=data["comment"])
         for warning in workflow.review_status(article).warnings:
             messages.warning(self.request, f"Signed off with a warning: {warning.message}")
 

@@ -1452,3 +1452,45 @@ def test_a_resubmitted_article_shows_what_changed_since_this_reviewers_last_revi
 
     client.force_login(member_of("Reviewers"))  # never reviewed it: nothing to compare with
     assert 'id="since-last-review-heading"' not in client.get(desk_url(article)).content.decode()
+
+
+def _article_with_open_warnings(reviewer) -> Article:
+    article = approved(in_review(topics=[TopicFactory(is_treatment=True)]), reviewer)
+    assert workflow.review_status(article).warnings  # the treatment checklist's missing sections
+    return article
+
+
+def test_the_sign_off_form_shows_the_open_warnings_and_asks_to_confirm(client, reviewer):
+    article = _article_with_open_warnings(member_of("Reviewers"))
+    client.force_login(reviewer)
+
+    page = client.get(desk_url(article)).content.decode()
+
+    sign_off = section(page, "sign-off-heading")
+    for warning in workflow.review_status(article).warnings:
+        assert escape(warning.message) in sign_off
+    assert 'name="warnings_read"' in sign_off
+
+
+def test_signing_off_with_open_warnings_is_refused_without_the_confirmation(client, reviewer):
+    from articles.forms import WARNINGS_NOT_CONFIRMED
+
+    article = _article_with_open_warnings(member_of("Reviewers"))
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(step_url("sign_off", article), {"seen_hash": article.content_hash()})
+
+    assert_refused_without_change(response, article, before)
+    assert WARNINGS_NOT_CONFIRMED in messages_of(response, "error")[0]
+
+
+def test_signing_off_with_open_warnings_is_accepted_with_the_confirmation(client, reviewer):
+    article = _article_with_open_warnings(member_of("Reviewers"))
+    client.force_login(reviewer)
+
+    response = client.post(step_url("sign_off", article), {"seen_hash": article.content_hash(), "warnings_read": "on"})
+
+    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["sign_off"]]
+    article.refresh_from_db()
+    assert article.status == Article.Status.SIGNED_OFF
