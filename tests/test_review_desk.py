@@ -1494,3 +1494,21 @@ def test_signing_off_with_open_warnings_is_accepted_with_the_confirmation(client
     assert messages_of(response, "success") == [ReviewActionView.SUCCESS["sign_off"]]
     article.refresh_from_db()
     assert article.status == Article.Status.SIGNED_OFF
+
+
+def test_the_timeline_reads_as_sentences_with_the_hash_on_request(client, reviewer):
+    reviewer.staff_profile.display_name = "Daniel Reyes"
+    reviewer.staff_profile.save()
+    article = approved(in_review(), member_of("Reviewers"))
+    workflow.sign_off(article, by=reviewer, seen_hash=article.content_hash())
+    event = AuditEvent.objects.get(article=article, action="articles.article.sign_off")
+    client.force_login(member_of("Editors"))
+
+    page = client.get(desk_url(article)).content.decode()
+
+    timeline = section(page, "timeline-heading")
+    when = timezone.localtime(event.at).strftime("%-d %b %Y %H:%M")
+    assert f"Daniel Reyes signed off, {when}" in re.sub(r"<[^>]+>", "", timeline)
+    assert re.search(r"<details[^>]*>\s*<summary>[^<]*</summary>[^<]*articles\.article\.sign_off", timeline)
+    hash_at = timeline.index(event.content_hash[:12])
+    assert timeline.rfind("<details", 0, hash_at) > timeline.rfind("</details>", 0, hash_at)
