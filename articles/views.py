@@ -347,6 +347,9 @@ TIMELINE_VERBS = {
 }
 
 
+STATE_NAMES = dict(Article.Status.choices)
+
+
 def person_name(user) -> str:
     """Return how staff name each other on the desk: the profile's display name, else the account's name."""
     if user is None:
@@ -423,7 +426,13 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             comparison=paragraph_diff(live.body_source, article.body) if live else None,
             since_last_review=changes_since_last_review(article, user),
             timeline=[
-                (event, person_name(event.actor), TIMELINE_VERBS.get(event.action, event.action))
+                (
+                    event,
+                    person_name(event.actor),
+                    TIMELINE_VERBS.get(event.action, event.action),
+                    STATE_NAMES.get(event.from_state, event.from_state or "new").lower(),
+                    STATE_NAMES.get(event.to_state, event.to_state).lower(),
+                )
                 for event in article.audit_events.select_related("actor__staff_profile").order_by("-at", "-pk")[:100]
             ],
             can_approve="justify_finding" in steps,  # the claim-check list's forms

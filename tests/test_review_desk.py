@@ -1234,7 +1234,9 @@ def test_the_reviewer_re_approves_a_withdrawn_statement_and_signs_off_from_the_d
     client.force_login(reviewer)
 
     page = client.get(desk_url(article)).content.decode()
+    assert "the record of a reference it cites changed since" in statement_card(page, 1)
     assert step_url("approve", article, statement) in page
+    assert step_url("sign_off", article) not in page  # not until the statement is approved again
     assert step_url("request_changes", article) in page
     response = client.post(step_url("approve", article, statement), approve_data(statement))
     assert messages_of(response, "success") == [ReviewActionView.SUCCESS["approve"]]
