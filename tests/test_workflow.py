@@ -985,3 +985,15 @@ def test_publish_scheduled_does_not_publish_an_article_whose_approval_a_referenc
     assert article.status == Article.Status.SIGNED_OFF
     assert workflow.review_status(article).reference_reapproval
     assert [m.to for m in mail.outbox if "Not published" in m.subject] == [[editor.email]]
+
+
+def test_saving_a_signed_off_article_after_a_reference_change_keeps_its_place_unless_the_words_changed(
+    editor, reviewer
+):
+    article = reference_changed_after("signed_off", editor=editor, reviewer=reviewer)
+    article.save()  # the writer saves it in the admin without changing a word
+    assert workflow.record_edit(article, by=article.author) == Article.Status.SIGNED_OFF
+
+    article.summary = "A new summary."
+    article.save()
+    assert workflow.record_edit(article, by=article.author) == Article.Status.DRAFT
