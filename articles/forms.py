@@ -209,6 +209,13 @@ class SearchForm(forms.Form):
 
 # --- The review desk: input validation only; the rules live in workflow.py ---------------------------
 
+EVIDENCE_LEVEL_REQUIRED = (
+    "Choose the evidence level (A to F) from the design of the study behind the claim: nothing is assumed."
+)
+CERTAINTY_REQUIRED = (
+    "Choose the certainty (GRADE: high, moderate, low or very low): nothing is assumed, so an animal study is "
+    "never recorded as high certainty by default."
+)
 EVIDENCE_LEVELS = [(level.value, EVIDENCE_LEVEL_DESIGNS[level.value], level.label) for level in EvidenceLevel]
 YES_NO_UNKNOWN = [("", "Not known"), ("true", "Yes"), ("false", "No")]
 
@@ -229,8 +236,14 @@ class ApproveStatementForm(SeenHashForm):
         choices=[(level, f"{level}: {design} (patients read “{label}”)") for level, design, label in EVIDENCE_LEVELS],
         widget=forms.RadioSelect,
         help_text="Grade the design of the study behind the claim, not its title.",
+        error_messages={"required": EVIDENCE_LEVEL_REQUIRED},
     )
-    certainty = forms.ChoiceField(label="Certainty (GRADE)", choices=Certainty.choices)
+    # The empty first choice keeps the browser from preselecting "High" (the first real choice).
+    certainty = forms.ChoiceField(
+        label="Certainty (GRADE)",
+        choices=[("", "Choose the certainty…"), *Certainty.choices],
+        error_messages={"required": CERTAINTY_REQUIRED},
+    )
     participants = forms.IntegerField(label="People studied", required=False, min_value=0, max_value=100_000_000)
     peer_reviewed = forms.TypedChoiceField(
         label="Peer reviewed?", choices=YES_NO_UNKNOWN, required=False, coerce=_yes_no_unknown, empty_value=None
@@ -255,8 +268,42 @@ class StatementChangesForm(SeenHashForm, CommentForm):
     pass
 
 
+class SendBackForm(forms.Form):
+    comment = forms.CharField(
+        label="What needs to change overall",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        required=False,
+        strip=True,
+        help_text="Optional when you comment on statements below. The writer gets it all in one email.",
+    )
+
+
+class SendBackStatementForm(SeenHashForm):
+    comment = forms.CharField(
+        label="What needs to change in this statement",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5000,
+        required=False,
+        strip=True,
+    )
+
+
+WARNINGS_NOT_CONFIRMED = (
+    "The article has open warnings (listed above the sign-off button): read them, tick “I have read these "
+    "warnings”, then sign off."
+)
+
+
 class SignOffForm(SeenHashForm):
     comment = forms.CharField(label="Comment (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, warnings=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if warnings:  # open claim-check warnings: signing off over them is a choice the reviewer confirms
+            self.fields["warnings_read"] = forms.BooleanField(
+                label="I have read these warnings", error_messages={"required": WARNINGS_NOT_CONFIRMED}
+            )
 
 
 class ReasonForm(forms.Form):

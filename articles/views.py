@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Max
 from django.http import Http404, HttpResponse, HttpResponseServerError
 from django.shortcuts import get_object_or_404, redirect
 from django.template import loader
@@ -24,26 +25,30 @@ from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
 
 from articles import page_cache, permissions, search, structured_data, workflow
-from articles.diffs import paragraph_diff
+from articles.diffs import paragraph_diff, word_diff
 from articles.forms import (
     AcknowledgeRetractionForm,
     ApproveStatementForm,
-    CommentForm,
     JustifyFindingForm,
     ReasonForm,
     ScheduleForm,
     SearchForm,
+    SendBackForm,
+    SendBackStatementForm,
     SignOffForm,
     StatementChangesForm,
 )
 from articles.models import (
     Article,
+    ChangeRequest,
     Disclaimer,
     EvidenceStatement,
     Page,
     PublishedSnapshot,
     Reference,
+    ReviewSignOff,
     StaffProfile,
+    StatementApproval,
     Topic,
 )
 
@@ -283,6 +288,10 @@ class QueueSection:
     def more(self) -> int:
         return self.count - len(self.rows)
 
+    def without(self, rows: list) -> "QueueSection":
+        """Return this section without `rows` (listed in another section)."""
+        return QueueSection([row for row in self.rows if row not in rows], self.count - len(rows))
+
 
 class ReviewQueueView(ReviewDeskMixin, TemplateView):
     template_name = "review/queue.html"
@@ -294,11 +303,18 @@ class ReviewQueueView(ReviewDeskMixin, TemplateView):
         retracted = list(Reference.objects.filter(is_retracted=True).order_by("citation_key"))
         citing = Article.objects.live().citing_live(*(ref.citation_key for ref in retracted))
         citing = list(citing.only("title", "updated_at", "live_snapshot__references"))
+        # A signed-off or scheduled article citing a reference changed since its sign-off is not ready: the
+        # change withdrew approvals, which a reviewer gives again (workflow.review_status decides which).
+        flagged = articles.annotate(reference_changed=workflow.reference_changed_since_sign_off())
+        signed_off = QueueSection.of(flagged.signed_off().order_by("updated_at", "pk"))
+        scheduled = QueueSection.of(flagged.scheduled().order_by("scheduled_for", "pk"))
+        withdrawn = [a for a in signed_off.rows + scheduled.rows if a.reference_changed]
         return super().get_context_data(
             in_review=QueueSection.of(articles.in_review().order_by("updated_at", "pk")),
             changes_requested=QueueSection.of(articles.changes_requested().order_by("updated_at", "pk")),
-            signed_off=QueueSection.of(articles.signed_off().order_by("updated_at", "pk")),
-            scheduled=QueueSection.of(articles.scheduled().order_by("scheduled_for", "pk")),
+            signed_off=signed_off.without(withdrawn),
+            scheduled=scheduled.without(withdrawn),
+            reference_changed=QueueSection(withdrawn, len(withdrawn)),
             review_overdue=QueueSection.of(overdue.order_by("live_review_due", "pk")),
             retractions=[
                 (ref, [article for article in citing if ref.citation_key in article.live_snapshot.cited_keys])
@@ -306,6 +322,62 @@ class ReviewQueueView(ReviewDeskMixin, TemplateView):
             ],
             **kwargs,
         )
+
+
+# The timeline as sentences: "Daniel Reyes signed off, 3 Dec 2026 09:21". The dotted action and the content hash
+# stay available, folded, for whoever needs to trace a record.
+TIMELINE_VERBS = {
+    "articles.article.submit": "submitted it for review",
+    "articles.statement.approve": "approved a statement",
+    "articles.statement.request_changes": "asked for a change to a statement",
+    "articles.article.request_changes": "sent it back to the writer",
+    "articles.article.sign_off": "signed off",
+    "articles.article.publish": "published it",
+    "articles.article.schedule": "scheduled it",
+    "articles.article.unschedule": "cancelled the schedule",
+    "articles.article.schedule_failed": "could not publish it as scheduled",
+    "articles.article.unpublish": "unpublished it",
+    "articles.article.archive": "archived it",
+    "articles.article.restore": "restored it",
+    "articles.article.reopen": "edited it after sign-off, which reopened the review",
+    "articles.article.edit_live": "edited the live article",
+    "articles.finding.justify": "accepted a claim-check finding",
+    "articles.reference.acknowledge_retraction": "acknowledged a retraction",
+    "articles.review.remind": "reminded the reviewers that a re-review is due",
+}
+
+
+STATE_NAMES = dict(Article.Status.choices)
+
+
+def person_name(user) -> str:
+    """Return how staff name each other on the desk: the profile's display name, else the account's name."""
+    if user is None:
+        return "The system"
+    profile = getattr(user, "staff_profile", None)
+    return (profile.display_name if profile else "") or user.get_full_name() or user.get_username()
+
+
+def changes_since_last_review(article: Article, reviewer) -> dict | None:
+    """Compare the working copy with the revision current at the reviewer's last approval, comment or sign-off."""
+    moments = [
+        StatementApproval.objects.filter(article=article, reviewer=reviewer).aggregate(at=Max("approved_at"))["at"],
+        ChangeRequest.objects.filter(article=article, requested_by=reviewer).aggregate(at=Max("requested_at"))["at"],
+        ReviewSignOff.objects.filter(article=article, reviewer=reviewer).aggregate(at=Max("signed_at"))["at"],
+    ]
+    moments = [moment for moment in moments if moment]
+    if not moments:
+        return None
+    reviewed_at = max(moments)
+    then = article.history.filter(history_date__lte=reviewed_at).order_by("-history_date", "-history_id").first()
+    if then is None or (then.title, then.summary, then.body) == (article.title, article.summary, article.body):
+        return None
+    return {
+        "reviewed_at": reviewed_at,
+        "title": word_diff(then.title, article.title) if then.title != article.title else None,
+        "summary": word_diff(then.summary, article.summary) if then.summary != article.summary else None,
+        "body": paragraph_diff(then.body, article.body) if then.body != article.body else None,
+    }
 
 
 class ReviewArticleView(ReviewDeskMixin, DetailView):
@@ -318,6 +390,7 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
     def get_context_data(self, **kwargs):
         article, user = self.object, self.request.user
         status = workflow.review_status(article)
+        steps = workflow.desk_steps(status, user)
         references = {ref.citation_key: ref for ref in Reference.objects.filter(citation_key__in=article.citation_keys)}
         numbers = {entry["key"]: entry["number"] for entry in status.rendered.references}
         statements = [
@@ -337,18 +410,36 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             }
             for item in status.statements
         ]
+        for entry in statements:
+            item = entry["status"]
+            entry["can_approve"] = item.number in steps.approve and entry["approve_form"] is not None
+            entry["can_comment"] = item.number in steps.comment and entry["changes_form"] is not None
+            if entry["can_comment"]:
+                entry["send_back_form"] = SendBackStatementForm(
+                    prefix=f"b{item.stored.pk}", initial={"seen_hash": item.sentence.hash}
+                )
         live = article.live_snapshot
         return super().get_context_data(
             status=status,
+            steps=steps,
             statements=statements,
             comparison=paragraph_diff(live.body_source, article.body) if live else None,
-            timeline=article.audit_events.select_related("actor__staff_profile").order_by("-at", "-pk")[:100],
-            can_approve=permissions.can_approve(user, article),
-            can_review=permissions.can_review(user, article),
+            since_last_review=changes_since_last_review(article, user),
+            timeline=[
+                (
+                    event,
+                    person_name(event.actor),
+                    TIMELINE_VERBS.get(event.action, event.action),
+                    STATE_NAMES.get(event.from_state, event.from_state or "new").lower(),
+                    STATE_NAMES.get(event.to_state, event.to_state).lower(),
+                )
+                for event in article.audit_events.select_related("actor__staff_profile").order_by("-at", "-pk")[:100]
+            ],
+            can_approve="justify_finding" in steps,  # the claim-check list's forms
             can_publish=permissions.can_publish(user, article),
-            can_submit=permissions.can_submit(user, article),
-            sign_off_form=SignOffForm(initial={"seen_hash": status.content_hash}),
-            request_changes_form=CommentForm(),
+            live_as_it_stands=workflow.LIVE_AS_IT_STANDS,
+            sign_off_form=SignOffForm(initial={"seen_hash": status.content_hash}, warnings=status.warnings),
+            request_changes_form=SendBackForm(),
             schedule_form=ScheduleForm(),
             unpublish_form=ReasonForm(prefix="unpublish"),
             archive_form=ReasonForm(prefix="archive"),
@@ -433,10 +524,19 @@ class ReviewActionView(ReviewDeskMixin, View):
         workflow.request_statement_changes(statement, by=self.by, **data)
 
     def request_changes(self, article):
-        workflow.request_changes(article, by=self.by, **self._valid(CommentForm))
+        comment = self._valid(SendBackForm)["comment"]
+        statement_comments = []
+        for statement in article.evidence_statements.order_by("position"):
+            if f"b{statement.pk}-comment" not in self.request.POST:
+                continue
+            data = self._valid(SendBackStatementForm, prefix=f"b{statement.pk}")
+            if data["comment"]:
+                statement_comments.append((statement, data["seen_hash"], data["comment"]))
+        workflow.send_back(article, by=self.by, comment=comment, statement_comments=statement_comments)
 
     def sign_off(self, article):
-        workflow.sign_off(article, by=self.by, **self._valid(SignOffForm))
+        data = self._valid(SignOffForm, warnings=workflow.review_status(article).warnings)
+        workflow.sign_off(article, by=self.by, seen_hash=data["seen_hash"], comment=data["comment"])
         for warning in workflow.review_status(article).warnings:
             messages.warning(self.request, f"Signed off with a warning: {warning.message}")
 

@@ -13,11 +13,12 @@ import datetime
 import difflib
 import logging
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, F, Max, OuterRef, Q, Subquery, TextField, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.text import Truncator
 
@@ -55,6 +56,7 @@ MALFORMED_MARKERS = "“{title}” has citation markers that cannot be read ({ma
 ALREADY_IN_REVIEW = "“{title}” is already waiting for review."
 ALREADY_SIGNED_OFF = "“{title}” is already signed off: an editor can publish it, or edit it to reopen the review."
 NOT_IN_REVIEW = "“{title}” is not in review ({state}): the writer must submit it for review first."
+SEE_STATEMENT_COMMENTS = "Please change statement(s) {numbers}: see the comments on them."
 COMMENT_REQUIRED = "Write a comment that says what needs to change; the writer reads it."
 STATEMENT_CHANGED = (
     "This statement changed while you were reading it: nothing was recorded. Read the new text and try again."
@@ -101,6 +103,7 @@ SELF_REVIEW_NOTE = "Self-review: allowed by the ALLOW_SELF_REVIEW setting (one-p
 UNRESOLVED_FINDING = (
     "Claim check: {message} (“{text}”). Ask for a change, or record on the review desk why it is acceptable."
 )
+LIVE_AS_IT_STANDS = "Live as it stands: patients see this version, so there is nothing new to publish."
 NO_SUCH_FINDING = "That claim-check finding no longer applies to the article as it stands: reload the page."
 SIMILAR_WORDING = 0.6  # how alike an approved and a current statement must be to call it "edited"
 # The live version, and the two of its dates that lists and the review desk order and filter by (see Article).
@@ -236,6 +239,30 @@ class ReviewStatus:
         return problems + self.disclaimer_problems
 
     @property
+    def live_as_it_stands(self) -> bool:
+        """Return True if patients see exactly this working copy: nothing blocks it, there is nothing to publish."""
+        live = self.article.live_snapshot if self.article.live_snapshot_id else None
+        return (
+            self.article.status == Article.Status.PUBLISHED
+            and live is not None
+            and live.content_hash == self.content_hash
+        )
+
+    @cached_property
+    def reference_reapproval(self) -> bool:
+        """Return True if only changes to cited references' records withdrew this signed-off (or scheduled)
+        article's sign-off: a reviewer approves the affected statements again and signs off, without the writer.
+        """
+        article = self.article
+        if article.status not in (Article.Status.SIGNED_OFF, Article.Status.SCHEDULED):
+            return False
+        if self.sign_off or self.self_sign_off or self.earlier_sign_off is None:
+            return False
+        if any(s.state not in ("approved", "reference_changed") for s in self.statements):
+            return False
+        return _words_unchanged_since(article, self.earlier_sign_off.signed_at)
+
+    @property
     def levels(self) -> dict[str, str]:
         return {s.sentence.hash: s.approval.evidence_level for s in self.statements if s.approval}
 
@@ -243,6 +270,13 @@ class ReviewStatus:
 def _counts(reviewer_id: int, contributor_ids: set[int]) -> bool:
     """Return True if a review act by this person counts under the separation of duties."""
     return settings.ALLOW_SELF_REVIEW or reviewer_id not in contributor_ids
+
+
+def _words_unchanged_since(article: Article, moment: datetime.datetime) -> bool:
+    """Return True if the article's words are what they were at `moment` (by its revision history)."""
+    fields = ("title", "summary", "body", "drafted_with_ai")
+    then = article.history.filter(history_date__lte=moment).order_by("-history_date", "-history_id").first()
+    return then is not None and all(getattr(then, name) == getattr(article, name) for name in fields)
 
 
 def content_problems(article: Article, rendered: RenderedArticle | None = None) -> list[str]:
@@ -369,6 +403,81 @@ def review_status(article: Article) -> ReviewStatus:
     )
 
 
+# --- What the desk offers: derived from the same state the gate checks ------------------------------
+
+
+@dataclass(frozen=True)
+class DeskSteps:
+    """The steps a person may take on the article now, each one the gate would allow; the desk offers no other.
+
+    `article` holds article steps by their desk names (urls.ARTICLE_STEPS); `approve` and `comment` hold the
+    numbers of the statements the person may approve, or comment on, now.
+    """
+
+    article: frozenset[str]
+    approve: frozenset[int]
+    comment: frozenset[int]
+
+    def __contains__(self, step: str) -> bool:
+        return step in self.article
+
+
+def desk_steps(status: ReviewStatus, user) -> DeskSteps:
+    """Return what `user` may do to the article as `status` describes it: the desk renders exactly these."""
+    article, steps = status.article, set()
+    in_review = article.status == Article.Status.IN_REVIEW
+    archived = article.status == Article.Status.ARCHIVED
+    approver = not archived and permissions.can_approve(user, article)
+    approve = comment = frozenset()
+    if approver and in_review:
+        approve = frozenset(s.number for s in status.statements if s.stored)
+    elif approver and status.reference_reapproval:
+        approve = frozenset(s.number for s in status.statements if s.stored and s.state == "reference_changed")
+    if in_review and permissions.can_review(user, article):
+        comment = frozenset(s.number for s in status.statements if s.stored)
+    if approver and (in_review or status.reference_reapproval) and not status.sign_off_problems:
+        steps.add("sign_off")
+    if approver and status.unacknowledged_retractions:
+        steps.add("acknowledge_retraction")
+    if approver and status.unresolved_findings:
+        steps.add("justify_finding")
+    if article.status in (Article.Status.IN_REVIEW, Article.Status.SIGNED_OFF) and permissions.can_review(user):
+        steps.add("request_changes")
+    resubmittable = (Article.Status.DRAFT, Article.Status.CHANGES_REQUESTED, Article.Status.PUBLISHED)
+    if article.status in resubmittable and not status.content_problems and permissions.can_submit(user, article):
+        steps.add("submit")
+    if not archived and permissions.can_publish(user, article):
+        steps.add("archive")
+        if not status.problems:
+            steps.add("publish")
+            if article.status == Article.Status.SIGNED_OFF:
+                steps.add("schedule")
+        if article.status == Article.Status.SCHEDULED:
+            steps.add("unschedule")
+        if article.live_snapshot_id:
+            steps.add("unpublish")
+    return DeskSteps(frozenset(steps), approve, comment)
+
+
+def reference_changed_since_sign_off() -> Exists:
+    """Return a condition on articles: a reference they cite was changed after their latest sign-off.
+
+    Such a change withdraws the approvals of the statements citing it and the sign-off, so the desk lists
+    these apart from what is ready to publish. (A condition the database checks, so the queue's queries stay
+    fixed in number; the article page then derives every step from `review_status`.)
+    """
+    latest_sign_off = ReviewSignOff.objects.filter(article=OuterRef(OuterRef("pk"))).order_by("-signed_at", "-pk")
+    citing = EvidenceStatement.objects.annotate(keys=Cast("cited_keys", TextField())).filter(
+        article=OuterRef(OuterRef("pk")), keys__contains=OuterRef("quoted_key")
+    )
+    changed = (
+        Reference.objects.filter(updated_at__gt=Subquery(latest_sign_off.values("signed_at")[:1]))
+        .annotate(quoted_key=Concat(Value('"'), F("citation_key"), Value('"'), output_field=TextField()))
+        .filter(Exists(citing))
+    )
+    return Exists(changed)
+
+
 # --- Helpers ---------------------------------------------------------------------------------------
 
 
@@ -477,7 +586,8 @@ def record_edit(article: Article, *, by) -> str:
     content_hash = article.content_hash()
     from_state = article.status
     if from_state in (Article.Status.SIGNED_OFF, Article.Status.SCHEDULED):
-        if review_status(article).sign_off is None:
+        status = review_status(article)
+        if status.sign_off is None and not status.reference_reapproval:
             article.status, article.scheduled_for, article.scheduled_by = Article.Status.DRAFT, None, None
             _save_state(article, "status", "scheduled_for", "scheduled_by")
             message = "Edited after sign-off: it needs review again."
@@ -531,7 +641,12 @@ def approve_statement(
 ) -> StatementApproval:
     """Approve one evidence statement as the reviewer read it, with the grade of the evidence behind it."""
     article = _review_lock(statement.article, by=by, verb="approve its statements")
-    _require_in_review(article)
+    if article.status != Article.Status.IN_REVIEW:
+        # A signed-off or scheduled article keeps its place when only a cited reference's record changed.
+        status = review_status(article)
+        states = {item.sentence.hash: item.state for item in status.statements}
+        if not (status.reference_reapproval and states.get(seen_hash) == "reference_changed"):
+            _require_in_review(article)
     sentence = _current_sentence(article, statement, seen_hash)
     cited = Reference.objects.by_keys(sentence.keys)
     ama_by_key = {key: citations.format_ama(reference) for key, reference in cited.items()}
@@ -615,11 +730,28 @@ def request_changes(article: Article, *, by, comment: str) -> ChangeRequest:
 
 
 @transaction.atomic
+def send_back(
+    article: Article, *, by, comment: str, statement_comments: list[tuple[EvidenceStatement, str, str]] = ()
+) -> ChangeRequest:
+    """Record comments on statements and send the article back to its writer, as one step with one mail.
+
+    `statement_comments` holds (statement, the hash the reviewer read, comment); all or nothing is recorded.
+    """
+    for statement, seen_hash, text in statement_comments:
+        request_statement_changes(statement, by=by, seen_hash=seen_hash, comment=text)
+    if not comment.strip() and statement_comments:
+        numbers = ", ".join(str(statement.position) for statement, _hash, _text in statement_comments)
+        comment = SEE_STATEMENT_COMMENTS.format(numbers=numbers)
+    return request_changes(article, by=by, comment=comment)
+
+
+@transaction.atomic
 def sign_off(article: Article, *, by, seen_hash: str, comment: str = "") -> ReviewSignOff:
     """Sign the whole article off as the reviewer read it; refused until every statement is approved."""
     article = _review_lock(article, by=by, verb="sign it off")
-    _require_in_review(article)
     status = review_status(article)
+    if not status.reference_reapproval:
+        _require_in_review(article)
     if seen_hash != status.content_hash:
         raise WorkflowError(ARTICLE_CHANGED.format(title=article.title))
     if problems := status.sign_off_problems:
@@ -633,13 +765,15 @@ def sign_off(article: Article, *, by, seen_hash: str, comment: str = "") -> Revi
         comment=comment.strip(),
         self_review=is_self,
     )
-    article.status = Article.Status.SIGNED_OFF
-    _save_state(article, "status")
+    from_state = article.status
+    if from_state != Article.Status.SCHEDULED:  # signed off again after a reference change: still scheduled
+        article.status = Article.Status.SIGNED_OFF
+        _save_state(article, "status")
     _record(
         article,
         by=by,
         action="articles.article.sign_off",
-        from_state=Article.Status.IN_REVIEW,
+        from_state=from_state,
         message=_join(comment.strip(), note),
         content_hash=status.content_hash,
     )
@@ -830,7 +964,8 @@ def schedule(article: Article, *, by, at: datetime.datetime) -> None:
 
 
 def _back_to_review_state(article: Article) -> str:
-    return Article.Status.SIGNED_OFF if review_status(article).sign_off else Article.Status.DRAFT
+    status = review_status(article)
+    return Article.Status.SIGNED_OFF if status.sign_off or status.reference_reapproval else Article.Status.DRAFT
 
 
 @transaction.atomic

@@ -14,8 +14,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from articles import workflow
+from articles.forms import CERTAINTY_REQUIRED, EVIDENCE_LEVEL_REQUIRED
 from articles.models import (
     Article,
     AuditEvent,
@@ -261,7 +263,7 @@ def test_reviewer_sees_statements_references_in_ama_form_and_grading_choices(cli
     assert f'href="https://doi.org/{first.doi}"' in page
     for certainty in ["high", "moderate", "low", "very_low"]:
         assert f'value="{certainty}"' in page
-    assert hidden_value(page, "seen_hash") == article.content_hash()
+    assert step_url("sign_off", article) not in page  # the gate would refuse it: no statement is approved yet
     assert "Retracted reference" not in page
     assert "Changes since the live version" not in page
 
@@ -853,11 +855,11 @@ def test_signing_off_before_every_statement_is_approved_is_refused(client, revie
 @pytest.mark.parametrize(
     ("changes", "error"),
     [
-        ({"evidence_level": None}, "Evidence level: This field is required."),
-        ({"evidence_level": ""}, "Evidence level: This field is required."),
+        ({"evidence_level": None}, f"Evidence level: {EVIDENCE_LEVEL_REQUIRED}"),
+        ({"evidence_level": ""}, f"Evidence level: {EVIDENCE_LEVEL_REQUIRED}"),
         ({"evidence_level": "Z"}, "Evidence level: Select a valid choice."),
         ({"evidence_level": "b"}, "Evidence level: Select a valid choice."),
-        ({"certainty": None}, "Certainty (GRADE): This field is required."),
+        ({"certainty": None}, f"Certainty (GRADE): {CERTAINTY_REQUIRED}"),
         ({"certainty": "certain"}, "Certainty (GRADE): Select a valid choice."),
         ({"seen_hash": "x"}, "Ensure this value has at least 64 characters"),
         ({"seen_hash": None}, "This field is required."),
@@ -1150,3 +1152,365 @@ def test_a_finding_justification_needs_a_reason(client, reviewer):
     response = client.post(step_url("justify_finding", article), data, follow=True)
     assert any("Why it is acceptable" in m for m in messages_of(response, "error"))
     assert not FindingJustification.objects.exists()
+
+
+# --- Issue 12: grading has no default -----------------------------------------------------------------
+
+
+def test_the_approve_form_preselects_no_certainty_and_no_evidence_level(client, reviewer):
+    article = in_review()
+    statement = article.evidence_statements.get()
+    client.force_login(reviewer)
+
+    page = client.get(desk_url(article)).content.decode()
+
+    select = re.search(rf'<select name="s{statement.pk}-certainty".*?</select>', page, re.S).group(0)
+    options = re.findall(r"<option[^>]*>", select)
+    assert options[0] == '<option value="" selected>'
+    assert not any("selected" in option for option in options[1:])
+    assert not re.search(rf'name="s{statement.pk}-evidence_level" value="[A-F]"[^>]*checked', page)
+
+
+@pytest.mark.parametrize("missing", ["certainty", "evidence_level"])
+def test_an_approval_without_a_certainty_or_level_is_refused_with_a_clear_message(client, reviewer, missing):
+    article = in_review()
+    statement = article.evidence_statements.get()
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(step_url("approve", article, statement), approve_data(statement, **{missing: ""}))
+
+    assert_refused_without_change(response, article, before)
+    expected = CERTAINTY_REQUIRED if missing == "certainty" else EVIDENCE_LEVEL_REQUIRED
+    assert expected in messages_of(response, "error")[0]
+
+
+# --- Issue 12: after "Publish now" the desk says it is live, not that something blocks it ----------------
+
+
+def test_right_after_publish_now_the_desk_says_live_and_shows_no_blockers(client, editor):
+    article = signed_off()
+    client.force_login(editor)
+
+    response = client.post(step_url("publish", article), follow=True)
+
+    page = response.content.decode()
+    assert ReviewActionView.SUCCESS["publish"] in page
+    assert "Still blocking publication" not in page
+    assert workflow.ALREADY_LIVE.format(title=article.title) not in page
+    assert workflow.LIVE_AS_IT_STANDS in page
+    assert step_url("publish", article) not in page
+
+
+# --- Issue 12: approvals a reference change withdrew; one source of truth for sections and buttons ------------
+
+
+def with_changed_reference(article: Article) -> Article:
+    reference = article.resolve_citations()[0][0]
+    reference.title = "Exosome effects on mouse fibroblasts in vitro"
+    reference.save()
+    article.refresh_from_db()
+    return article
+
+
+@pytest.mark.parametrize("state", ["signed_off", "scheduled"])
+def test_the_desk_lists_an_article_whose_approval_a_reference_change_withdrew_apart(client, editor, reviewer, state):
+    article = with_changed_reference(signed_off() if state == "signed_off" else scheduled(editor))
+    ready = signed_off(title="Really ready")
+    client.force_login(reviewer)
+
+    page = client.get(reverse("articles:review_queue")).content.decode()
+
+    assert article.title in section(page, "reference-changed-heading")
+    assert article.title not in section(page, "signed-off-heading")
+    assert article.title not in section(page, "scheduled-heading")
+    assert ready.title in section(page, "signed-off-heading")
+    assert ready.title not in section(page, "reference-changed-heading")
+
+
+def test_the_reviewer_re_approves_a_withdrawn_statement_and_signs_off_from_the_desk(client, reviewer):
+    article = with_changed_reference(signed_off())
+    statement = article.evidence_statements.get()
+    client.force_login(reviewer)
+
+    page = client.get(desk_url(article)).content.decode()
+    assert "the record of a reference it cites changed since" in statement_card(page, 1)
+    assert step_url("approve", article, statement) in page
+    assert step_url("sign_off", article) not in page  # not until the statement is approved again
+    assert step_url("request_changes", article) in page
+    response = client.post(step_url("approve", article, statement), approve_data(statement))
+    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["approve"]]
+    page = client.get(desk_url(article)).content.decode()
+    response = client.post(step_url("sign_off", article), {"seen_hash": hidden_value(page, "seen_hash")})
+
+    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["sign_off"]]
+    article.refresh_from_db()
+    assert article.status == Article.Status.SIGNED_OFF
+    assert workflow.review_status(article).problems == []
+
+
+class _Undo(Exception):
+    pass
+
+
+def _every_state(editor, reviewer) -> list[Article]:
+    """Articles in every state the desk shows, each brought there by the workflow."""
+    approved_in_review = approved(in_review(title="All approved"), member_of("Reviewers"))
+    live_edited = published(title="Live, then edited")
+    live_edited.title = "Live, edited title"
+    live_edited.save()
+    workflow.record_edit(live_edited, by=live_edited.author)
+    retracted = ReferenceFactory(is_retracted=True, retraction_note="Retracted.")
+    archived = published(title="Archived")
+    workflow.archive(archived, by=editor, reason="Superseded.")
+    return [
+        in_review(title="Fresh in review"),
+        approved_in_review,
+        in_review(cited_article(references=[retracted], title="Cites a retraction")),
+        changes_requested(reviewer, title="Sent back"),
+        signed_off(title="Signed off"),
+        scheduled(editor, title="Scheduled"),
+        published(title="Live as it stands"),
+        live_edited,
+        with_changed_reference(signed_off(title="Signed off, reference changed")),
+        with_changed_reference(scheduled(editor, title="Scheduled, reference changed")),
+        archived,
+    ]
+
+
+def _take(step: str, article: Article, user, number: int | None = None) -> None:
+    """Take one desk step through workflow.py, with valid input."""
+    article.refresh_from_db()
+    status = workflow.review_status(article)
+    if number is not None:
+        item = status.statements[number - 1]
+        if step == "approve":
+            workflow.approve_statement(
+                item.stored, by=user, seen_hash=item.sentence.hash, evidence_level="E", certainty="low"
+            )
+        else:
+            workflow.request_statement_changes(item.stored, by=user, seen_hash=item.sentence.hash, comment="Fix.")
+        return
+    calls = {
+        "sign_off": lambda: workflow.sign_off(article, by=user, seen_hash=status.content_hash),
+        "request_changes": lambda: workflow.request_changes(article, by=user, comment="Fix it."),
+        "submit": lambda: workflow.submit_for_review(article, by=user),
+        "publish": lambda: workflow.publish(article, by=user),
+        "schedule": lambda: workflow.schedule(article, by=user, at=timezone.now() + datetime.timedelta(days=1)),
+        "unschedule": lambda: workflow.unschedule(article, by=user),
+        "unpublish": lambda: workflow.unpublish(article, by=user, reason="Outdated."),
+        "archive": lambda: workflow.archive(article, by=user, reason="Outdated."),
+        "acknowledge_retraction": lambda: [
+            workflow.acknowledge_retraction(article, ref, by=user, comment="Still relevant.")
+            for ref in status.unacknowledged_retractions
+        ],
+        "justify_finding": lambda: [
+            workflow.justify_finding(article, by=user, finding_key=f.key, reason="Fine.")
+            for f in status.unresolved_findings
+        ],
+    }
+    calls[step]()
+
+
+def test_every_step_the_desk_offers_succeeds_and_every_ready_article_publishes(client, editor, reviewer):
+    from django.db import transaction
+
+    articles = _every_state(editor, reviewer)
+    offered = 0
+    for user in [reviewer, editor, member_of("Writers"), articles[0].author]:
+        for article in articles:
+            article.refresh_from_db()
+            steps = workflow.desk_steps(workflow.review_status(article), user)
+            todo = [(step, None) for step in steps.article]
+            todo += [("approve", n) for n in steps.approve] + [("statement_changes", n) for n in steps.comment]
+            for step, number in todo:
+                offered += 1
+                try:
+                    with transaction.atomic():
+                        _take(step, article, user, number)
+                        raise _Undo
+                except _Undo:
+                    pass
+                except workflow.WorkflowError as error:
+                    pytest.fail(
+                        f"{step} offered to {user} on “{article.title}” ({article.status}) but refused: {error}"
+                    )
+    assert offered > 20
+
+    client.force_login(editor)
+    page = client.get(reverse("articles:review_queue")).content.decode()
+    ready = section(page, "signed-off-heading") + section(page, "scheduled-heading")
+    listed = [a for a in articles if f'href="{desk_url(a)}"' in ready]
+    assert {a.title for a in listed} == {"Signed off", "Scheduled"}
+    for article in listed:
+        with transaction.atomic():
+            assert workflow.publish(article, by=editor)
+            transaction.set_rollback(True)
+
+
+# --- Issue 12: the reviewer's desk ----------------------------------------------------------------------
+
+
+def statement_card(page: str, number: int) -> str:
+    start = page.index(f'id="statement-{number}"')
+    return page[start : page.index("</article>", start)]
+
+
+def test_an_approved_statement_shows_a_summary_and_folds_its_forms(client, reviewer):
+    article = in_review(claims=2)
+    first, second = article.evidence_statements.order_by("position")
+    approver = member_of("Reviewers")
+    workflow.approve_statement(first, by=approver, seen_hash=first.statement_hash, evidence_level="E", certainty="low")
+    client.force_login(reviewer)
+
+    page = client.get(desk_url(article)).content.decode()
+
+    approved_card, open_card = statement_card(page, 1), statement_card(page, 2)
+    name = escape(approver.staff_profile.display_name)
+    assert re.search(
+        rf"Approved by {re.escape(name)}, \d+ \w+ \d{{4}} \d\d:\d\d: level E \(Animal study\)", approved_card
+    )
+    assert "certainty low" in approved_card
+    folded = re.search(r"<details class=\"statement-forms\">(.*?)</details>", approved_card, re.S)
+    assert folded
+    assert step_url("approve", article, first) in folded.group(1)
+    assert step_url("approve", article, second) in open_card
+    assert '<details class="statement-forms"' not in open_card
+
+
+def send_back_data(comment="Please revise.", **statement_comments) -> dict:
+    """The send-back form: the overall comment and, per statement, a comment and the hash the reviewer read."""
+    data = {"comment": comment}
+    for statement, text in statement_comments.values():
+        data[f"b{statement.pk}-seen_hash"] = statement.statement_hash
+        data[f"b{statement.pk}-comment"] = text
+    return data
+
+
+def test_statement_comments_and_the_send_back_are_one_step_and_one_mail(
+    client, reviewer, mailoutbox, django_capture_on_commit_callbacks
+):
+    article = in_review(claims=2)
+    first, second = article.evidence_statements.order_by("position")
+    client.force_login(reviewer)
+    page = client.get(desk_url(article)).content.decode()
+    assert hidden_value(page, f"b{first.pk}-seen_hash") == first.statement_hash
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            step_url("request_changes", article),
+            send_back_data("Two claims overstate the trials.", a=(first, "Say it was in mice."), b=(second, "")),
+        )
+
+    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["request_changes"]]
+    article.refresh_from_db()
+    assert article.status == Article.Status.CHANGES_REQUESTED
+    requests = ChangeRequest.objects.order_by("pk")
+    assert [(r.statement_hash, r.comment) for r in requests] == [
+        (first.statement_hash, "Say it was in mice."),
+        ("", "Two claims overstate the trials."),
+    ]
+    (mail,) = mailoutbox
+    assert mail.to == [article.author.email]
+    assert "Say it was in mice." in mail.body
+    assert "Two claims overstate the trials." in mail.body
+
+
+def test_a_send_back_with_a_stale_statement_comment_records_nothing(client, reviewer, mailoutbox):
+    article = in_review(claims=2)
+    first, _ = article.evidence_statements.order_by("position")
+    data = send_back_data(a=(first, "Say it was in mice."))
+    data[f"b{first.pk}-seen_hash"] = "0" * 64
+    before = records(article)
+    client.force_login(reviewer)
+    mailoutbox.clear()
+
+    response = client.post(step_url("request_changes", article), data)
+
+    assert_refused_without_change(response, article, before, message=workflow.STATEMENT_CHANGED)
+    assert not mailoutbox
+
+
+def test_a_resubmitted_article_shows_what_changed_since_this_reviewers_last_review(client, reviewer, writer):
+    article = in_review(author=writer)
+    statement = article.evidence_statements.get()
+    workflow.send_back(
+        article, by=reviewer, comment="Be precise.", statement_comments=[(statement, statement.statement_hash, "Fix.")]
+    )
+    article.refresh_from_db()
+    article.body = article.body.replace("is supported by a trial", "was seen in one small trial")
+    article.summary = "A shorter summary."
+    article._history_user = writer
+    article.save()
+    workflow.submit_for_review(article, by=writer)
+    client.force_login(reviewer)
+
+    page = client.get(desk_url(article)).content.decode()
+
+    changes = section(page, "since-last-review-heading")
+    assert "<del>is supported by a</del> <ins>was seen in one small</ins> trial" in changes
+    assert "<ins>A shorter summary.</ins>" in changes
+
+    client.force_login(member_of("Reviewers"))  # never reviewed it: nothing to compare with
+    assert 'id="since-last-review-heading"' not in client.get(desk_url(article)).content.decode()
+
+
+def _article_with_open_warnings(reviewer) -> Article:
+    article = approved(in_review(topics=[TopicFactory(is_treatment=True)]), reviewer)
+    assert workflow.review_status(article).warnings  # the treatment checklist's missing sections
+    return article
+
+
+def test_the_sign_off_form_shows_the_open_warnings_and_asks_to_confirm(client, reviewer):
+    article = _article_with_open_warnings(member_of("Reviewers"))
+    client.force_login(reviewer)
+
+    page = client.get(desk_url(article)).content.decode()
+
+    sign_off = section(page, "sign-off-heading")
+    for warning in workflow.review_status(article).warnings:
+        assert escape(warning.message) in sign_off
+    assert 'name="warnings_read"' in sign_off
+
+
+def test_signing_off_with_open_warnings_is_refused_without_the_confirmation(client, reviewer):
+    from articles.forms import WARNINGS_NOT_CONFIRMED
+
+    article = _article_with_open_warnings(member_of("Reviewers"))
+    before = records(article)
+    client.force_login(reviewer)
+
+    response = client.post(step_url("sign_off", article), {"seen_hash": article.content_hash()})
+
+    assert_refused_without_change(response, article, before)
+    assert WARNINGS_NOT_CONFIRMED in messages_of(response, "error")[0]
+
+
+def test_signing_off_with_open_warnings_is_accepted_with_the_confirmation(client, reviewer):
+    article = _article_with_open_warnings(member_of("Reviewers"))
+    client.force_login(reviewer)
+
+    response = client.post(step_url("sign_off", article), {"seen_hash": article.content_hash(), "warnings_read": "on"})
+
+    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["sign_off"]]
+    article.refresh_from_db()
+    assert article.status == Article.Status.SIGNED_OFF
+
+
+def test_the_timeline_reads_as_sentences_with_the_hash_on_request(client, reviewer):
+    reviewer.staff_profile.display_name = "Daniel Reyes"
+    reviewer.staff_profile.save()
+    article = approved(in_review(), member_of("Reviewers"))
+    workflow.sign_off(article, by=reviewer, seen_hash=article.content_hash())
+    event = AuditEvent.objects.get(article=article, action="articles.article.sign_off")
+    client.force_login(member_of("Editors"))
+
+    page = client.get(desk_url(article)).content.decode()
+
+    timeline = section(page, "timeline-heading")
+    when = timezone.localtime(event.at).strftime("%-d %b %Y %H:%M")
+    assert f"Daniel Reyes signed off, {when}" in re.sub(r"<[^>]+>", "", timeline)
+    assert re.search(r"<details[^>]*>\s*<summary>[^<]*</summary>[^<]*articles\.article\.sign_off", timeline)
+    hash_at = timeline.index(event.content_hash[:12])
+    assert timeline.rfind("<details", 0, hash_at) > timeline.rfind("</details>", 0, hash_at)

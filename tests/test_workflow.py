@@ -893,3 +893,122 @@ def test_an_older_valid_approval_still_counts_when_a_newer_approver_became_a_con
     article.save()
     assert [s.state for s in workflow.review_status(article).statements] == ["approved", "approved"]
     assert {s.approval.reviewer for s in workflow.review_status(article).statements} == {reviewer}
+
+
+# --- Issue 12: a reference change withdraws approvals, and the article keeps its place ----------------------
+
+
+def reference_changed_after(state, *, editor, reviewer):
+    """A signed-off (or scheduled) article whose first cited reference's record then changed (as an import does)."""
+    sitewide_disclaimer()
+    article = cited_article()
+    review(article, reviewer=reviewer)
+    if state == "scheduled":
+        workflow.schedule(article, by=editor, at=timezone.now() + datetime.timedelta(days=1))
+    reference = article.resolve_citations()[0][0]
+    reference.title = "Exosome effects on mouse fibroblasts in vitro"
+    reference.save()
+    article.refresh_from_db()
+    return article
+
+
+@pytest.mark.parametrize("state", ["signed_off", "scheduled"])
+def test_a_reviewer_re_approves_after_a_reference_change_and_signs_off_without_the_writer(editor, reviewer, state):
+    article = reference_changed_after(state, editor=editor, reviewer=reviewer)
+    status = workflow.review_status(article)
+    assert [s.state for s in status.statements] == ["reference_changed", "approved"]
+    assert status.reference_reapproval
+    second = member_of("Reviewers")
+    statement = article.evidence_statements.get(position=1)
+
+    workflow.approve_statement(
+        statement, by=second, seen_hash=statement.statement_hash, evidence_level="E", certainty="low"
+    )
+    workflow.sign_off(article, by=second, seen_hash=article.content_hash())
+
+    article.refresh_from_db()
+    assert article.status == state  # kept its place: no send-back, no resubmit
+    assert workflow.review_status(article).problems == []
+    assert workflow.publish(article, by=editor)
+
+
+@pytest.mark.parametrize("state", ["signed_off", "scheduled"])
+def test_after_a_reference_change_an_unaffected_statement_cannot_be_approved_outside_review(editor, reviewer, state):
+    article = reference_changed_after(state, editor=editor, reviewer=reviewer)
+    statement = article.evidence_statements.get(position=2)  # still approved
+    before = database_state(article)
+    with pytest.raises(workflow.WorkflowError, match="is not in review"):
+        workflow.approve_statement(
+            statement,
+            by=member_of("Reviewers"),
+            seen_hash=statement.statement_hash,
+            evidence_level="B",
+            certainty="high",
+        )
+    assert database_state(article) == before
+
+
+def test_sign_off_outside_review_is_refused_while_an_approval_is_withdrawn(editor, reviewer):
+    article = reference_changed_after("signed_off", editor=editor, reviewer=reviewer)
+    before = database_state(article)
+    with pytest.raises(workflow.WorkflowError, match="cites a reference whose record changed after approval"):
+        workflow.sign_off(article, by=member_of("Reviewers"), seen_hash=article.content_hash())
+    assert database_state(article) == before
+
+
+def test_a_signed_off_article_whose_words_changed_cannot_be_re_approved_without_review(editor, reviewer):
+    article = reference_changed_after("signed_off", editor=editor, reviewer=reviewer)
+    article.summary = "Changed in the shell, without record_edit."
+    article.save()
+    statement = article.evidence_statements.get(position=1)
+    assert not workflow.review_status(article).reference_reapproval
+    with pytest.raises(workflow.WorkflowError, match="is not in review"):
+        workflow.approve_statement(
+            statement,
+            by=member_of("Reviewers"),
+            seen_hash=statement.statement_hash,
+            evidence_level="E",
+            certainty="low",
+        )
+
+
+def test_publish_scheduled_does_not_publish_an_article_whose_approval_a_reference_change_withdrew(
+    editor, reviewer, django_capture_on_commit_callbacks
+):
+    article = reference_changed_after("scheduled", editor=editor, reviewer=reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        (outcome,) = workflow.publish_scheduled(now=timezone.now() + datetime.timedelta(days=2))
+    assert "cites a reference whose record changed after approval" in outcome.error
+    article.refresh_from_db()
+    assert article.live_snapshot is None
+    # It keeps its place (signed off, waiting for the affected statement's approval), and its editor is told.
+    assert article.status == Article.Status.SIGNED_OFF
+    assert workflow.review_status(article).reference_reapproval
+    assert [m.to for m in mail.outbox if "Not published" in m.subject] == [[editor.email]]
+
+
+def test_saving_a_signed_off_article_after_a_reference_change_keeps_its_place_unless_the_words_changed(
+    editor, reviewer
+):
+    article = reference_changed_after("signed_off", editor=editor, reviewer=reviewer)
+    article.save()  # the writer saves it in the admin without changing a word
+    assert workflow.record_edit(article, by=article.author) == Article.Status.SIGNED_OFF
+
+    article.summary = "A new summary."
+    article.save()
+    assert workflow.record_edit(article, by=article.author) == Article.Status.DRAFT
+
+
+def test_desk_steps_offer_approval_and_sign_off_to_another_reviewer_only(reviewer, editor):
+    article = submitted(cited_article(author=member_of("Reviewers")), by=editor)
+    approve_all(article, reviewer)
+    status = workflow.review_status(article)
+
+    allowed = workflow.desk_steps(status, member_of("Reviewers"))
+    assert allowed.approve == {1, 2}
+    assert "sign_off" in allowed
+    for refused in [article.author, editor, member_of("Writers")]:
+        steps = workflow.desk_steps(status, refused)
+        assert not steps.approve
+        assert "sign_off" not in steps
+    assert "publish" not in workflow.desk_steps(status, editor)  # not signed off yet: the gate would refuse

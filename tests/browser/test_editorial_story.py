@@ -86,6 +86,9 @@ def approve(page, number, *, level, certainty="low"):
 
 
 def sign_off(page):
+    confirm = page.get_by_label("I have read these warnings")
+    if confirm.count():
+        confirm.check()
     page.get_by_role("button", name="Sign off", exact=True).click()
     expect(desk_message(page, "Signed off.")).to_be_visible()
     expect(page.locator("#article-status")).to_have_text("Signed off")
@@ -137,7 +140,7 @@ def test_an_article_goes_from_draft_to_patients_and_an_edit_waits_for_review(bro
         expect(desk_message(reviewer, "Your comment on the statement is recorded.")).to_be_visible()
         expect(statement_badge(reviewer, 1)).to_have_text("Changes requested")
         send_back = reviewer.get_by_role("region", name="Send back to the writer")
-        send_back.locator("textarea").fill(SEND_BACK_COMMENT)
+        send_back.get_by_label("What needs to change overall").fill(SEND_BACK_COMMENT)
         send_back.get_by_role("button", name="Request changes").click()
         expect(desk_message(reviewer, "went back to its writer")).to_be_visible()
         expect(reviewer.locator("#article-status")).to_have_text("Changes requested")
