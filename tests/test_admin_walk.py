@@ -1,7 +1,8 @@
 """Every admin and review desk page, for each demo role, answers without a server error.
 
 The pages are found by walking the admin registry and the URL conf, so a new model or custom view is walked
-as soon as it is registered. The demo content (seed_demo) gives every model rows to open.
+as soon as it is registered. The demo content (seed_demo) gives the models rows to open; the walk checks that
+the main ones have some.
 """
 
 from io import StringIO
