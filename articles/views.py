@@ -290,7 +290,8 @@ class QueueSection:
 
     def without(self, rows: list) -> "QueueSection":
         """Return this section without `rows` (listed in another section)."""
-        return QueueSection([row for row in self.rows if row not in rows], self.count - len(rows))
+        kept = [row for row in self.rows if row not in rows]
+        return QueueSection(kept, self.count - (len(self.rows) - len(kept)))
 
 
 class ReviewQueueView(ReviewDeskMixin, TemplateView):

@@ -294,7 +294,9 @@ def test_sign_off_on_the_desk_warns_about_missing_treatment_sections(client, rev
     page = client.get(reverse("articles:review_article", args=[article.pk])).content.decode()
     assert "Treatment article checklist" in page
     response = client.post(
-        reverse("articles:review_sign_off", args=[article.pk]), {"seen_hash": article.content_hash()}, follow=True
+        reverse("articles:review_sign_off", args=[article.pk]),
+        {"seen_hash": article.content_hash(), "warnings_read": "on"},  # the desk asks to confirm open warnings
+        follow=True,
     )
     texts = [str(m) for m in response.context["messages"]]
     assert any(

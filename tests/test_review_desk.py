@@ -1226,6 +1226,12 @@ def test_the_desk_lists_an_article_whose_approval_a_reference_change_withdrew_ap
     assert article.title not in section(page, "scheduled-heading")
     assert ready.title in section(page, "signed-off-heading")
     assert ready.title not in section(page, "reference-changed-heading")
+    badge = r'<span class="badge [^"]*">(\d+)</span>'
+    counts = {
+        heading: int(re.search(badge, section(page, heading)).group(1))
+        for heading in ["reference-changed-heading", "signed-off-heading", "scheduled-heading"]
+    }
+    assert counts == {"reference-changed-heading": 1, "signed-off-heading": 1, "scheduled-heading": 0}
 
 
 def test_the_reviewer_re_approves_a_withdrawn_statement_and_signs_off_from_the_desk(client, reviewer):
