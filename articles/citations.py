@@ -355,14 +355,15 @@ def _text_of(author: dict, name: str) -> str:
 
 
 def format_author(author) -> str:
-    """Return one author in AMA form, "Surname AB", or a group author's name as written."""
+    """Return one author in AMA form, "Surname AB" ("Surname AB Jr"), or a group author's name as written."""
     if isinstance(author, str):
         return author.strip()
     if not isinstance(author, dict):
         return ""
     if literal := _text_of(author, "literal"):
         return literal
-    return f"{_text_of(author, 'family')} {_initials(_text_of(author, 'given'))}".strip()
+    name = f"{_text_of(author, 'family')} {_initials(_text_of(author, 'given'))}".strip()
+    return f"{name} {_text_of(author, 'suffix')}".strip() if _text_of(author, "family") else name
 
 
 def format_authors(authors) -> str:

@@ -46,8 +46,26 @@ class ImportReferencesForm(forms.Form):
             raise forms.ValidationError(PASTE_OR_UPLOAD)
         if not pasted and not uploaded:
             raise forms.ValidationError(NOTHING_TO_IMPORT)
-        cleaned["text"] = pasted or uploaded
+        cleaned["text"] = _one_newline(pasted or uploaded)
         return cleaned
+
+
+class ConfirmImportForm(forms.Form):
+    """The preview's Confirm: the same records again (read and checked once more) and the plan's fingerprint."""
+
+    records = forms.CharField(widget=forms.Textarea(attrs={"hidden": "", "aria-hidden": "true"}), strip=False)
+    format = forms.ChoiceField(
+        choices=[("", "Detect automatically"), *SUPPORTED_FORMATS.items()], required=False, widget=forms.HiddenInput
+    )
+    fingerprint = forms.RegexField(regex=r"^[0-9a-f]{64}$", widget=forms.HiddenInput)
+
+    def clean_records(self):
+        return _one_newline(self.cleaned_data["records"])  # its size is checked when it is read again
+
+
+def _one_newline(text: str) -> str:
+    """Return text with browsers' CRLF line ends as LF, so a preview and its confirmation read the same lines."""
+    return text.replace("\r\n", "\n")
 
 
 class DisclaimerAdminForm(forms.ModelForm):

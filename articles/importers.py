@@ -6,7 +6,9 @@ else same title and year) is updated, never duplicated, and keeps the citation k
 Every problem names the line where its record starts, and a batch reports all of its problems at once.
 """
 
+import copy
 import datetime
+import hashlib
 import json
 import re
 import unicodedata
@@ -25,8 +27,9 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from pylatexenc.latex2text import LatexNodes2Text
 
-from articles.citations import KEY_PATTERN
+from articles.citations import KEY_PATTERN, format_ama
 from articles.models import Reference, normalise_doi
+from articles.publication_types import PublicationType, normalise_publication_type
 from articles.sanitize import plain_text, storable_text
 
 SUPPORTED_FORMATS = {
@@ -37,6 +40,11 @@ SUPPORTED_FORMATS = {
     "medline": "PubMed MEDLINE",
 }
 MAX_INPUT_BYTES = 2 * 1024 * 1024
+# The longest fields a real record has, with room to spare; longer ones are fields run together.
+MAX_TITLE_CHARS = 2000
+MAX_ABSTRACT_CHARS = 30000
+MAX_NAME_CHARS = 300
+MAX_AUTHORS = 5000
 EARLIEST_YEAR = 1800
 
 # Problems with the whole input (no line).
@@ -48,6 +56,8 @@ UNRECOGNISED_FORMAT = (
     "(PMID- ), CSL-JSON, or the aggregator's JSON lines; if it is one of these, choose the format explicitly."
 )
 NO_RECORDS = "Found no {format} records in the input."
+JSON_TOO_DEEP = "The JSON is nested too deeply to be a reference export: check that it is the file you meant."
+WRONG_FORMAT = "The input was read as {chosen} but looks like {detected}: choose {detected} or “Detect automatically”."
 CONCURRENT_CHANGE = (
     "Another import saved some of the same references at the same time. Nothing was imported; try again."
 )
@@ -57,6 +67,12 @@ INVALID_JSON = "invalid JSON: {error} (column {column})."
 NOT_A_JSON_OBJECT = "expected a JSON object or an array of objects, found {found}."
 MISSING_TITLE = "record has no title."
 MISSING_AUTHORS = "record has no authors (neither a person nor a group author)."
+FIELD_TOO_LONG = (
+    "{field} is {length:,} characters long; a reference takes at most {limit:,}. Check that the record's fields "
+    "are not run together."
+)
+NAME_TOO_LONG = "the author name “{name}…” is {length:,} characters long; a name takes at most {limit:,}."
+TOO_MANY_AUTHORS = "record lists {count:,} authors; a reference takes at most {limit:,}."
 YEAR_NOT_A_NUMBER = "year {value!r} is not a number."
 YEAR_OUT_OF_RANGE = "year {value} is outside {first}-{last}."
 INVALID_DATE = "publication date {value} is not a real date."
@@ -88,8 +104,29 @@ REFERENCE_FIELDS = (
     "retraction_note",
 )  # fmt: skip
 NAME_PARTICLES = frozenset(
-    {"van", "von", "de", "der", "den", "da", "di", "du", "del", "della", "le", "la", "dos", "das", "ten", "ter"}
-)
+    {"van", "von", "de", "der", "den", "da", "di", "du", "del", "della", "le", "la", "dos", "das", "ten", "ter",
+     "dei", "des", "do", "vom", "zu", "zum", "zur", "al", "el", "bin", "ibn"}
+)  # fmt: skip
+# Particles also written with a capital ("Jan Van der Berg", "Ahmed Al Hassan"), taken as part of the
+# family name only when a given name stays before them ("Di Wu" is given name Di, family name Wu).
+CAPITALISED_PARTICLES = frozenset({"van", "von", "der", "den", "de", "del", "della", "dos", "das", "ter", "ten", "al"})
+NAME_SUFFIXES = {"jr": "Jr", "jnr": "Jr", "sr": "Sr", "snr": "Sr", "ii": "II", "iii": "III", "iv": "IV",
+                 "2nd": "2nd", "3rd": "3rd", "4th": "4th"}  # fmt: skip
+ROMAN_SUFFIXES = frozenset({"II", "III", "IV"})
+# Words that make a name a group's: "WHO Collaborative Group", "Society for ...", "Food and Drug Administration".
+GROUP_WORDS = frozenset(
+    {"group", "groups", "collaborative", "collaboration", "collaborators", "collaborating", "consortium",
+     "committee", "commission", "organization", "organisation", "organizations", "organisations", "society",
+     "association", "investigators", "council", "institute", "institutes", "network", "foundation", "team",
+     "taskforce", "task", "force", "panel", "board", "agency", "centre", "center", "centers", "centres",
+     "department", "university", "college", "academy", "trialists", "federation", "alliance", "coalition",
+     "authority", "ministry", "administration", "services", "programme", "program", "registry", "office",
+     "working", "writing", "steering", "study", "trial", "project", "initiative", "collective", "union",
+     "partnership", "hospital", "clinic", "inc", "ltd", "llc", "gmbh", "corporation", "company", "editors",
+     "staff", "authors", "anonymous", "unknown", "who", "nice", "cdc", "fda", "nih", "nhs", "ema", "unicef"}
+)  # fmt: skip
+LINKING_WORDS = frozenset({"of", "for", "on", "the", "and", "&", "in", "against", "to", "at", "with"})
+CJK_NAME_PREFIXES = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")
 MONTH_ABBREVIATIONS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 MONTHS = {name: number for number, name in enumerate(MONTH_ABBREVIATIONS, start=1)}
 # Every tag of the RIS specification; rispy maps the common ones to names.
@@ -97,8 +134,13 @@ RIS_TAGS = frozenset(rispy.TAG_KEY_MAPPING) | {
     "AV", "BT", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "CP", "CT", "ED", "J1", "L3", "LK", "M2",
     "PP", "U1", "U2", "U3", "U4", "U5", "VO",
 }  # fmt: skip
+# Keys only the aggregators' JSON has, and keys only CSL-JSON has (see _looks_like_aggregator).
+AGGREGATOR_KEYS = frozenset(
+    {"publicationDate", "publicationTypes", "PeriodicalName", "openAccessPdf", "isOpenAccess", "paperId", "paperid",
+     "DOIUrl", "citationCount", "venue", "externalIds", "fieldsOfStudy", "doi", "journal", "year", "pmid", "PMID"}
+)  # fmt: skip
+CSL_KEYS = frozenset({"author", "issued", "container-title", "DOI", "URL", "citation-key", "editor"})
 JSON_KINDS = {dict: "an object", list: "an array", str: "a string", bool: "true or false", type(None): "null"}
-RIS_TYPES = {**rispy.TYPE_OF_REFERENCE_MAPPING, "JOUR": "Journal article"}
 ASCII_FALLBACKS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ł": "l", "đ": "d", "ð": "d", "þ": "th"})
 
 _KEY = re.compile(rf"^{KEY_PATTERN}$")
@@ -117,6 +159,8 @@ _RIS_LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
 _RIS_LOOKS_LIKE_TAG = re.compile(r"^[A-Z][A-Z0-9] *-(?: |$)")
 _MEDLINE_LINE = re.compile(r"^(?=[A-Z][A-Z0-9 ]{3}-)([A-Z][A-Z0-9]{1,3}) *-(?: (.*))?$")
 _MEDLINE_CONTINUATION = "      "
+_ET_AL = re.compile(r"(?:and\s+)?(?:et\.?\s*al\.?|others)", re.I)
+_AND = re.compile(r"\s+(?:and|&)\s+")
 _latex = LatexNodes2Text()
 
 
@@ -174,11 +218,97 @@ class ParsedReference:
 
 
 @dataclass
+class FieldChange:
+    """One field of a reference, as on file and as a record would set it, written for a person to compare."""
+
+    name: str
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class PlannedReference:
+    """One record of a batch and what saving it would do: create a reference, update one, or change nothing."""
+
+    record: ParsedReference
+    reference: Reference  # as it would be saved; not saved
+    original: Reference | None  # as it is on file now; None for a work not on file
+    changes: list[FieldChange]
+
+    @property
+    def action(self) -> str:
+        if self.original is None:
+            return "create"
+        return "update" if self.changes else "unchanged"
+
+    @property
+    def ama_before(self) -> str:
+        return format_ama(self.original) if self.original else ""
+
+    @property
+    def ama_after(self) -> str:
+        return format_ama(self.reference)
+
+
+@dataclass
+class ImportPlan:
+    """What importing a batch would do, worked out without saving anything (see plan_references)."""
+
+    items: list[PlannedReference]
+
+    @property
+    def created(self) -> list[PlannedReference]:
+        return [item for item in self.items if item.action == "create"]
+
+    @property
+    def updated(self) -> list[PlannedReference]:
+        return [item for item in self.items if item.action == "update"]
+
+    @property
+    def unchanged(self) -> list[PlannedReference]:
+        return [item for item in self.items if item.action == "unchanged"]
+
+    @property
+    def to_save(self) -> list[Reference]:
+        """The references saving would write: new ones and changed ones (an unchanged one is left alone)."""
+        return [item.reference for item in self.items if item.action != "unchanged"]
+
+    def fingerprint(self, *extra: Any) -> str:
+        """Return a hash of the plan and of the records on file it was made from (and of `extra`).
+
+        A preview carries it; confirming plans again and compares, so a reference that changed in between
+        (or a record that now matches another reference) is shown again rather than saved blindly.
+        """
+        state = [
+            [
+                item.record.source_line,
+                item.action,
+                item.original.pk if item.original else None,
+                _values(item.original) if item.original else None,
+                _values(item.reference),
+            ]
+            for item in self.items
+        ]
+        payload = json.dumps([state, list(extra)], default=str, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass
 class ImportResult:
-    """The references a batch created and the ones it updated, in record order."""
+    """The references a batch created and the ones on file it matched, in record order.
+
+    `updated` holds every reference a record matched, changed or not (`changed` only those it changed:
+    an unchanged one is not saved again).
+    """
 
     created: list[Reference]
     updated: list[Reference]
+    plan: ImportPlan | None = None
+
+    @property
+    def changed(self) -> list[Reference]:
+        return [item.reference for item in self.plan.updated] if self.plan else self.updated
 
 
 # --- Public API -----------------------------------------------------------------------------------
@@ -191,10 +321,13 @@ def detect_format(text: str) -> str:
         raise ReferenceImportError([Problem(None, EMPTY_INPUT)])
     if stripped[0] in "[{":
         try:
-            data = json.loads(stripped)
-        except ValueError:  # JSON lines, or broken JSON: a one-line object first means JSON lines
+            # JSON lines, an object followed by text, or broken JSON: judge by the first object
+            data, _ = json.JSONDecoder().raw_decode(stripped)
+        except ValueError:
             first_line = stripped.splitlines()[0].rstrip()
             return "aggregator" if first_line.startswith("{") and first_line.endswith("}") else "csl-json"
+        except RecursionError:
+            raise ReferenceImportError([Problem(None, JSON_TOO_DEEP)]) from None
         return "aggregator" if _looks_like_aggregator(data) else "csl-json"
     if _BIBTEX_ENTRY.search(stripped):
         return "bibtex"
@@ -215,18 +348,34 @@ def parse_references(text: str, *, format: str | None = None) -> list[ParsedRefe
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise ReferenceImportError([Problem(None, EMPTY_INPUT)])
+    explicit = bool(format)
     format = format or detect_format(text)
     if format not in PARSERS:
         choices = ", ".join(SUPPORTED_FORMATS)
         raise ReferenceImportError([Problem(None, UNKNOWN_FORMAT.format(format=format, choices=choices))])
     problems: list[Problem] = []
-    records = [record for record in PARSERS[format](text, problems) if record is not None]
+    read = PARSERS[format](text, problems)
+    records = [record for record in read if record is not None]
     if not records and not problems:
         problems.append(Problem(None, NO_RECORDS.format(format=SUPPORTED_FORMATS[format])))
+    if not read and explicit:  # nothing in the text looked like a record of the chosen format
+        problems.extend(_wrong_format(text, format))
     problems.extend(_duplicates_in_batch(records))
     if problems:
         raise ReferenceImportError(problems)
     return records
+
+
+def _wrong_format(text: str, chosen: str) -> list[Problem]:
+    """Say which format the text looks like, when it is not the one chosen."""
+    try:
+        detected = detect_format(text)
+    except ReferenceImportError:
+        return []
+    if detected == chosen:
+        return []
+    names = SUPPORTED_FORMATS[chosen], SUPPORTED_FORMATS[detected]
+    return [Problem(None, WRONG_FORMAT.format(chosen=names[0], detected=names[1]))]
 
 
 def import_references(text: str, *, format: str | None = None) -> ImportResult:
@@ -236,44 +385,108 @@ def import_references(text: str, *, format: str | None = None) -> ImportResult:
 
 def save_references(records: list[ParsedReference]) -> ImportResult:
     """Save parsed records all or nothing: create new works, update known ones (their keys never change)."""
+    with transaction.atomic():
+        return save_plan(plan_references(records, lock=True))
+
+
+def plan_references(records: list[ParsedReference], *, lock: bool = False) -> ImportPlan:
+    """Return what saving the records would do, saving nothing; raise ReferenceImportError for any problem.
+
+    Each record is matched to the reference on file for the same work (same DOI, else PMID, else title and
+    year) or given a new citation key, and checked as the reference it would become. With `lock` (inside a
+    transaction) the matched references stay locked until it ends, so what was planned is what is saved.
+    """
     problems: list[Problem] = []
-    created: list[Reference] = []
-    updated: list[Reference] = []
+    items: list[PlannedReference] = []
+    titles = _titles_on_file({record.year for record in records if record.year})
+    lines_by_reference: dict[int, int] = {}
+    new_keys: set[str] = set()
+    for record in records:
+        try:
+            existing = _find_existing(record, titles, lock=lock)
+        except ReferenceImportError as error:
+            problems.extend(error.problems)
+            continue
+        if existing and existing.pk in lines_by_reference:
+            other = lines_by_reference[existing.pk]
+            message = SAME_REFERENCE_IN_BATCH.format(other=other, key=existing.citation_key)
+            problems.append(Problem(record.source_line, message))
+            continue
+        original = copy.deepcopy(existing)
+        reference = existing or Reference(citation_key=citation_key_for(record, taken=new_keys))
+        _apply(record, reference, updating=existing is not None)
+        try:
+            reference.full_clean(validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            problems.extend(_validation_problems(error, record.source_line))
+            continue
+        if existing:
+            lines_by_reference[existing.pk] = record.source_line
+        else:
+            new_keys.add(reference.citation_key.lower())
+        items.append(PlannedReference(record, reference, original, _changes(original, reference)))
+    if problems:
+        raise ReferenceImportError(problems)
+    return ImportPlan(items)
+
+
+def save_plan(plan: ImportPlan) -> ImportResult:
+    """Save what `plan_references` planned, all or nothing; references a record leaves unchanged are not saved."""
     try:
         with transaction.atomic():
-            titles = _titles_on_file({record.year for record in records if record.year})
-            lines_by_reference: dict[int, int] = {}
-            for record in records:
-                try:
-                    existing = _find_existing(record, titles)
-                except ReferenceImportError as error:
-                    problems.extend(error.problems)
-                    continue
-                if existing and existing.pk in lines_by_reference:
-                    other = lines_by_reference[existing.pk]
-                    message = SAME_REFERENCE_IN_BATCH.format(other=other, key=existing.citation_key)
-                    problems.append(Problem(record.source_line, message))
-                    continue
-                reference = existing or Reference(citation_key=citation_key_for(record))
-                _apply(record, reference, updating=existing is not None)
-                try:
-                    reference.full_clean(validate_unique=False, validate_constraints=False)
-                except ValidationError as error:
-                    problems.extend(_validation_problems(error, record.source_line))
-                    continue
+            for reference in plan.to_save:
                 reference.save()
-                lines_by_reference[reference.pk] = record.source_line
-                (updated if existing else created).append(reference)
-            if problems:
-                raise ReferenceImportError(problems)  # rolls back what this batch saved
     except IntegrityError:
         raise ReferenceImportError([Problem(None, CONCURRENT_CHANGE)]) from None
-    return ImportResult(created=created, updated=updated)
+    return ImportResult(
+        created=[item.reference for item in plan.created],
+        updated=[item.reference for item in plan.items if item.original is not None],
+        plan=plan,
+    )
 
 
-def _find_existing(record: ParsedReference, titles: dict[tuple[str, int], list[Reference]]) -> Reference | None:
+def describe_value(name: str, value: Any) -> str:
+    """Return a Reference field's value as a person reads it in a comparison ("Mahmoud, Rami H; Eber, Ariel E")."""
+    if name == "authors":
+        return "; ".join(_describe_author(author) for author in value or [] if isinstance(author, dict))
+    if name == "is_retracted":
+        return "yes" if value else "no"
+    if name == "publication_type" and value in PublicationType.values:
+        return PublicationType(value).label
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, datetime.date) else str(value)
+
+
+def _describe_author(author: dict) -> str:
+    if author.get("literal"):
+        return f"{author['literal']} (group)"
+    return ", ".join(part for part in (author.get("family"), author.get("given"), author.get("suffix")) if part)
+
+
+def _values(reference: Reference) -> dict[str, Any]:
+    return {name: getattr(reference, name) for name in ("citation_key", *REFERENCE_FIELDS)}
+
+
+def _changes(original: Reference | None, reference: Reference) -> list[FieldChange]:
+    """Return the fields the record sets differently from the reference on file (all it sets, for a new one)."""
+    changes = []
+    for name in REFERENCE_FIELDS:
+        old = getattr(original, name) if original else None
+        new = getattr(reference, name)
+        if (old or None) != (new or None):
+            label = str(Reference._meta.get_field(name).verbose_name)
+            changes.append(FieldChange(name, label, describe_value(name, old), describe_value(name, new)))
+    return changes
+
+
+def _find_existing(
+    record: ParsedReference, titles: dict[tuple[str, int], list[Reference]], *, lock: bool = False
+) -> Reference | None:
     """Return the reference on file for the same work: same DOI, else same PMID, else same title and year."""
     references = Reference.objects.alias(doi_lower=Lower("doi"))
+    if lock:
+        references = references.select_for_update()
     by_doi = references.filter(doi_lower=record.doi).first() if record.doi else None
     by_pmid = references.filter(pmid=record.pmid).first() if record.pmid else None
     if by_doi and by_pmid and by_doi.pk != by_pmid.pk:
@@ -283,7 +496,7 @@ def _find_existing(record: ParsedReference, titles: dict[tuple[str, int], list[R
         return by_doi or by_pmid
     for candidate in titles.get((record.normalised_title, record.year), []):
         if _may_be_same_work(candidate, record):
-            return Reference.objects.get(pk=candidate.pk)
+            return references.get(pk=candidate.pk)
     return None
 
 
@@ -295,13 +508,18 @@ def _titles_on_file(years: set[int]) -> dict[tuple[str, int], list[Reference]]:
     return titles
 
 
-def citation_key_for(record: ParsedReference) -> str:
-    """Return the record's own key if usable and free, else a free key such as "mahmoud2025" or "mahmoud2025b"."""
-    if _usable_key(record.source_key) and not Reference.objects.filter(citation_key__iexact=record.source_key).exists():
-        return record.source_key
+def citation_key_for(record: ParsedReference, *, taken: set[str] | frozenset[str] = frozenset()) -> str:
+    """Return the record's own key if usable and free, else a free key such as "mahmoud2025" or "mahmoud2025b".
+
+    `taken` holds lower-case keys given to other new records of the same batch (not saved yet).
+    """
+    key = record.source_key
+    free = _usable_key(key) and key.lower() not in taken
+    if free and not Reference.objects.filter(citation_key__iexact=key).exists():
+        return key
     base = (_key_name(record.authors) or "ref")[:48] + str(record.year or "")
     existing = Reference.objects.filter(citation_key__istartswith=base).values_list("citation_key", flat=True)
-    taken = {key.lower() for key in existing}
+    taken = {key.lower() for key in existing} | set(taken)
     return next(base + suffix for suffix in _letter_suffixes() if (base + suffix).lower() not in taken)
 
 
@@ -310,26 +528,267 @@ def normalise_title(title: str) -> str:
     return " ".join(re.sub(r"[\W_]+", " ", title.casefold()).split())
 
 
+# --- Author names ---------------------------------------------------------------------------------
+#
+# Exports write a person's name in four ways: "Mahmoud, Rami H" (inverted: RIS, MEDLINE FAU, BibTeX),
+# "Mahmoud RH" (Vancouver: PubMed AU, aggregators, most reference lists), "Rami H Mahmoud" and
+# "R. H. Mahmoud" (display order: aggregators). `split_name` tells them apart and returns the
+# {"family", "given"} (and "suffix") a Reference stores, or {"literal": ...} for an organisation.
+
+
+def split_name(name: str, *, organisations: bool = True) -> dict[str, str] | None:
+    """Return one author as stored: {"family", "given"[, "suffix"]}, or {"literal"} for a group; None if empty.
+
+    "Mahmoud RH", "Mahmoud, Rami H", "Rami H Mahmoud" and "R. H. Mahmoud" all give family "Mahmoud";
+    particles stay with the family name ("van der Berg J", "Jan van der Berg", "de la Cruz, María"),
+    suffixes are kept apart ("Smith JA Jr", "Smith, John A, III"), organisations ("WHO Collaborative
+    Group") are literal, and so are names in scripts written without initials (Chinese, Japanese, Korean).
+    With `organisations=False` a name is never taken for a group (for sources that mark groups themselves).
+    """
+    name = " ".join(_text(name).replace("\u00a0", " ").split()).strip(" ,;")
+    if not name or _ET_AL.fullmatch(name):
+        return None
+    if "," in name:
+        return _split_inverted(name)
+    words = name.split()
+    if _is_vancouver(words):
+        return _split_vancouver(words)
+    if organisations and is_organisation(name):
+        return {"literal": name}
+    if _written_without_initials(name):
+        return {"literal": name}
+    return _split_display(words)
+
+
+def is_organisation(name: str) -> bool:
+    """Return True if a name is a group's rather than a person's ("WHO Collaborative Group", "GBD 2019 ...")."""
+    words = [word.strip(".,;:()&'’").casefold() for word in name.split()]
+    words = [word for word in words if word]
+    return (
+        any(word in GROUP_WORDS or word in LINKING_WORDS for word in words)
+        or any(char.isdigit() for char in name)
+        or (len(words) == 1 and len(name) > 1 and name.isupper())  # "WHO", "UNICEF"
+    )
+
+
+def _split_inverted(name: str) -> dict[str, str]:
+    """Split "Family, Given", "Family, Given, Jr" or BibTeX's "Family, Jr, Given"."""
+    parts = [part.strip() for part in name.split(",")]
+    family, rest = parts[0], [part for part in parts[1:] if part]
+    suffix = ""
+    if len(rest) >= 2 and _suffix(rest[0]):
+        suffix, rest = _suffix(rest[0]), rest[1:]
+    elif rest and _suffix(rest[-1]):
+        suffix, rest = _suffix(rest[-1]), rest[:-1]
+    given_words = " ".join(rest).split()
+    if not suffix and len(given_words) > 1 and _suffix(given_words[-1]):
+        suffix, given_words = _suffix(given_words[-1]), given_words[:-1]
+    if not family:
+        return _split_display(given_words) if given_words else None
+    return _person(family, _expand_initials(given_words, family), suffix)
+
+
+def _is_vancouver(words: list[str]) -> bool:
+    """Return True for "Mahmoud RH", "van der Berg J", "Smith JA Jr", "Иванов ИИ": family name, then initials."""
+    words = _without_suffix(words)[0]
+    initials = _trailing_initials(words)
+    family = words[: len(words) - initials]
+    return (
+        initials > 0
+        and bool(family)
+        and (not _is_initials(family[-1]) or _all_capitals(words))  # "LEE JA" in a record written in capitals
+        and len(family) <= 4
+        and not any(word.casefold() in LINKING_WORDS for word in family)
+        and not any(char.isdigit() for char in " ".join(family))
+    )
+
+
+def _split_vancouver(words: list[str]) -> dict[str, str]:
+    words, suffix = _without_suffix(words)
+    initials = _trailing_initials(words)
+    family = " ".join(words[: len(words) - initials])
+    return _person(family, " ".join(_spaced_initials(word) for word in words[len(words) - initials :]), suffix)
+
+
+def _split_display(words: list[str]) -> dict[str, str]:
+    """Split "Rami H Mahmoud" / "R. H. Mahmoud" / "Jan van der Berg" / "John A Smith Jr" (given names first)."""
+    words, suffix = _without_suffix(words)
+    start = len(words) - 1
+    while start > 0 and _is_particle(words[start - 1]):
+        start -= 1
+    capitals = _all_capitals(words)
+    given = " ".join(_spaced_initials(word) if _is_initials(word) and not capitals else word for word in words[:start])
+    return _person(" ".join(words[start:]), given, suffix)
+
+
+def _person(family: str, given: str, suffix: str = "") -> dict[str, str]:
+    family, given = family.strip(), given.strip()
+    if _written_without_initials(family + given):  # "山田" "太郎": kept whole, family name first
+        return {"literal": family + given}
+    author = {"family": family, "given": given}
+    if suffix:
+        author["suffix"] = suffix
+    return author
+
+
+def _all_capitals(words: list[str]) -> bool:
+    return len(words) > 1 and all(word.isupper() for word in words)
+
+
+def _is_initials(word: str) -> bool:
+    """Return True for "RH", "R.", "R.H.", "J-P", "ИИ": one to three capital letters, with dots or hyphens."""
+    letters = word.replace(".", "").replace("-", "")
+    return 1 <= len(letters) <= 3 and letters.isalpha() and letters.isupper() and "--" not in word
+
+
+def _trailing_initials(words: list[str]) -> int:
+    count = 0
+    while count < len(words) - 1 and _is_initials(words[len(words) - 1 - count]):
+        count += 1
+    return count
+
+
+def _spaced_initials(word: str) -> str:
+    """Return "RH" as "R H" (so AMA reads two initials); "R.H.", "J-P" and "R" stay as written."""
+    if "." in word or "-" in word or len(word) == 1:
+        return word
+    return " ".join(word)
+
+
+def _expand_initials(given_words: list[str], family: str) -> str:
+    """Return the given names, compact initials spaced ("Mahmoud, RH"), unless the whole name is in capitals."""
+    if family.isupper():
+        return " ".join(given_words)
+    return " ".join(_spaced_initials(word) if _is_initials(word) else word for word in given_words)
+
+
+def _suffix(word: str) -> str:
+    return NAME_SUFFIXES.get(word.strip().rstrip(".").casefold(), "")
+
+
+def _without_suffix(words: list[str]) -> tuple[list[str], str]:
+    """Return the words without a trailing suffix ("Jr", "III"), and the suffix."""
+    if len(words) < 2 or not _suffix(words[-1]):
+        return words, ""
+    suffix = _suffix(words[-1])
+    # "II" and "III" are also initials ("Ivanov II"): a suffix only when a name and its initials remain.
+    if suffix in ROMAN_SUFFIXES and len(words) < 3:
+        return words, ""
+    return words[:-1], suffix
+
+
+def _is_particle(word: str) -> bool:
+    return word in NAME_PARTICLES or (word.casefold() in CAPITALISED_PARTICLES and word[:1].isupper())
+
+
+def _written_without_initials(name: str) -> bool:
+    """Return True for Chinese, Japanese and Korean names: AMA initials mean nothing in those scripts."""
+    return any(unicodedata.name(char, "").startswith(CJK_NAME_PREFIXES) for char in name if char.isalpha())
+
+
+def _author_list(value: Any) -> list[dict[str, str]]:
+    """Return the authors of an aggregator record: a string of names, or a list of strings or objects."""
+    if isinstance(value, str):
+        return [author for author in map(split_name, _name_strings(value)) if author]
+    authors = []
+    for item in value if isinstance(value, list) else []:
+        if isinstance(item, dict) and any(key in item for key in ("family", "given", "literal")):
+            authors.append(_csl_name(item))
+        elif isinstance(item, dict):
+            authors.append(split_name(_text(item.get("name") or item.get("fullName") or item.get("authorName"))))
+        else:
+            authors.append(split_name(_text(item)))
+    return [author for author in authors if author]
+
+
+def _name_strings(value: str) -> list[str]:
+    """Split a string of several names: "Mahmoud RH, Badiavas EV", "Mahmoud, R. H.; Badiavas, E. V.",
+    "Rami H Mahmoud and Erik Peterson", "Mahmoud, R.H., Badiavas, E.V." (inverted names, comma-separated)."""
+    if ";" in value:
+        return [name for name in value.split(";") if name.strip()]
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    if (
+        len(parts) >= 2
+        and len(parts) % 2 == 0
+        and all(
+            all(_is_initials(word) for word in given.split()) and not _is_vancouver(family.split())
+            for family, given in zip(parts[::2], parts[1::2], strict=True)
+        )
+    ):
+        return [f"{family}, {given}" for family, given in zip(parts[::2], parts[1::2], strict=True)]
+    names = []
+    for part in parts:
+        pieces = _AND.split(part)  # "Rami H Mahmoud and Erik Peterson", not "Food and Drug Administration"
+        if len(pieces) > 1 and all("literal" not in (split_name(piece) or {"literal": ""}) for piece in pieces):
+            names.extend(pieces)
+        else:
+            names.append(part)
+    return names
+
+
 # --- Aggregator JSON lines ------------------------------------------------------------------------
 
 
 def _looks_like_aggregator(data: Any) -> bool:
-    """Return True if a JSON object has the aggregator's shape rather than CSL-JSON's."""
-    return isinstance(data, dict) and (
-        isinstance(data.get("authors"), str) or "publicationDate" in data or isinstance(data.get("journal"), dict)
-    )
+    """Return True if JSON (an object, or an array whose first object) has the aggregator's shape, not CSL's.
+
+    CSL-JSON names its people "author" (a list of {"family", "given"} objects); the aggregators write
+    "authors" (a string, or a list of strings or of {"name": ...} objects) and keys CSL does not have.
+    """
+    if isinstance(data, list):
+        data = next((item for item in data if isinstance(item, dict)), None)
+    if not isinstance(data, dict) or isinstance(data.get("message"), dict):  # a Crossref API response
+        return False
+    if "authors" in data or isinstance(data.get("journal"), dict):
+        return True
+    return bool(AGGREGATOR_KEYS & set(data)) and not CSL_KEYS & set(data)
 
 
 def parse_aggregator(text: str, problems: list[Problem]) -> list[ParsedReference | None]:
-    """Read the aggregator's export: one JSON object per line, among lines of other text."""
+    """Read the aggregators' exports: JSON objects one per line among lines of other text (as the seed is),
+    an object written over several lines, or an array of objects."""
+    if text.lstrip().startswith("["):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            problems.append(Problem(error.lineno, INVALID_JSON.format(error=error.msg, column=error.colno)))
+            return []
+        except RecursionError:
+            problems.append(Problem(None, JSON_TOO_DEEP))
+            return []
+        records = []
+        for line, item in _csl_items(text, data):
+            if isinstance(item, dict):
+                records.append(_aggregator_record(item, line, problems))
+            else:
+                problems.append(Problem(line, NOT_A_JSON_OBJECT.format(found=JSON_KINDS.get(type(item), "a number"))))
+        return records
     records = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    decoder = json.JSONDecoder()
+    number = 0
+    while number < len(lines):
+        line = lines[number]
+        number += 1
         if not line.lstrip().startswith("{"):
             continue
         try:
             data = json.loads(line)
+        except RecursionError:
+            problems.append(Problem(number, JSON_TOO_DEEP))
+            continue
         except json.JSONDecodeError as error:
-            problems.append(Problem(number, INVALID_JSON.format(error=error.msg, column=error.colno)))
+            try:  # an object written over several lines
+                data, end = decoder.raw_decode(text, offsets[number - 1] + len(line) - len(line.lstrip()))
+            except (json.JSONDecodeError, RecursionError):
+                problems.append(Problem(number, INVALID_JSON.format(error=error.msg, column=error.colno)))
+                continue
+            start = number
+            number = text.count("\n", 0, end) + 1
+            records.append(_aggregator_record(data, start, problems))
             continue
         records.append(_aggregator_record(data, number, problems))
     return records
@@ -346,8 +805,8 @@ def _aggregator_record(data: dict, line: int, problems: list[Problem]) -> Parsed
         problems,
         line=line,
         title=data.get("title"),
-        authors=[_split_display_name(name) for name in _aggregator_names(data.get("authors"))],
-        journal=journal.get("name") or data.get("PeriodicalName"),
+        authors=_author_list(data.get("authors")),
+        journal=journal.get("name") or data.get("PeriodicalName") or data.get("venue"),
         year=year,
         month=month,
         day=day,
@@ -359,26 +818,11 @@ def _aggregator_record(data: dict, line: int, problems: list[Problem]) -> Parsed
         pmcid=data.get("PMCID") or (pmc_in_pdf.group(1) if pmc_in_pdf else ""),
         url=data.get("url"),
         open_access_pdf=pdf,
-        publication_type=data.get("publicationTypes"),
+        publication_type=normalise_publication_type(
+            data.get("publicationTypes") or data.get("publicationType") or data.get("type"), source="aggregator"
+        ),
         abstract=data.get("abstract"),
     )
-
-
-def _aggregator_names(authors: Any) -> list[str]:
-    if isinstance(authors, str):
-        return [name.strip() for name in authors.split(",") if name.strip()]
-    if isinstance(authors, list):
-        return [_text(item.get("name") if isinstance(item, dict) else item) for item in authors]
-    return []
-
-
-def _split_display_name(name: str) -> dict[str, str]:
-    """Split "Rami H Mahmoud" into given "Rami H" and family "Mahmoud" ("Jan van der Berg": "van der Berg")."""
-    words = name.split()
-    start = len(words) - 1
-    while start > 0 and words[start - 1] in NAME_PARTICLES:
-        start -= 1
-    return {"family": " ".join(words[start:]), "given": " ".join(words[:start])}
 
 
 # --- CSL-JSON -------------------------------------------------------------------------------------
@@ -390,6 +834,9 @@ def parse_csl_json(text: str, problems: list[Problem]) -> list[ParsedReference |
         data = json.loads(text)
     except json.JSONDecodeError as error:
         problems.append(Problem(error.lineno, INVALID_JSON.format(error=error.msg, column=error.colno)))
+        return []
+    except RecursionError:
+        problems.append(Problem(None, JSON_TOO_DEEP))
         return []
     records = []
     for line, item in _csl_items(text, data):
@@ -438,7 +885,11 @@ def _csl_record(item: dict, line: int, problems: list[Problem]) -> ParsedReferen
         line=line,
         source_key=item.get("citation-key") or item.get("id"),
         title=f"{title}: {subtitle}" if title and subtitle else title,
-        authors=[_csl_name(name) for name in _list(item.get("author")) if isinstance(name, dict)],
+        authors=[  # CSL names are objects; some tools write plain strings ("Mahmoud RH")
+            _csl_name(name) if isinstance(name, dict) else split_name(name)
+            for name in _list(item.get("author"))
+            if isinstance(name, dict | str)
+        ],
         journal=item.get("container-title"),
         journal_abbrev=item.get("container-title-short")
         or item.get("short-container-title")
@@ -453,21 +904,27 @@ def _csl_record(item: dict, line: int, problems: list[Problem]) -> ParsedReferen
         pmid=item.get("PMID") or notes.get("PMID"),
         pmcid=item.get("PMCID") or notes.get("PMCID"),
         url=item.get("URL"),
-        publication_type=item.get("type"),
+        publication_type=normalise_publication_type(item.get("type"), source="csl-json"),
         abstract=item.get("abstract"),
         is_retracted=retraction is not None,
         retraction_note=CROSSREF_RETRACTION_NOTE.format(doi=retraction.get("DOI", "")) if retraction else "",
     )
 
 
-def _csl_name(name: dict) -> dict[str, str]:
+def _csl_name(name: dict) -> dict[str, str] | None:
+    """Return a CSL name: family and given (particles and suffix apart), or a literal (Zotero's organisations)."""
     literal = _text(name.get("literal") or name.get("name"))
     if literal:
         return {"literal": literal}
+    family, given = _text(name.get("family")), _text(name.get("given"))
+    if family and not given and " " in family:  # a whole name in the family field ("WHO", "Mahmoud RH")
+        return split_name(family)
     particles = [_text(name.get(part)) for part in ("dropping-particle", "non-dropping-particle")]
-    family = " ".join(part for part in [*particles, _text(name.get("family"))] if part)
-    given = _text(name.get("given"))
-    return {"family": family, "given": given} if family else {"literal": given}
+    family = " ".join(part for part in [*particles, family] if part)
+    if not family:
+        return {"literal": given} if given else None
+    suffix = _text(name.get("suffix"))
+    return _person(family, _expand_initials(given.split(), family), _suffix(suffix) or suffix)
 
 
 def _csl_date(value: Any) -> tuple[Any, Any, Any]:
@@ -525,7 +982,7 @@ def _bibtex_record(entry: Any, problems: list[Problem]) -> ParsedReference | Non
         source_key=entry.key,
         title=value.get("title"),
         authors=[_bibtex_name(name) for name in value.get("author") or [] if name.last != ["others"]],
-        journal=value.get("journal") or value.get("journaltitle"),
+        journal=value.get("journal") or value.get("journaltitle") or value.get("booktitle"),
         journal_abbrev=value.get("shortjournal") or value.get("journalabbreviation") or value.get("journal-abbrev"),
         year=year,
         month=month or value.get("month"),
@@ -537,17 +994,36 @@ def _bibtex_record(entry: Any, problems: list[Problem]) -> ParsedReference | Non
         pmid=pmid,
         pmcid=value.get("pmcid"),
         url=value.get("url"),
-        publication_type=entry.entry_type,
+        publication_type=_bibtex_type(entry.entry_type, value),
         abstract=value.get("abstract"),
     )
 
 
-def _bibtex_name(name: middlewares.NameParts) -> dict[str, str]:
-    """Return a split BibTeX name; a fully braced one ("{World Health Organization}") is a group author."""
+def _bibtex_name(name: middlewares.NameParts) -> dict[str, str] | None:
+    """Return a split BibTeX name; a fully braced one ("{World Health Organization}") is a group author.
+
+    "Mahmoud RH" and "Smith JA Jr" (Vancouver names without a comma, as some exports write them) are read
+    as family name and initials, not as given name "Mahmoud" and family name "RH".
+    """
     if not name.first and not name.von and len(name.last) == 1 and name.last[0].startswith("{"):
         return {"literal": _decode_latex(name.last[0])}
-    family = _decode_latex(" ".join([*name.von, *name.last, *name.jr]))
-    return {"family": family, "given": _decode_latex(" ".join(name.first))}
+    first, von, last = (list(map(_decode_latex, part)) for part in (name.first, name.von, name.last))
+    jr = " ".join(map(_decode_latex, name.jr))
+    if first and not von and not jr and last and (_is_initials(last[-1]) or _suffix(last[-1])):
+        return split_name(" ".join([*first, *last]), organisations=False)
+    family = " ".join([*von, *last])
+    if not family:
+        return None
+    return _person(family, _expand_initials(first, family), _suffix(jr) or jr)
+
+
+def _bibtex_type(entry_type: str, value: dict) -> str:
+    """Return the publication type of a BibTeX entry: its entry type, or a preprint server's eprint."""
+    if entry_type.lower() in ("misc", "online", "unpublished") and str(value.get("eprinttype", "")).lower() in (
+        "arxiv", "biorxiv", "medrxiv", "ssrn", "preprint"
+    ):  # fmt: skip
+        return PublicationType.PREPRINT.value
+    return normalise_publication_type(entry_type, source="bibtex")
 
 
 def _decode_latex(text: str) -> str:
@@ -606,7 +1082,7 @@ def _ris_record(entry: dict, line: int, problems: list[Problem]) -> ParsedRefere
         line=line,
         source_key=entry.get("id"),
         title=entry.get("title") or entry.get("primary_title"),
-        authors=[_inverted_name(name) for name in [*entry.get("authors", []), *entry.get("first_authors", [])]],
+        authors=[_ris_name(name) for name in [*entry.get("authors", []), *entry.get("first_authors", [])]],
         journal=entry.get("alternate_title3") or entry.get("secondary_title") or entry.get("journal_name"),
         journal_abbrev=entry.get("alternate_title1") or entry.get("alternate_title2"),
         year=year,
@@ -619,15 +1095,19 @@ def _ris_record(entry: dict, line: int, problems: list[Problem]) -> ParsedRefere
         pmid=notes.get("PMID") or (accession if accession.isdigit() else ""),
         pmcid=notes.get("PMCID"),
         url=(entry.get("urls") or [""])[0],
-        publication_type=RIS_TYPES.get(entry.get("type_of_reference", ""), entry.get("type_of_reference")),
+        publication_type=normalise_publication_type(
+            [entry.get("type_of_reference") or "", _text(entry.get("type_of_work"))], source="ris"
+        ),
         abstract=entry.get("abstract") or entry.get("notes_abstract"),
     )
 
 
-def _inverted_name(name: str) -> dict[str, str]:
-    """Split "Family, Given"; a name without a comma is kept as written (usually a group author)."""
-    family, comma, given = name.partition(",")
-    return {"family": family.strip(), "given": given.strip()} if comma else {"literal": name.strip()}
+def _ris_name(name: Any) -> dict[str, str] | None:
+    """Split "Family, Given"; without a comma, "Mahmoud RH" is a person and anything else a group author."""
+    name = _text(name)
+    if "," in name or _is_vancouver(name.split()):
+        return split_name(name, organisations=False)
+    return {"literal": name} if name else None
 
 
 # --- PubMed MEDLINE -------------------------------------------------------------------------------
@@ -685,7 +1165,7 @@ def _medline_record(tags: list[list[str]], line: int, problems: list[Problem]) -
         doi=doi,
         pmid=first.get("PMID"),
         pmcid=first.get("PMC"),
-        publication_type=first.get("PT"),
+        publication_type=normalise_publication_type(values.get("PT", []), source="medline"),
         abstract=first.get("AB"),
         is_retracted=retracted,
         retraction_note=note if retracted else "",
@@ -693,18 +1173,27 @@ def _medline_record(tags: list[list[str]], line: int, problems: list[Problem]) -
 
 
 def _medline_authors(tags: list[list[str]]) -> list[dict[str, str]]:
-    """Return FAU names (or AU when there are none) and CN group authors, in record order."""
+    """Return FAU names (or AU when there are none) and CN group authors, in record order.
+
+    FAU is "Family, Given[ Suffix]" ("Smith, John A Jr"); AU is "Family Initials[ Suffix]" ("Smith JA Jr").
+    """
     person_tag = "FAU" if any(tag == "FAU" for tag, _ in tags) else "AU"
     authors = []
     for tag, value in tags:
         if tag == "CN":
             authors.append({"literal": value})
         elif tag == person_tag == "FAU":
-            authors.append(_inverted_name(value))
+            authors.append(split_name(value, organisations=False))
         elif tag == person_tag == "AU":
-            family, _, initials = value.rpartition(" ")
-            authors.append({"family": family, "given": " ".join(initials)} if family else {"literal": value})
+            authors.append(_medline_au(value))
     return authors
+
+
+def _medline_au(value: str) -> dict[str, str] | None:
+    words, suffix = _without_suffix(value.split())
+    if len(words) >= 2 and words[-1].isalpha() and words[-1].isupper():
+        return _person(" ".join(words[:-1]), " ".join(words[-1]), suffix)
+    return split_name(value, organisations=False)
 
 
 def _medline_date(value: str) -> tuple[str, int | None, int | None]:
@@ -747,9 +1236,20 @@ def _build_reference(
     title = _text(title)
     if not title:
         found.append(MISSING_TITLE)
+    elif len(title) > MAX_TITLE_CHARS:
+        found.append(FIELD_TOO_LONG.format(field="the title", length=len(title), limit=MAX_TITLE_CHARS))
     authors = [author for author in map(_clean_author, authors) if author]
     if not authors:
         found.append(MISSING_AUTHORS)
+    elif len(authors) > MAX_AUTHORS:
+        found.append(TOO_MANY_AUTHORS.format(count=len(authors), limit=MAX_AUTHORS))
+    for author in authors:
+        name = " ".join(author.values())
+        if len(name) > MAX_NAME_CHARS:
+            found.append(NAME_TOO_LONG.format(name=name[:60], length=len(name), limit=MAX_NAME_CHARS))
+            break
+    if len(_text(abstract)) > MAX_ABSTRACT_CHARS:
+        found.append(FIELD_TOO_LONG.format(field="the abstract", length=len(_text(abstract)), limit=MAX_ABSTRACT_CHARS))
     year = _clean_year(year, found)
     published_on = _clean_date(year, month, day, found)
     doi = normalise_doi(_text(doi))
@@ -802,12 +1302,14 @@ def _url(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _clean_author(author: dict[str, str]) -> dict[str, str] | None:
+def _clean_author(author: dict[str, str] | None) -> dict[str, str] | None:
+    if not author:
+        return None
     literal = _text(author.get("literal"))
     if literal:
         return {"literal": literal}
-    family, given = _text(author.get("family")), _text(author.get("given"))
-    return {"family": family, "given": given} if family else None
+    family, given, suffix = (_text(author.get(part)) for part in ("family", "given", "suffix"))
+    return _person(family, given, suffix) if family else None
 
 
 def _clean_year(value: Any, found: list[str]) -> int | None:

@@ -16,6 +16,7 @@ from django_prose_editor.fields import ProseEditorField
 from simple_history.models import HistoricalRecords
 
 from articles import citations
+from articles.publication_types import PublicationType
 from articles.sanitize import clean_html, plain_paragraphs, plain_text, storable_text
 
 BODY_EDITOR_EXTENSIONS = {
@@ -162,7 +163,7 @@ AUTHORS_SHAPE = 'Write the authors as a list: [{"family": "Mahmoud", "given": "R
 def _is_author(author) -> bool:
     return (
         isinstance(author, dict)
-        and set(author) <= {"family", "given", "literal"}
+        and set(author) <= {"family", "given", "literal", "suffix"}
         and all(isinstance(value, str) for value in author.values())
         and bool(author.get("family") or author.get("literal"))
     )
@@ -234,7 +235,12 @@ class Reference(models.Model):
     )
     url = models.URLField("URL", max_length=500, blank=True)
     open_access_pdf = models.URLField("open-access PDF", max_length=500, blank=True)
-    publication_type = models.CharField(max_length=100, blank=True)
+    publication_type = models.CharField(
+        max_length=100,
+        blank=True,
+        choices=PublicationType.choices,
+        help_text="The kind of work, as the record gives it; a reviewer still grades the design they read.",
+    )
     abstract = models.TextField(blank=True)
     is_retracted = models.BooleanField("retracted", default=False)
     retraction_note = models.TextField(blank=True)
@@ -575,15 +581,24 @@ class Article(models.Model):
     def citation_keys(self) -> list[str]:
         return citations.citation_keys(self.body)
 
-    def resolve_citations(self) -> tuple[list[Reference], list[str]]:
-        """Return the cited references in citation order, and the keys that match no reference."""
+    def resolve_citations(self, *, replacing=None) -> tuple[list[Reference], list[str]]:
+        """Return the cited references in citation order, and the keys that match no reference.
+
+        `replacing` maps citation keys to the records they would have (None: no record), to work out
+        what a change to references would do without saving it (workflow.reference_change_consequences).
+        """
         keys = self.citation_keys
         found = Reference.objects.by_keys(keys)
+        for key, reference in (replacing or {}).items():
+            if reference is None:
+                found.pop(key, None)
+            else:
+                found[key] = reference
         return [found[k] for k in keys if k in found], [k for k in keys if k not in found]
 
-    def content_hash(self) -> str:
-        """Hash of everything patients would see of this working copy."""
-        references, _unknown = self.resolve_citations()
+    def content_hash(self, *, replacing=None) -> str:
+        """Hash of everything patients would see of this working copy (with `replacing`: see resolve_citations)."""
+        references, _unknown = self.resolve_citations(replacing=replacing)
         payload = {
             "title": self.title,
             "summary": self.summary,

@@ -165,7 +165,10 @@ def test_restoring_a_revision_brings_back_its_topics(client, writer):
 
 def test_import_pasted_seed_record(client, writer):
     client.force_login(writer)
-    response = client.post(reverse("admin:articles_reference_import"), {"records": SEED_RECORD}, follow=True)
+    preview = client.post(reverse("admin:articles_reference_import"), {"records": SEED_RECORD})
+    assert not Reference.objects.exists()  # a preview first: nothing is saved until Confirm
+    confirm = {**preview.context["confirm_form"].initial, "confirm": "Confirm"}
+    response = client.post(reverse("admin:articles_reference_import"), confirm, follow=True)
     reference = Reference.objects.get()
     assert reference.citation_key == "mahmoud2025"
     assert any("mahmoud2025" in m for m in messages_of(response))
@@ -899,3 +902,254 @@ def test_reference_author_rows_are_validated_with_a_clear_message(client, writer
     assert reference.authors[0]["family"] == "Mahmoud"
     page = response.content.decode()
     assert re.search(r'<input[^>]*name="authors-1-given"[^>]*value="' + re.escape(row.get("given", "")), page)
+
+
+# --- Issue 12: importing or editing a reference first shows what it will do ----------------------------------
+
+SEED_VOLUME_19 = SEED_RECORD.replace('"volume":"18 4"', '"volume":"19 4"')
+
+
+def _form_fields(html: str, form_id: str | None = None) -> dict:
+    """Return what a browser would submit from the page's form (inputs, checked boxes, textareas, selects)."""
+    from html.parser import HTMLParser
+
+    class Fields(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.data, self.textarea, self.select, self.in_form = {}, None, None, form_id is None
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "form" and form_id is not None:
+                self.in_form = attrs.get("id") == form_id
+            if not self.in_form or ("name" not in attrs and tag != "option"):
+                return
+            if tag == "input" and attrs.get("type") not in ("submit", "button", "file", "image", "reset"):
+                if attrs.get("type") not in ("checkbox", "radio") or "checked" in attrs:
+                    self.data.setdefault(attrs["name"], []).append(attrs.get("value") or "")
+            elif tag == "textarea":
+                self.textarea = attrs["name"]
+                self.data.setdefault(self.textarea, []).append("")
+            elif tag == "select":
+                self.select = attrs["name"]
+            elif tag == "option" and self.select and "selected" in attrs:
+                self.data.setdefault(self.select, []).append(attrs.get("value", ""))
+
+        def handle_endtag(self, tag):
+            if tag == "textarea":
+                self.textarea = None
+            elif tag == "select":
+                self.select = None
+
+        def handle_data(self, data):
+            if self.textarea:
+                self.data[self.textarea][-1] += data
+
+    parser = Fields()
+    parser.feed(html)
+    return {name: values if len(values) > 1 else values[0] for name, values in parser.data.items()}
+
+
+def _change_form(client, reference) -> dict:
+    page = client.get(reverse("admin:articles_reference_change", args=[reference.pk])).content.decode()
+    data = _form_fields(page, form_id="reference_form")
+    data.pop("csrfmiddlewaretoken", None)
+    return {name: value.removeprefix("\n") if isinstance(value, str) else value for name, value in data.items()}
+
+
+@pytest.fixture
+def live_citing_seed(db):
+    """The seed reference (imported), cited by a live article whose statement is approved and signed off."""
+    from articles.importers import import_references
+
+    [reference] = import_references(SEED_RECORD).created
+    article = ArticleFactory(title="Exosomes and wound healing", body="<p>In mice, wounds healed [@mahmoud2025].</p>")
+    publish_reviewed(article)
+    return reference, article
+
+
+def _preview(client, records, **extra):
+    response = client.post(reverse("admin:articles_reference_import"), {"records": records, **extra})
+    assert response.status_code == 200
+    return response
+
+
+def test_import_shows_a_preview_of_changes_and_withdrawn_approvals_and_saves_only_on_confirm(
+    client, writer, live_citing_seed
+):
+    reference, article = live_citing_seed
+    history = reference.history.count()
+    client.force_login(writer)
+    preview = _preview(client, SEED_VOLUME_19)
+    page = preview.content.decode()
+    assert preview.templates[0].name == "admin/articles/reference/import_preview.html"
+    assert "would create 0, update 1 and leave" in page
+    assert "Volume" in page  # field by field, on file and from the record
+    assert ">18<" in page
+    assert ">19<" in page
+    assert "Exosomes and wound healing" in page
+    assert "<strong>live</strong>" in page
+    assert "Statement 1 (“In mice, wounds healed.”)" in page
+    assert "sign-off" in page
+    reference.refresh_from_db()
+    assert (reference.volume, reference.history.count()) == ("18", history)  # nothing saved yet
+
+    confirm = {**preview.context["confirm_form"].initial, "confirm": "Confirm"}
+    response = client.post(reverse("admin:articles_reference_import"), confirm, follow=True)
+    reference.refresh_from_db()
+    assert reference.volume == "19"
+    shown = " ".join(messages_of(response))
+    assert "Updated 1: mahmoud2025." in shown
+    assert "“Exosomes and wound healing” (live): the approval of statement 1 and its sign-off were withdrawn." in shown
+    article.refresh_from_db()
+    assert article.status == Article.Status.PUBLISHED  # importing changes no workflow state
+
+
+def test_cancelling_the_preview_saves_nothing_and_keeps_the_records(client, writer, live_citing_seed):
+    reference, _article = live_citing_seed
+    client.force_login(writer)
+    preview = _preview(client, SEED_VOLUME_19)
+    data = {**preview.context["confirm_form"].initial, "cancel": "Cancel"}
+    response = client.post(reverse("admin:articles_reference_import"), data)
+    assert response.status_code == 200
+    assert response.context["form"].initial["records"] == SEED_VOLUME_19
+    assert "Nothing was imported" in " ".join(messages_of(response))
+    reference.refresh_from_db()
+    assert reference.volume == "18"
+
+
+def test_confirming_after_the_reference_changed_saves_nothing_and_shows_the_preview_again(
+    client, writer, live_citing_seed
+):
+    reference, _article = live_citing_seed
+    client.force_login(writer)
+    preview = _preview(client, SEED_VOLUME_19)
+    Reference.objects.filter(pk=reference.pk).update(abstract="Corrected meanwhile.")  # someone edits it
+    confirm = {**preview.context["confirm_form"].initial, "confirm": "Confirm"}
+    response = client.post(reverse("admin:articles_reference_import"), confirm)
+    assert response.status_code == 200
+    assert response.context["stale"] is True
+    assert "changed since you looked at the preview" in response.content.decode()
+    assert response.context["confirm_form"].initial["fingerprint"] != confirm["fingerprint"]
+    reference.refresh_from_db()
+    assert (reference.volume, reference.abstract) == ("18", "Corrected meanwhile.")
+
+
+def test_confirming_reads_the_posted_records_again(client, writer, live_citing_seed):
+    reference, _article = live_citing_seed
+    client.force_login(writer)
+    preview = _preview(client, SEED_RECORD.replace('"volume":"18 4"', '"volume":"18 5"'))
+    # Records changed after the preview (or a forged form) do not match what was previewed: nothing is saved.
+    confirm = {**preview.context["confirm_form"].initial, "records": SEED_VOLUME_19, "confirm": "Confirm"}
+    response = client.post(reverse("admin:articles_reference_import"), confirm)
+    assert response.context["stale"] is True
+    reference.refresh_from_db()
+    assert (reference.volume, reference.issue) == ("18", "4")
+    # A confirmation without its fingerprint saves nothing either.
+    del confirm["fingerprint"]
+    response = client.post(reverse("admin:articles_reference_import"), confirm, follow=True)
+    assert "could not be confirmed" in " ".join(messages_of(response))
+    reference.refresh_from_db()
+    assert reference.volume == "18"
+
+
+def test_a_preview_without_consequences_says_so(client, writer):
+    client.force_login(writer)
+    preview = _preview(client, SEED_RECORD)
+    page = preview.content.decode()
+    assert "would create 1, update 0" in page
+    assert "None: no approval or sign-off depends on what this import changes." in page
+    assert "Mahmoud RH, Peterson E, Badiavas EV, Kaminer M, Eber AE." in page
+    assert not Reference.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("records", "expected"),
+    [
+        ('{"title": "Broken", "authors": ["Mahmoud RH"]', "invalid JSON"),
+        ('{"title": "", "authors": ["Mahmoud RH"], "year": 2025}', "record has no title"),
+        ("TY  - JOUR\nTI  - A title\nAU  - Mahmoud, Rami H\nER  - \n", None),
+        (
+            '{"title": "' + "Exosomes " * 500 + '", "authors": ["Mahmoud RH"], "year": 2025}',
+            "characters long; a reference takes at most 2,000",
+        ),
+    ],
+)
+def test_import_form_explains_bad_records_before_any_preview(client, writer, records, expected):
+    client.force_login(writer)
+    data = {"records": records}
+    if expected is None:  # RIS chosen as BibTeX by hand
+        data["format"], expected = "bibtex", "looks like RIS"
+    response = client.post(reverse("admin:articles_reference_import"), data)
+    assert response.status_code == 200
+    assert response.templates[0].name == "admin/articles/reference/import.html"
+    assert "Nothing was imported" in response.content.decode()
+    assert expected in response.content.decode()
+    assert not Reference.objects.exists()
+
+
+def test_saving_a_cited_reference_asks_first_then_saves_on_confirm(client, writer, live_citing_seed):
+    reference, article = live_citing_seed
+    client.force_login(writer)
+    data = {**_change_form(client, reference), "volume": "19", "_save": "Save"}
+    url = reverse("admin:articles_reference_change", args=[reference.pk])
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert response.templates[0].name == "admin/articles/reference/confirm_change.html"
+    page = response.content.decode()
+    assert "Exosomes and wound healing" in page
+    assert "Statement 1" in page
+    assert "2025;18(4):33-40" in page
+    assert "2025;19(4):33-40" in page
+    reference.refresh_from_db()
+    assert reference.volume == "18"
+
+    confirmed = {**data, response.context["confirm_field"]: response.context["fingerprint"]}
+    response = client.post(url, confirmed, follow=True)
+    reference.refresh_from_db()
+    assert reference.volume == "19"
+    assert any("its sign-off were withdrawn" in message for message in messages_of(response))
+    article.refresh_from_db()
+    assert article.status == Article.Status.PUBLISHED
+
+
+def test_the_reference_confirmation_refuses_a_stale_confirm(client, writer, live_citing_seed):
+    reference, _article = live_citing_seed
+    client.force_login(writer)
+    data = {**_change_form(client, reference), "volume": "19", "_save": "Save"}
+    url = reverse("admin:articles_reference_change", args=[reference.pk])
+    asked = client.post(url, data)
+    Reference.objects.filter(pk=reference.pk).update(abstract="Corrected meanwhile.")  # not in the AMA form
+    response = client.post(url, {**data, asked.context["confirm_field"]: asked.context["fingerprint"]})
+    assert response.status_code == 200
+    assert response.context["stale"] is True
+    reference.refresh_from_db()
+    assert reference.volume == "18"
+
+
+def test_saving_a_reference_no_approval_depends_on_needs_no_confirmation(client, writer):
+    reference = ReferenceFactory()
+    ArticleFactory(body=f"<p>In mice, wounds healed [@{reference.citation_key}].</p>")  # a draft: nothing approved
+    client.force_login(writer)
+    data = {**_change_form(client, reference), "volume": "19", "_save": "Save"}
+    response = client.post(reverse("admin:articles_reference_change", args=[reference.pk]), data)
+    assert response.status_code == 302
+    reference.refresh_from_db()
+    assert reference.volume == "19"
+
+
+def test_publication_type_filter_lists_each_kind_once(client, writer):
+    import importlib
+
+    from django.apps import apps
+
+    for spelling in ["Journal Article", "Journal article", "article-journal", "article"]:
+        ReferenceFactory(publication_type=spelling)
+    importlib.import_module("articles.migrations.0011_reference_publication_types").normalise_publication_types(
+        apps, None
+    )
+    client.force_login(writer)
+    page = client.get(reverse("admin:articles_reference_changelist")).content.decode()
+    assert page.count("publication_type__exact=journal+article") == 1
+    for spelling in ["Journal Article", "article-journal", "publication_type__exact=article&"]:
+        assert spelling not in page

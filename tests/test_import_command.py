@@ -123,3 +123,79 @@ def test_file_over_two_megabytes(tmp_path):
 def test_unknown_format_is_refused_by_the_parser():
     with pytest.raises(CommandError, match="invalid choice: 'endnote'"):
         run(str(DATA / "references.ris"), "--format", "endnote")
+
+
+# --- Issue 12: what an import withdraws, and --dry-run -------------------------------------------------------
+
+
+@pytest.fixture
+def live_citing_seed(db):
+    """The seed reference cited by a live article whose one statement is approved and signed off."""
+    from tests.factories import ArticleFactory, publish_reviewed
+
+    run(str(DATA / "seed_aggregator.txt"))
+    article = ArticleFactory(title="Exosomes and wound healing", body="<p>In mice, wounds healed [@mahmoud2025].</p>")
+    publish_reviewed(article)
+    return Reference.objects.get(citation_key="mahmoud2025"), article
+
+
+def seed_with_volume(tmp_path, volume: str):
+    path = tmp_path / "seed-corrected.txt"
+    path.write_text((DATA / "seed_aggregator.txt").read_text(encoding="utf-8").replace('"18 4"', f'"{volume} 4"'))
+    return path
+
+
+def test_dry_run_prints_changes_and_withdrawn_approvals_and_saves_nothing(tmp_path, live_citing_seed):
+    from articles.models import AuditEvent, StatementApproval
+
+    reference, _article = live_citing_seed
+    history = (reference.history.count(), StatementApproval.objects.count(), AuditEvent.objects.count())
+    output = run(str(seed_with_volume(tmp_path, "19")), str(DATA / "references.bib"), "--dry-run")
+    assert output.splitlines() == [
+        "Dry run: nothing was saved.",
+        "Would create 2, update 1 references",
+        "Would be created: valadi2007, van_Niel_2018",
+        "Would be updated: mahmoud2025",
+        "  mahmoud2025: volume: '18' -> '19'",
+        "Would withdraw approvals in 1 article:",
+        "  “Exosomes and wound healing” (live): the approval of statement 1 and its sign-off would be withdrawn.",
+        "    Statement 1: a reference it cites would read differently (mahmoud2025).",
+        "    Sign-off: a reference it cites would read differently (mahmoud2025).",
+    ]
+    reference.refresh_from_db()
+    assert reference.volume == "18"
+    assert Reference.objects.count() == 1
+    assert (reference.history.count(), StatementApproval.objects.count(), AuditEvent.objects.count()) == history
+
+
+def test_an_import_that_withdraws_approvals_says_so(tmp_path, live_citing_seed):
+    reference, _article = live_citing_seed
+    output = run(str(seed_with_volume(tmp_path, "19")))
+    assert output.splitlines() == [
+        "Created 0, updated 1 references",
+        "Updated: mahmoud2025",
+        "Withdrew approvals in 1 article:",
+        "  “Exosomes and wound healing” (live): the approval of statement 1 and its sign-off were withdrawn.",
+        "    Statement 1: a reference it cites would read differently (mahmoud2025).",
+        "    Sign-off: a reference it cites would read differently (mahmoud2025).",
+    ]
+    reference.refresh_from_db()
+    assert reference.volume == "19"
+
+
+def test_an_unchanged_import_withdraws_nothing(live_citing_seed):
+    output = run(str(DATA / "seed_aggregator.txt"), "--dry-run")
+    assert output.splitlines() == [
+        "Dry run: nothing was saved.",
+        "Would create 0, update 1 references",
+        "Would be updated: mahmoud2025",
+    ]
+
+
+@pytest.mark.django_db
+def test_dry_run_reports_problems_like_an_import(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"title": "x",]')
+    with pytest.raises(CommandError, match="invalid JSON"):
+        run(str(bad), "--dry-run")
+    assert not Reference.objects.exists()

@@ -129,7 +129,7 @@ def test_seed_parses_to_the_exact_fields():
     assert record.open_access_pdf == SEED_PDF
     assert record.pmcid == "PMC12007658"  # read from the PMC address of the PDF
     assert record.doi == ""
-    assert record.publication_type == "Journal Article"
+    assert record.publication_type == "journal article"
     assert record.abstract.startswith("This clinical review examines what is known about exosomes")
     assert "<" not in record.abstract
     assert record.source_line == 2
@@ -229,7 +229,7 @@ def test_ris_sample():
     assert (van_niel.year, van_niel.volume, van_niel.issue, van_niel.pages) == (2018, "19", "4", "213-228")
     assert (van_niel.doi, van_niel.pmid) == ("10.1038/nrm.2017.125", "29339798")
     assert van_niel.url == "https://doi.org/10.1038/nrm.2017.125"
-    assert van_niel.publication_type == "Journal article"
+    assert van_niel.publication_type == "journal article"
     assert kalluri.source_line == 20
     assert (kalluri.pmid, kalluri.pmcid) == ("32029601", "PMC7717626")  # from N1 notes
     assert kalluri.published_on == datetime.date(2020, 2, 7)
@@ -243,7 +243,7 @@ def test_medline_sample_with_retraction():
     assert (kalluri.journal, kalluri.journal_abbrev) == ("Science (New York, N.Y.)", "Science")
     assert kalluri.published_on == datetime.date(2020, 2, 7)
     assert (kalluri.doi, kalluri.pmid, kalluri.pmcid) == ("10.1126/science.aau6977", "32029601", "PMC7717626")
-    assert kalluri.publication_type == "Journal Article"
+    assert kalluri.publication_type == "review"  # PT Journal Article and Review: the more specific
     assert not kalluri.is_retracted
     assert wakefield.source_line == 28
     assert wakefield.title == (
@@ -648,3 +648,461 @@ def test_parsed_reference_fields_are_reference_fields():
     record = ParsedReference(title="T", authors=[{"literal": "WHO"}], source_line=3, source_key="k")
     assert "source_line" not in record.reference_fields()
     assert set(record.reference_fields()) <= {field.name for field in Reference._meta.get_fields()}
+
+
+# --- Issue 12: real exports' author names, detection, one vocabulary of publication types ----------------
+
+SEED_VANCOUVER = ["Mahmoud RH", "Peterson E", "Badiavas EV", "Kaminer M", "Eber AE"]
+SEED_AMA_AUTHORS = "Mahmoud RH, Peterson E, Badiavas EV, Kaminer M, Eber AE."
+SEED_STORED_AUTHORS = [
+    {"family": "Mahmoud", "given": "R H"},
+    {"family": "Peterson", "given": "E"},
+    {"family": "Badiavas", "given": "E V"},
+    {"family": "Kaminer", "given": "M"},
+    {"family": "Eber", "given": "A E"},
+]
+
+
+def seed_with(**fields) -> str:
+    """Return the seed's aggregator text with its JSON record's fields overridden."""
+    lines = sample("seed_aggregator.txt").splitlines(keepends=True)
+    record = json.loads(lines[1])
+    record.update(fields)
+    lines[1] = json.dumps(record, ensure_ascii=False) + "\n"
+    return "".join(lines)
+
+
+@pytest.mark.parametrize("format", [None, "aggregator"])
+@pytest.mark.parametrize(
+    "authors",
+    [SEED_VANCOUVER, ", ".join(SEED_VANCOUVER), [{"name": name} for name in SEED_VANCOUVER]],
+    ids=["list", "string", "objects"],
+)
+def test_seed_with_vancouver_authors_reads_family_name_and_initials(authors, format):
+    [record] = parse_references(seed_with(authors=authors), format=format)
+    assert record.authors == SEED_STORED_AUTHORS
+    assert importers.format_ama(record).startswith(SEED_AMA_AUTHORS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        json.dumps({"title": "T", "authors": SEED_VANCOUVER, "year": 2025, "journal": "J Clin Aesthet Dermatol"}),
+        json.dumps([{"title": "T", "authors": SEED_VANCOUVER, "year": 2025}]),
+        json.dumps({"title": "T", "authors": SEED_VANCOUVER, "publicationDate": "2025-04-01"}, indent=2),
+        "Exported records\n"
+        + json.dumps({"title": "T", "authors": SEED_VANCOUVER, "year": 2025}, indent=2)
+        + "\nEnd\n",
+    ],
+    ids=["list-authors-no-date", "array", "pretty-printed", "pretty-printed-among-text"],
+)
+def test_detect_automatically_reads_aggregator_records_with_list_authors(text):
+    assert detect_format(text) == "aggregator"
+    [record] = parse_references(text)
+    assert record.authors == SEED_STORED_AUTHORS
+
+
+@pytest.mark.parametrize(
+    ("name", "expected", "ama"),
+    [
+        ("Mahmoud RH", {"family": "Mahmoud", "given": "R H"}, "Mahmoud RH"),
+        ("Mahmoud, Rami H", {"family": "Mahmoud", "given": "Rami H"}, "Mahmoud RH"),
+        ("Rami H Mahmoud", {"family": "Mahmoud", "given": "Rami H"}, "Mahmoud RH"),
+        ("R. H. Mahmoud", {"family": "Mahmoud", "given": "R. H."}, "Mahmoud RH"),
+        ("Mahmoud R.H.", {"family": "Mahmoud", "given": "R.H."}, "Mahmoud RH"),
+        ("van der Berg J", {"family": "van der Berg", "given": "J"}, "van der Berg J"),
+        ("Jan van der Berg", {"family": "van der Berg", "given": "Jan"}, "van der Berg J"),
+        ("de la Cruz, María José", {"family": "de la Cruz", "given": "María José"}, "de la Cruz MJ"),
+        ("María José de la Cruz", {"family": "de la Cruz", "given": "María José"}, "de la Cruz MJ"),
+        ("Al-Rashid O", {"family": "Al-Rashid", "given": "O"}, "Al-Rashid O"),
+        ("Omar Al-Rashid", {"family": "Al-Rashid", "given": "Omar"}, "Al-Rashid O"),
+        ("Dupont J-P", {"family": "Dupont", "given": "J-P"}, "Dupont J-P"),
+        ("Smith JA Jr", {"family": "Smith", "given": "J A", "suffix": "Jr"}, "Smith JA Jr"),
+        ("Smith, John A., Jr.", {"family": "Smith", "given": "John A.", "suffix": "Jr"}, "Smith JA Jr"),
+        ("John A. Smith III", {"family": "Smith", "given": "John A.", "suffix": "III"}, "Smith JA III"),
+        ("Ivanov II", {"family": "Ivanov", "given": "I I"}, "Ivanov II"),  # initials, not a suffix
+        ("WHO Collaborative Group", {"literal": "WHO Collaborative Group"}, "WHO Collaborative Group"),
+        ("US Food and Drug Administration", {"literal": "US Food and Drug Administration"}, None),
+        ("Иванов ИИ", {"family": "Иванов", "given": "И И"}, "Иванов ИИ"),
+        ("Иван Иванович Петров", {"family": "Петров", "given": "Иван Иванович"}, "Петров ИИ"),
+        ("Παπαδόπουλος Κ", {"family": "Παπαδόπουλος", "given": "Κ"}, "Παπαδόπουλος Κ"),
+        ("山田 太郎", {"literal": "山田 太郎"}, "山田 太郎"),
+        ("王晓明", {"literal": "王晓明"}, "王晓明"),
+        ("Di Wu", {"family": "Wu", "given": "Di"}, "Wu D"),
+    ],
+)
+def test_author_names_in_every_form_real_exports_use(name, expected, ama):
+    [record] = parse_references(aggregator_line(authors=[name]))
+    assert record.authors == [expected]
+    assert importers.format_ama(record).startswith(f"{ama or name}. ")
+
+
+def test_a_string_of_names_splits_by_semicolons_commas_and_and():
+    for authors, expected in [
+        ("Mahmoud, Rami H; Peterson, Erik", ["Mahmoud RH", "Peterson E"]),
+        ("Mahmoud, R.H., Peterson, E.", ["Mahmoud RH", "Peterson E"]),
+        ("Rami H Mahmoud and Erik Peterson", ["Mahmoud RH", "Peterson E"]),
+        ("Mahmoud RH, Peterson E, et al.", ["Mahmoud RH", "Peterson E"]),
+        ("WHO Collaborative Group, Mahmoud RH", ["WHO Collaborative Group", "Mahmoud RH"]),
+    ]:
+        [record] = parse_references(aggregator_line(authors=authors))
+        assert importers.format_ama(record).startswith(", ".join(expected) + ". "), authors
+
+
+NAME_FORMS_AMA = "Mahmoud RH, van der Berg J, "
+
+
+@pytest.mark.parametrize(
+    ("name", "format", "expected"),
+    [
+        (
+            "names.nbib",
+            "medline",
+            [
+                "Mahmoud RH, van der Berg J, de la Cruz MJ, Smith JA Jr, Al-Rashid O, WHO Collaborative Group. ",
+                "Henderson ID 3rd, O'Neil KM, Ivanov II. ",
+            ],
+        ),
+        (
+            "names.csl.json",
+            "csl-json",
+            [
+                "Mahmoud RH, van der Berg J, Smith JA Jr, WHO Collaborative Group, 山田太郎, Иванов ИИ. ",
+                "Badiavas EV, Müller J. ",
+            ],
+        ),
+        (
+            "names.ris",
+            "ris",
+            [
+                "Mahmoud RH, van der Berg J, Smith JA Jr, WHO Collaborative Group, Müller J. ",
+                "de la Cruz MJ, Al-Rashid O. ",
+            ],
+        ),
+        (
+            "names.bib",
+            "bibtex",
+            [
+                "Mahmoud RH, van der Berg J, Smith JA Jr, WHO Collaborative Group, de la Cruz MJ, Müller J. ",
+                "Badiavas EV, Kaminer M, Eber AE. ",
+            ],
+        ),
+        (
+            "names_aggregator.txt",
+            "aggregator",
+            [
+                "Mahmoud RH, van der Berg J, Smith JA Jr, WHO Collaborative Group, Al-Rashid O. ",
+                "Badiavas EV, Kaminer M, Eber AE. ",
+                "Mahmoud RH, Badiavas RH. ",
+            ],
+        ),
+    ],
+)
+def test_real_export_name_forms_read_to_the_ama_authors(name, format, expected):
+    text = sample(name)
+    assert detect_format(text) == format
+    records = parse_references(text)
+    assert [importers.format_ama(record)[: len(start)] for record, start in zip(records, expected, strict=True)] == (
+        expected
+    )
+
+
+@pytest.mark.django_db
+def test_imported_vancouver_names_reach_the_reference_list_patients_read(client):
+    from tests.factories import ArticleFactory, publish_reviewed
+
+    [reference] = import_references(seed_with(authors=SEED_VANCOUVER)).created
+    article = ArticleFactory(body=f"<p>In mice, exosomes helped wounds heal [@{reference.citation_key}].</p>")
+    publish_reviewed(article)
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert SEED_AMA_AUTHORS in page
+    assert "RH M, E P" not in page
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("names.nbib", ["randomised controlled trial", "review"]),  # the most specific of the PT lines
+        ("names.csl.json", ["journal article", "conference paper"]),
+        ("names.ris", ["journal article", "book"]),
+        ("names.bib", ["journal article", "conference paper"]),
+        ("names_aggregator.txt", ["clinical trial", "review", ""]),
+        ("zotero.json", ["journal article", "journal article"]),
+        ("references.bib", ["journal article", "journal article"]),
+        ("pubmed.nbib", ["review", "case report"]),
+        ("seed_aggregator.txt", ["journal article"]),
+    ],
+)
+def test_publication_types_are_normalised_to_one_vocabulary(name, expected):
+    types = [record.publication_type for record in parse_references(sample(name))]
+    assert types == expected
+    assert set(types) <= {*importers.PublicationType.values, ""}
+
+
+@pytest.mark.parametrize(
+    ("value", "source", "expected"),
+    [
+        ("Journal Article", None, "journal article"),
+        ("Journal article", None, "journal article"),
+        ("article-journal", None, "journal article"),
+        ("article", "bibtex", "journal article"),
+        ("article", "csl-json", "preprint"),  # CSL's "article" is a preprint or working paper
+        ("JOUR", "ris", "journal article"),
+        ("JournalArticle,Review", "aggregator", "review"),
+        (["Journal Article", "Meta-Analysis", "Systematic Review"], "medline", "meta-analysis"),
+        (["Journal Article", "Research Support, Non-U.S. Gov't"], "medline", "journal article"),
+        ("Randomized Controlled Trial", None, "randomised controlled trial"),
+        ("Case Reports", None, "case report"),
+        ("Practice Guideline", None, "guideline"),
+        ("Something else entirely", None, "other"),
+        ("", None, ""),
+    ],
+)
+def test_normalise_publication_type(value, source, expected):
+    from articles.publication_types import normalise_publication_type
+
+    assert normalise_publication_type(value, source=source) == expected
+
+
+@pytest.mark.django_db
+def test_migration_normalises_the_publication_types_on_file():
+    import importlib
+
+    from django.apps import apps
+
+    spellings = ["Journal Article", "Journal article", "article-journal", "article", "Review", "Case Reports"]
+    for spelling in spellings:
+        ReferenceFactory(publication_type=spelling)
+    migration = importlib.import_module("articles.migrations.0011_reference_publication_types")
+    migration.normalise_publication_types(apps, None)
+    stored = sorted(Reference.objects.values_list("publication_type", flat=True))
+    assert stored == ["case report", *["journal article"] * 4, "review"]
+
+
+# --- Bad input: a clear message, nothing saved --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("text", "format", "expected"),
+    [
+        ("", None, EMPTY_INPUT),
+        ("   \n\t\n", "ris", EMPTY_INPUT),
+        (sample("references.ris"), "bibtex", "looks like RIS: choose RIS or “Detect automatically”"),
+        (sample("pubmed.nbib"), "ris", "looks like PubMed MEDLINE"),
+        ('{"title": "x", "authors": ["Mahmoud RH"],', None, "invalid JSON"),
+        ("[" * 100_000, None, "nested too deeply"),
+        ("[" * 100_000, "csl-json", "nested too deeply"),
+        (aggregator_line(title="") + "\n", None, MISSING_TITLE),
+        (
+            aggregator_line(title="Exosomes " * 1000),
+            None,
+            "the title is 8,999 characters long; a reference takes at most 2,000",
+        ),
+        (
+            aggregator_line(abstract="Words. " * 6000),
+            None,
+            "the abstract is 41,999 characters long; a reference takes at most 30,000",
+        ),
+        (aggregator_line(authors=["Mahmoud " + "R" * 400]), None, "characters long; a name takes at most 300"),
+        (aggregator_line(journal={"name": "J" * 400}), None, "Ensure this value has at most 300 characters"),
+        (
+            aggregator_line(journal={"name": "J Test Med", "volume": "1", "pages": "1-" * 40}),
+            None,
+            "Ensure this value has at most 50 characters",
+        ),
+    ],
+)
+def test_bad_input_gets_a_clear_message_and_saves_nothing(text, format, expected):
+    ReferenceFactory(citation_key="existing")
+    before = list(Reference.objects.values_list("pk", "title"))
+    with pytest.raises(ReferenceImportError) as caught:
+        import_references(text, format=format)
+    assert expected in str(caught.value)
+    assert list(Reference.objects.values_list("pk", "title")) == before
+
+
+# --- Planning an import: what it would create and change, field by field, without saving ------------------
+
+
+@pytest.mark.django_db
+def test_plan_shows_created_updated_and_unchanged_references_field_by_field_and_saves_nothing():
+    from articles.importers import plan_references
+
+    on_file = import_references(sample("seed_aggregator.txt")).created[0]
+    history = on_file.history.count()
+    text = (
+        seed_with(authors=SEED_VANCOUVER, publicationTypes="Review")
+        + "\n"
+        + aggregator_line(title="Another study", doi="10.5555/another")
+    )
+    plan = plan_references(parse_references(text))
+    assert [item.action for item in plan.items] == ["update", "create"]
+    [update] = plan.updated
+    changed = {change.name: (change.old, change.new) for change in update.changes}
+    assert changed == {
+        "authors": (
+            "Mahmoud, Rami H; Peterson, Erik; Badiavas, Evangelos V; Kaminer, Michael; Eber, Ariel E",
+            "Mahmoud, R H; Peterson, E; Badiavas, E V; Kaminer, M; Eber, A E",
+        ),
+        "publication_type": ("Journal article", "Review"),
+    }
+    assert update.ama_before == update.ama_after  # the same AMA authors: "Rami H" and "R H" are both RH
+    assert plan.created[0].reference.pk is None
+    on_file.refresh_from_db()
+    assert on_file.authors[0] == {"family": "Mahmoud", "given": "Rami H"}
+    assert (Reference.objects.count(), on_file.history.count()) == (1, history)
+
+    again = plan_references(parse_references(sample("seed_aggregator.txt")))
+    assert [item.action for item in again.items] == ["unchanged"]
+    assert again.to_save == []
+
+
+@pytest.mark.django_db
+def test_importing_an_unchanged_record_again_writes_nothing():
+    [reference] = import_references(sample("seed_aggregator.txt")).created
+    history, updated_at = reference.history.count(), reference.updated_at
+    result = import_references(sample("seed_aggregator.txt"))
+    assert [ref.pk for ref in result.updated] == [reference.pk]
+    assert result.changed == []
+    reference.refresh_from_db()
+    assert (reference.history.count(), reference.updated_at) == (history, updated_at)
+
+
+@pytest.mark.django_db
+def test_plan_fingerprint_changes_when_the_reference_on_file_changes():
+    from articles.importers import plan_references
+
+    reference = import_references(sample("seed_aggregator.txt")).created[0]
+    records = parse_references(seed_with(authors=SEED_VANCOUVER))
+    first = plan_references(records).fingerprint()
+    assert plan_references(records).fingerprint() == first
+    Reference.objects.filter(pk=reference.pk).update(volume="19")
+    assert plan_references(records).fingerprint() != first
+
+
+@pytest.mark.django_db
+def test_two_new_records_of_one_author_and_year_get_different_keys_in_the_plan():
+    from articles.importers import plan_references
+
+    text = aggregator_line(title="First", doi="10.5555/a") + "\n" + aggregator_line(title="Second", doi="10.5555/b")
+    plan = plan_references(parse_references(text))
+    assert [item.reference.citation_key for item in plan.items] == ["mahmoud2025", "mahmoud2025b"]
+    assert not Reference.objects.exists()
+
+
+# --- What a change to a cited reference would withdraw (workflow.reference_change_consequences) -----------
+
+
+def _approve_all(article, reviewer):
+    from articles import workflow
+
+    for statement in article.evidence_statements.all():
+        workflow.approve_statement(
+            statement, by=reviewer, seen_hash=statement.statement_hash, evidence_level="E", certainty="low"
+        )
+
+
+def _workflow_rows():
+    from articles.models import Article, AuditEvent, ReviewSignOff, StatementApproval
+
+    return (
+        list(Article.objects.order_by("pk").values_list("pk", "status", "live_snapshot", "updated_at")),
+        StatementApproval.objects.count(),
+        ReviewSignOff.objects.count(),
+        AuditEvent.objects.count(),
+        list(Reference.objects.order_by("pk").values_list("pk", "volume", "abstract", "updated_at")),
+        Reference.history.count(),
+    )
+
+
+@pytest.fixture
+def cited_articles(db):
+    """mahmoud2025 cited by a live article, one in review and one signed off; hu2016 by all and another."""
+    from articles import workflow
+    from tests.factories import ArticleFactory, TopicFactory, member_of, publish_reviewed, review
+
+    ReferenceFactory(citation_key="mahmoud2025", volume="18")
+    ReferenceFactory(citation_key="hu2016")
+    reviewer = member_of("Reviewers")
+
+    def article(title, body):
+        return ArticleFactory(title=title, body=body, topics=[TopicFactory()])
+
+    live = article("Live article", "<p>In mice, wounds healed [@mahmoud2025].</p><p>In mice, hair grew [@hu2016].</p>")
+    publish_reviewed(live, reviewer=reviewer)
+    in_review = article(
+        "Article in review",
+        "<p>In mice, scars faded [@hu2016].</p><p>In mice, skin thickened [@mahmoud2025; @hu2016].</p>",
+    )
+    workflow.submit_for_review(in_review, by=member_of("Editors"))
+    _approve_all(in_review, reviewer)
+    signed = article("Signed-off article", "<p>In mice, redness faded [@mahmoud2025].</p>")
+    review(signed, reviewer=reviewer)
+    unrelated = article("Unrelated article", "<p>In mice, acne cleared [@hu2016].</p>")
+    publish_reviewed(unrelated, reviewer=reviewer)
+    return {"reviewer": reviewer, "live": live, "in_review": in_review, "signed": signed, "unrelated": unrelated}
+
+
+def test_consequences_name_each_article_its_state_statements_and_sign_off_and_change_nothing(cited_articles):
+    from articles import workflow
+
+    reference = Reference.objects.get(citation_key="mahmoud2025")
+    reference.volume = "19"  # the AMA form articles list changes: 2025;19(4):33-40
+    before = _workflow_rows()
+    consequences = workflow.reference_change_consequences([reference])
+    assert _workflow_rows() == before
+    assert [(c.article.title, c.state, c.statement_numbers, c.sign_off is not None) for c in consequences] == [
+        ("Article in review", "in review", [2], False),
+        ("Live article", "live", [1], True),
+        ("Signed-off article", "signed off", [1], True),
+    ]
+    assert consequences[1].keys == ["mahmoud2025"]
+    assert "mahmoud2025" in consequences[1].statements[0].reason
+    assert consequences[1].describe() == (
+        "“Live article” (live): the approval of statement 1 and its sign-off would be withdrawn."
+    )
+
+    # What was predicted is what saving does.
+    reference.save()
+    for consequence in consequences:
+        status = workflow.review_status(consequence.article)
+        withdrawn = [item.number for item in status.statements if item.state == "reference_changed"]
+        assert withdrawn == consequence.statement_numbers
+        if consequence.sign_off:
+            assert status.sign_off is None
+    unrelated = workflow.review_status(cited_articles["unrelated"])
+    assert {item.state for item in unrelated.statements} == {"approved"}
+    assert unrelated.sign_off
+
+
+def test_a_change_patients_do_not_see_withdraws_only_the_editors_own_approvals(cited_articles, settings):
+    from articles import workflow
+
+    reference = Reference.objects.get(citation_key="mahmoud2025")
+    reference.abstract = "A corrected abstract."  # not in the AMA form: no approval is pinned to it
+    assert workflow.reference_change_consequences([reference]) == []
+    reviewer = cited_articles["reviewer"]
+    consequences = workflow.reference_change_consequences([reference], by=reviewer)
+    # Whoever edits a cited reference counts as an editor of the whole article: all their approvals there go.
+    assert [(c.article.title, c.statement_numbers, c.sign_off is not None) for c in consequences] == [
+        ("Article in review", [1, 2], False),
+        ("Live article", [1, 2], True),
+        ("Signed-off article", [1], True),
+    ]
+    assert "separation of duties" in consequences[0].statements[0].reason
+    settings.ALLOW_SELF_REVIEW = True
+    assert workflow.reference_change_consequences([reference], by=reviewer) == []
+
+
+def test_rewriting_authors_to_the_same_ama_form_withdraws_nothing(cited_articles):
+    from articles import workflow
+
+    reference = Reference.objects.get(citation_key="mahmoud2025")
+    reference.authors = [{"family": "Mahmoud", "given": "R H"}, {"family": "Eber", "given": "A E"}]
+    assert workflow.reference_change_consequences([reference]) == []
+
+
+def test_csl_json_authors_written_as_strings_are_read_as_names():
+    [record] = parse_references(csl(csl_item(author=["Mahmoud RH", {"literal": "WHO Collaborative Group"}])))
+    assert record.authors == [{"family": "Mahmoud", "given": "R H"}, {"literal": "WHO Collaborative Group"}]
