@@ -91,6 +91,7 @@ AUTHOR_COLUMNS = [
     ("order", "Position", {"type": "number", "min": "1", "size": "3", "class": "vIntegerField"}),
     ("family", "Family name", {"type": "text", "class": "vTextField"}),
     ("given", "Given names or initials", {"type": "text", "class": "vTextField"}),
+    ("suffix", "Suffix (Jr, III)", {"type": "text", "size": "4"}),
     ("literal", "or organisation", {"type": "text", "class": "vTextField"}),
     ("remove", "Remove", {"type": "checkbox"}),
 ]
@@ -101,7 +102,7 @@ def _author_row(author) -> dict[str, str]:
         return {"literal": author}
     if not isinstance(author, dict):
         return {}
-    return {name: str(author.get(name, "")) for name in ("family", "given", "literal")}
+    return {name: str(author.get(name, "")) for name in ("family", "given", "suffix", "literal")}
 
 
 class AuthorRowsWidget(forms.Widget):
@@ -178,9 +179,9 @@ class AuthorRowsField(forms.Field):
         errors, kept = [], []
         for index, row in enumerate(value, start=1):
             row = {column: str(row.get(column, "")).strip() for column, _label, _attrs in AUTHOR_COLUMNS}
-            if row["remove"] or not (row["family"] or row["given"] or row["literal"]):
+            if row["remove"] or not (row["family"] or row["given"] or row["suffix"] or row["literal"]):
                 continue
-            if row["literal"] and (row["family"] or row["given"]):
+            if row["literal"] and (row["family"] or row["given"] or row["suffix"]):
                 errors.append(PERSON_OR_ORGANISATION.format(row=index))
             elif not (row["family"] or row["literal"]):
                 errors.append(AUTHOR_NEEDS_NAME.format(row=index))
@@ -188,7 +189,8 @@ class AuthorRowsField(forms.Field):
                 errors.append(ORDER_IS_A_NUMBER.format(row=index))
                 continue
             position = int(row["order"]) if row["order"] else index
-            author = {"literal": row["literal"]} if row["literal"] else {"family": row["family"], "given": row["given"]}
+            person = {"family": row["family"], "given": row["given"], "suffix": row["suffix"]}
+            author = {"literal": row["literal"]} if row["literal"] else person
             kept.append((position, index, {name: text for name, text in author.items() if text}))
         if errors:
             raise forms.ValidationError(errors)

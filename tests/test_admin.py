@@ -853,7 +853,7 @@ def test_reference_authors_are_edited_as_labelled_rows(client, writer):
     assert re.search(r'<input[^>]*name="authors-0-family"[^>]*value="Mahmoud"', page)
     assert re.search(r'<input[^>]*name="authors-1-given"[^>]*value="Ariel E"', page)
     for index in range(2 + forms.EXTRA_AUTHOR_ROWS):
-        for name in ("order", "family", "given", "literal", "remove"):
+        for name in ("order", "family", "given", "suffix", "literal", "remove"):
             assert f'<label for="id_authors_{index}_{name}"' in page
     assert f'name="authors-{2 + forms.EXTRA_AUTHOR_ROWS}-family"' not in page
 
@@ -879,6 +879,21 @@ def test_reference_authors_are_corrected_removed_added_and_reordered_without_jso
         {"family": "Peterson", "given": "Erik"},
     ]
     assert reference.ama.startswith("Exosome Study Group, Mahmoud RH, Peterson E.")
+
+
+def test_an_authors_suffix_is_shown_in_its_row_and_kept_when_the_reference_is_saved(client, writer):
+    reference = ReferenceFactory(authors=[{"family": "Smith", "given": "John A", "suffix": "Jr"}])
+    client.force_login(writer)
+    page = client.get(reverse("admin:articles_reference_change", args=[reference.pk])).content.decode()
+    assert re.search(r'<input[^>]*name="authors-0-suffix"[^>]*value="Jr"', page)
+    rows = [{"order": "1", "family": "Smith", "given": "John A", "suffix": "Jr"}, {"order": "2", "family": "Lee"}]
+    response = client.post(
+        reverse("admin:articles_reference_change", args=[reference.pk]), reference_form_data(reference, rows)
+    )
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    reference.refresh_from_db()
+    assert reference.authors == [{"family": "Smith", "given": "John A", "suffix": "Jr"}, {"family": "Lee"}]
+    assert reference.ama.startswith("Smith JA Jr, Lee.")
 
 
 @pytest.mark.parametrize(
