@@ -748,21 +748,7 @@ def parse_aggregator(text: str, problems: list[Problem]) -> list[ParsedReference
     """Read the aggregators' exports: JSON objects one per line among lines of other text (as the seed is),
     an object written over several lines, or an array of objects."""
     if text.lstrip().startswith("["):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            problems.append(Problem(error.lineno, INVALID_JSON.format(error=error.msg, column=error.colno)))
-            return []
-        except RecursionError:
-            problems.append(Problem(None, JSON_TOO_DEEP))
-            return []
-        records = []
-        for line, item in _csl_items(text, data):
-            if isinstance(item, dict):
-                records.append(_aggregator_record(item, line, problems))
-            else:
-                problems.append(Problem(line, NOT_A_JSON_OBJECT.format(found=JSON_KINDS.get(type(item), "a number"))))
-        return records
+        return _json_records(text, problems, _aggregator_record)
     records = []
     lines = text.splitlines(keepends=True)
     offsets = [0]
@@ -830,6 +816,11 @@ def _aggregator_record(data: dict, line: int, problems: list[Problem]) -> Parsed
 
 def parse_csl_json(text: str, problems: list[Problem]) -> list[ParsedReference | None]:
     """Read CSL-JSON as Zotero and Crossref export it: one object, an array, or a Crossref API response."""
+    return _json_records(text, problems, _csl_record)
+
+
+def _json_records(text: str, problems: list[Problem], read_record) -> list[ParsedReference | None]:
+    """Read a JSON document of records with `read_record(item, line, problems)`; a problem for each non-record."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -841,10 +832,9 @@ def parse_csl_json(text: str, problems: list[Problem]) -> list[ParsedReference |
     records = []
     for line, item in _csl_items(text, data):
         if isinstance(item, dict):
-            records.append(_csl_record(item, line, problems))
+            records.append(read_record(item, line, problems))
         else:
-            found = JSON_KINDS.get(type(item), "a number")
-            problems.append(Problem(line, NOT_A_JSON_OBJECT.format(found=found)))
+            problems.append(Problem(line, NOT_A_JSON_OBJECT.format(found=JSON_KINDS.get(type(item), "a number"))))
     return records
 
 
