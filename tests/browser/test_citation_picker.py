@@ -30,6 +30,10 @@ def test_writer_finds_a_reference_by_author_and_inserts_its_marker_at_the_cursor
     editor.click()
     editor.press("Control+End")
     editor.press("ArrowLeft")  # before the full stop, where a citation goes
+    page.wait_for_function(
+        "() => { const s = getSelection(); const text = s.anchorNode && s.anchorNode.textContent;"
+        " return !!text && text.endsWith('.') && s.anchorOffset === text.length - 1; }"
+    )
 
     search = page.get_by_label("Cite a reference")
     search.fill("Mahmoud")

@@ -23,7 +23,9 @@
   });
 
   function insertIntoEditor(marker) {
-    if (editorHadFocus) editor.commands.focus();
+    // The editor starts with its cursor at the very beginning: anywhere else, the writer put it there (even if
+    // the focus came before this script heard of the editor).
+    if (editorHadFocus || editor.state.selection.from > 1) editor.commands.focus();
     else editor.commands.focus("end");
     const at = editor.state.selection.from;
     const before = editor.state.doc.textBetween(Math.max(0, at - 1), at, " ", " ");
