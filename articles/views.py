@@ -351,14 +351,6 @@ TIMELINE_VERBS = {
 STATE_NAMES = dict(Article.Status.choices)
 
 
-def person_name(user) -> str:
-    """Return how staff name each other on the desk: the profile's display name, else the account's name."""
-    if user is None:
-        return "The system"
-    profile = getattr(user, "staff_profile", None)
-    return (profile.display_name if profile else "") or user.get_full_name() or user.get_username()
-
-
 def changes_since_last_review(article: Article, reviewer) -> dict | None:
     """Compare the working copy with the revision current at the reviewer's last approval, comment or sign-off."""
     moments = [
@@ -370,7 +362,7 @@ def changes_since_last_review(article: Article, reviewer) -> dict | None:
     if not moments:
         return None
     reviewed_at = max(moments)
-    then = article.history.filter(history_date__lte=reviewed_at).order_by("-history_date", "-history_id").first()
+    then = workflow.revision_at(article, reviewed_at)
     if then is None or (then.title, then.summary, then.body) == (article.title, article.summary, article.body):
         return None
     return {
@@ -429,7 +421,7 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             timeline=[
                 (
                     event,
-                    person_name(event.actor),
+                    workflow.person_name(event.actor),
                     TIMELINE_VERBS.get(event.action, event.action),
                     STATE_NAMES.get(event.from_state, event.from_state or "new").lower(),
                     STATE_NAMES.get(event.to_state, event.to_state).lower(),

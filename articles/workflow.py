@@ -276,7 +276,7 @@ def _counts(reviewer_id: int, contributor_ids: set[int]) -> bool:
 def _words_unchanged_since(article: Article, moment: datetime.datetime) -> bool:
     """Return True if the article's words are what they were at `moment` (by its revision history)."""
     fields = ("title", "summary", "body", "drafted_with_ai")
-    then = article.history.filter(history_date__lte=moment).order_by("-history_date", "-history_id").first()
+    then = revision_at(article, moment)
     return then is not None and all(getattr(then, name) == getattr(article, name) for name in fields)
 
 
@@ -618,7 +618,7 @@ def _article_consequences(article: Article, replacing: dict, by_id: int | None) 
             cited = [key for key in sentence.keys if before.get(key) != after.get(key)]
             reason = WITHDRAWN_BY_RECORD.format(keys=", ".join(cited))
         else:
-            reason = WITHDRAWN_BY_EDITOR.format(name=_name(now.reviewer))
+            reason = WITHDRAWN_BY_EDITOR.format(name=person_name(now.reviewer))
         result.statements.append(WithdrawnApproval(number=number, sentence=sentence, approval=now, reason=reason))
     sign_offs = list(ReviewSignOff.objects.filter(article=article).select_related("reviewer__staff_profile"))
     sign_offs.sort(key=lambda s: (s.signed_at, s.pk), reverse=True)
@@ -629,7 +629,7 @@ def _article_consequences(article: Article, replacing: dict, by_id: int | None) 
         if content_after != content_before:
             result.sign_off_reason = WITHDRAWN_BY_RECORD.format(keys=", ".join(changed))
         else:
-            result.sign_off_reason = WITHDRAWN_BY_EDITOR.format(name=_name(signed.reviewer))
+            result.sign_off_reason = WITHDRAWN_BY_EDITOR.format(name=person_name(signed.reviewer))
     return result
 
 
@@ -651,9 +651,17 @@ def _counting_sign_off(sign_offs, content_hash: str, contributor_ids) -> ReviewS
     )
 
 
-def _name(user) -> str:
+def person_name(user) -> str:
+    """Return how staff name each other: the profile's display name, else the account's full name or username."""
+    if user is None:
+        return "The system"
     profile = getattr(user, "staff_profile", None)
-    return profile.display_name if profile else user.get_username()
+    return (profile.display_name if profile else "") or user.get_full_name() or user.get_username()
+
+
+def revision_at(article: Article, moment: datetime.datetime):
+    """Return the article's revision current at `moment` (its history record), or None before its first save."""
+    return article.history.filter(history_date__lte=moment).order_by("-history_date", "-history_id").first()
 
 
 # --- Helpers ---------------------------------------------------------------------------------------
