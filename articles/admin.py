@@ -462,9 +462,14 @@ class ArticleAdmin(RichTextAdmin):
         )
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # "Save and publish" is offered only where the gate would publish the article as it stands (a save
+        # cannot make a refused article publishable: an edit withdraws the sign-off). "Save and submit" is
+        # offered wherever this save could leave a submittable article: its content problems may be the edit.
+        steps = workflow.desk_steps(self._review_status(obj), request.user) if obj else None
         context.update(
-            can_submit=obj is None or permissions.can_submit(request.user, obj),
-            can_publish=permissions.can_publish(request.user, obj),
+            can_submit=obj is None
+            or (obj.status not in workflow.UNSUBMITTABLE and permissions.can_submit(request.user, obj)),
+            can_publish=steps is not None and "publish" in steps,
             change_requests=list(ChangeRequest.objects.filter(article=obj).open()) if obj else [],
         )
         return super().render_change_form(request, context, add, change, form_url, obj)

@@ -1,13 +1,13 @@
 """The admin site: each person's own work on the index page, and the read-only records set apart."""
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from articles import permissions
+from articles import permissions, workflow
 from articles.models import (
     Article,
     AuditEvent,
@@ -55,6 +55,11 @@ class DeskSection:
     @property
     def more(self) -> int:
         return self.count - len(self.rows)
+
+    def without(self, rows: list) -> "DeskSection":
+        """Return this section without `rows` (listed in another section)."""
+        kept = [row for row in self.rows if row not in rows]
+        return replace(self, rows=kept, count=self.count - (len(self.rows) - len(kept)))
 
 
 def _changelist(**filters) -> str:
@@ -111,25 +116,39 @@ def own_work(user) -> list[DeskSection]:
 
 
 def publishing_work() -> list[DeskSection]:
-    """Return what waits for an editor: every signed-off and every scheduled article."""
-    articles = Article.objects.select_related("author__staff_profile").defer("summary", "body")
-    return [
-        DeskSection.of(
-            articles.signed_off().order_by("updated_at", "pk"),
-            title="Signed off, ready to publish",
-            empty="Nothing is waiting for an editor.",
-            date_label="Signed off",
-            more_url=_changelist(status__exact=Article.Status.SIGNED_OFF),
-        ),
-        DeskSection.of(
-            articles.scheduled().order_by("scheduled_for", "pk"),
-            title="Scheduled",
-            empty="Nothing is scheduled.",
-            date_label="Publishes at",
-            date_field="scheduled_for",
-            more_url=_changelist(status__exact=Article.Status.SCHEDULED),
-        ),
-    ]
+    """Return what waits for an editor, sorted by the gate (workflow.publishing_queue): an article is listed
+    as ready only if publishing would go ahead; the others say what stops them."""
+    articles = Article.objects.select_related("author__staff_profile", "live_snapshot")
+    signed_off = DeskSection.of(
+        articles.signed_off().order_by("updated_at", "pk"),
+        title="Signed off, ready to publish",
+        empty="Nothing is waiting for an editor.",
+        date_label="Signed off",
+        more_url=_changelist(status__exact=Article.Status.SIGNED_OFF),
+    )
+    scheduled = DeskSection.of(
+        articles.scheduled().order_by("scheduled_for", "pk"),
+        title="Scheduled",
+        empty="Nothing is scheduled.",
+        date_label="Publishes at",
+        date_field="scheduled_for",
+        more_url=_changelist(status__exact=Article.Status.SCHEDULED),
+    )
+    gate = workflow.publishing_queue(signed_off.rows + scheduled.rows)
+    held = gate.reapproval + gate.blocked
+    sections = [signed_off.without(held), scheduled.without(held)]
+    if held:
+        sections.insert(
+            0,
+            DeskSection(
+                title="Signed off, but publishing is blocked",
+                empty="",
+                rows=held,
+                count=len(held),
+                date_label="Last change",
+            ),
+        )
+    return sections
 
 
 def review_counts() -> dict[str, int]:

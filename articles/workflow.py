@@ -18,8 +18,7 @@ from functools import cached_property, partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, Max, OuterRef, Q, Subquery, TextField, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import Truncator
 
@@ -109,6 +108,10 @@ NO_SUCH_FINDING = "That claim-check finding no longer applies to the article as 
 SIMILAR_WORDING = 0.6  # how alike an approved and a current statement must be to call it "edited"
 # The live version, and the two of its dates that lists and the review desk order and filter by (see Article).
 LIVE_FIELDS = ("live_snapshot", "live_published_at", "live_review_due")
+# Where the working copy may go (back) to review from, as it stands; and where `submit_for_review` refuses
+# whatever the article says (a save of a signed-off or scheduled article that changes it reopens it first).
+RESUBMITTABLE = (Article.Status.DRAFT, Article.Status.CHANGES_REQUESTED, Article.Status.PUBLISHED)
+UNSUBMITTABLE = (Article.Status.IN_REVIEW, Article.Status.ARCHIVED)
 
 
 class WorkflowError(Exception):
@@ -444,8 +447,7 @@ def desk_steps(status: ReviewStatus, user) -> DeskSteps:
         steps.add("justify_finding")
     if article.status in (Article.Status.IN_REVIEW, Article.Status.SIGNED_OFF) and permissions.can_review(user):
         steps.add("request_changes")
-    resubmittable = (Article.Status.DRAFT, Article.Status.CHANGES_REQUESTED, Article.Status.PUBLISHED)
-    if article.status in resubmittable and not status.content_problems and permissions.can_submit(user, article):
+    if article.status in RESUBMITTABLE and not status.content_problems and permissions.can_submit(user, article):
         steps.add("submit")
     if not archived and permissions.can_publish(user, article):
         steps.add("archive")
@@ -460,23 +462,36 @@ def desk_steps(status: ReviewStatus, user) -> DeskSteps:
     return DeskSteps(frozenset(steps), approve, comment)
 
 
-def reference_changed_since_sign_off() -> Exists:
-    """Return a condition on articles: a reference they cite was changed after their latest sign-off.
+@dataclass
+class PublishingQueue:
+    """Signed-off and scheduled articles sorted by what the gate says of each now (`review_status`).
 
-    Such a change withdraws the approvals of the statements citing it and the sign-off, so the desk lists
-    these apart from what is ready to publish. (A condition the database checks, so the queue's queries stay
-    fixed in number; the article page then derives every step from `review_status`.)
+    `ready`: publishing would go ahead. `reapproval`: a change to a cited reference withdrew approvals; a
+    reviewer approves again and signs off (the article keeps its place). `blocked`: anything else stops it,
+    each article carrying `publish_problems`, what `publish` would refuse it for.
     """
-    latest_sign_off = ReviewSignOff.objects.filter(article=OuterRef(OuterRef("pk"))).order_by("-signed_at", "-pk")
-    citing = EvidenceStatement.objects.annotate(keys=Cast("cited_keys", TextField())).filter(
-        article=OuterRef(OuterRef("pk")), keys__contains=OuterRef("quoted_key")
-    )
-    changed = (
-        Reference.objects.filter(updated_at__gt=Subquery(latest_sign_off.values("signed_at")[:1]))
-        .annotate(quoted_key=Concat(Value('"'), F("citation_key"), Value('"'), output_field=TextField()))
-        .filter(Exists(citing))
-    )
-    return Exists(changed)
+
+    ready: list[Article]
+    reapproval: list[Article]
+    blocked: list[Article]
+
+
+def publishing_queue(articles) -> PublishingQueue:
+    """Sort signed-off or scheduled `articles` by the gate's verdict, so no list calls ready what it refuses.
+
+    Each article costs one `review_status`: callers pass the few rows a page shows, never a whole table.
+    """
+    queue = PublishingQueue([], [], [])
+    for article in articles:
+        status = review_status(article)
+        article.publish_problems = status.problems
+        if not status.problems:
+            queue.ready.append(article)
+        elif status.reference_reapproval:
+            queue.reapproval.append(article)
+        else:
+            queue.blocked.append(article)
+    return queue
 
 
 # --- What a change to references would withdraw (read-only) -----------------------------------------

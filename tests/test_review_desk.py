@@ -23,6 +23,7 @@ from articles.models import (
     AuditEvent,
     ChangeRequest,
     PublishedSnapshot,
+    RedFlagPhrase,
     RetractionAcknowledgement,
     ReviewSignOff,
     StatementApproval,
@@ -326,14 +327,18 @@ def test_what_staff_typed_is_shown_escaped(client, reviewer):
     assert "&lt;script&gt;alert(&#x27;comment&#x27;)&lt;/script&gt;" in page
 
 
-def test_queue_query_count_does_not_grow_with_articles(client, reviewer, django_assert_max_num_queries):
+def test_queue_query_count_does_not_grow_with_articles(client, reviewer, django_assert_max_num_queries, monkeypatch):
+    # Each signed-off or scheduled row shown costs the gate's own check (workflow.publishing_queue), so the
+    # count grows up to the rows a section shows and no further; every other section costs the same always.
+    monkeypatch.setattr("articles.views.QUEUE_ROWS", 2)
+    monkeypatch.setattr("articles.views.PUBLISHING_ROWS", 2)
     for _ in range(2):
         in_review()
-    signed_off()
+        signed_off()
     client.force_login(reviewer)
     with CaptureQueriesContext(connection) as few:
         client.get(reverse("articles:review_queue"))
-    for _ in range(6):
+    for _ in range(3):
         in_review()
         signed_off()
 
@@ -341,6 +346,7 @@ def test_queue_query_count_does_not_grow_with_articles(client, reviewer, django_
         response = client.get(reverse("articles:review_queue"))
 
     assert response.status_code == 200
+    assert "And 3 more" in section(response.content.decode(), "signed-off-heading")
 
 
 def test_article_page_query_count_does_not_grow_with_the_timeline(client, reviewer, django_assert_max_num_queries):
@@ -1232,6 +1238,66 @@ def test_the_desk_lists_an_article_whose_approval_a_reference_change_withdrew_ap
         for heading in ["reference-changed-heading", "signed-off-heading", "scheduled-heading"]
     }
     assert counts == {"reference-changed-heading": 1, "signed-off-heading": 1, "scheduled-heading": 0}
+
+
+def _its_topic_now_needs_a_disclaimer_nobody_wrote(article):
+    article.topics.update(requires_topic_disclaimer=True)
+
+
+def _add_a_red_flag_it_uses(article):
+    RedFlagPhrase.objects.create(phrase="something changed", why="Say what.", instead="Say what changed.")
+
+
+def _approver_edits_a_cited_reference(article):
+    reference = article.resolve_citations()[0][0]
+    reference._history_user = article.sign_offs.get().reviewer  # saved unchanged: the approver is a contributor
+    reference.save()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_its_topic_now_needs_a_disclaimer_nobody_wrote, _add_a_red_flag_it_uses, _approver_edits_a_cited_reference],
+)
+def test_an_article_the_gate_would_refuse_is_never_listed_or_offered_as_ready(client, editor, change):
+    # Issue 12, "one source of truth": the queue once listed such articles as ready from their status alone.
+    article = signed_off(title="Signed off, then something changed")
+    ready = signed_off(title="Really ready")
+    change(article)
+    problems = workflow.review_status(article).problems
+    assert problems
+    assert not workflow.review_status(ready).problems
+    client.force_login(editor)
+
+    page = client.get(reverse("articles:review_queue")).content.decode()
+    index = client.get(reverse("admin:index")).content.decode()
+    change_form = client.get(reverse("admin:articles_article_change", args=[article.pk])).content.decode()
+    ready_form = client.get(reverse("admin:articles_article_change", args=[ready.pk])).content.decode()
+
+    assert article.title not in section(page, "signed-off-heading")
+    assert article.title in section(page, "blocked-heading")
+    assert escape(problems[0]) in section(page, "blocked-heading")
+    assert ready.title in section(page, "signed-off-heading")
+    blocked, signed, _scheduled = client.get(reverse("admin:index")).context["publishing_work"]
+    assert (blocked.title, blocked.rows, signed.rows) == ("Signed off, but publishing is blocked", [article], [ready])
+    assert escape(problems[0]) in index
+    assert 'name="_publish"' not in change_form
+    assert 'name="_publish"' in ready_form
+    assert step_url("publish", article) not in client.get(desk_url(article)).content.decode()
+    with pytest.raises(workflow.WorkflowError):
+        workflow.publish(article, by=editor)
+
+
+def test_save_and_publish_is_offered_only_where_the_gate_would_publish(client, editor, reviewer):
+    draft, waiting, ready = cited_article(title="A draft"), in_review(title="In review"), signed_off(title="Ready")
+    client.force_login(editor)
+
+    offered = {
+        article.title: 'name="_publish"'
+        in client.get(reverse("admin:articles_article_change", args=[article.pk])).content.decode()
+        for article in (draft, waiting, ready)
+    }
+
+    assert offered == {"A draft": False, "In review": False, "Ready": True}
 
 
 def test_the_reviewer_re_approves_a_withdrawn_statement_and_signs_off_from_the_desk(client, reviewer):
