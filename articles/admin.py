@@ -57,6 +57,7 @@ from articles.models import (
 )
 from articles.rendering import render_article
 from articles.sanitize import plain_text
+from articles.views import timeline_of
 
 User = get_user_model()
 REOPENED = {
@@ -398,8 +399,7 @@ class ArticleAdmin(RichTextAdmin):
     def timeline(self, obj):
         if not obj.pk:
             return "—"
-        events = obj.audit_events.select_related("actor__staff_profile").order_by("-at", "-pk")[:100]
-        return render_to_string("articles/_timeline.html", {"timeline": events})
+        return render_to_string("review/_timeline.html", {"timeline": timeline_of(obj)})
 
     @admin.display(description="Disclaimers shown with it")
     def applicable_disclaimers(self, obj):

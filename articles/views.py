@@ -355,6 +355,22 @@ TIMELINE_VERBS = {
 STATE_NAMES = dict(Article.Status.choices)
 
 
+def timeline_of(article: Article) -> list[tuple]:
+    """Return the article's latest 100 audit events, newest first, as the desk and the admin show them: each
+    with the person's name, the verb, and the states it moved between, in words."""
+    events = article.audit_events.select_related("actor__staff_profile").order_by("-at", "-pk")[:100]
+    return [
+        (
+            event,
+            workflow.person_name(event.actor),
+            TIMELINE_VERBS.get(event.action, event.action),
+            STATE_NAMES.get(event.from_state, event.from_state or "new").lower(),
+            STATE_NAMES.get(event.to_state, event.to_state).lower(),
+        )
+        for event in events
+    ]
+
+
 def changes_since_last_review(article: Article, reviewer) -> dict | None:
     """Compare the working copy with the revision current at the reviewer's last approval, comment or sign-off."""
     moments = [
@@ -422,16 +438,7 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             statements=statements,
             comparison=paragraph_diff(live.body_source, article.body) if live else None,
             since_last_review=changes_since_last_review(article, user),
-            timeline=[
-                (
-                    event,
-                    workflow.person_name(event.actor),
-                    TIMELINE_VERBS.get(event.action, event.action),
-                    STATE_NAMES.get(event.from_state, event.from_state or "new").lower(),
-                    STATE_NAMES.get(event.to_state, event.to_state).lower(),
-                )
-                for event in article.audit_events.select_related("actor__staff_profile").order_by("-at", "-pk")[:100]
-            ],
+            timeline=timeline_of(article),
             can_approve="justify_finding" in steps,  # the claim-check list's forms
             can_publish=permissions.can_publish(user, article),
             live_as_it_stands=workflow.LIVE_AS_IT_STANDS,

@@ -329,7 +329,9 @@ def test_the_change_form_lists_what_blocks_publishing_with_the_reviewers_comment
     assert "Statement 1: changes requested" in page
     assert "Say this was in mice." in page
     assert "has not been signed off" in page
-    assert "articles.article.submit" in page  # the timeline
+    # The timeline reads as sentences, as on the review desk; the dotted action only under "Record details".
+    assert f"{workflow.person_name(writer)} submitted it for review, <time" in page
+    assert "<summary>Record details</summary>articles.article.submit" in page
 
 
 def test_preview_shows_the_working_copy_with_unapproved_statements_marked(client, writer):
