@@ -1,7 +1,6 @@
 """The admin site: each person's own work on the index page, and the read-only records set apart."""
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
 
 from django.contrib import admin
 from django.urls import reverse
@@ -18,6 +17,7 @@ from articles.models import (
     ReviewSignOff,
     StatementApproval,
 )
+from articles.views import QueueSection
 
 # Written only by the workflow and never changed: looked up now and then, not worked in.
 RECORD_MODELS = frozenset(
@@ -35,71 +35,49 @@ RECORDS_TITLE = "Records (read only)"
 DESK_ROWS = 10  # per list on the index; its heading counts them all
 
 
-@dataclass
-class DeskSection:
-    """The first rows of one list of articles on the admin index, and how many it holds in all."""
-
-    title: str
-    empty: str
-    rows: list
-    count: int
-    date_label: str = ""
-    date_field: str = "updated_at"
-    more_url: str = ""
-
-    @classmethod
-    def of(cls, articles, **fields) -> "DeskSection":
-        rows = list(articles[:DESK_ROWS])
-        return cls(rows=rows, count=len(rows) if len(rows) < DESK_ROWS else articles.count(), **fields)
-
-    @property
-    def more(self) -> int:
-        return self.count - len(self.rows)
-
-    def without(self, rows: list) -> "DeskSection":
-        """Return this section without `rows` (listed in another section)."""
-        kept = [row for row in self.rows if row not in rows]
-        return replace(self, rows=kept, count=self.count - (len(self.rows) - len(kept)))
-
-
 def _changelist(**filters) -> str:
     return f"{reverse('admin:articles_article_changelist')}?{urlencode(filters)}"
 
 
-def own_work(user) -> list[DeskSection]:
+def own_work(user) -> list[QueueSection]:
     """Return the lists of a writer's own articles, those sent back with the reviewer's open comments."""
     mine = Article.objects.written_by(user).select_related(None).defer("summary", "body")
     Status = Article.Status
     sections = [
-        DeskSection.of(
+        QueueSection.of(
             mine.drafts().order_by("-updated_at", "-pk"),
+            DESK_ROWS,
             title="Your drafts",
             empty="No drafts.",
             date_label="Last saved",
             more_url=_changelist(status__exact=Status.DRAFT),
         ),
-        DeskSection.of(
+        QueueSection.of(
             mine.changes_requested().order_by("updated_at", "pk"),
+            DESK_ROWS,
             title="Changes requested",
             empty="No article is waiting for your changes.",
             date_label="Sent back",
             more_url=_changelist(status__exact=Status.CHANGES_REQUESTED),
         ),
-        DeskSection.of(
+        QueueSection.of(
             (mine.in_review() | mine.signed_off()).order_by("updated_at", "pk"),
+            DESK_ROWS,
             title="In review or signed off",
             empty="Nothing of yours is with the reviewers or editors.",
             date_label="Since",
         ),
-        DeskSection.of(
+        QueueSection.of(
             mine.scheduled().order_by("scheduled_for", "pk"),
+            DESK_ROWS,
             title="Scheduled",
             empty="Nothing of yours is scheduled.",
             date_label="Publishes at",
             date_field="scheduled_for",
         ),
-        DeskSection.of(
+        QueueSection.of(
             mine.review_overdue().select_related(None).order_by("live_review_due", "pk"),
+            DESK_ROWS,
             title="Live, due for re-review",
             empty="None of your live articles is due for re-review.",
             date_label="Review was due",
@@ -115,19 +93,21 @@ def own_work(user) -> list[DeskSection]:
     return sections
 
 
-def publishing_work() -> list[DeskSection]:
+def publishing_work() -> list[QueueSection]:
     """Return what waits for an editor, sorted by the gate (workflow.publishing_queue): an article is listed
     as ready only if publishing would go ahead; the others say what stops them."""
     articles = Article.objects.select_related("author__staff_profile", "live_snapshot")
-    signed_off = DeskSection.of(
+    signed_off = QueueSection.of(
         articles.signed_off().order_by("updated_at", "pk"),
+        DESK_ROWS,
         title="Signed off, ready to publish",
         empty="Nothing is waiting for an editor.",
         date_label="Signed off",
         more_url=_changelist(status__exact=Article.Status.SIGNED_OFF),
     )
-    scheduled = DeskSection.of(
+    scheduled = QueueSection.of(
         articles.scheduled().order_by("scheduled_for", "pk"),
+        DESK_ROWS,
         title="Scheduled",
         empty="Nothing is scheduled.",
         date_label="Publishes at",
@@ -140,13 +120,7 @@ def publishing_work() -> list[DeskSection]:
     if held:
         sections.insert(
             0,
-            DeskSection(
-                title="Signed off, but publishing is blocked",
-                empty="",
-                rows=held,
-                count=len(held),
-                date_label="Last change",
-            ),
+            QueueSection(held, len(held), title="Signed off, but publishing is blocked", date_label="Last change"),
         )
     return sections
 

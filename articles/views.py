@@ -3,7 +3,7 @@ where every step is a call into `articles.workflow`."""
 
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django import db
 from django.conf import settings
@@ -275,16 +275,21 @@ class ReviewDeskMixin(LoginRequiredMixin):
 
 @dataclass
 class QueueSection:
-    """The first rows of one section of the review queue, and how many articles it holds in all."""
+    """The first rows of one list of articles (on the review queue, or the admin index), and how many it holds."""
 
     rows: list
     count: int
+    title: str = ""
+    empty: str = ""
+    date_label: str = ""
+    date_field: str = "updated_at"
+    more_url: str = ""
 
     @classmethod
-    def of(cls, articles, limit: int | None = None) -> "QueueSection":
+    def of(cls, articles, limit: int | None = None, **fields) -> "QueueSection":
         limit = limit or QUEUE_ROWS
         rows = list(articles[:limit])
-        return cls(rows, len(rows) if len(rows) < limit else articles.count())
+        return cls(rows, len(rows) if len(rows) < limit else articles.count(), **fields)
 
     @property
     def more(self) -> int:
@@ -293,7 +298,7 @@ class QueueSection:
     def without(self, rows: list) -> "QueueSection":
         """Return this section without `rows` (listed in another section)."""
         kept = [row for row in self.rows if row not in rows]
-        return QueueSection(kept, self.count - (len(self.rows) - len(kept)))
+        return replace(self, rows=kept, count=self.count - (len(self.rows) - len(kept)))
 
 
 class ReviewQueueView(ReviewDeskMixin, TemplateView):
