@@ -619,19 +619,45 @@ class Article(models.Model):
         """Hash of everything patients would see of this working copy and every cited reference's record as the
         reviewer judged it (with `replacing`: see resolve_citations); patient_visible.ARTICLE_FIELDS lists it."""
         references, _unknown = self.resolve_citations(replacing=replacing)
-        payload = {
-            "v": 2,  # 2: byline, slug, review interval and full reference records; sign-offs on v1 no longer count
-            "title": self.title,
-            "slug": self.slug,
-            "summary": self.summary,
-            "body": self.body,
-            "topics": sorted(self.topics.values_list("slug", flat=True)) if self.pk else [],
-            "author": public_person(self.author) if self.author_id else {},
-            "drafted_with_ai": self.drafted_with_ai,
-            "review_interval_months": self.review_interval_months,
-            "references": [ref.pinned_record() for ref in references],
-        }
-        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        return content_hash(
+            title=self.title,
+            slug=self.slug,
+            summary=self.summary,
+            body=self.body,
+            topic_slugs=list(self.topics.values_list("slug", flat=True)) if self.pk else [],
+            author=public_person(self.author) if self.author_id else {},
+            drafted_with_ai=self.drafted_with_ai,
+            review_interval_months=self.review_interval_months,
+            references=[ref.pinned_record() for ref in references],
+        )
+
+
+def content_hash(
+    *,
+    title: str,
+    slug: str,
+    summary: str,
+    body: str,
+    topic_slugs: list[str],
+    author: dict,
+    drafted_with_ai: bool,
+    review_interval_months: int | None,
+    references: list[dict],
+) -> str:
+    """Return the hash a sign-off is pinned to (Article.content_hash; also for rows written in bulk)."""
+    payload = {
+        "v": 2,  # 2: byline, slug, review interval and full reference records; sign-offs on v1 no longer count
+        "title": title,
+        "slug": slug,
+        "summary": summary,
+        "body": body,
+        "topics": sorted(topic_slugs),
+        "author": author,
+        "drafted_with_ai": drafted_with_ai,
+        "review_interval_months": review_interval_months,
+        "references": references,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def record_revision(article: Article, *, created: bool) -> None:
