@@ -23,7 +23,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from articles import citations, claims, notifications, page_cache, permissions
+from articles import citations, claims, notifications, page_cache, patient_visible, permissions
 from articles.models import (
     Article,
     AuditEvent,
@@ -259,8 +259,9 @@ class ReviewStatus:
 
     @cached_property
     def reference_reapproval(self) -> bool:
-        """Return True if only changes to cited references' records withdrew this signed-off (or scheduled)
-        article's sign-off: a reviewer approves the affected statements again and signs off, without the writer.
+        """Return True if only changes outside the article (cited references' records, the author's profile)
+        withdrew this signed-off (or scheduled) article's sign-off: a reviewer approves the affected statements
+        again and signs off, without the writer.
         """
         article = self.article
         if article.status not in (Article.Status.SIGNED_OFF, Article.Status.SCHEDULED):
@@ -282,11 +283,25 @@ def _counts(reviewer_id: int, contributor_ids: set[int]) -> bool:
 
 
 def _own_fields_unchanged_since(article: Article, moment: datetime.datetime) -> bool:
-    """Return True if the article's own pinned fields (its topics aside) are what they were at `moment`, by its
-    revision history: a writer's change, byline and address included, goes back through review."""
-    fields = ("title", "slug", "summary", "body", "author_id", "drafted_with_ai", "review_interval_months")
+    """Return True if every pinned field of the article itself is what it was at `moment`, by its revision history.
+
+    A writer's change (byline, address and topics included) goes back through review; only a change outside the
+    article, to a cited reference's record or the author's profile, is approved again in place.
+    """
     then = revision_at(article, moment)
-    return then is not None and all(getattr(then, name) == getattr(article, name) for name in fields)
+    if then is None:
+        return False
+    for name in patient_visible.pinned(patient_visible.ARTICLE_FIELDS):
+        field = Article._meta.get_field(name)
+        if field.many_to_many:
+            related = field.m2m_reverse_field_name()
+            if set(getattr(then, name).values_list(related, flat=True)) != set(
+                getattr(article, name).values_list("pk", flat=True)
+            ):
+                return False
+        elif getattr(then, field.attname) != getattr(article, field.attname):
+            return False
+    return True
 
 
 def content_problems(article: Article, rendered: RenderedArticle | None = None) -> list[str]:

@@ -131,10 +131,18 @@ def test_a_writer_changing_only_the_author_cannot_get_the_new_byline_published(c
     response = save_in_admin(client, signed_off["writer"], article, author=other)
     assert response.status_code == 302
     article.refresh_from_db()
-    assert article.author == other
+    assert (article.author, article.status) == (other, Article.Status.DRAFT)  # back through review
     with pytest.raises(workflow.WorkflowError):
         workflow.publish(article, by=editor)
     assert not PublishedSnapshot.objects.filter(article=article).exists()
+
+
+def test_a_writer_changing_only_the_topics_sends_a_signed_off_article_back_through_review(client, signed_off):
+    article = signed_off["article"]
+    response = save_in_admin(client, signed_off["writer"], article, topics=[*article.topics.all(), TopicFactory()])
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert article.status == Article.Status.DRAFT
 
 
 def test_new_credentials_of_the_author_withdraw_the_sign_off(signed_off):
@@ -154,7 +162,7 @@ def test_a_writer_changing_only_the_slug_cannot_get_the_new_address_published(cl
     response = save_in_admin(client, signed_off["writer"], article, slug="exosomes-cure-everything")
     assert response.status_code == 302
     article.refresh_from_db()
-    assert article.slug == "exosomes-cure-everything"
+    assert (article.slug, article.status) == ("exosomes-cure-everything", Article.Status.DRAFT)
     with pytest.raises(workflow.WorkflowError):
         workflow.publish(article, by=signed_off["editor"])
     assert not PublishedSnapshot.objects.filter(article=article).exists()
