@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_prose_editor.fields import ProseEditorField
 from simple_history.models import HistoricalRecords
 
-from articles import citations
+from articles import citations, patient_visible
 from articles.publication_types import PublicationType
 from articles.sanitize import clean_html, plain_paragraphs, plain_text, storable_text
 
@@ -80,6 +80,16 @@ class StaffProfile(models.Model):
     @property
     def byline(self) -> str:
         return f"{self.display_name}, {self.credentials}" if self.credentials else self.display_name
+
+
+def public_person(user) -> dict:
+    """Return how a staff member is named to patients: as snapshots store bylines, and content hashes pin them."""
+    profile = getattr(user, "staff_profile", None)
+    return {
+        "name": profile.display_name if profile else user.get_full_name() or user.get_username(),
+        "credentials": profile.credentials if profile else "",
+        "slug": profile.slug if profile else "",
+    }
 
 
 class TwoFactorRequirement(models.Model):
@@ -292,6 +302,15 @@ class Reference(models.Model):
             errors["authors"] = AUTHORS_SHAPE
         if errors:
             raise ValidationError(errors)
+
+    def pinned_record(self) -> dict:
+        """Return the record as a reviewer judges it and patients read it: every pinned field, JSON-ready.
+
+        Approvals and sign-offs are pinned to this rather than to the AMA string, so an abstract or a
+        publication type cannot change under them, and a change to the AMA formatter withdraws nothing.
+        """
+        values = {name: getattr(self, name) for name in patient_visible.pinned(patient_visible.REFERENCE_FIELDS)}
+        return {name: v.isoformat() if isinstance(v, datetime.date) else v for name, v in values.items()}
 
     @property
     def ama(self) -> str:
@@ -597,18 +616,48 @@ class Article(models.Model):
         return [found[k] for k in keys if k in found], [k for k in keys if k not in found]
 
     def content_hash(self, *, replacing=None) -> str:
-        """Hash of everything patients would see of this working copy (with `replacing`: see resolve_citations)."""
+        """Hash of everything patients would see of this working copy and every cited reference's record as the
+        reviewer judged it (with `replacing`: see resolve_citations); patient_visible.ARTICLE_FIELDS lists it."""
         references, _unknown = self.resolve_citations(replacing=replacing)
-        payload = {
-            "title": self.title,
-            "summary": self.summary,
-            "body": self.body,
-            "topics": sorted(self.topics.values_list("slug", flat=True)) if self.pk else [],
-            "references": [citations.format_ama(ref) for ref in references],
-        }
-        if self.drafted_with_ai:  # only when set, so earlier hashes (and the sign-offs on them) stay valid
-            payload["drafted_with_ai"] = True
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        return content_hash(
+            title=self.title,
+            slug=self.slug,
+            summary=self.summary,
+            body=self.body,
+            topic_slugs=list(self.topics.values_list("slug", flat=True)) if self.pk else [],
+            author=public_person(self.author) if self.author_id else {},
+            drafted_with_ai=self.drafted_with_ai,
+            review_interval_months=self.review_interval_months,
+            references=[ref.pinned_record() for ref in references],
+        )
+
+
+def content_hash(
+    *,
+    title: str,
+    slug: str,
+    summary: str,
+    body: str,
+    topic_slugs: list[str],
+    author: dict,
+    drafted_with_ai: bool,
+    review_interval_months: int | None,
+    references: list[dict],
+) -> str:
+    """Return the hash a sign-off is pinned to (Article.content_hash; also for rows written in bulk)."""
+    payload = {
+        "v": 2,  # 2: byline, slug, review interval and full reference records; sign-offs on v1 no longer count
+        "title": title,
+        "slug": slug,
+        "summary": summary,
+        "body": body,
+        "topics": sorted(topic_slugs),
+        "author": author,
+        "drafted_with_ai": drafted_with_ai,
+        "review_interval_months": review_interval_months,
+        "references": references,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def record_revision(article: Article, *, created: bool) -> None:

@@ -22,7 +22,7 @@ from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from articles import citations, claims, notifications, page_cache, permissions
+from articles import citations, claims, notifications, page_cache, patient_visible, permissions
 from articles.models import (
     Article,
     AuditEvent,
@@ -38,6 +38,7 @@ from articles.models import (
     RetractionAcknowledgement,
     ReviewSignOff,
     StatementApproval,
+    public_person,
 )
 from articles.rendering import RenderedArticle, render_article
 
@@ -73,6 +74,10 @@ SELF_APPROVED = (
 SELF_SIGNED_OFF = "“{title}” was signed off by someone who wrote or edited it: another reviewer must sign it off."
 REFERENCE_CHANGED = (
     "Statement {number} cites a reference whose record changed after approval: ask a reviewer to approve it again."
+)
+APPROVED_UNDER_EARLIER_RULES = (
+    "Statement {number} was approved before approvals covered each cited reference's full record (abstract, "
+    "publication type, retraction): ask a reviewer to read the references and approve it again."
 )
 IS_DRAFT = "“{title}” is a draft: submit it for review."
 STILL_IN_REVIEW = "“{title}” is in review: a reviewer signs it off once every statement is approved."
@@ -131,6 +136,7 @@ class StatementStatus:
     earlier_approval: StatementApproval | None = None
     self_approval: StatementApproval | None = None
     reference_changed: StatementApproval | None = None
+    references_unedited: bool = False  # no cited reference was edited after `reference_changed`: see review_status
 
     @property
     def state(self) -> str:
@@ -154,7 +160,9 @@ class StatementStatus:
             ),
             "edited": STALE_APPROVAL.format(number=self.number),
             "self_approved": SELF_APPROVED.format(number=self.number),
-            "reference_changed": REFERENCE_CHANGED.format(number=self.number),
+            "reference_changed": (
+                APPROVED_UNDER_EARLIER_RULES if self.references_unedited else REFERENCE_CHANGED
+            ).format(number=self.number),
             "unapproved": UNAPPROVED.format(number=self.number, text=short),
         }[self.state]
 
@@ -254,8 +262,9 @@ class ReviewStatus:
 
     @cached_property
     def reference_reapproval(self) -> bool:
-        """Return True if only changes to cited references' records withdrew this signed-off (or scheduled)
-        article's sign-off: a reviewer approves the affected statements again and signs off, without the writer.
+        """Return True if only changes outside the article (cited references' records, the author's profile)
+        withdrew this signed-off (or scheduled) article's sign-off: a reviewer approves the affected statements
+        again and signs off, without the writer.
         """
         article = self.article
         if article.status not in (Article.Status.SIGNED_OFF, Article.Status.SCHEDULED):
@@ -264,7 +273,7 @@ class ReviewStatus:
             return False
         if any(s.state not in ("approved", "reference_changed") for s in self.statements):
             return False
-        return _words_unchanged_since(article, self.earlier_sign_off.signed_at)
+        return _own_fields_unchanged_since(article, self.earlier_sign_off.signed_at)
 
     @property
     def levels(self) -> dict[str, str]:
@@ -276,11 +285,26 @@ def _counts(reviewer_id: int, contributor_ids: set[int]) -> bool:
     return settings.ALLOW_SELF_REVIEW or reviewer_id not in contributor_ids
 
 
-def _words_unchanged_since(article: Article, moment: datetime.datetime) -> bool:
-    """Return True if the article's words are what they were at `moment` (by its revision history)."""
-    fields = ("title", "summary", "body", "drafted_with_ai")
+def _own_fields_unchanged_since(article: Article, moment: datetime.datetime) -> bool:
+    """Return True if every pinned field of the article itself is what it was at `moment`, by its revision history.
+
+    A writer's change (byline, address and topics included) goes back through review; only a change outside the
+    article, to a cited reference's record or the author's profile, is approved again in place.
+    """
     then = revision_at(article, moment)
-    return then is not None and all(getattr(then, name) == getattr(article, name) for name in fields)
+    if then is None:
+        return False
+    for name in patient_visible.pinned(patient_visible.ARTICLE_FIELDS):
+        field = Article._meta.get_field(name)
+        if field.many_to_many:
+            related = field.m2m_reverse_field_name()
+            if set(getattr(then, name).values_list(related, flat=True)) != set(
+                getattr(article, name).values_list("pk", flat=True)
+            ):
+                return False
+        elif getattr(then, field.attname) != getattr(article, field.attname):
+            return False
+    return True
 
 
 def content_problems(article: Article, rendered: RenderedArticle | None = None) -> list[str]:
@@ -331,11 +355,12 @@ def review_status(article: Article) -> ReviewStatus:
     )
     sentences = citations.unique_statements(article.statements)
     current_hashes = {s.hash for s in sentences}
-    ama_by_key = {entry["key"]: entry["ama"] for entry in rendered.references}
+    record_by_key = {ref.citation_key: ref.pinned_record() for ref in rendered.cited}
+    edited_at = {ref.citation_key: ref.updated_at for ref in rendered.cited}
     statuses = []
     for number, sentence in enumerate(sentences, start=1):
         status = StatementStatus(number=number, sentence=sentence, stored=stored.get(sentence.hash))
-        references_hash = citations.references_hash(sentence.keys, ama_by_key)
+        references_hash = citations.references_hash(sentence.keys, record_by_key)
         matching = [a for a in approvals if a.statement_hash == sentence.hash]
         counted = [a for a in matching if _counts(a.reviewer_id, contributor_ids)]
         approval = next((a for a in counted if a.references_hash == references_hash), None)
@@ -346,6 +371,10 @@ def review_status(article: Article) -> ReviewStatus:
             status.approval = approval
         elif counted:
             status.reference_changed = counted[0]
+            # Records unedited since, yet the hash differs: it was pinned under an earlier version of the hash.
+            status.references_unedited = all(
+                key in edited_at and edited_at[key] <= counted[0].approved_at for key in sentence.keys
+            )
         elif matching:
             status.self_approval = matching[0]
         if not matching:
@@ -496,7 +525,7 @@ def publishing_queue(articles) -> PublishingQueue:
 
 # --- What a change to references would withdraw (read-only) -----------------------------------------
 
-WITHDRAWN_BY_RECORD = "a reference it cites would read differently ({keys})"
+WITHDRAWN_BY_RECORD = "the record of a reference it cites would change ({keys})"
 WITHDRAWN_BY_EDITOR = "{name} would then have edited a reference it cites, and may not review it (separation of duties)"
 
 
@@ -579,7 +608,7 @@ def reference_change_consequences(references, *, by=None) -> list[ArticleConsequ
     its pk; a new one has none). `by` is who would save them: the reference history records that person
     as an editor of every article citing them, so their own approvals and sign-offs there would stop
     counting too (unless ALLOW_SELF_REVIEW). Nothing is written: the hashes an approval and a sign-off are
-    pinned to (`citations.references_hash` of the cited references' AMA form, `Article.content_hash`)
+    pinned to (`citations.references_hash` of the cited references' records, `Article.content_hash`)
     are computed for the would-be records and compared, with the rules `review_status` applies.
     Archived articles, and articles with nothing that counts, are left out.
     """
@@ -616,8 +645,8 @@ def _article_consequences(article: Article, replacing: dict, by_id: int | None) 
     changed = [key for key in keys if key in replacing]
     contributors = article.contributor_ids()
     contributors_after = contributors | {by_id} if by_id is not None and changed else contributors
-    before = {ref.citation_key: citations.format_ama(ref) for ref in article.resolve_citations()[0]}
-    after = {ref.citation_key: citations.format_ama(ref) for ref in article.resolve_citations(replacing=replacing)[0]}
+    before = {ref.citation_key: ref.pinned_record() for ref in article.resolve_citations()[0]}
+    after = {ref.citation_key: ref.pinned_record() for ref in article.resolve_citations(replacing=replacing)[0]}
     approvals = list(StatementApproval.objects.filter(article=article).select_related("reviewer__staff_profile"))
     approvals.sort(key=lambda a: (a.approved_at, a.pk), reverse=True)
     requests = list(ChangeRequest.objects.filter(article=article).exclude(statement_hash=""))
@@ -730,16 +759,6 @@ def _self_review_note(by, article: Article) -> tuple[bool, str]:
     return is_self, (SELF_REVIEW_NOTE if is_self else "")
 
 
-def _person(user) -> dict:
-    """Return how a staff member is named to patients, as snapshots store it."""
-    profile = getattr(user, "staff_profile", None)
-    return {
-        "name": profile.display_name if profile else user.get_full_name() or user.get_username(),
-        "credentials": profile.credentials if profile else "",
-        "slug": profile.slug if profile else "",
-    }
-
-
 def add_months(day: datetime.date, months: int) -> datetime.date:
     """Return the same day `months` later, or the month's last day when it is shorter."""
     index = day.month - 1 + months
@@ -850,7 +869,7 @@ def approve_statement(
             _require_in_review(article)
     sentence = _current_sentence(article, statement, seen_hash)
     cited = Reference.objects.by_keys(sentence.keys)
-    ama_by_key = {key: citations.format_ama(reference) for key, reference in cited.items()}
+    record_by_key = {key: reference.pinned_record() for key, reference in cited.items()}
     if evidence_level not in EvidenceLevel.values or certainty not in Certainty.values:
         raise WorkflowError(INVALID_GRADE)
     is_self, note = _self_review_note(by, article)
@@ -859,7 +878,7 @@ def approve_statement(
         statement_hash=seen_hash,
         statement_text=sentence.text,
         cited_keys=list(sentence.keys),
-        references_hash=citations.references_hash(sentence.keys, ama_by_key),
+        references_hash=citations.references_hash(sentence.keys, record_by_key),
         evidence_level=evidence_level,
         certainty=certainty,
         participants=participants,
@@ -1078,15 +1097,15 @@ def build_snapshot(article: Article, status: ReviewStatus, *, by, now: datetime.
                 "level": approval.evidence_level if approval else "",
                 "label": EvidenceLevel(approval.evidence_level).label if approval else "",
                 "certainty": approval.certainty if approval else "",
-                "approved_by": _person(approval.reviewer)["name"] if approval else "",
+                "approved_by": public_person(approval.reviewer)["name"] if approval else "",
                 "approved_at": approval.approved_at.isoformat() if approval else "",
             }
         )
         if approval:
-            person = reviewers.setdefault(approval.reviewer_id, {**_person(approval.reviewer), "at": ""})
+            person = reviewers.setdefault(approval.reviewer_id, {**public_person(approval.reviewer), "at": ""})
             person["at"] = max(person["at"], approval.approved_at.isoformat())
     if sign_off_record:
-        person = reviewers.setdefault(sign_off_record.reviewer_id, _person(sign_off_record.reviewer))
+        person = reviewers.setdefault(sign_off_record.reviewer_id, public_person(sign_off_record.reviewer))
         person["at"] = sign_off_record.signed_at.isoformat()
     earlier = list(article.snapshots.order_by("-published_at").values_list("published_at", flat=True))
     reviewed_at = sign_off_record.signed_at if sign_off_record else None
@@ -1101,8 +1120,8 @@ def build_snapshot(article: Article, status: ReviewStatus, *, by, now: datetime.
         statements=statements,
         topics=[{"id": t.pk, "slug": t.slug, "name": t.name, "offered_by_clinic": t.offered_by_clinic} for t in topics],
         drafted_with_ai=article.drafted_with_ai,
-        author=_person(article.author),
-        reviewed_by=_person(sign_off_record.reviewer) if sign_off_record else {},
+        author=public_person(article.author),
+        reviewed_by=public_person(sign_off_record.reviewer) if sign_off_record else {},
         reviewers=list(reviewers.values()),
         disclaimers=_active_disclaimers([t.pk for t in topics]),
         sign_off=sign_off_record,

@@ -1151,7 +1151,9 @@ def test_the_reference_confirmation_refuses_a_stale_confirm(client, writer, live
     data = {**_change_form(client, reference), "volume": "19", "_save": "Save"}
     url = reverse("admin:articles_reference_change", args=[reference.pk])
     asked = client.post(url, data)
-    Reference.objects.filter(pk=reference.pk).update(abstract="Corrected meanwhile.")  # not in the AMA form
+    # Someone saved it meanwhile without changing its record: the approvals it withdraws are the same, yet the
+    # reference is no longer the one the person was asked about.
+    Reference.objects.filter(pk=reference.pk).update(updated_at=timezone.now())
     response = client.post(url, {**data, asked.context["confirm_field"]: asked.context["fingerprint"]})
     assert response.status_code == 200
     assert response.context["stale"] is True

@@ -159,8 +159,8 @@ def test_dry_run_prints_changes_and_withdrawn_approvals_and_saves_nothing(tmp_pa
         "  mahmoud2025: volume: '18' -> '19'",
         "Would withdraw approvals in 1 article:",
         "  “Exosomes and wound healing” (live): the approval of statement 1 and its sign-off would be withdrawn.",
-        "    Statement 1: a reference it cites would read differently (mahmoud2025).",
-        "    Sign-off: a reference it cites would read differently (mahmoud2025).",
+        "    Statement 1: the record of a reference it cites would change (mahmoud2025).",
+        "    Sign-off: the record of a reference it cites would change (mahmoud2025).",
     ]
     reference.refresh_from_db()
     assert reference.volume == "18"
@@ -176,8 +176,8 @@ def test_an_import_that_withdraws_approvals_says_so(tmp_path, live_citing_seed):
         "Updated: mahmoud2025",
         "Withdrew approvals in 1 article:",
         "  “Exosomes and wound healing” (live): the approval of statement 1 and its sign-off were withdrawn.",
-        "    Statement 1: a reference it cites would read differently (mahmoud2025).",
-        "    Sign-off: a reference it cites would read differently (mahmoud2025).",
+        "    Statement 1: the record of a reference it cites would change (mahmoud2025).",
+        "    Sign-off: the record of a reference it cites would change (mahmoud2025).",
     ]
     reference.refresh_from_db()
     assert reference.volume == "19"

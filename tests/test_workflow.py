@@ -764,6 +764,10 @@ def test_a_retracted_reference_blocks_publishing_until_acknowledged(editor, revi
         workflow.acknowledge_retraction(article, reference, by=reviewer, comment=" ")
     workflow.acknowledge_retraction(article, reference, by=reviewer, comment="Only cited for its methods.")
     assert RetractionAcknowledgement.objects.filter(article=article, reference=reference).exists()
+    # The retraction is part of the record the statements were approved on: they need approving again.
+    with pytest.raises(workflow.WorkflowError, match="cites a reference whose record changed after approval"):
+        workflow.publish(article, by=editor)
+    review(article, reviewer=reviewer)
     snapshot = workflow.publish(article, by=editor)
     assert [ref["is_retracted"] for ref in snapshot.references if ref["key"] == reference.citation_key] == [True]
 
