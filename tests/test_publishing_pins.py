@@ -210,7 +210,7 @@ def test_editing_the_cited_references_abstract_and_type_withdraws_the_approvals(
         workflow.publish(article, by=signed_off["editor"])
     status = workflow.review_status(article)
     assert [item.state for item in status.statements] == ["reference_changed", "reference_changed"]
-    assert Article.objects.filter(workflow.reference_changed_since_sign_off(), pk=article.pk).exists()
+    assert workflow.publishing_queue([article]).reapproval == [article]  # the desk lists it for re-approval
 
 
 def test_each_pinned_reference_field_would_withdraw_every_approval_and_the_sign_off(signed_off):
