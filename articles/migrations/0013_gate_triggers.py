@@ -12,7 +12,8 @@ record away. These triggers close that, on PostgreSQL only (SQLite serves the de
    acknowledgements, claim-check justifications, audit events. Transaction-local (`set_config(..., true)`), it
    ends with the transaction and a rolled-back savepoint takes it back. It stops code that goes around the
    workflow (`update()`, `save(update_fields=...)`, `bulk_create`, a shell's raw SQL); it does not stop someone
-   who sets it by hand or, as the tables' owner, drops the triggers: that needs an app role without ownership.
+   who sets it by hand or, as the tables' owner, drops the triggers: that needs an app role without ownership
+   (and without the TRUNCATE privilege).
 2. A live snapshot must be one of the article's own snapshots, gate or not. A constraint trigger checks it at
    once (DEFERRABLE INITIALLY IMMEDIATE); a site import, whose articles point at snapshots imported after them,
    defers it to the end of its transaction.
@@ -181,8 +182,8 @@ def _triggers() -> list[tuple[str, str]]:
         triggers.append(
             (
                 (f"{table}_audited", table),
-                f"CREATE CONSTRAINT TRIGGER {table}_audited AFTER INSERT ON {table} "
-                f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION articles_require_audit_event({arguments})",
+                f"CREATE CONSTRAINT TRIGGER {table}_audited AFTER INSERT ON {table} DEFERRABLE INITIALLY DEFERRED "
+                f"FOR EACH ROW EXECUTE FUNCTION articles_require_audit_event({arguments})",
             )
         )
     for table in APPEND_ONLY_TABLES:
@@ -199,9 +200,11 @@ def _triggers() -> list[tuple[str, str]]:
 def add_gate(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    # Added empty, then given its default: existing rows stay NULL (no transaction of theirs is running), and the
+    # table is not rewritten, which a volatile default in ADD COLUMN would do under an exclusive lock.
+    schema_editor.execute("ALTER TABLE articles_auditevent ADD COLUMN written_in_transaction bigint", params=None)
     schema_editor.execute(
-        "ALTER TABLE articles_auditevent ADD COLUMN written_in_transaction bigint NOT NULL DEFAULT txid_current()",
-        params=None,
+        "ALTER TABLE articles_auditevent ALTER COLUMN written_in_transaction SET DEFAULT txid_current()", params=None
     )
     for function in FUNCTIONS:
         schema_editor.execute(function, params=None)
