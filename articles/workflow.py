@@ -2,7 +2,8 @@
 
 Each transition locks the article, checks the actor's permission and the article's state, raises
 `WorkflowError` with a message a person can act on, writes an append-only `AuditEvent` with a
-dotted action, runs in one transaction, and sends mail only after the transaction commits.
+dotted action, runs in one transaction through `gate()` (outside it PostgreSQL refuses these writes),
+and sends mail only after the transaction commits.
 
 Whether an approval or a sign-off still counts is derived from hashes every time it matters
 (`review_status`), never from a stored flag.
@@ -13,11 +14,12 @@ import datetime
 import difflib
 import logging
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -710,6 +712,38 @@ def revision_at(article: Article, moment: datetime.datetime):
 
 # --- Helpers ---------------------------------------------------------------------------------------
 
+GATE = "clinic.gate"  # the transaction-local setting PostgreSQL's triggers ask for (migration 0013)
+
+
+@contextmanager
+def gate(*, using: str = DEFAULT_DB_ALIAS):
+    """Run the enclosed writes in one transaction in which PostgreSQL lets workflow state and review records change.
+
+    Every transition runs in it (as does the site import); anywhere else, the triggers of migration 0013 refuse
+    those writes. On the way out the setting is put back as it was, so a nested transition leaves its caller's
+    gate open and a write after a transition, in the same transaction, is refused again; an error's rollback
+    takes it back.
+    """
+    with transaction.atomic(using=using):
+        previous = _set_gate("on", using)
+        yield
+        _set_gate(previous, using)
+
+
+def _set_gate(value: str, using: str) -> str:
+    """Set the gate for the rest of the transaction and return what it was ("" when never set)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return ""  # the demo's SQLite has no triggers
+    with connection.cursor() as cursor:
+        # OFFSET 0 keeps the subquery a step of its own, so it reads the setting before set_config changes it.
+        cursor.execute(
+            "SELECT coalesce(was, ''), set_config(%s, %s, true) "
+            "FROM (SELECT current_setting(%s, true) AS was OFFSET 0) AS before",
+            [GATE, value, GATE],
+        )
+        return cursor.fetchone()[0]
+
 
 def _locked(article: Article, *, with_references: bool = False) -> Article:
     """Lock the article row (and the references it cites), so what is checked is what is recorded."""
@@ -773,7 +807,7 @@ def _join(*parts: str) -> str:
 # --- Writer ----------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@gate()
 def submit_for_review(article: Article, *, by) -> None:
     """Send the working copy to the reviewers."""
     _refuse_archived(article)
@@ -796,7 +830,7 @@ def submit_for_review(article: Article, *, by) -> None:
     _after_commit(notifications.article_submitted, article.pk)
 
 
-@transaction.atomic
+@gate()
 def record_edit(article: Article, *, by) -> str:
     """After a save of the working copy, reopen a signed-off, scheduled or live article whose content changed.
 
@@ -846,7 +880,7 @@ def _current_sentence(article: Article, statement: EvidenceStatement, seen_hash:
     return current[seen_hash]
 
 
-@transaction.atomic
+@gate()
 def approve_statement(
     statement: EvidenceStatement,
     *,
@@ -900,7 +934,7 @@ def approve_statement(
     return approval
 
 
-@transaction.atomic
+@gate()
 def request_statement_changes(statement: EvidenceStatement, *, by, seen_hash: str, comment: str) -> ChangeRequest:
     """Ask for one statement to change; the article stays in review until it is sent back or signed off."""
     if not permissions.can_review(by, statement.article):
@@ -928,7 +962,7 @@ def request_statement_changes(statement: EvidenceStatement, *, by, seen_hash: st
     return change_request
 
 
-@transaction.atomic
+@gate()
 def request_changes(article: Article, *, by, comment: str) -> ChangeRequest:
     """Send the article back to its writer with a comment (and any open statement comments)."""
     if not permissions.can_review(by, article):
@@ -949,7 +983,7 @@ def request_changes(article: Article, *, by, comment: str) -> ChangeRequest:
     return change_request
 
 
-@transaction.atomic
+@gate()
 def send_back(
     article: Article, *, by, comment: str, statement_comments: list[tuple[EvidenceStatement, str, str]] = ()
 ) -> ChangeRequest:
@@ -965,7 +999,7 @@ def send_back(
     return request_changes(article, by=by, comment=comment)
 
 
-@transaction.atomic
+@gate()
 def sign_off(article: Article, *, by, seen_hash: str, comment: str = "") -> ReviewSignOff:
     """Sign the whole article off as the reviewer read it; refused until every statement is approved."""
     article = _review_lock(article, by=by, verb="sign it off")
@@ -1001,7 +1035,7 @@ def sign_off(article: Article, *, by, seen_hash: str, comment: str = "") -> Revi
     return signed
 
 
-@transaction.atomic
+@gate()
 def acknowledge_retraction(article: Article, reference: Reference, *, by, comment: str) -> RetractionAcknowledgement:
     """Record that a reviewer read the retraction and the article may still cite the reference, and why."""
     article = _review_lock(article, by=by, verb="acknowledge the retraction")
@@ -1030,7 +1064,7 @@ def acknowledge_retraction(article: Article, reference: Reference, *, by, commen
     return acknowledgement
 
 
-@transaction.atomic
+@gate()
 def justify_finding(article: Article, *, by, finding_key: str, reason: str) -> FindingJustification:
     """Record why a claim-check finding is acceptable as written; it then no longer blocks sign-off."""
     article = _review_lock(article, by=by, verb="judge its claims")
@@ -1135,7 +1169,7 @@ def build_snapshot(article: Article, status: ReviewStatus, *, by, now: datetime.
     )
 
 
-@transaction.atomic
+@gate()
 def publish(article: Article, *, by) -> PublishedSnapshot:
     """Freeze the reviewed working copy into a new snapshot and make it the live version."""
     _require_editor(by)
@@ -1164,7 +1198,7 @@ def publish(article: Article, *, by) -> PublishedSnapshot:
     return snapshot
 
 
-@transaction.atomic
+@gate()
 def schedule(article: Article, *, by, at: datetime.datetime) -> None:
     """Publish the signed-off article automatically at `at` (by `publish_scheduled`, run from cron)."""
     _require_editor(by)
@@ -1188,7 +1222,7 @@ def _back_to_review_state(article: Article) -> str:
     return Article.Status.SIGNED_OFF if status.sign_off or status.reference_reapproval else Article.Status.DRAFT
 
 
-@transaction.atomic
+@gate()
 def unschedule(article: Article, *, by, reason: str = "") -> None:
     """Cancel a scheduled publication; the article stays signed off if its sign-off still holds."""
     _require_editor(by)
@@ -1215,7 +1249,7 @@ def publish_scheduled(*, now: datetime.datetime | None = None) -> list[Scheduled
     now = now or timezone.now()
     outcomes = []
     for pk in Article.objects.due_for_publication(now).order_by("scheduled_for").values_list("pk", flat=True):
-        with transaction.atomic():
+        with gate():
             article = Article.objects.due_for_publication(now).select_for_update(skip_locked=True).filter(pk=pk).first()
             if article is None:
                 continue  # another run has it, or it was unscheduled meanwhile
@@ -1240,7 +1274,7 @@ def publish_scheduled(*, now: datetime.datetime | None = None) -> list[Scheduled
     return outcomes
 
 
-@transaction.atomic
+@gate()
 def unpublish(article: Article, *, by, reason: str) -> None:
     """Take the article off the public site; its snapshots stay in the record."""
     _require_editor(by)
@@ -1257,7 +1291,7 @@ def unpublish(article: Article, *, by, reason: str) -> None:
     _record(article, by=by, action="articles.article.unpublish", from_state=from_state, message=reason.strip())
 
 
-@transaction.atomic
+@gate()
 def archive(article: Article, *, by, reason: str) -> None:
     """Retire the article: off the public site, no longer editable, nothing deleted."""
     _require_editor(by)
@@ -1273,7 +1307,7 @@ def archive(article: Article, *, by, reason: str) -> None:
     _record(article, by=by, action="articles.article.archive", from_state=from_state, message=reason.strip())
 
 
-@transaction.atomic
+@gate()
 def restore(article: Article, *, by) -> None:
     """Bring an archived article back as a draft; it must be reviewed before it is published again."""
     _require_editor(by)
@@ -1288,16 +1322,17 @@ def restore(article: Article, *, by) -> None:
 def send_review_reminders(*, today: datetime.date | None = None) -> list[Article]:
     """Email the reviewers about live articles past their "next review due" date; return those articles."""
     due = list(Article.objects.review_overdue(today).order_by("live_snapshot__next_review_due"))
-    for article in due:
-        AuditEvent.objects.create(
-            at=timezone.now(),
-            action="articles.review.remind",
-            article=article,
-            from_state=article.status,
-            to_state=article.status,
-            content_hash=article.live_snapshot.content_hash,
-            message=f"Review was due on {article.live_snapshot.next_review_due:%d %b %Y}.",
-        )
+    with gate():
+        for article in due:
+            AuditEvent.objects.create(
+                at=timezone.now(),
+                action="articles.review.remind",
+                article=article,
+                from_state=article.status,
+                to_state=article.status,
+                content_hash=article.live_snapshot.content_hash,
+                message=f"Review was due on {article.live_snapshot.next_review_due:%d %b %Y}.",
+            )
     if due:
         notifications.review_due([article.pk for article in due])
     return due

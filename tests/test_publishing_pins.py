@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from articles import citations, patient_visible, workflow
 from articles.forms import AUTHOR_COLUMNS, AuthorRowsField
-from articles.models import Article, PublishedSnapshot, Reference, StatementApproval
+from articles.models import Article, AuditEvent, PublishedSnapshot, Reference, StatementApproval
 from articles.publication_types import PublicationType
 from tests.factories import (
     ArticleFactory,
@@ -290,16 +290,20 @@ def test_an_approval_pinned_by_an_earlier_hash_says_so(client, writer, reviewer)
     article = ArticleFactory(author=writer, topics=[TopicFactory()], body="<p>In mice, hair grew [@mahmoud2025].</p>")
     workflow.submit_for_review(article, by=writer)
     [statement] = article.evidence_statements.all()
-    StatementApproval.objects.create(  # as approvals were pinned before: to the AMA string
-        article=article,
-        statement_hash=statement.statement_hash,
-        statement_text=statement.text,
-        cited_keys=["mahmoud2025"],
-        references_hash=hashlib.sha256(json.dumps([["mahmoud2025", reference.ama]]).encode()).hexdigest(),
-        evidence_level="E",
-        certainty="low",
-        reviewer=reviewer,
-    )
+    with workflow.gate():  # as the workflow wrote approvals before, pinned to the AMA string
+        AuditEvent.objects.create(
+            article=article, actor=reviewer, action="articles.statement.approve", to_state=article.status
+        )
+        StatementApproval.objects.create(
+            article=article,
+            statement_hash=statement.statement_hash,
+            statement_text=statement.text,
+            cited_keys=["mahmoud2025"],
+            references_hash=hashlib.sha256(json.dumps([["mahmoud2025", reference.ama]]).encode()).hexdigest(),
+            evidence_level="E",
+            certainty="low",
+            reviewer=reviewer,
+        )
     [item] = workflow.review_status(article).statements
     assert item.problem == workflow.APPROVED_UNDER_EARLIER_RULES.format(number=1)
     client.force_login(reviewer)

@@ -647,12 +647,16 @@ def create_articles(
 
 
 def _write_batch(batch: dict) -> None:
-    """Write one batch in one transaction (in the writer thread, on its own connection)."""
-    from django.db import connection, transaction
+    """Write one batch in one transaction (in the writer thread, on its own connection), through the workflow's
+    gate: the rows are what the workflow would have written (states, snapshots, review records, audit events)."""
+    from django.db import connection
 
-    with transaction.atomic():
+    from articles.workflow import gate
+
+    with gate():
         cursor = connection.connection.cursor()
         cursor.execute("SET LOCAL synchronous_commit = off")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # articles come before the live snapshots they point at
         for model, rows in batch.items():
             _copy(cursor, model, rows)
 
