@@ -3,21 +3,26 @@
 import json
 import re
 import xml.etree.ElementTree as ET
+from html import escape
 
 import feedparser
 import pytest
 from django.urls import reverse
 
 from articles import workflow
-from articles.models import Article, Page
+from articles.models import Article, Page, Reference
+from articles.sanitize import EXTERNAL_LINK_REL
 from tests.factories import (
     ArticleFactory,
+    DisclaimerFactory,
     ReferenceFactory,
     TopicFactory,
+    UserFactory,
     admin_form_data,
     member_of,
     publish_reviewed,
 )
+from tests.test_sanitize import LEAVE_THE_SITE, links_in
 
 pytestmark = pytest.mark.django_db
 
@@ -348,6 +353,52 @@ def test_staff_pages_are_not_publicly_cacheable(client, reviewer):
     client.force_login(reviewer)
     response = client.get(reverse("articles:review_queue"))
     assert "public" not in response.get("Cache-Control", "")
+
+
+# --- Links in what staff write ------------------------------------------------------------------------------
+
+HOSTILE_LINKS = "".join(f'<p><a href="{escape(href)}">Link {n}</a></p>' for n, href in enumerate(LEAVE_THE_SITE))
+
+
+def article_body_page(client) -> str:
+    reference = ReferenceFactory()
+    article = live_article(body=f"{HOSTILE_LINKS}<p>In mice, wounds closed faster [@{reference.citation_key}].</p>")
+    return client.get(article.get_absolute_url()).content.decode()
+
+
+def disclaimer_page(client) -> str:
+    DisclaimerFactory(title="Not medical advice", text=HOSTILE_LINKS)
+    return client.get(live_article().get_absolute_url()).content.decode()
+
+
+def staff_bio_page(client) -> str:
+    profile = UserFactory(profile__bio=HOSTILE_LINKS).staff_profile
+    return client.get(profile.get_absolute_url()).content.decode()
+
+
+def policy_page(client) -> str:
+    page = Page.objects.get(slug="privacy-policy")
+    page.body = HOSTILE_LINKS
+    page.save()
+    return client.get(page.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize("page", [article_body_page, disclaimer_page, staff_bio_page, policy_page])
+def test_every_link_in_staff_text_that_leaves_the_site_is_marked_external(client, settings, page):
+    settings.SITE_URL = "https://clinic.example"
+    links = links_in(page(client))
+    for number, href in enumerate(LEAVE_THE_SITE):
+        assert links[f"Link {number}"].get("rel") == EXTERNAL_LINK_REL, href
+
+
+def test_reference_links_go_through_the_same_policy(client):
+    reference = ReferenceFactory(pmcid="")
+    Reference.objects.filter(pk=reference.pk).update(open_access_pdf="javascript:alert(1)")  # past the URL check
+    reference.refresh_from_db()
+    links = links_in(client.get(live_article(reference=reference).get_absolute_url()).content.decode())
+    assert links["Free full text (PDF)"] == {}
+    assert links[f"PubMed {reference.pmid}"]["rel"] == EXTERNAL_LINK_REL
+    assert links[f"doi:{reference.doi}"]["rel"] == EXTERNAL_LINK_REL
 
 
 # --- Policy pages ---------------------------------------------------------------------------------------------
