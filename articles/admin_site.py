@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from articles import permissions
+from articles.forms import StaffLoginForm
 from articles.models import (
     Article,
     AuditEvent,
@@ -142,6 +143,8 @@ def review_counts() -> dict[str, int]:
 
 class ClinicAdminSite(admin.AdminSite):
     """Django's admin site, whose index starts with the work of the person logged in."""
+
+    login_form = StaffLoginForm
 
     def get_app_list(self, request, app_label=None):
         # The records go in a group of their own, after everything else (on the index and in the sidebar).
