@@ -337,6 +337,74 @@ def test_public_pages_answer_a_repeat_visit_with_304(client, url_name):
     assert again.status_code == 304
 
 
+STAFF_AREAS = ("review/", "staff/")
+
+
+def public_urls() -> dict[str, str]:
+    """Return a URL of every public page of the URL conf, by name, with a live article to show."""
+    from articles import urls
+
+    topic = TopicFactory(slug="skin")
+    article = live_article(topics=[topic])
+    addresses = {
+        "home": reverse("articles:home"),
+        "article_list": reverse("articles:article_list"),
+        "article_detail": article.get_absolute_url(),
+        "topic_detail": topic.get_absolute_url(),
+        "staff_bio": article.author.staff_profile.get_absolute_url(),
+        "search": reverse("articles:search") + "?q=exosomes",
+        "page": Page.objects.get(slug="privacy-policy").get_absolute_url(),
+        "feed_rss": reverse("articles:feed_rss"),
+        "feed_atom": reverse("articles:feed_atom"),
+        "topic_feed_rss": reverse("articles:topic_feed_rss", args=["skin"]),
+        "topic_feed_atom": reverse("articles:topic_feed_atom", args=["skin"]),
+        "sitemap": reverse("articles:sitemap"),
+        "robots_txt": reverse("articles:robots_txt"),
+    }
+    public = {entry.name for entry in urls.urlpatterns if not str(entry.pattern).startswith(STAFF_AREAS)}
+    assert set(addresses) == public, "a public page this test does not visit, or one that is gone"
+    return addresses
+
+
+MISSING = [
+    "/no-such-page/",  # no pattern: the site's 404 handler
+    "/articles/no-such-article/",
+    "/topics/no-such-topic/",
+    "/people/nobody/",
+    "/about/no-such-policy/",
+    "/feeds/topics/no-such-topic.rss",
+    "/sitemap.xml?p=99",
+]
+
+
+def test_every_public_address_may_be_kept_by_a_shared_cache_and_carries_the_security_headers(client, settings):
+    addresses = [*public_urls().values(), *MISSING]
+    for url in addresses:
+        response = client.get(url, secure=True)
+        assert response.status_code == (404 if url in MISSING else 200), url
+        directives = {part.strip() for part in response["Cache-Control"].split(",")}
+        assert directives == {
+            "public",
+            "max-age=0",
+            f"s-maxage={settings.PUBLIC_CACHE_SECONDS}",
+            f"stale-while-revalidate={settings.PUBLIC_CACHE_SECONDS}",
+        }, url
+        assert response["Content-Security-Policy"], url
+        assert response["Strict-Transport-Security"].startswith("max-age="), url
+        assert response["X-Content-Type-Options"] == "nosniff", url
+        assert response["Referrer-Policy"] == "strict-origin-when-cross-origin", url
+        assert response["X-Frame-Options"] == "DENY", url
+
+
+def test_a_404_built_for_a_staff_member_is_not_kept_by_a_shared_cache(client, reviewer):
+    client.force_login(reviewer)
+    staff_pages = ["/review/no-such-page/", "/staff/two-factor/no-such-step/", "/admin/no-such-page/"]
+    for url in [*staff_pages, reverse("articles:review_article", args=[999_999])]:
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "public" not in response.get("Cache-Control", ""), url
+
+
 def test_article_page_has_last_modified_and_a_new_disclaimer_changes_it(client):
     from tests.factories import DisclaimerFactory
 
