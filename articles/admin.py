@@ -1,12 +1,13 @@
 import copy
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import flatten_fieldsets, unquote
-from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
@@ -27,6 +28,7 @@ from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
 from articles import citations, page_cache, permissions, workflow
+from articles.admin_site import DeclaredFiltersChangeList
 from articles.diffs import word_diff
 from articles.forms import ConfirmImportForm, DisclaimerAdminForm, ImportReferencesForm, ReferenceAdminForm
 from articles.importers import (
@@ -132,7 +134,7 @@ class RichTextAdmin(RevisionAdmin):
         return super().render_history_view(request, template, context, **kwargs)
 
 
-class ArticleChangeList(ChangeList):
+class ArticleChangeList(DeclaredFiltersChangeList):
     count_cap = SEARCH_COUNT_CAP
 
     def get_queryset(self, request, exclude_parameters=None):
@@ -170,7 +172,7 @@ class TopicListFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() is None:
             return None
-        if not self.value().isdigit():
+        if not re.fullmatch(r"[0-9]{1,18}", self.value()):  # not str.isdigit(), which takes "²"
             raise IncorrectLookupParameters(f"No topic {self.value()!r}.")
         links = Article.topics.through.objects.filter(topic_id=int(self.value())).values("article_id")
         return queryset.filter(pk__in=links)

@@ -12,8 +12,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+
+from articles.sanitize import clean_html
 
 KEY_PATTERN = r"[A-Za-z0-9_](?:[A-Za-z0-9_:.\-]*[A-Za-z0-9_])?"
 _MARKER = re.compile(r"\[\s*(@[^\[\]<>]*?)\s*\]")
@@ -424,8 +426,13 @@ def format_ama_html(ref) -> SafeString:
         parts.append(format_html("<i>{}</i>", journal))
     parts.append(escape(details))
     if doi:
-        parts.append(format_html('<a href="https://doi.org/{}" rel="noopener">{}</a>', ref.doi, doi))
+        parts.append(_link(f"https://doi.org/{ref.doi}", doi))
     return mark_safe(" ".join(part for part in parts if part))  # noqa: S308 - each part is escaped above
+
+
+def _link(href: str, text: str) -> str:
+    """Return a link through the one link policy (sanitize.py): the addresses come from reference records."""
+    return clean_html(format_html('<a href="{}">{}</a>', href, text))
 
 
 def reference_links(ref) -> SafeString:
@@ -435,4 +442,4 @@ def reference_links(ref) -> SafeString:
         (ref.pmc_url, f"Free full text ({ref.pmcid})"),
         (ref.open_access_pdf if not ref.pmcid else "", "Free full text (PDF)"),
     ]
-    return format_html_join(" · ", '<a href="{}" rel="noopener">{}</a>', [link for link in links if link[0]])
+    return mark_safe(" · ".join(_link(href, text) for href, text in links if href))  # noqa: S308 - clean_html

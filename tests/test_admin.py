@@ -1187,3 +1187,54 @@ def test_publication_type_filter_lists_each_kind_once(client, writer):
     assert page.count("publication_type__exact=journal+article") == 1
     for spelling in ["Journal Article", "article-journal", "publication_type__exact=article&"]:
         assert spelling not in page
+
+
+# --- Change lists filter by their declared filters only -------------------------------------------------------
+
+
+def test_every_registered_admin_lists_with_declared_filters_only(rf, editor):
+    from django.contrib import admin
+
+    from articles.admin_site import DeclaredFiltersChangeList
+
+    request = rf.get("/")
+    request.user = editor
+    for model, model_admin in admin.site._registry.items():
+        assert issubclass(model_admin.get_changelist(request), DeclaredFiltersChangeList), model
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("title__regex=(", "This list has no filter title__regex"),
+        ("updated_at__gte=x&status__exact=draft", "This list has no filter updated_at__gte"),
+        ("status__exact=%00", "cannot contain a NUL character"),
+        ("topics__id__exact=%C2%B2", None),  # "²", a digit to str.isdigit() but not to int()
+    ],
+)
+def test_a_lookup_no_filter_makes_shows_the_whole_list_with_the_reason(client, editor, query, message):
+    TopicFactory()  # so that the topic filter is shown
+    client.force_login(editor)
+    url = reverse("admin:articles_article_changelist")
+    response = client.get(f"{url}?{query}")
+    assert (response.status_code, response["Location"]) == (302, f"{url}?e=1")
+    if message:
+        assert message in " ".join(messages_of(client.get(response["Location"])))
+
+
+def test_a_lookup_across_a_relation_stays_refused_as_django_refuses_it(client, editor):
+    client.force_login(editor)
+    response = client.get(reverse("admin:articles_article_changelist"), {"author__password__startswith": "pbkdf2"})
+    assert response.status_code == 400
+
+
+def test_declared_filters_and_the_date_hierarchy_still_filter(client, editor):
+    ArticleFactory(title="A draft of mine")
+    client.force_login(editor)
+    drafts = client.get(reverse("admin:articles_article_changelist"), {"status__exact": "draft"})
+    assert drafts.status_code == 200
+    assert "A draft of mine" in drafts.content.decode()
+    year = timezone.now().year
+    events = client.get(reverse("admin:articles_auditevent_changelist"), {"at__year": year, "at__month": 1})
+    assert events.status_code == 200
+    assert client.get(reverse("admin:articles_auditevent_changelist"), {"at__year": 10**30}).status_code == 302
