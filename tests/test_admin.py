@@ -1,5 +1,6 @@
 import datetime
 import re
+import time
 from unittest import mock
 
 import pytest
@@ -26,6 +27,7 @@ from tests.factories import (
     review,
     sitewide_disclaimer,
 )
+from tests.large_records import FORMATS, large_record
 
 pytestmark = pytest.mark.django_db
 
@@ -190,6 +192,19 @@ def test_import_form_explains_bad_input_and_imports_nothing(client, writer, data
     response = client.post(reverse("admin:articles_reference_import"), data)
     assert response.status_code == 200
     assert expected in response.content.decode()
+    assert not Reference.objects.exists()
+
+
+@pytest.mark.parametrize("format", FORMATS)
+def test_import_form_refuses_a_2_mb_record_quickly_and_imports_nothing(client, writer, format):
+    client.force_login(writer)
+    started = time.perf_counter()
+    response = client.post(
+        reverse("admin:articles_reference_import"), {"records": large_record(format, "title", 2_000_000)}
+    )
+    assert time.perf_counter() - started < 20  # about 0.5 s here; a machine 10x slower still passes
+    assert response.status_code == 200
+    assert "Line 1: the title field is " in response.content.decode()
     assert not Reference.objects.exists()
 
 
@@ -738,6 +753,8 @@ def test_reference_search_lists_a_limited_number(client, writer, django_assert_m
     with django_assert_max_num_queries(7):  # session, user, permissions, second-factor checks, the search
         results = search_references(client, "Mahmoud")["results"]
     assert len(results) == PICKER_RESULTS
+
+
 @pytest.mark.parametrize("role", ["writer", "reviewer", "editor", "admin_user"])
 def test_every_role_opens_an_articles_history_and_compares_from_it(client, request, role):
     article = ArticleFactory(title="Old title")
