@@ -3,7 +3,7 @@ tests/perf/body_sizes.py.
 
 A body is HTML as it is stored (sanitizing leaves it unchanged). It repeats one section (a heading, paragraphs
 of cited and uncited sentences, a list, a link, a red-flag phrase and its negation) until it reaches the size
-asked for, so each doubling doubles every kind of work.
+asked for, so each doubling doubles every kind of work (each section's statements are its own, numbered).
 """
 
 import cProfile
@@ -11,8 +11,8 @@ import pstats
 
 SECTION = (
     "<h2>Part {n}: what the research shows</h2>"
-    "<p>Exosomes are tiny packages that cells release. In one small trial, wounds healed faster "
-    "[@{a}]. Early reports suggest fewer scars after treatment, e.g. in 12 people [@{a}; @{b}]. "
+    "<p>Exosomes are tiny packages that cells release. In one small trial of {n} people, wounds healed faster "
+    "[@{a}]. Early reports suggest fewer scars after treatment, e.g. in {n} people [@{a}; @{b}]. "
     'It is not a cure. See <a href="https://example.org/{n}" rel="noopener nofollow">the study summary '
     "[@{b}]</a> for details.</p>"
     "<ul><li>Some people had redness for a day [@{b}].</li><li>Ask your doctor about other options.</li></ul>"
