@@ -612,8 +612,9 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
 
 
 @admin.register(Reference)
-class ReferenceAdmin(RevisionAdmin):
+class ReferenceAdmin(StatedLengthLimits, RevisionAdmin):
     form = ReferenceAdminForm
+    limited_fields = ["title", "abstract", "retraction_note"]
     list_display = ["citation_key", "short_ama", "year", "doi", "pmid", "is_retracted"]
     list_filter = ["is_retracted", "publication_type", "year"]
     search_fields = ["citation_key", "title", "doi", "pmid", "journal", "authors"]

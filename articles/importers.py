@@ -42,11 +42,11 @@ SUPPORTED_FORMATS = {
     "medline": "PubMed MEDLINE",
 }
 MAX_INPUT_BYTES = 2 * 1024 * 1024
-# The longest fields a real record has, with room to spare; longer ones are fields run together. Each is checked
-# on the text as the file writes it (markup and LaTeX included) before any of it is decoded, so that reading a
-# record costs time in proportion to its size: decoding LaTeX or HTML takes more than linear time per field.
-MAX_TITLE_CHARS = 2000
-MAX_ABSTRACT_CHARS = 30000
+# A field takes at most its Reference column's max_length (title 2,000, abstract 30,000 characters); a longer one
+# is fields run together. Each is checked on the text as the file writes it (markup and LaTeX included) before
+# any of it is decoded, so that reading a record costs time in proportion to its size: decoding LaTeX or HTML
+# takes more than linear time per field.
+MAX_ABSTRACT_CHARS = Reference._meta.get_field("abstract").max_length  # the longest field
 MAX_NAME_CHARS = 300
 MAX_AUTHORS = 5000
 MAX_DATE_CHARS = 40  # "2017-10-12", "2017 Oct-Dec", "{April}"
@@ -178,10 +178,9 @@ _latex = LatexNodes2Text()
 
 
 def _field_limits() -> dict[str, int]:
-    """Return the most characters each Reference field takes: its max_length, or ours for the long texts."""
+    """Return the most characters each Reference field takes: its max_length (a date or year, a few)."""
     limits = {field.name: field.max_length for field in Reference._meta.fields if field.max_length}
-    long_texts = {"title": MAX_TITLE_CHARS, "abstract": MAX_ABSTRACT_CHARS, "retraction_note": MAX_ABSTRACT_CHARS}
-    return limits | long_texts | {"year": MAX_DATE_CHARS, "published_on": MAX_DATE_CHARS}
+    return limits | {"year": MAX_DATE_CHARS, "published_on": MAX_DATE_CHARS}
 
 
 FIELD_LIMITS = _field_limits()

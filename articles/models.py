@@ -26,6 +26,8 @@ BODY_MAX_CHARS = 200_000  # article bodies and policy pages
 BIO_MAX_CHARS = 20_000  # staff bio pages
 NOTE_MAX_CHARS = 5_000  # disclaimers and conflict-of-interest statements
 DESCRIPTION_MAX_CHARS = 2_000  # topic descriptions ("one or two plain sentences")
+REFERENCE_TITLE_MAX_CHARS = 2_000  # the longest real titles are a few hundred characters
+ABSTRACT_MAX_CHARS = 30_000  # structured abstracts run to a few thousand
 TOO_LONG = "This is %(show_value)d characters long; at most %(limit_value)d fit. Shorten it: nothing was cut."
 
 
@@ -234,7 +236,7 @@ class Reference(models.Model):
         blank=True,
         help_text='In order, as a list of {"family": ..., "given": ...} or {"literal": ...} for a group author.',
     )
-    title = models.TextField()
+    title = models.TextField(**at_most(REFERENCE_TITLE_MAX_CHARS))
     journal = models.CharField(max_length=300, blank=True)
     journal_abbrev = models.CharField(
         "NLM journal abbreviation", max_length=200, blank=True, help_text="e.g. “J Clin Aesthet Dermatol”."
@@ -259,9 +261,9 @@ class Reference(models.Model):
         choices=PublicationType.choices,
         help_text="The kind of work, as the record gives it; a reviewer still grades the design they read.",
     )
-    abstract = models.TextField(blank=True)
+    abstract = models.TextField(blank=True, **at_most(ABSTRACT_MAX_CHARS))
     is_retracted = models.BooleanField("retracted", default=False)
-    retraction_note = models.TextField(blank=True)
+    retraction_note = models.TextField(blank=True, **at_most(NOTE_MAX_CHARS))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

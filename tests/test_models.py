@@ -151,6 +151,9 @@ def test_a_new_article_always_starts_as_a_draft(editor):
         (lambda: StaffProfile(display_name="Jane Doe", slug="jane"), "conflicts_of_interest", NOTE_MAX_CHARS),
         (lambda: TopicFactory.build(), "description", DESCRIPTION_MAX_CHARS),
         (lambda: DisclaimerFactory.build(), "text", NOTE_MAX_CHARS),
+        (lambda: ReferenceFactory.build(), "title", 2_000),
+        (lambda: ReferenceFactory.build(), "abstract", 30_000),
+        (lambda: ReferenceFactory.build(), "retraction_note", NOTE_MAX_CHARS),
     ],
 )
 def test_texts_patients_read_are_limited_by_the_model_with_their_length_in_the_message(build, field, limit):
