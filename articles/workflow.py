@@ -14,6 +14,7 @@ import datetime
 import difflib
 import logging
 import re
+from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -359,14 +360,20 @@ def review_status(article: Article) -> ReviewStatus:
     current_hashes = {s.hash for s in sentences}
     record_by_key = {ref.citation_key: ref.pinned_record() for ref in rendered.cited}
     edited_at = {ref.citation_key: ref.updated_at for ref in rendered.cited}
+    # By statement hash, newest first: a scan of every approval for every statement grew with the square.
+    approvals_by_hash, latest_request = defaultdict(list), {}
+    for approval in approvals:
+        approvals_by_hash[approval.statement_hash].append(approval)
+    for request in reversed(requests):
+        latest_request[request.statement_hash] = request
     statuses = []
     for number, sentence in enumerate(sentences, start=1):
         status = StatementStatus(number=number, sentence=sentence, stored=stored.get(sentence.hash))
         references_hash = citations.references_hash(sentence.keys, record_by_key)
-        matching = [a for a in approvals if a.statement_hash == sentence.hash]
+        matching = approvals_by_hash.get(sentence.hash, [])
         counted = [a for a in matching if _counts(a.reviewer_id, contributor_ids)]
         approval = next((a for a in counted if a.references_hash == references_hash), None)
-        request = next((r for r in requests if r.statement_hash == sentence.hash), None)
+        request = latest_request.get(sentence.hash)
         if request and (approval is None or request.requested_at > approval.approved_at):
             status.change_request = request
         elif approval:
