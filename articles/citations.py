@@ -230,14 +230,6 @@ def statement_hash(text: str, keys) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def references_hash(keys, record_by_key: dict[str, dict]) -> str:
-    """Return the hash of the cited references' records (Reference.pinned_record), which an approval is also
-    pinned to."""
-    references = [[key, record_by_key.get(key)] for key in sorted(set(keys))]
-    # "v": 2 covers each record's every pinned field (abstract, publication type, retraction), not its AMA form.
-    payload = {"v": 2, "references": references}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
 
 def _ends_sentence(text: str, stop_start: int, next_start: int) -> bool:
     """Return True if the punctuation at `stop_start` ends a sentence (not "et al.", "e.g.", "Dr." ...)."""

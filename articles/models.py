@@ -1,6 +1,4 @@
 import datetime
-import hashlib
-import json
 import re
 
 from django.conf import settings
@@ -15,7 +13,7 @@ from django.utils import timezone
 from django_prose_editor.fields import ProseEditorField
 from simple_history.models import HistoricalRecords
 
-from articles import citations, patient_visible
+from articles import citations, identity, patient_visible
 from articles.publication_types import PublicationType
 from articles.sanitize import clean_html, plain_paragraphs, plain_text, storable_text
 
@@ -636,11 +634,12 @@ class Article(models.Model):
                 found[key] = reference
         return [found[k] for k in keys if k in found], [k for k in keys if k not in found]
 
-    def content_hash(self, *, replacing=None) -> str:
+    def content_hash(self, *, replacing=None, version: int | None = None) -> str:
         """Hash of everything patients would see of this working copy and every cited reference's record as the
-        reviewer judged it (with `replacing`: see resolve_citations); patient_visible.ARTICLE_FIELDS lists it."""
+        reviewer judged it (with `replacing`: see resolve_citations); patient_visible.ARTICLE_FIELDS lists it.
+        `version`: as an earlier version of the hash covered it (identity.py), to compare with a snapshot."""
         references, _unknown = self.resolve_citations(replacing=replacing)
-        return content_hash(
+        return identity.content_hash(
             title=self.title,
             slug=self.slug,
             summary=self.summary,
@@ -649,36 +648,9 @@ class Article(models.Model):
             author=public_person(self.author) if self.author_id else {},
             drafted_with_ai=self.drafted_with_ai,
             review_interval_months=self.review_interval_months,
-            references=[ref.pinned_record() for ref in references],
+            references=references,
+            version=version,
         )
-
-
-def content_hash(
-    *,
-    title: str,
-    slug: str,
-    summary: str,
-    body: str,
-    topic_slugs: list[str],
-    author: dict,
-    drafted_with_ai: bool,
-    review_interval_months: int | None,
-    references: list[dict],
-) -> str:
-    """Return the hash a sign-off is pinned to (Article.content_hash; also for rows written in bulk)."""
-    payload = {
-        "v": 2,  # 2: byline, slug, review interval and full reference records; sign-offs on v1 no longer count
-        "title": title,
-        "slug": slug,
-        "summary": summary,
-        "body": body,
-        "topics": sorted(topic_slugs),
-        "author": author,
-        "drafted_with_ai": drafted_with_ai,
-        "review_interval_months": review_interval_months,
-        "references": references,
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def record_revision(article: Article, *, created: bool) -> None:
@@ -806,6 +778,9 @@ class StatementApproval(AppendOnlyModel):
     references_hash = models.CharField(
         max_length=64, blank=True, help_text="Hash of the cited references' records as the reviewer saw them."
     )
+    hash_version = models.PositiveSmallIntegerField(
+        default=identity.HASH_VERSION, editable=False, help_text="Version of its hashes (identity.py)."
+    )
     evidence_level = models.CharField(max_length=1, choices=EvidenceLevel.choices)
     certainty = models.CharField(max_length=10, choices=Certainty.choices)
     participants = models.PositiveIntegerField(null=True, blank=True, help_text="People studied, if any.")
@@ -877,6 +852,9 @@ class ReviewSignOff(AppendOnlyModel):
 
     article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="sign_offs")
     content_hash = models.CharField(max_length=64)
+    hash_version = models.PositiveSmallIntegerField(
+        default=identity.HASH_VERSION, editable=False, help_text="Version of its hashes (identity.py)."
+    )
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     signed_at = models.DateTimeField(default=timezone.now)
     comment = models.TextField(blank=True)
@@ -949,6 +927,9 @@ class PublishedSnapshot(AppendOnlyModel):
     earlier_versions = models.JSONField(default=list, help_text="When the snapshots this one replaced were published.")
     drafted_with_ai = models.BooleanField(default=False)
     content_hash = models.CharField(max_length=64)
+    hash_version = models.PositiveSmallIntegerField(
+        default=identity.HASH_VERSION, editable=False, help_text="Version of its hashes (identity.py)."
+    )
     published_at = models.DateTimeField()
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 

@@ -25,7 +25,7 @@ from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from articles import citations, claims, notifications, page_cache, patient_visible, permissions
+from articles import citations, claims, identity, notifications, page_cache, patient_visible, permissions
 from articles.models import (
     Article,
     AuditEvent,
@@ -89,6 +89,10 @@ CHANGED_SINCE_PUBLISHED = "“{title}” changed since it was published: submit 
 CHANGES_OPEN = "Statement {number} has changes requested (“{comment}”): revise it, then ask for review again."
 NOT_SIGNED_OFF = "“{title}” has not been signed off: ask a reviewer to sign it off."
 SIGN_OFF_STALE = "“{title}” changed after it was signed off: ask a reviewer to sign it off again."
+SIGNED_OFF_UNDER_EARLIER_RULES = (
+    "“{title}” was signed off before sign-offs covered its byline, its address and each cited reference's full "
+    "record: ask a reviewer to check them and sign it off again."
+)
 RETRACTED = (
     "“{title}” cites {key}, which has been retracted: remove the citation, or ask a reviewer to acknowledge "
     "the retraction on the review desk."
@@ -139,7 +143,6 @@ class StatementStatus:
     earlier_approval: StatementApproval | None = None
     self_approval: StatementApproval | None = None
     reference_changed: StatementApproval | None = None
-    references_unedited: bool = False  # no cited reference was edited after `reference_changed`: see review_status
 
     @property
     def state(self) -> str:
@@ -154,6 +157,11 @@ class StatementStatus:
         return "edited" if self.earlier_approval else "unapproved"
 
     @property
+    def approved_under_earlier_rules(self) -> bool:
+        """Return True if the approval that no longer holds was pinned under an earlier hash version."""
+        return self.reference_changed is not None and self.reference_changed.hash_version < identity.HASH_VERSION
+
+    @property
     def problem(self) -> str:
         short = Truncator(self.sentence.normalised_text).chars(80)
         return {
@@ -164,7 +172,7 @@ class StatementStatus:
             "edited": STALE_APPROVAL.format(number=self.number),
             "self_approved": SELF_APPROVED.format(number=self.number),
             "reference_changed": (
-                APPROVED_UNDER_EARLIER_RULES if self.references_unedited else REFERENCE_CHANGED
+                APPROVED_UNDER_EARLIER_RULES if self.approved_under_earlier_rules else REFERENCE_CHANGED
             ).format(number=self.number),
             "unapproved": UNAPPROVED.format(number=self.number, text=short),
         }[self.state]
@@ -236,8 +244,7 @@ class ReviewStatus:
             comment = self.article_change_request.comment if self.article_change_request else ""
             return [ARTICLE_CHANGES_OPEN.format(title=title, comment=Truncator(comment).chars(200))]
         if article.status == Article.Status.PUBLISHED:
-            live = article.live_snapshot
-            unchanged = live is not None and live.content_hash == self.content_hash
+            unchanged = shows_working_copy(article.live_snapshot, article, self.content_hash)
             return [(ALREADY_LIVE if unchanged else CHANGED_SINCE_PUBLISHED).format(title=title)]
         return []
 
@@ -249,7 +256,10 @@ class ReviewStatus:
             if self.self_sign_off:
                 template = SELF_SIGNED_OFF
             else:
-                template = SIGN_OFF_STALE if self.earlier_sign_off else NOT_SIGNED_OFF
+                template = NOT_SIGNED_OFF
+                if self.earlier_sign_off:
+                    earlier_rules = self.earlier_sign_off.hash_version < identity.HASH_VERSION
+                    template = SIGNED_OFF_UNDER_EARLIER_RULES if earlier_rules else SIGN_OFF_STALE
             problems.append(template.format(title=self.article.title))
         return problems + self.disclaimer_problems
 
@@ -257,10 +267,8 @@ class ReviewStatus:
     def live_as_it_stands(self) -> bool:
         """Return True if patients see exactly this working copy: nothing blocks it, there is nothing to publish."""
         live = self.article.live_snapshot if self.article.live_snapshot_id else None
-        return (
-            self.article.status == Article.Status.PUBLISHED
-            and live is not None
-            and live.content_hash == self.content_hash
+        return self.article.status == Article.Status.PUBLISHED and shows_working_copy(
+            live, self.article, self.content_hash
         )
 
     @cached_property
@@ -281,6 +289,19 @@ class ReviewStatus:
     @property
     def levels(self) -> dict[str, str]:
         return {s.sentence.hash: s.approval.evidence_level for s in self.statements if s.approval}
+
+
+def shows_working_copy(snapshot: PublishedSnapshot | None, article: Article, content_hash: str) -> bool:
+    """Return True if `snapshot` shows what the working copy (whose current content hash is given) would.
+
+    Asked in the snapshot's own terms: one published under an earlier hash version (identity.py) is compared
+    with the working copy's hash of that version, so a new version does not make every live page look edited.
+    """
+    if snapshot is None:
+        return False
+    if snapshot.hash_version != identity.HASH_VERSION:
+        content_hash = article.content_hash(version=snapshot.hash_version)
+    return snapshot.content_hash == content_hash
 
 
 def _counts(reviewer_id: int, contributor_ids: set[int]) -> bool:
@@ -358,8 +379,7 @@ def review_status(article: Article) -> ReviewStatus:
     )
     sentences = citations.unique_statements(article.statements)
     current_hashes = {s.hash for s in sentences}
-    record_by_key = {ref.citation_key: ref.pinned_record() for ref in rendered.cited}
-    edited_at = {ref.citation_key: ref.updated_at for ref in rendered.cited}
+    cited_by_key = {ref.citation_key: ref for ref in rendered.cited}
     # By statement hash, newest first: a scan of every approval for every statement grew with the square.
     approvals_by_hash, latest_request = defaultdict(list), {}
     for approval in approvals:
@@ -369,7 +389,7 @@ def review_status(article: Article) -> ReviewStatus:
     statuses = []
     for number, sentence in enumerate(sentences, start=1):
         status = StatementStatus(number=number, sentence=sentence, stored=stored.get(sentence.hash))
-        references_hash = citations.references_hash(sentence.keys, record_by_key)
+        references_hash = identity.references_hash(sentence.keys, cited_by_key)
         matching = approvals_by_hash.get(sentence.hash, [])
         counted = [a for a in matching if _counts(a.reviewer_id, contributor_ids)]
         approval = next((a for a in counted if a.references_hash == references_hash), None)
@@ -380,10 +400,6 @@ def review_status(article: Article) -> ReviewStatus:
             status.approval = approval
         elif counted:
             status.reference_changed = counted[0]
-            # Records unedited since, yet the hash differs: it was pinned under an earlier version of the hash.
-            status.references_unedited = all(
-                key in edited_at and edited_at[key] <= counted[0].approved_at for key in sentence.keys
-            )
         elif matching:
             status.self_approval = matching[0]
         if not matching:
@@ -617,7 +633,7 @@ def reference_change_consequences(references, *, by=None) -> list[ArticleConsequ
     its pk; a new one has none). `by` is who would save them: the reference history records that person
     as an editor of every article citing them, so their own approvals and sign-offs there would stop
     counting too (unless ALLOW_SELF_REVIEW). Nothing is written: the hashes an approval and a sign-off are
-    pinned to (`citations.references_hash` of the cited references' records, `Article.content_hash`)
+    pinned to (`identity.references_hash` of the cited references' records, `Article.content_hash`)
     are computed for the would-be records and compared, with the rules `review_status` applies.
     Archived articles, and articles with nothing that counts, are left out.
     """
@@ -654,21 +670,21 @@ def _article_consequences(article: Article, replacing: dict, by_id: int | None) 
     changed = [key for key in keys if key in replacing]
     contributors = article.contributor_ids()
     contributors_after = contributors | {by_id} if by_id is not None and changed else contributors
-    before = {ref.citation_key: ref.pinned_record() for ref in article.resolve_citations()[0]}
-    after = {ref.citation_key: ref.pinned_record() for ref in article.resolve_citations(replacing=replacing)[0]}
+    before = {ref.citation_key: ref for ref in article.resolve_citations()[0]}
+    after = {ref.citation_key: ref for ref in article.resolve_citations(replacing=replacing)[0]}
     approvals = list(StatementApproval.objects.filter(article=article).select_related("reviewer__staff_profile"))
     approvals.sort(key=lambda a: (a.approved_at, a.pk), reverse=True)
     requests = list(ChangeRequest.objects.filter(article=article).exclude(statement_hash=""))
     requests.sort(key=lambda r: (r.requested_at, r.pk), reverse=True)
     result = ArticleConsequences(article=article, keys=changed)
     for number, sentence in enumerate(citations.unique_statements(article.statements), start=1):
-        hash_before = citations.references_hash(sentence.keys, before)
-        hash_after = citations.references_hash(sentence.keys, after)
+        hash_before = identity.references_hash(sentence.keys, before)
+        hash_after = identity.references_hash(sentence.keys, after)
         now = _counting_approval(sentence, hash_before, approvals, requests, contributors)
         if now is None or _counting_approval(sentence, hash_after, approvals, requests, contributors_after):
             continue
         if hash_after != hash_before:
-            cited = [key for key in sentence.keys if before.get(key) != after.get(key)]
+            cited = [key for key in sentence.keys if _pinned(before.get(key)) != _pinned(after.get(key))]
             reason = WITHDRAWN_BY_RECORD.format(keys=", ".join(cited))
         else:
             reason = WITHDRAWN_BY_EDITOR.format(name=person_name(now.reviewer))
@@ -684,6 +700,10 @@ def _article_consequences(article: Article, replacing: dict, by_id: int | None) 
         else:
             result.sign_off_reason = WITHDRAWN_BY_EDITOR.format(name=person_name(signed.reviewer))
     return result
+
+
+def _pinned(reference: Reference | None) -> dict | None:
+    return reference.pinned_record() if reference is not None else None
 
 
 def _counting_approval(
@@ -853,7 +873,9 @@ def record_edit(article: Article, *, by) -> str:
             _save_state(article, "status", "scheduled_for", "scheduled_by")
             message = "Edited after sign-off: it needs review again."
             _record(article, by=by, action="articles.article.reopen", from_state=from_state, message=message)
-    elif from_state == Article.Status.PUBLISHED and article.live_snapshot.content_hash != content_hash:
+    elif from_state == Article.Status.PUBLISHED and not shows_working_copy(
+        article.live_snapshot, article, content_hash
+    ):
         article.status = Article.Status.DRAFT
         _save_state(article, "status")
         message = "Edited after publication: the live page stays as it was until the edit is reviewed and published."
@@ -910,7 +932,6 @@ def approve_statement(
             _require_in_review(article)
     sentence = _current_sentence(article, statement, seen_hash)
     cited = Reference.objects.by_keys(sentence.keys)
-    record_by_key = {key: reference.pinned_record() for key, reference in cited.items()}
     if evidence_level not in EvidenceLevel.values or certainty not in Certainty.values:
         raise WorkflowError(INVALID_GRADE)
     is_self, note = _self_review_note(by, article)
@@ -919,7 +940,8 @@ def approve_statement(
         statement_hash=seen_hash,
         statement_text=sentence.text,
         cited_keys=list(sentence.keys),
-        references_hash=citations.references_hash(sentence.keys, record_by_key),
+        references_hash=identity.references_hash(sentence.keys, cited),
+        hash_version=identity.HASH_VERSION,
         evidence_level=evidence_level,
         certainty=certainty,
         participants=participants,
@@ -1021,6 +1043,7 @@ def sign_off(article: Article, *, by, seen_hash: str, comment: str = "") -> Revi
     signed = ReviewSignOff.objects.create(
         article=article,
         content_hash=status.content_hash,
+        hash_version=identity.HASH_VERSION,
         reviewer=by,
         signed_at=timezone.now(),
         comment=comment.strip(),
@@ -1152,6 +1175,7 @@ def build_snapshot(article: Article, status: ReviewStatus, *, by, now: datetime.
     reviewed_at = sign_off_record.signed_at if sign_off_record else None
     return PublishedSnapshot(
         article=article,
+        hash_version=identity.HASH_VERSION,
         title=article.title,
         slug=article.slug,
         summary=article.summary,

@@ -300,6 +300,7 @@ def test_an_approval_pinned_by_an_earlier_hash_says_so(client, writer, reviewer)
             statement_text=statement.text,
             cited_keys=["mahmoud2025"],
             references_hash=hashlib.sha256(json.dumps([["mahmoud2025", reference.ama]]).encode()).hexdigest(),
+            hash_version=1,
             evidence_level="E",
             certainty="low",
             reviewer=reviewer,

@@ -608,7 +608,7 @@ def create_articles(
 
     from articles.rendering import reference_entry
 
-    entries = {ref.pk: (ref.citation_key, reference_entry(ref, 0), ref.pinned_record()) for ref in refs}
+    entries = {ref.pk: (ref.citation_key, reference_entry(ref, 0), ref) for ref in refs}
     revision_counts = [1] * count
     for index in rng.choices(range(count), k=revisions - count):
         revision_counts[index] += 1
@@ -729,7 +729,7 @@ class ArticleBuilder:
     """Turns (number, state, revisions) into the rows the workflow would have written for that article."""
 
     def __init__(self, *, now, rng, staff, topics, entries, templates, tag, retracted):
-        from articles import citations
+        from articles import citations, identity
         from articles.models import (
             Article,
             AuditEvent,
@@ -739,12 +739,11 @@ class ArticleBuilder:
             PublishedSnapshot,
             ReviewSignOff,
             StatementApproval,
-            content_hash,
             public_person,
         )
 
         self.now, self.rng, self.staff, self.topics, self.entries = now, rng, staff, topics, entries
-        self.content_hash, self.public_person = content_hash, public_person  # as Article.content_hash() pins it
+        self.identity, self.public_person = identity, public_person  # as Article.content_hash() pins it
         self.templates, self.tag, self.retracted, self.citations = templates, tag, retracted, citations
         self.labels = {level: EvidenceLevel(level).label for level in EvidenceLevel.values}
         self.models = {
@@ -885,8 +884,8 @@ class ArticleBuilder:
             {**self.entries[ref_id][1], "number": entry["number"], "backlink": entry["backlink"]}
             for entry, ref_id in zip(template.references, ref_ids, strict=False)
         ]
-        record_by_key = {self.entries[ref_id][0]: self.entries[ref_id][2] for ref_id in ref_ids}
-        content_hash = self.content_hash(
+        reference_by_key = {self.entries[ref_id][0]: self.entries[ref_id][2] for ref_id in ref_ids}
+        content_hash = self.identity.content_hash(
             title=title,
             slug=slug,
             summary=summary,
@@ -895,7 +894,7 @@ class ArticleBuilder:
             author=self.public_person(author),
             drafted_with_ai=template.drafted_with_ai,
             review_interval_months=None,
-            references=[record_by_key[reference["key"]] for reference in references],
+            references=[reference_by_key[reference["key"]] for reference in references],
         )
 
         out: dict[str, list] = {key: [] for key in self.models}
@@ -917,7 +916,7 @@ class ArticleBuilder:
                         "cited_keys": json.dumps(cited),
                         "statement_hash": self.citations.statement_hash(text, cited),
                     },
-                    "references_hash": self.citations.references_hash(cited, record_by_key),
+                    "references_hash": self.identity.references_hash(cited, reference_by_key),
                     "grade": grade,
                 }
             )
@@ -956,6 +955,7 @@ class ArticleBuilder:
                         "certainty": grade["certainty"], "participants": None, "peer_reviewed": None,
                         "manufacturer_funded": None, "comment": grade["comment"], "reviewer_id": reviewer.pk,
                         "approved_at": min(moment, cycle.signed_at or moment), "self_review": False,
+                        "hash_version": self.identity.HASH_VERSION,
                     }
                 )  # fmt: skip
                 message = (
@@ -989,7 +989,8 @@ class ArticleBuilder:
             sign_off_id = take("sign_off")
             out["sign_off"].append(
                 {"id": sign_off_id, "article_id": article_id, "content_hash": content_hash, "reviewer_id": reviewer.pk,
-                 "signed_at": cycle.signed_at, "comment": SIGN_OFF_COMMENT, "self_review": False}
+                 "signed_at": cycle.signed_at, "comment": SIGN_OFF_COMMENT, "self_review": False,
+                 "hash_version": self.identity.HASH_VERSION}
             )  # fmt: skip
             event(reviewer, "articles.article.sign_off", cycle.signed_at, "in_review", "signed_off", SIGN_OFF_COMMENT)
             last_change = cycle.signed_at
@@ -1103,6 +1104,7 @@ class ArticleBuilder:
             "earlier_versions": json.dumps([moment.isoformat() for moment in reversed(published)]),
             "drafted_with_ai": template.drafted_with_ai,
             "content_hash": content_hash,
+            "hash_version": self.identity.HASH_VERSION,
             "published_at": cycle.published_at,
             "published_by_id": editor.pk,
         }
