@@ -539,7 +539,7 @@ def publishing_queue(articles) -> PublishingQueue:
     for article in articles:
         status = review_status(article)
         article.publish_problems = status.problems
-        if not status.problems:
+        if not article.publish_problems:
             queue.ready.append(article)
         elif status.reference_reapproval:
             queue.reapproval.append(article)

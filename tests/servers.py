@@ -74,6 +74,14 @@ def manage(environment: dict, *arguments: str) -> None:
     subprocess.run([PYTHON, "manage.py", *arguments], cwd=PROJECT, env=environment, check=True)
 
 
+def collect_static(environment: dict) -> None:
+    """Collect static files unless they are collected: `make test` does it before pytest, and collecting again
+    while another test worker's WhiteNoise reads the directory makes files vanish under it (the hashed-files
+    storage deletes and rewrites them)."""
+    if not (PROJECT / "staticfiles" / "staticfiles.json").exists():
+        manage(environment, "collectstatic", "--noinput", "-v0")
+
+
 def setup_django(environment: dict) -> None:
     """Configure Django in this process as the servers are (the same database, cache and settings)."""
     os.environ.update(environment)

@@ -173,7 +173,7 @@ def run(options, database_url: str) -> int:
         redis = started.add(servers.redis_server())
         environment = servers.production_environment(database_url, REDIS_URL=redis.url)
         servers.manage(environment, "migrate", "--noinput", "-v0")
-        servers.manage(environment, "collectstatic", "--noinput", "-v0")
+        servers.collect_static(environment)
         servers.setup_django(environment)
         from django.conf import settings
 

@@ -80,9 +80,9 @@ def prepare_database(options) -> str:
     if options.reuse_database:
         return url
     environment = servers.production_environment(url)
+    servers.collect_static(environment)
     for command in (
         [servers.PYTHON, "manage.py", "migrate", "--noinput", "-v0"],
-        [servers.PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"],
         [servers.PYTHON, "tests/perf/generate_site.py", "--articles", str(options.articles)],
     ):
         started = time.monotonic()
