@@ -15,7 +15,6 @@ import time
 from unittest import mock
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
@@ -35,7 +34,7 @@ from tests.factories import (
     member_of,
     publish_reviewed,
 )
-from tests.servers import PROJECT, PYTHON, free_port
+from tests.servers import PROJECT, PYTHON, SmtpRecorder, free_port
 
 
 def ready_for_review(writer) -> Article:
@@ -143,17 +142,6 @@ def test_the_mail_of_a_step_survives_the_process_dying_right_after_the_commit(ro
 # --- A mail server that is down, then up ----------------------------------------------------------------
 
 
-class Recorder:
-    """An SMTP server's handler that keeps every message it accepts."""
-
-    def __init__(self):
-        self.delivered = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.delivered.append(envelope)
-        return "250 2.0.0 Accepted"
-
-
 @pytest.fixture
 def smtp_on_loopback(settings):
     """Deliver through Django's SMTP backend to a port on 127.0.0.1 where nothing listens yet; retry after 1 s."""
@@ -166,33 +154,12 @@ def smtp_on_loopback(settings):
     return settings
 
 
-@pytest.fixture
-def start_smtp_server(smtp_on_loopback):
-    """Return a function that starts a real SMTP server on the port the settings name, and its recorder."""
-    # aiosmtpd logs each connection at INFO from its own thread, which may outlive the test's captured output.
-    server_log = logging.getLogger("mail.log")
-    level = server_log.level
-    server_log.setLevel(logging.WARNING)
-    servers = []
-
-    def start() -> Recorder:
-        recorder = Recorder()
-        servers.append(Controller(recorder, hostname="127.0.0.1", port=smtp_on_loopback.EMAIL_PORT))
-        servers[-1].start()
-        return recorder
-
-    yield start
-    for server in servers:
-        server.stop()
-    server_log.setLevel(level)
-
-
 def wait_until(moment: datetime.datetime) -> None:
     while timezone.now() <= moment:
         time.sleep(0.1)
 
 
-def test_a_mail_that_finds_the_server_down_is_delivered_once_it_is_up(roles, start_smtp_server, tmp_path):
+def test_a_mail_that_finds_the_server_down_is_delivered_once_it_is_up(roles, smtp_on_loopback, tmp_path):
     reviewer, writer = member_of("Reviewers"), member_of("Writers")
     article = ready_for_review(writer)
     subject, body = submitted_mail(article)
@@ -206,9 +173,9 @@ def test_a_mail_that_finds_the_server_down_is_delivered_once_it_is_up(roles, sta
     assert (failure.status, failure.exception_type) == (STATUS.failed, "ConnectionRefusedError")
     assert Article.objects.get(pk=article.pk).status == Article.Status.IN_REVIEW
 
-    server = start_smtp_server()
-    wait_until(queued.scheduled_time)  # the retry interval, 1 s here
-    send_queued_mail(tmp_path)
+    with SmtpRecorder(smtp_on_loopback.EMAIL_PORT) as server:
+        wait_until(queued.scheduled_time)  # the retry interval, 1 s here
+        send_queued_mail(tmp_path)
 
     queued.refresh_from_db()
     assert queued.status == STATUS.sent
