@@ -1,12 +1,13 @@
 import copy
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import flatten_fieldsets, unquote
-from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
@@ -29,6 +30,7 @@ from post_office.models import STATUS, Attachment, Email, EmailTemplate
 from simple_history.admin import SimpleHistoryAdmin
 
 from articles import citations, page_cache, permissions, workflow
+from articles.admin_site import DeclaredFiltersChangeList
 from articles.diffs import word_diff
 from articles.forms import ConfirmImportForm, DisclaimerAdminForm, ImportReferencesForm, ReferenceAdminForm
 from articles.importers import (
@@ -40,6 +42,7 @@ from articles.importers import (
     save_plan,
 )
 from articles.models import (
+    TOO_LONG,
     Article,
     AuditEvent,
     ChangeRequest,
@@ -77,8 +80,6 @@ PICKER_NO_MATCH = "No reference matches. Check the spelling, or import the refer
 UNREADABLE_MARKER = "Unreadable marker: {marker}. Write it as [@key] or [@key1; @key2]."
 # Browsers cut a longer paste at an input's maxlength without a word: the limit is stated and checked instead.
 LENGTH_LIMIT = "At most {limit} characters."
-TOO_LONG = "This is %(show_value)d characters long; at most %(limit_value)d fit. Shorten it: nothing was cut."
-LIMITED_FIELDS = ["title", "slug", "summary"]
 IMPORT_CANCELLED = "Nothing was imported. The records are still here to change or import again."
 IMPORT_CONFIRM_INVALID = "The preview could not be confirmed (its form was incomplete): import the records again."
 CONFIRM_CHANGE_FIELD = "_confirm_reference_change"
@@ -134,7 +135,25 @@ class RichTextAdmin(RevisionAdmin):
         return super().render_history_view(request, template, context, **kwargs)
 
 
-class ArticleChangeList(ChangeList):
+class StatedLengthLimits:
+    """Admin forms whose limited fields state their limit, and refuse a longer text saying how long it is."""
+
+    limited_fields: list[str] = []
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name in self.limited_fields and field is not None:
+            limit = db_field.max_length
+            field.widget.attrs.pop("maxlength", None)
+            field.help_text = " ".join(filter(None, [str(field.help_text), LENGTH_LIMIT.format(limit=limit)]))
+            field.validators = [
+                *(v for v in field.validators if not isinstance(v, MaxLengthValidator)),
+                MaxLengthValidator(limit, message=TOO_LONG),
+            ]
+        return field
+
+
+class ArticleChangeList(DeclaredFiltersChangeList):
     count_cap = SEARCH_COUNT_CAP
 
     def get_queryset(self, request, exclude_parameters=None):
@@ -172,14 +191,15 @@ class TopicListFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() is None:
             return None
-        if not self.value().isdigit():
+        if not re.fullmatch(r"[0-9]{1,18}", self.value()):  # not str.isdigit(), which takes "²"
             raise IncorrectLookupParameters(f"No topic {self.value()!r}.")
         links = Article.topics.through.objects.filter(topic_id=int(self.value())).values("article_id")
         return queryset.filter(pk__in=links)
 
 
 @admin.register(Article)
-class ArticleAdmin(RichTextAdmin):
+class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
+    limited_fields = ["title", "slug", "summary", "body"]
     list_display = ["title", "status", "is_live", "author", "updated_at"]
     list_select_related = ["author"]
     list_filter = ["status", TopicListFilter]
@@ -245,18 +265,6 @@ class ArticleAdmin(RichTextAdmin):
 
     class Media:
         js = ["articles/admin/citation-check.js"]
-
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name in LIMITED_FIELDS and field is not None:
-            limit = db_field.max_length
-            field.widget.attrs.pop("maxlength", None)
-            field.help_text = " ".join(filter(None, [str(field.help_text), LENGTH_LIMIT.format(limit=limit)]))
-            field.validators = [
-                *(v for v in field.validators if not isinstance(v, MaxLengthValidator)),
-                MaxLengthValidator(limit, message=TOO_LONG),
-            ]
-        return field
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "author":
@@ -613,8 +621,9 @@ class ArticleAdmin(RichTextAdmin):
 
 
 @admin.register(Reference)
-class ReferenceAdmin(RevisionAdmin):
+class ReferenceAdmin(StatedLengthLimits, RevisionAdmin):
     form = ReferenceAdminForm
+    limited_fields = ["title", "abstract", "retraction_note"]
     list_display = ["citation_key", "short_ama", "year", "doi", "pmid", "is_retracted"]
     list_filter = ["is_retracted", "publication_type", "year"]
     search_fields = ["citation_key", "title", "doi", "pmid", "journal", "authors"]
@@ -874,7 +883,8 @@ def _fingerprint(*parts) -> str:
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(StatedLengthLimits, admin.ModelAdmin):
+    limited_fields = ["description"]
     list_display = [
         "name", "slug", "review_interval_months", "requires_topic_disclaimer", "not_fda_approved",
         "offered_by_clinic", "is_treatment",
@@ -884,8 +894,9 @@ class TopicAdmin(admin.ModelAdmin):
 
 
 @admin.register(Disclaimer)
-class DisclaimerAdmin(RevisionAdmin):
+class DisclaimerAdmin(StatedLengthLimits, RevisionAdmin):
     form = DisclaimerAdminForm
+    limited_fields = ["text"]
     list_display = ["title", "scope", "topic_names", "is_active", "position", "updated_at"]
     list_filter = ["is_active", "scope", "topics"]
     filter_horizontal = ["topics"]
@@ -903,7 +914,8 @@ class DisclaimerAdmin(RevisionAdmin):
 
 
 @admin.register(Page)
-class PageAdmin(RichTextAdmin):
+class PageAdmin(StatedLengthLimits, RichTextAdmin):
+    limited_fields = ["body"]
     list_display = ["title", "slug", "show_in_footer", "position", "updated_at"]
     prepopulated_fields = {"slug": ["title"]}
 
@@ -924,7 +936,8 @@ class RedFlagPhraseAdmin(RevisionAdmin):
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(admin.ModelAdmin):
+class StaffProfileAdmin(StatedLengthLimits, admin.ModelAdmin):
+    limited_fields = ["bio", "conflicts_of_interest"]
     list_display = ["display_name", "credentials", "user"]
     search_fields = ["display_name", "credentials", "user__username"]
     prepopulated_fields = {"slug": ["display_name"]}
@@ -994,8 +1007,9 @@ class AuditEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "at"
 
 
-class StaffProfileInline(admin.StackedInline):
+class StaffProfileInline(StatedLengthLimits, admin.StackedInline):
     model = StaffProfile
+    limited_fields = StaffProfileAdmin.limited_fields
     can_delete = False
     prepopulated_fields = {"slug": ["display_name"]}
 

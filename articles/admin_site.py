@@ -2,11 +2,15 @@
 
 from collections import defaultdict
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 from django.utils.http import urlencode
 
 from articles import permissions, workflow
+from articles.forms import StaffLoginForm
 from articles.models import (
     Article,
     AuditEvent,
@@ -33,6 +37,9 @@ RECORD_MODELS = frozenset(
 )
 RECORDS_TITLE = "Records (read only)"
 DESK_ROWS = 10  # per list on the index; its heading counts them all
+NOT_A_FILTER = "This list has no filter {names}: showing the whole list. Use the filters beside it."
+NUL_IN_FILTER = "A filter value cannot contain a NUL character: showing the whole list."
+DATE_OUT_OF_RANGE = "That date is out of range: showing the whole list."
 
 
 def _changelist(**filters) -> str:
@@ -133,8 +140,58 @@ def review_counts() -> dict[str, int]:
     }
 
 
+class DeclaredFiltersChangeList(ChangeList):
+    """A change list that filters by its declared list filters and date hierarchy, and nothing else.
+
+    Django lets a query string filter by any lookup on a model's own fields, and a bad pattern or value
+    (`?title__regex=(`) reached PostgreSQL and answered with a server error. Staff filter with the filters
+    beside the list; anything else in the query string is refused like any wrong parameter: Django shows the
+    whole list again, and a message says why.
+    """
+
+    def get_filters(self, request):
+        asked = self.get_filters_params()
+        if any("\x00" in value for values in asked.values() for value in values):
+            raise self._refused(request, NUL_IN_FILTER)  # PostgreSQL text holds no NUL: nothing could match
+        try:
+            filters = super().get_filters(request)
+        except OverflowError:  # a date hierarchy year beyond any date
+            raise self._refused(request, DATE_OUT_OF_RANGE) from None
+        # What no filter took is left among the lookups, under the name it was asked by.
+        undeclared = sorted(set(filters[2]) & set(asked))
+        if undeclared:
+            raise self._refused(request, NOT_A_FILTER.format(names=", ".join(undeclared)))
+        return filters
+
+    @staticmethod
+    def _refused(request, message: str) -> IncorrectLookupParameters:
+        messages.error(request, message)
+        return IncorrectLookupParameters(message)
+
+
+class DeclaredFiltersOnly:
+    """Give a ModelAdmin the DeclaredFiltersChangeList; a change list of its own must extend that class."""
+
+    def get_changelist(self, request, **kwargs):
+        changelist = super().get_changelist(request, **kwargs)
+        if changelist is ChangeList:
+            return DeclaredFiltersChangeList
+        if not issubclass(changelist, DeclaredFiltersChangeList):
+            raise ImproperlyConfigured(f"{changelist.__name__} must extend DeclaredFiltersChangeList.")
+        return changelist
+
+
 class ClinicAdminSite(admin.AdminSite):
     """Django's admin site, whose index starts with the work of the person logged in."""
+
+    login_form = StaffLoginForm
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Register as Django does, every admin (django-axes' and django-otp's too) with DeclaredFiltersOnly."""
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, DeclaredFiltersOnly):
+            admin_class = type(admin_class.__name__, (DeclaredFiltersOnly, admin_class), {})
+        super().register(model_or_iterable, admin_class, **options)
 
     def get_app_list(self, request, app_label=None):
         # The records go in a group of their own, after everything else (on the index and in the sidebar).

@@ -1,4 +1,6 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -10,6 +12,20 @@ PASTE_OR_UPLOAD = "Paste records or choose a file, not both."
 NOTHING_TO_IMPORT = "Paste one or more records, or choose a file to upload."
 NOT_UTF8 = "The file is not UTF-8 text. Export it again as UTF-8 (or plain text) and upload that."
 TOO_LARGE = "The file is larger than 2 MB. Split it into smaller batches."
+
+
+class StaffLoginForm(AdminAuthenticationForm):
+    """The staff login (admin and review desk), refusing a username longer than any account can have.
+
+    Django's login form sets the username's max_length after building the field, so the limit reached the
+    HTML attribute only: a longer username went on to django-axes, whose record of the failed login holds
+    255 characters, and the login answered with a server error.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
 
 
 class ImportReferencesForm(forms.Form):

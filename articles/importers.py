@@ -12,9 +12,11 @@ import hashlib
 import json
 import re
 import unicodedata
+from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
-from itertools import count
+from itertools import count, islice
 from typing import Any
 
 import bibtexparser
@@ -40,16 +42,19 @@ SUPPORTED_FORMATS = {
     "medline": "PubMed MEDLINE",
 }
 MAX_INPUT_BYTES = 2 * 1024 * 1024
-# The longest fields a real record has, with room to spare; longer ones are fields run together.
-MAX_TITLE_CHARS = 2000
-MAX_ABSTRACT_CHARS = 30000
+# A field takes at most its Reference column's max_length (title 2,000, abstract 30,000 characters); a longer one
+# is fields run together. Each is checked on the text as the file writes it (markup and LaTeX included) before
+# any of it is decoded, so that reading a record costs time in proportion to its size: decoding LaTeX or HTML
+# takes more than linear time per field.
+MAX_ABSTRACT_CHARS = Reference._meta.get_field("abstract").max_length  # the longest field
 MAX_NAME_CHARS = 300
 MAX_AUTHORS = 5000
+MAX_DATE_CHARS = 40  # "2017-10-12", "2017 Oct-Dec", "{April}"
 EARLIEST_YEAR = 1800
 
 # Problems with the whole input (no line).
 EMPTY_INPUT = "The input is empty: paste or upload at least one reference."
-INPUT_TOO_LARGE = "The input is {size:.1f} MB; the limit is 2 MB. Split it into smaller batches."
+INPUT_TOO_LARGE = "The input is {size:,} bytes; the limit is 2 MB ({limit:,} bytes). Split it into smaller batches."
 UNKNOWN_FORMAT = "Unknown format {format!r}: choose one of {choices}."
 UNRECOGNISED_FORMAT = (
     "Could not tell the format of the input. Expected BibTeX (@article{...}), RIS (TY  - ), PubMed MEDLINE "
@@ -68,11 +73,11 @@ NOT_A_JSON_OBJECT = "expected a JSON object or an array of objects, found {found
 MISSING_TITLE = "record has no title."
 MISSING_AUTHORS = "record has no authors (neither a person nor a group author)."
 FIELD_TOO_LONG = (
-    "{field} is {length:,} characters long; a reference takes at most {limit:,}. Check that the record's fields "
-    "are not run together."
+    "the {field} field is {length:,} characters long; a reference takes at most {limit:,}. Check that the "
+    "record's fields are not run together."
 )
 NAME_TOO_LONG = "the author name “{name}…” is {length:,} characters long; a name takes at most {limit:,}."
-TOO_MANY_AUTHORS = "record lists {count:,} authors; a reference takes at most {limit:,}."
+TOO_MANY_AUTHORS = "record lists more than {limit:,} authors; a reference takes at most {limit:,}."
 YEAR_NOT_A_NUMBER = "year {value!r} is not a number."
 YEAR_OUT_OF_RANGE = "year {value} is outside {first}-{last}."
 INVALID_DATE = "publication date {value} is not a real date."
@@ -139,6 +144,14 @@ AGGREGATOR_KEYS = frozenset(
     {"publicationDate", "publicationTypes", "PeriodicalName", "openAccessPdf", "isOpenAccess", "paperId", "paperid",
      "DOIUrl", "citationCount", "venue", "externalIds", "fieldsOfStudy", "doi", "journal", "year", "pmid", "PMID"}
 )  # fmt: skip
+# The BibTeX and BibLaTeX fields _bibtex_record reads, by the Reference field whose limit bounds each.
+BIBTEX_FIELDS = {
+    "title": "title", "journal": "journal", "journaltitle": "journal", "booktitle": "journal",
+    "shortjournal": "journal_abbrev", "journalabbreviation": "journal_abbrev", "journal-abbrev": "journal_abbrev",
+    "volume": "volume", "number": "issue", "issue": "issue", "pages": "pages", "doi": "doi", "pmid": "pmid",
+    "eprint": "doi", "eprinttype": "publication_type", "pmcid": "pmcid", "url": "url", "abstract": "abstract",
+    "date": "published_on", "year": "year", "month": "published_on", "day": "published_on",
+}  # fmt: skip
 CSL_KEYS = frozenset({"author", "issued", "container-title", "DOI", "URL", "citation-key", "editor"})
 JSON_KINDS = {dict: "an object", list: "an array", str: "a string", bool: "true or false", type(None): "null"}
 ASCII_FALLBACKS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ł": "l", "đ": "d", "ð": "d", "þ": "th"})
@@ -162,6 +175,15 @@ _MEDLINE_CONTINUATION = "      "
 _ET_AL = re.compile(r"(?:and\s+)?(?:et\.?\s*al\.?|others)", re.I)
 _AND = re.compile(r"\s+(?:and|&)\s+")
 _latex = LatexNodes2Text()
+
+
+def _field_limits() -> dict[str, int]:
+    """Return the most characters each Reference field takes: its max_length (a date or year, a few)."""
+    limits = {field.name: field.max_length for field in Reference._meta.fields if field.max_length}
+    return limits | {"year": MAX_DATE_CHARS, "published_on": MAX_DATE_CHARS}
+
+
+FIELD_LIMITS = _field_limits()
 
 
 @dataclass(frozen=True)
@@ -344,7 +366,7 @@ def parse_references(text: str, *, format: str | None = None) -> list[ParsedRefe
     """Return the records in `text`; raise ReferenceImportError listing every problem found."""
     size = len(text.encode("utf-8"))
     if size > MAX_INPUT_BYTES:
-        raise ReferenceImportError([Problem(None, INPUT_TOO_LARGE.format(size=size / 1024 / 1024))])
+        raise ReferenceImportError([Problem(None, INPUT_TOO_LARGE.format(size=size, limit=MAX_INPUT_BYTES))])
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise ReferenceImportError([Problem(None, EMPTY_INPUT)])
@@ -686,19 +708,18 @@ def _written_without_initials(name: str) -> bool:
     return any(unicodedata.name(char, "").startswith(CJK_NAME_PREFIXES) for char in name if char.isalpha())
 
 
-def _author_list(value: Any) -> list[dict[str, str]]:
-    """Return the authors of an aggregator record: a string of names, or a list of strings or objects."""
+def _author_list(value: Any) -> Iterator[dict[str, str] | None]:
+    """Yield the authors of an aggregator record: a string of names, or a list of strings or objects."""
     if isinstance(value, str):
-        return [author for author in map(split_name, _name_strings(value)) if author]
-    authors = []
+        yield from map(split_name, _name_strings(value))
+        return
     for item in value if isinstance(value, list) else []:
         if isinstance(item, dict) and any(key in item for key in ("family", "given", "literal")):
-            authors.append(_csl_name(item))
+            yield _csl_name(item)
         elif isinstance(item, dict):
-            authors.append(split_name(_text(item.get("name") or item.get("fullName") or item.get("authorName"))))
+            yield split_name(_text(item.get("name") or item.get("fullName") or item.get("authorName")))
         else:
-            authors.append(split_name(_text(item)))
-    return [author for author in authors if author]
+            yield split_name(_text(item))
 
 
 def _name_strings(value: str) -> list[str]:
@@ -773,7 +794,7 @@ def parse_aggregator(text: str, problems: list[Problem]) -> list[ParsedReference
                 problems.append(Problem(number, INVALID_JSON.format(error=error.msg, column=error.colno)))
                 continue
             start = number
-            number = text.count("\n", 0, end) + 1
+            number = bisect_right(offsets, end)  # the line the object ends on, counted without rescanning the text
             records.append(_aggregator_record(data, start, problems))
             continue
         records.append(_aggregator_record(data, number, problems))
@@ -875,11 +896,11 @@ def _csl_record(item: dict, line: int, problems: list[Problem]) -> ParsedReferen
         line=line,
         source_key=item.get("citation-key") or item.get("id"),
         title=f"{title}: {subtitle}" if title and subtitle else title,
-        authors=[  # CSL names are objects; some tools write plain strings ("Mahmoud RH")
+        authors=(  # CSL names are objects; some tools write plain strings ("Mahmoud RH")
             _csl_name(name) if isinstance(name, dict) else split_name(name)
             for name in _list(item.get("author"))
             if isinstance(name, dict | str)
-        ],
+        ),
         journal=item.get("container-title"),
         journal_abbrev=item.get("container-title-short")
         or item.get("short-container-title")
@@ -930,7 +951,11 @@ def _csl_date(value: Any) -> tuple[Any, Any, Any]:
 
 
 def parse_bibtex(text: str, problems: list[Problem]) -> list[ParsedReference | None]:
-    """Read BibTeX or BibLaTeX with bibtexparser: strings resolved, LaTeX decoded, names split, months as numbers."""
+    """Read BibTeX or BibLaTeX with bibtexparser: strings resolved, LaTeX decoded, names split, months as numbers.
+
+    LaTeX is decoded only in the fields _bibtex_record reads, and only once their size is checked:
+    pylatexenc takes more than linear time on a long field (minutes for 1 MB).
+    """
     try:
         library = bibtexparser.parse_string(
             text,
@@ -939,11 +964,17 @@ def parse_bibtex(text: str, problems: list[Problem]) -> list[ParsedReference | N
                 middlewares.RemoveEnclosingMiddleware(),
                 middlewares.NormalizeFieldKeys(),
                 middlewares.SeparateCoAuthors(),
-                middlewares.SplitNameParts(),
-                middlewares.LatexDecodingMiddleware(),  # leaves split names alone: _bibtex_name decodes them
-                middlewares.MonthIntMiddleware(),
             ],
         )
+        library.remove([entry for entry in library.entries if _bibtex_oversized(entry, problems)])
+        for entry in library.entries:
+            entry.fields = [field for field in entry.fields if field.key in BIBTEX_FIELDS or field.key == "author"]
+        for middleware in (
+            middlewares.SplitNameParts(),
+            middlewares.LatexDecodingMiddleware(),  # leaves split names alone: _bibtex_name decodes them
+            middlewares.MonthIntMiddleware(),
+        ):
+            library = middleware.transform(library)
     except (ValueError, TypeError, KeyError, IndexError) as error:
         # bibtexparser's middlewares raise on some malformed fields (a month of "²"); say so, import nothing.
         problems.append(Problem(None, BIBTEX_UNREADABLE.format(error=error)))
@@ -951,6 +982,15 @@ def parse_bibtex(text: str, problems: list[Problem]) -> list[ParsedReference | N
     for block in library.failed_blocks:
         problems.append(Problem((block.start_line or 0) + 1, BIBTEX_BAD_BLOCK.format(reason=_bibtex_failure(block))))
     return [_bibtex_record(entry, problems) for entry in library.entries]
+
+
+def _bibtex_oversized(entry: Any, problems: list[Problem]) -> bool:
+    """Return True, adding its problems, if an entry has a field or author longer than a Reference takes."""
+    value = {field.key: field.value for field in entry.fields}
+    found = [message for key, name in BIBTEX_FIELDS.items() for message in oversized_fields(**{name: value.get(key)})]
+    found += _too_many_or_too_long(value.get("author") or [])
+    problems.extend(Problem(entry.start_line + 1, message) for message in found)
+    return bool(found)
 
 
 def _bibtex_failure(block: ParsingFailedBlock) -> str:
@@ -971,7 +1011,7 @@ def _bibtex_record(entry: Any, problems: list[Problem]) -> ParsedReference | Non
         line=entry.start_line + 1,
         source_key=entry.key,
         title=value.get("title"),
-        authors=[_bibtex_name(name) for name in value.get("author") or [] if name.last != ["others"]],
+        authors=(_bibtex_name(name) for name in value.get("author") or [] if name.last != ["others"]),
         journal=value.get("journal") or value.get("journaltitle") or value.get("booktitle"),
         journal_abbrev=value.get("shortjournal") or value.get("journalabbreviation") or value.get("journal-abbrev"),
         year=year,
@@ -1072,7 +1112,7 @@ def _ris_record(entry: dict, line: int, problems: list[Problem]) -> ParsedRefere
         line=line,
         source_key=entry.get("id"),
         title=entry.get("title") or entry.get("primary_title"),
-        authors=[_ris_name(name) for name in [*entry.get("authors", []), *entry.get("first_authors", [])]],
+        authors=(_ris_name(name) for name in [*entry.get("authors", []), *entry.get("first_authors", [])]),
         journal=entry.get("alternate_title3") or entry.get("secondary_title") or entry.get("journal_name"),
         journal_abbrev=entry.get("alternate_title1") or entry.get("alternate_title2"),
         year=year,
@@ -1107,18 +1147,18 @@ def parse_medline(text: str, problems: list[Problem]) -> list[ParsedReference | 
     """Read PubMed's MEDLINE text (.nbib): padded tags, six-space continuations, blank lines between records."""
     records = []
     start: int | None = None
-    tags: list[list[str]] = []
+    tags: list[tuple[str, list[str]]] = []  # each tag with its value's lines, joined once the record ends
     for number, line in enumerate([*text.splitlines(), ""], start=1):
         match = _MEDLINE_LINE.match(line)
         if not line.strip():
             if start is not None:
-                records.append(_medline_record(tags, start, problems))
+                records.append(_medline_record([[tag, " ".join(lines)] for tag, lines in tags], start, problems))
             start, tags = None, []
         elif match:
             start = start or number
-            tags.append([match.group(1), (match.group(2) or "").strip()])
+            tags.append((match.group(1), [(match.group(2) or "").strip()]))
         elif line.startswith(_MEDLINE_CONTINUATION) and tags:
-            tags[-1][1] += " " + line.strip()
+            tags[-1][1].append(line.strip())
         else:
             problems.append(Problem(number, MEDLINE_BAD_LINE))
             start = start or number
@@ -1162,21 +1202,19 @@ def _medline_record(tags: list[list[str]], line: int, problems: list[Problem]) -
     )
 
 
-def _medline_authors(tags: list[list[str]]) -> list[dict[str, str]]:
-    """Return FAU names (or AU when there are none) and CN group authors, in record order.
+def _medline_authors(tags: list[list[str]]) -> Iterator[dict[str, str] | None]:
+    """Yield FAU names (or AU when there are none) and CN group authors, in record order.
 
     FAU is "Family, Given[ Suffix]" ("Smith, John A Jr"); AU is "Family Initials[ Suffix]" ("Smith JA Jr").
     """
     person_tag = "FAU" if any(tag == "FAU" for tag, _ in tags) else "AU"
-    authors = []
     for tag, value in tags:
         if tag == "CN":
-            authors.append({"literal": value})
+            yield {"literal": value}
         elif tag == person_tag == "FAU":
-            authors.append(split_name(value, organisations=False))
+            yield split_name(value, organisations=False)
         elif tag == person_tag == "AU":
-            authors.append(_medline_au(value))
-    return authors
+            yield _medline_au(value)
 
 
 def _medline_au(value: str) -> dict[str, str] | None:
@@ -1201,7 +1239,7 @@ def _build_reference(
     *,
     line: int,
     title: Any,
-    authors: list[dict[str, str]],
+    authors: Iterable[dict[str, str] | None],
     source_key: Any = "",
     journal: Any = "",
     journal_abbrev: Any = "",
@@ -1221,25 +1259,25 @@ def _build_reference(
     is_retracted: bool = False,
     retraction_note: str = "",
 ) -> ParsedReference | None:
-    """Return a cleaned, checked record, or None after adding its problems to `problems`."""
-    found: list[str] = []
+    """Return a cleaned, checked record, or None after adding its problems to `problems`.
+
+    Every size is checked before any text is decoded; `authors` may be a generator, read only up to the limit.
+    """
+    found = oversized_fields(
+        title=title, journal=journal, journal_abbrev=journal_abbrev, volume=volume, issue=issue, pages=pages,
+        doi=doi, pmid=pmid, pmcid=pmcid, url=url, open_access_pdf=open_access_pdf, abstract=abstract, year=year,
+    )  # fmt: skip
+    authors = [author for author in islice(authors, MAX_AUTHORS + 1) if author]  # split no more names than needed
+    found += _too_many_or_too_long([" ".join(map(str, author.values())) for author in authors])
+    if found:
+        problems.extend(Problem(line, message) for message in found)
+        return None
     title = _text(title)
     if not title:
         found.append(MISSING_TITLE)
-    elif len(title) > MAX_TITLE_CHARS:
-        found.append(FIELD_TOO_LONG.format(field="the title", length=len(title), limit=MAX_TITLE_CHARS))
     authors = [author for author in map(_clean_author, authors) if author]
     if not authors:
         found.append(MISSING_AUTHORS)
-    elif len(authors) > MAX_AUTHORS:
-        found.append(TOO_MANY_AUTHORS.format(count=len(authors), limit=MAX_AUTHORS))
-    for author in authors:
-        name = " ".join(author.values())
-        if len(name) > MAX_NAME_CHARS:
-            found.append(NAME_TOO_LONG.format(name=name[:60], length=len(name), limit=MAX_NAME_CHARS))
-            break
-    if len(_text(abstract)) > MAX_ABSTRACT_CHARS:
-        found.append(FIELD_TOO_LONG.format(field="the abstract", length=len(_text(abstract)), limit=MAX_ABSTRACT_CHARS))
     year = _clean_year(year, found)
     published_on = _clean_date(year, month, day, found)
     doi = normalise_doi(_text(doi))
@@ -1276,6 +1314,28 @@ def _build_reference(
     )
 
 
+def oversized_fields(**values: Any) -> list[str]:
+    """Return a message for each Reference field whose value, as the record writes it, is longer than it takes."""
+    found = []
+    for name, value in values.items():
+        length = len(value.strip() if isinstance(value, str) else str(value or ""))
+        if length > FIELD_LIMITS[name]:
+            label = Reference._meta.get_field(name).verbose_name
+            found.append(FIELD_TOO_LONG.format(field=label, length=length, limit=FIELD_LIMITS[name]))
+    return found
+
+
+def _too_many_or_too_long(names: list[str]) -> list[str]:
+    """Return a message if a record lists more authors than a reference takes, or a name longer than one takes."""
+    found = []
+    if len(names) > MAX_AUTHORS:
+        found.append(TOO_MANY_AUTHORS.format(limit=MAX_AUTHORS))
+    name = next((name.strip() for name in names if len(name.strip()) > MAX_NAME_CHARS), None)
+    if name:
+        found.append(NAME_TOO_LONG.format(name=name[:60], length=len(name), limit=MAX_NAME_CHARS))
+    return found
+
+
 def _text(value: Any) -> str:
     """Return a value as plain text: lists give their first item, markup is removed, spacing collapsed."""
     if isinstance(value, list):
@@ -1283,6 +1343,8 @@ def _text(value: Any) -> str:
     if value is None or isinstance(value, dict | bool):
         return ""
     value = storable_text(str(value))
+    if len(value) > MAX_ABSTRACT_CHARS:  # longer than any field takes: its size check refuses it, unstripped
+        return value
     if "<" not in value and "&" not in value:
         return " ".join(value.split())  # what plain_text would return, without running bleach
     return plain_text(_BLOCK_TAG.sub(" ", _ABSTRACT_HEADING.sub(" ", value)))

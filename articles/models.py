@@ -6,7 +6,7 @@ import re
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import connection, models
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
@@ -15,9 +15,26 @@ from django.utils import timezone
 from django_prose_editor.fields import ProseEditorField
 from simple_history.models import HistoricalRecords
 
-from articles import citations
+from articles import citations, patient_visible
 from articles.publication_types import PublicationType
 from articles.sanitize import clean_html, plain_paragraphs, plain_text, storable_text
+
+# Longest texts staff may save, in characters of source (HTML for rich text). A clinic's longest article is far
+# shorter (the demo's longest body is about 4,000; a long patient leaflet about 40,000); a longer text is a paste
+# gone wrong, and checks, previews and saves of it would hold a worker for many seconds.
+BODY_MAX_CHARS = 200_000  # article bodies and policy pages
+BIO_MAX_CHARS = 20_000  # staff bio pages
+NOTE_MAX_CHARS = 5_000  # disclaimers and conflict-of-interest statements
+DESCRIPTION_MAX_CHARS = 2_000  # topic descriptions ("one or two plain sentences")
+REFERENCE_TITLE_MAX_CHARS = 2_000  # the longest real titles are a few hundred characters
+ABSTRACT_MAX_CHARS = 30_000  # structured abstracts run to a few thousand
+TOO_LONG = "This is %(show_value)d characters long; at most %(limit_value)d fit. Shorten it: nothing was cut."
+
+
+def at_most(limit: int) -> dict:
+    """Return the options that limit a text field to `limit` characters, checked by its forms and by full_clean."""
+    return {"max_length": limit, "validators": [MaxLengthValidator(limit, message=TOO_LONG)]}
+
 
 BODY_EDITOR_EXTENSIONS = {
     "Bold": True,
@@ -53,10 +70,11 @@ class StaffProfile(models.Model):
         help_text="Degrees and certification, e.g. “MD, board-certified dermatologist”.",
     )
     slug = models.SlugField(unique=True, help_text="Address of the public bio page.")
-    bio = models.TextField(blank=True, help_text="Shown on the public bio page.")
+    bio = models.TextField(blank=True, help_text="Shown on the public bio page.", **at_most(BIO_MAX_CHARS))
     conflicts_of_interest = models.TextField(
         "conflict-of-interest statement",
         blank=True,
+        **at_most(NOTE_MAX_CHARS),
         help_text="Financial or other ties to treatments, products or makers the articles discuss, or “None”. "
         "Shown on the public bio page.",
     )
@@ -82,6 +100,16 @@ class StaffProfile(models.Model):
         return f"{self.display_name}, {self.credentials}" if self.credentials else self.display_name
 
 
+def public_person(user) -> dict:
+    """Return how a staff member is named to patients: as snapshots store bylines, and content hashes pin them."""
+    profile = getattr(user, "staff_profile", None)
+    return {
+        "name": profile.display_name if profile else user.get_full_name() or user.get_username(),
+        "credentials": profile.credentials if profile else "",
+        "slug": profile.slug if profile else "",
+    }
+
+
 class TwoFactorRequirement(models.Model):
     """Whether a group's members must confirm each login with a code from an authenticator app (TOTP)."""
 
@@ -103,7 +131,9 @@ class TwoFactorRequirement(models.Model):
 class Topic(models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(unique=True)
-    description = models.TextField(blank=True, help_text="One or two plain sentences shown on the topic page.")
+    description = models.TextField(
+        blank=True, help_text="One or two plain sentences shown on the topic page.", **at_most(DESCRIPTION_MAX_CHARS)
+    )
     review_interval_months = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
@@ -216,7 +246,7 @@ class Reference(models.Model):
         blank=True,
         help_text='In order, as a list of {"family": ..., "given": ...} or {"literal": ...} for a group author.',
     )
-    title = models.TextField()
+    title = models.TextField(**at_most(REFERENCE_TITLE_MAX_CHARS))
     journal = models.CharField(max_length=300, blank=True)
     journal_abbrev = models.CharField(
         "NLM journal abbreviation", max_length=200, blank=True, help_text="e.g. “J Clin Aesthet Dermatol”."
@@ -241,9 +271,9 @@ class Reference(models.Model):
         choices=PublicationType.choices,
         help_text="The kind of work, as the record gives it; a reviewer still grades the design they read.",
     )
-    abstract = models.TextField(blank=True)
+    abstract = models.TextField(blank=True, **at_most(ABSTRACT_MAX_CHARS))
     is_retracted = models.BooleanField("retracted", default=False)
-    retraction_note = models.TextField(blank=True)
+    retraction_note = models.TextField(blank=True, **at_most(NOTE_MAX_CHARS))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -292,6 +322,15 @@ class Reference(models.Model):
             errors["authors"] = AUTHORS_SHAPE
         if errors:
             raise ValidationError(errors)
+
+    def pinned_record(self) -> dict:
+        """Return the record as a reviewer judges it and patients read it: every pinned field, JSON-ready.
+
+        Approvals and sign-offs are pinned to this rather than to the AMA string, so an abstract or a
+        publication type cannot change under them, and a change to the AMA formatter withdraws nothing.
+        """
+        values = {name: getattr(self, name) for name in patient_visible.pinned(patient_visible.REFERENCE_FIELDS)}
+        return {name: v.isoformat() if isinstance(v, datetime.date) else v for name, v in values.items()}
 
     @property
     def ama(self) -> str:
@@ -428,10 +467,11 @@ class Article(models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True, help_text="The article's address; keep it once published.")
     summary = models.TextField(
-        max_length=300, help_text="One or two plain sentences: shown in lists, search results and link previews."
+        help_text="One or two plain sentences: shown in lists, search results and link previews.", **at_most(300)
     )
     body = ProseEditorField(
         extensions=BODY_EDITOR_EXTENSIONS,
+        **at_most(BODY_MAX_CHARS),
         sanitize=clean_html,  # the one bleach policy, also applied again in save()
         help_text="Cite a reference by its key at the end of the sentence it supports: [@mahmoud2025] "
         "or [@mahmoud2025; @hu2016].",
@@ -597,18 +637,48 @@ class Article(models.Model):
         return [found[k] for k in keys if k in found], [k for k in keys if k not in found]
 
     def content_hash(self, *, replacing=None) -> str:
-        """Hash of everything patients would see of this working copy (with `replacing`: see resolve_citations)."""
+        """Hash of everything patients would see of this working copy and every cited reference's record as the
+        reviewer judged it (with `replacing`: see resolve_citations); patient_visible.ARTICLE_FIELDS lists it."""
         references, _unknown = self.resolve_citations(replacing=replacing)
-        payload = {
-            "title": self.title,
-            "summary": self.summary,
-            "body": self.body,
-            "topics": sorted(self.topics.values_list("slug", flat=True)) if self.pk else [],
-            "references": [citations.format_ama(ref) for ref in references],
-        }
-        if self.drafted_with_ai:  # only when set, so earlier hashes (and the sign-offs on them) stay valid
-            payload["drafted_with_ai"] = True
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        return content_hash(
+            title=self.title,
+            slug=self.slug,
+            summary=self.summary,
+            body=self.body,
+            topic_slugs=list(self.topics.values_list("slug", flat=True)) if self.pk else [],
+            author=public_person(self.author) if self.author_id else {},
+            drafted_with_ai=self.drafted_with_ai,
+            review_interval_months=self.review_interval_months,
+            references=[ref.pinned_record() for ref in references],
+        )
+
+
+def content_hash(
+    *,
+    title: str,
+    slug: str,
+    summary: str,
+    body: str,
+    topic_slugs: list[str],
+    author: dict,
+    drafted_with_ai: bool,
+    review_interval_months: int | None,
+    references: list[dict],
+) -> str:
+    """Return the hash a sign-off is pinned to (Article.content_hash; also for rows written in bulk)."""
+    payload = {
+        "v": 2,  # 2: byline, slug, review interval and full reference records; sign-offs on v1 no longer count
+        "title": title,
+        "slug": slug,
+        "summary": summary,
+        "body": body,
+        "topics": sorted(topic_slugs),
+        "author": author,
+        "drafted_with_ai": drafted_with_ai,
+        "review_interval_months": review_interval_months,
+        "references": references,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def record_revision(article: Article, *, created: bool) -> None:
@@ -958,7 +1028,7 @@ class Disclaimer(models.Model):
         TOPICS = "topics", "Articles in the chosen topics"
 
     title = models.CharField(max_length=200)
-    text = models.TextField(help_text="What patients read. Plain, short, and specific.")
+    text = models.TextField(help_text="What patients read. Plain, short, and specific.", **at_most(NOTE_MAX_CHARS))
     scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.ALL)
     topics = models.ManyToManyField(
         Topic, blank=True, related_name="disclaimers", help_text="Only for the scope “Articles in the chosen topics”."
@@ -1013,7 +1083,7 @@ class Page(models.Model):
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(unique=True, help_text="Its address: /about/<slug>/.")
-    body = ProseEditorField(extensions=BODY_EDITOR_EXTENSIONS, sanitize=clean_html)
+    body = ProseEditorField(extensions=BODY_EDITOR_EXTENSIONS, sanitize=clean_html, **at_most(BODY_MAX_CHARS))
     show_in_footer = models.BooleanField(default=True, help_text="Link to it from the footer of every page.")
     position = models.PositiveSmallIntegerField(default=0, help_text="Lower numbers come first in the footer.")
     updated_at = models.DateTimeField(auto_now=True)

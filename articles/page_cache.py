@@ -191,13 +191,15 @@ def cached_page(view):
 
 
 def _cacheable(request, response) -> bool:
-    """Only what is the same for everyone: no cookie set or read, no CSRF token in the page."""
+    return response.status_code == 200 and not response.streaming and same_for_everyone(request, response)
+
+
+def same_for_everyone(request, response) -> bool:
+    """Return True if the response was built for no one in particular: no cookie set or read, no CSRF token."""
     session = getattr(request, "session", None)
     return (
-        response.status_code == 200
-        and not (session is not None and session.accessed)
+        not (session is not None and session.accessed)
         and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
-        and not response.streaming
         and not response.cookies
         and "Cookie" not in response.get("Vary", "")
         and "private" not in response.get("Cache-Control", "")

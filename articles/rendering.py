@@ -16,6 +16,7 @@ class RenderedArticle:
     references: list[dict] = field(default_factory=list)
     unknown_keys: list[str] = field(default_factory=list)
     malformed_markers: list[str] = field(default_factory=list)
+    cited: list[Reference] = field(default_factory=list)  # the references as resolved, in citation order
 
 
 def reference_entry(ref: Reference, number: int, backlink: str = "") -> dict:
@@ -75,4 +76,5 @@ def render_article(
         ],
         unknown_keys=unknown,
         malformed_markers=citations.malformed_markers(article.body),
+        cited=references,
     )

@@ -1,15 +1,16 @@
 """The one bleach policy for everything staff type that patients read.
 
 Rich text (article bodies, disclaimers, bios) goes through `clean_html`; text that must carry no
-markup at all (titles, abstracts imported from aggregators) goes through `plain_text`.
+markup at all (titles, abstracts imported from aggregators) goes through `plain_text`. A link is on the site
+only when a browser would take it to SITE_URL's host; every other link is marked external (EXTERNAL_LINK_REL).
 """
 
 import html
 import re
-from urllib.parse import urlsplit
 
 import bleach
-from bleach.html5lib_shim import Filter
+from ada_url import URL
+from bleach.html5lib_shim import Filter, convert_entities
 from django.conf import settings
 
 ALLOWED_TAGS = frozenset(
@@ -43,26 +44,45 @@ def _drop_code(value: str, replacement: str) -> str:
 _EMPTY_PARAGRAPH = re.compile(r"<p>(\s|&nbsp;|<br>)*</p>")
 
 
-def _own_hosts() -> set[str]:
-    hosts = {urlsplit(settings.SITE_URL).hostname or ""}
-    hosts.update(h for h in settings.ALLOWED_HOSTS if h and not h.startswith("."))
-    return {h.lower() for h in hosts if h}
+def _link_destination(href: str) -> URL | None:
+    """Return where a browser on this site goes for `href`, or None if it goes nowhere.
+
+    By the WHATWG URL rules browsers follow, not RFC 3986: they strip tabs and newlines, read a backslash as
+    a slash and `///host` as `//host`, so `/\\evil.example` leaves the site although it looks like a path.
+    """
+    try:
+        return URL(href, base=settings.SITE_URL)
+    except ValueError:
+        return None
+
+
+def _link_attributes(attrs: dict, site_host: str) -> dict:
+    attrs.pop((None, "rel"), None)
+    href = attrs.get((None, "href"))
+    if href is None:
+        return attrs
+    # bleach hands filters the attribute as written and writes back the character references it knows:
+    # those are what a browser decodes.
+    destination = _link_destination(convert_entities(href))
+    if destination is None or destination.protocol.rstrip(":") not in ALLOWED_PROTOCOLS:
+        del attrs[(None, "href")]
+    elif destination.hostname != site_host:
+        attrs[(None, "rel")] = EXTERNAL_LINK_REL
+    return attrs
 
 
 class ExternalLinkFilter(Filter):
-    """Give links that leave the site rel="noopener nofollow"; drop any rel staff typed."""
+    """Give every link that leaves SITE_URL's host rel="noopener nofollow"; drop any rel staff typed.
+
+    Also drop an href whose scheme, as the browser reads it, is not allowed: bleach's own check reads
+    the href differently from a browser.
+    """
 
     def __iter__(self):
-        own_hosts = _own_hosts()
+        site_host = URL(settings.SITE_URL).hostname
         for token in super().__iter__():
             if token["type"] == "StartTag" and token["name"] == "a":
-                attrs = dict(token["data"])
-                attrs.pop((None, "rel"), None)
-                href = attrs.get((None, "href"), "")
-                parts = urlsplit(href)
-                if parts.scheme in {"http", "https"} and (parts.hostname or "").lower() not in own_hosts:
-                    attrs[(None, "rel")] = EXTERNAL_LINK_REL
-                token["data"] = attrs
+                token["data"] = _link_attributes(dict(token["data"]), site_host)
             yield token
 
 
@@ -76,7 +96,7 @@ _cleaner = bleach.Cleaner(
 )
 
 
-_TAG_LIKE = re.compile(r"<\s*[/!?a-zA-Z]")
+_TAG_LIKE = re.compile(r"<[/!?a-zA-Z]")  # as a browser reads "<": followed by a space it is text
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates: PostgreSQL cannot store them
 MAX_PASSES = 3
 

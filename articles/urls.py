@@ -1,7 +1,7 @@
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from articles import feeds, page_cache, two_factor, views
+from articles import feeds, two_factor, views
 from articles.sitemaps import SITEMAPS
 
 app_name = "articles"
@@ -20,11 +20,11 @@ urlpatterns = [
     path("people/<slug:slug>/", views.StaffBioView.as_view(), name="staff_bio"),
     path("search/", views.SearchView.as_view(), name="search"),
     path("about/<slug:slug>/", views.PageView.as_view(), name="page"),
-    path("feeds/articles.rss", page_cache.cached_page(feeds.LatestArticlesFeed()), name="feed_rss"),
-    path("feeds/articles.atom", page_cache.cached_page(feeds.LatestArticlesAtomFeed()), name="feed_atom"),
-    path("feeds/topics/<slug:slug>.rss", page_cache.cached_page(feeds.TopicFeed()), name="topic_feed_rss"),
-    path("feeds/topics/<slug:slug>.atom", page_cache.cached_page(feeds.TopicAtomFeed()), name="topic_feed_atom"),
-    path("sitemap.xml", page_cache.cached_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("feeds/articles.rss", views.public_page(feeds.LatestArticlesFeed()), name="feed_rss"),
+    path("feeds/articles.atom", views.public_page(feeds.LatestArticlesAtomFeed()), name="feed_atom"),
+    path("feeds/topics/<slug:slug>.rss", views.public_page(feeds.TopicFeed()), name="topic_feed_rss"),
+    path("feeds/topics/<slug:slug>.atom", views.public_page(feeds.TopicAtomFeed()), name="topic_feed_atom"),
+    path("sitemap.xml", views.public_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("staff/two-factor/", two_factor.SecondFactorView.as_view(), name="second_factor"),
     path("staff/two-factor/verify/", two_factor.VerifyView.as_view(), name="second_factor_verify"),

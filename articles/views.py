@@ -1,6 +1,7 @@
 """The patient site, which reads published snapshots only (`Article.objects.live()`), and the review desk,
 where every step is a call into `articles.workflow`."""
 
+import functools
 import re
 import sys
 from dataclasses import dataclass, replace
@@ -61,32 +62,54 @@ ARTICLES_ON_BIO = 12  # of each list on a staff bio page, the newest; the page s
 DATABASE_RETRY_AFTER_SECONDS = 30
 
 
-class PublicPageMixin:
-    """Public pages: the same for every visitor, so a shared cache (nginx, a CDN) may keep them briefly.
+def public_page(view):
+    """Serve `view` as a public page: kept by the page cache, and by shared caches (see with_public_caching).
 
-    ConditionalGetMiddleware answers a repeat visit with 304 by the ETag; the page cache keeps rendered pages.
+    A missing page is answered like one: a shared cache refreshing an unpublished article's page must be
+    able to keep the 404, or it would go on serving the old page.
     """
+
+    @functools.wraps(view)
+    def public_view(request, *args, **kwargs):
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404 as missing:
+            response = page_not_found(request, missing)
+        return with_public_caching(request, response)
+
+    return page_cache.cached_page(public_view)
+
+
+def with_public_caching(request, response):
+    """Let a shared cache (nginx, a CDN) keep a public page for PUBLIC_CACHE_SECONDS; browsers check each visit.
+
+    Only a page, a 404 or a 410 built for no one in particular: a page that read the session stays private.
+    ConditionalGetMiddleware answers a browser's check with 304 by the ETag.
+    """
+    if hasattr(response, "render"):
+        response.render()  # first: a template may read the session
+    if response.status_code in (200, 404, 410) and page_cache.same_for_everyone(request, response):
+        patch_cache_control(
+            response,
+            public=True,
+            max_age=0,
+            s_maxage=settings.PUBLIC_CACHE_SECONDS,
+            stale_while_revalidate=settings.PUBLIC_CACHE_SECONDS,
+        )
+    return response
+
+
+def not_found(request, exception):
+    """The 404 page for any address, cached as public pages are unless it was built for someone (a staff page)."""
+    return with_public_caching(request, page_not_found(request, exception))
+
+
+class PublicPageMixin:
+    """Public pages: the same for every visitor (see public_page)."""
 
     @classmethod
     def as_view(cls, **initkwargs):
-        return page_cache.cached_page(super().as_view(**initkwargs))
-
-    def dispatch(self, request, *args, **kwargs):
-        try:
-            response = super().dispatch(request, *args, **kwargs)
-        except Http404 as missing:
-            # Cacheable like the page it replaces: a shared cache refreshing an unpublished article's page
-            # must be able to keep the 404, or it would go on serving the old page.
-            response = page_not_found(request, missing)
-        if response.status_code in (200, 404, 410):
-            patch_cache_control(
-                response,
-                public=True,
-                max_age=0,
-                s_maxage=settings.PUBLIC_CACHE_SECONDS,
-                stale_while_revalidate=settings.PUBLIC_CACHE_SECONDS,
-            )
-        return response
+        return public_page(super().as_view(**initkwargs))
 
 
 class HomeView(PublicPageMixin, TemplateView):
@@ -252,6 +275,7 @@ def server_error(request):
     return HttpResponseServerError(loader.render_to_string("500.html"))
 
 
+@public_page
 def robots_txt(request):
     """Let search engines in, keep them out of the staff areas, and point them at the sitemap."""
     lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /review/", f"Sitemap: {settings.SITE_URL}/sitemap.xml"]

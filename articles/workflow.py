@@ -2,8 +2,9 @@
 
 Each transition locks the article, checks the actor's permission and the article's state, raises
 `WorkflowError` with a message a person can act on, writes an append-only `AuditEvent` with a
-dotted action, and writes its mail to the outbox (`notifications`), all in one transaction: the mail is
-sent later by `send_queued_mail`, and only if the step committed.
+dotted action, and writes its mail to the outbox (`notifications`), all in one transaction through `gate()`
+(outside it PostgreSQL refuses these writes): the mail is sent later by `send_queued_mail`, and only if the
+step committed.
 
 Whether an approval or a sign-off still counts is derived from hashes every time it matters
 (`review_status`), never from a stored flag.
@@ -14,16 +15,18 @@ import datetime
 import difflib
 import logging
 import re
+from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from articles import citations, claims, notifications, page_cache, permissions
+from articles import citations, claims, notifications, page_cache, patient_visible, permissions
 from articles.models import (
     Article,
     AuditEvent,
@@ -39,6 +42,7 @@ from articles.models import (
     RetractionAcknowledgement,
     ReviewSignOff,
     StatementApproval,
+    public_person,
 )
 from articles.rendering import RenderedArticle, render_article
 
@@ -74,6 +78,10 @@ SELF_APPROVED = (
 SELF_SIGNED_OFF = "“{title}” was signed off by someone who wrote or edited it: another reviewer must sign it off."
 REFERENCE_CHANGED = (
     "Statement {number} cites a reference whose record changed after approval: ask a reviewer to approve it again."
+)
+APPROVED_UNDER_EARLIER_RULES = (
+    "Statement {number} was approved before approvals covered each cited reference's full record (abstract, "
+    "publication type, retraction): ask a reviewer to read the references and approve it again."
 )
 IS_DRAFT = "“{title}” is a draft: submit it for review."
 STILL_IN_REVIEW = "“{title}” is in review: a reviewer signs it off once every statement is approved."
@@ -132,6 +140,7 @@ class StatementStatus:
     earlier_approval: StatementApproval | None = None
     self_approval: StatementApproval | None = None
     reference_changed: StatementApproval | None = None
+    references_unedited: bool = False  # no cited reference was edited after `reference_changed`: see review_status
 
     @property
     def state(self) -> str:
@@ -155,7 +164,9 @@ class StatementStatus:
             ),
             "edited": STALE_APPROVAL.format(number=self.number),
             "self_approved": SELF_APPROVED.format(number=self.number),
-            "reference_changed": REFERENCE_CHANGED.format(number=self.number),
+            "reference_changed": (
+                APPROVED_UNDER_EARLIER_RULES if self.references_unedited else REFERENCE_CHANGED
+            ).format(number=self.number),
             "unapproved": UNAPPROVED.format(number=self.number, text=short),
         }[self.state]
 
@@ -255,8 +266,9 @@ class ReviewStatus:
 
     @cached_property
     def reference_reapproval(self) -> bool:
-        """Return True if only changes to cited references' records withdrew this signed-off (or scheduled)
-        article's sign-off: a reviewer approves the affected statements again and signs off, without the writer.
+        """Return True if only changes outside the article (cited references' records, the author's profile)
+        withdrew this signed-off (or scheduled) article's sign-off: a reviewer approves the affected statements
+        again and signs off, without the writer.
         """
         article = self.article
         if article.status not in (Article.Status.SIGNED_OFF, Article.Status.SCHEDULED):
@@ -265,7 +277,7 @@ class ReviewStatus:
             return False
         if any(s.state not in ("approved", "reference_changed") for s in self.statements):
             return False
-        return _words_unchanged_since(article, self.earlier_sign_off.signed_at)
+        return _own_fields_unchanged_since(article, self.earlier_sign_off.signed_at)
 
     @property
     def levels(self) -> dict[str, str]:
@@ -277,11 +289,26 @@ def _counts(reviewer_id: int, contributor_ids: set[int]) -> bool:
     return settings.ALLOW_SELF_REVIEW or reviewer_id not in contributor_ids
 
 
-def _words_unchanged_since(article: Article, moment: datetime.datetime) -> bool:
-    """Return True if the article's words are what they were at `moment` (by its revision history)."""
-    fields = ("title", "summary", "body", "drafted_with_ai")
+def _own_fields_unchanged_since(article: Article, moment: datetime.datetime) -> bool:
+    """Return True if every pinned field of the article itself is what it was at `moment`, by its revision history.
+
+    A writer's change (byline, address and topics included) goes back through review; only a change outside the
+    article, to a cited reference's record or the author's profile, is approved again in place.
+    """
     then = revision_at(article, moment)
-    return then is not None and all(getattr(then, name) == getattr(article, name) for name in fields)
+    if then is None:
+        return False
+    for name in patient_visible.pinned(patient_visible.ARTICLE_FIELDS):
+        field = Article._meta.get_field(name)
+        if field.many_to_many:
+            related = field.m2m_reverse_field_name()
+            if set(getattr(then, name).values_list(related, flat=True)) != set(
+                getattr(article, name).values_list("pk", flat=True)
+            ):
+                return False
+        elif getattr(then, field.attname) != getattr(article, field.attname):
+            return False
+    return True
 
 
 def content_problems(article: Article, rendered: RenderedArticle | None = None) -> list[str]:
@@ -332,21 +359,32 @@ def review_status(article: Article) -> ReviewStatus:
     )
     sentences = citations.unique_statements(article.statements)
     current_hashes = {s.hash for s in sentences}
-    ama_by_key = {entry["key"]: entry["ama"] for entry in rendered.references}
+    record_by_key = {ref.citation_key: ref.pinned_record() for ref in rendered.cited}
+    edited_at = {ref.citation_key: ref.updated_at for ref in rendered.cited}
+    # By statement hash, newest first: a scan of every approval for every statement grew with the square.
+    approvals_by_hash, latest_request = defaultdict(list), {}
+    for approval in approvals:
+        approvals_by_hash[approval.statement_hash].append(approval)
+    for request in reversed(requests):
+        latest_request[request.statement_hash] = request
     statuses = []
     for number, sentence in enumerate(sentences, start=1):
         status = StatementStatus(number=number, sentence=sentence, stored=stored.get(sentence.hash))
-        references_hash = citations.references_hash(sentence.keys, ama_by_key)
-        matching = [a for a in approvals if a.statement_hash == sentence.hash]
+        references_hash = citations.references_hash(sentence.keys, record_by_key)
+        matching = approvals_by_hash.get(sentence.hash, [])
         counted = [a for a in matching if _counts(a.reviewer_id, contributor_ids)]
         approval = next((a for a in counted if a.references_hash == references_hash), None)
-        request = next((r for r in requests if r.statement_hash == sentence.hash), None)
+        request = latest_request.get(sentence.hash)
         if request and (approval is None or request.requested_at > approval.approved_at):
             status.change_request = request
         elif approval:
             status.approval = approval
         elif counted:
             status.reference_changed = counted[0]
+            # Records unedited since, yet the hash differs: it was pinned under an earlier version of the hash.
+            status.references_unedited = all(
+                key in edited_at and edited_at[key] <= counted[0].approved_at for key in sentence.keys
+            )
         elif matching:
             status.self_approval = matching[0]
         if not matching:
@@ -497,7 +535,7 @@ def publishing_queue(articles) -> PublishingQueue:
 
 # --- What a change to references would withdraw (read-only) -----------------------------------------
 
-WITHDRAWN_BY_RECORD = "a reference it cites would read differently ({keys})"
+WITHDRAWN_BY_RECORD = "the record of a reference it cites would change ({keys})"
 WITHDRAWN_BY_EDITOR = "{name} would then have edited a reference it cites, and may not review it (separation of duties)"
 
 
@@ -580,7 +618,7 @@ def reference_change_consequences(references, *, by=None) -> list[ArticleConsequ
     its pk; a new one has none). `by` is who would save them: the reference history records that person
     as an editor of every article citing them, so their own approvals and sign-offs there would stop
     counting too (unless ALLOW_SELF_REVIEW). Nothing is written: the hashes an approval and a sign-off are
-    pinned to (`citations.references_hash` of the cited references' AMA form, `Article.content_hash`)
+    pinned to (`citations.references_hash` of the cited references' records, `Article.content_hash`)
     are computed for the would-be records and compared, with the rules `review_status` applies.
     Archived articles, and articles with nothing that counts, are left out.
     """
@@ -617,8 +655,8 @@ def _article_consequences(article: Article, replacing: dict, by_id: int | None) 
     changed = [key for key in keys if key in replacing]
     contributors = article.contributor_ids()
     contributors_after = contributors | {by_id} if by_id is not None and changed else contributors
-    before = {ref.citation_key: citations.format_ama(ref) for ref in article.resolve_citations()[0]}
-    after = {ref.citation_key: citations.format_ama(ref) for ref in article.resolve_citations(replacing=replacing)[0]}
+    before = {ref.citation_key: ref.pinned_record() for ref in article.resolve_citations()[0]}
+    after = {ref.citation_key: ref.pinned_record() for ref in article.resolve_citations(replacing=replacing)[0]}
     approvals = list(StatementApproval.objects.filter(article=article).select_related("reviewer__staff_profile"))
     approvals.sort(key=lambda a: (a.approved_at, a.pk), reverse=True)
     requests = list(ChangeRequest.objects.filter(article=article).exclude(statement_hash=""))
@@ -682,6 +720,38 @@ def revision_at(article: Article, moment: datetime.datetime):
 
 # --- Helpers ---------------------------------------------------------------------------------------
 
+GATE = "clinic.gate"  # the transaction-local setting PostgreSQL's triggers ask for (migration 0013)
+
+
+@contextmanager
+def gate(*, using: str = DEFAULT_DB_ALIAS):
+    """Run the enclosed writes in one transaction in which PostgreSQL lets workflow state and review records change.
+
+    Every transition runs in it (as does the site import); anywhere else, the triggers of migration 0013 refuse
+    those writes. On the way out the setting is put back as it was, so a nested transition leaves its caller's
+    gate open and a write after a transition, in the same transaction, is refused again; an error's rollback
+    takes it back.
+    """
+    with transaction.atomic(using=using):
+        previous = _set_gate("on", using)
+        yield
+        _set_gate(previous, using)
+
+
+def _set_gate(value: str, using: str) -> str:
+    """Set the gate for the rest of the transaction and return what it was ("" when never set)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return ""  # the demo's SQLite has no triggers
+    with connection.cursor() as cursor:
+        # OFFSET 0 keeps the subquery a step of its own, so it reads the setting before set_config changes it.
+        cursor.execute(
+            "SELECT coalesce(was, ''), set_config(%s, %s, true) "
+            "FROM (SELECT current_setting(%s, true) AS was OFFSET 0) AS before",
+            [GATE, value, GATE],
+        )
+        return cursor.fetchone()[0]
+
 
 def _locked(article: Article, *, with_references: bool = False) -> Article:
     """Lock the article row (and the references it cites), so what is checked is what is recorded."""
@@ -727,16 +797,6 @@ def _self_review_note(by, article: Article) -> tuple[bool, str]:
     return is_self, (SELF_REVIEW_NOTE if is_self else "")
 
 
-def _person(user) -> dict:
-    """Return how a staff member is named to patients, as snapshots store it."""
-    profile = getattr(user, "staff_profile", None)
-    return {
-        "name": profile.display_name if profile else user.get_full_name() or user.get_username(),
-        "credentials": profile.credentials if profile else "",
-        "slug": profile.slug if profile else "",
-    }
-
-
 def add_months(day: datetime.date, months: int) -> datetime.date:
     """Return the same day `months` later, or the month's last day when it is shorter."""
     index = day.month - 1 + months
@@ -751,7 +811,7 @@ def _join(*parts: str) -> str:
 # --- Writer ----------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@gate()
 def submit_for_review(article: Article, *, by) -> None:
     """Send the working copy to the reviewers."""
     _refuse_archived(article)
@@ -774,7 +834,7 @@ def submit_for_review(article: Article, *, by) -> None:
     notifications.article_submitted(article)
 
 
-@transaction.atomic
+@gate()
 def record_edit(article: Article, *, by) -> str:
     """After a save of the working copy, reopen a signed-off, scheduled or live article whose content changed.
 
@@ -824,7 +884,7 @@ def _current_sentence(article: Article, statement: EvidenceStatement, seen_hash:
     return current[seen_hash]
 
 
-@transaction.atomic
+@gate()
 def approve_statement(
     statement: EvidenceStatement,
     *,
@@ -847,7 +907,7 @@ def approve_statement(
             _require_in_review(article)
     sentence = _current_sentence(article, statement, seen_hash)
     cited = Reference.objects.by_keys(sentence.keys)
-    ama_by_key = {key: citations.format_ama(reference) for key, reference in cited.items()}
+    record_by_key = {key: reference.pinned_record() for key, reference in cited.items()}
     if evidence_level not in EvidenceLevel.values or certainty not in Certainty.values:
         raise WorkflowError(INVALID_GRADE)
     is_self, note = _self_review_note(by, article)
@@ -856,7 +916,7 @@ def approve_statement(
         statement_hash=seen_hash,
         statement_text=sentence.text,
         cited_keys=list(sentence.keys),
-        references_hash=citations.references_hash(sentence.keys, ama_by_key),
+        references_hash=citations.references_hash(sentence.keys, record_by_key),
         evidence_level=evidence_level,
         certainty=certainty,
         participants=participants,
@@ -878,7 +938,7 @@ def approve_statement(
     return approval
 
 
-@transaction.atomic
+@gate()
 def request_statement_changes(statement: EvidenceStatement, *, by, seen_hash: str, comment: str) -> ChangeRequest:
     """Ask for one statement to change; the article stays in review until it is sent back or signed off."""
     if not permissions.can_review(by, statement.article):
@@ -906,7 +966,7 @@ def request_statement_changes(statement: EvidenceStatement, *, by, seen_hash: st
     return change_request
 
 
-@transaction.atomic
+@gate()
 def request_changes(article: Article, *, by, comment: str) -> ChangeRequest:
     """Send the article back to its writer with a comment (and any open statement comments)."""
     if not permissions.can_review(by, article):
@@ -927,7 +987,7 @@ def request_changes(article: Article, *, by, comment: str) -> ChangeRequest:
     return change_request
 
 
-@transaction.atomic
+@gate()
 def send_back(
     article: Article, *, by, comment: str, statement_comments: list[tuple[EvidenceStatement, str, str]] = ()
 ) -> ChangeRequest:
@@ -943,7 +1003,7 @@ def send_back(
     return request_changes(article, by=by, comment=comment)
 
 
-@transaction.atomic
+@gate()
 def sign_off(article: Article, *, by, seen_hash: str, comment: str = "") -> ReviewSignOff:
     """Sign the whole article off as the reviewer read it; refused until every statement is approved."""
     article = _review_lock(article, by=by, verb="sign it off")
@@ -979,7 +1039,7 @@ def sign_off(article: Article, *, by, seen_hash: str, comment: str = "") -> Revi
     return signed
 
 
-@transaction.atomic
+@gate()
 def acknowledge_retraction(article: Article, reference: Reference, *, by, comment: str) -> RetractionAcknowledgement:
     """Record that a reviewer read the retraction and the article may still cite the reference, and why."""
     article = _review_lock(article, by=by, verb="acknowledge the retraction")
@@ -1008,7 +1068,7 @@ def acknowledge_retraction(article: Article, reference: Reference, *, by, commen
     return acknowledgement
 
 
-@transaction.atomic
+@gate()
 def justify_finding(article: Article, *, by, finding_key: str, reason: str) -> FindingJustification:
     """Record why a claim-check finding is acceptable as written; it then no longer blocks sign-off."""
     article = _review_lock(article, by=by, verb="judge its claims")
@@ -1075,15 +1135,15 @@ def build_snapshot(article: Article, status: ReviewStatus, *, by, now: datetime.
                 "level": approval.evidence_level if approval else "",
                 "label": EvidenceLevel(approval.evidence_level).label if approval else "",
                 "certainty": approval.certainty if approval else "",
-                "approved_by": _person(approval.reviewer)["name"] if approval else "",
+                "approved_by": public_person(approval.reviewer)["name"] if approval else "",
                 "approved_at": approval.approved_at.isoformat() if approval else "",
             }
         )
         if approval:
-            person = reviewers.setdefault(approval.reviewer_id, {**_person(approval.reviewer), "at": ""})
+            person = reviewers.setdefault(approval.reviewer_id, {**public_person(approval.reviewer), "at": ""})
             person["at"] = max(person["at"], approval.approved_at.isoformat())
     if sign_off_record:
-        person = reviewers.setdefault(sign_off_record.reviewer_id, _person(sign_off_record.reviewer))
+        person = reviewers.setdefault(sign_off_record.reviewer_id, public_person(sign_off_record.reviewer))
         person["at"] = sign_off_record.signed_at.isoformat()
     earlier = list(article.snapshots.order_by("-published_at").values_list("published_at", flat=True))
     reviewed_at = sign_off_record.signed_at if sign_off_record else None
@@ -1098,8 +1158,8 @@ def build_snapshot(article: Article, status: ReviewStatus, *, by, now: datetime.
         statements=statements,
         topics=[{"id": t.pk, "slug": t.slug, "name": t.name, "offered_by_clinic": t.offered_by_clinic} for t in topics],
         drafted_with_ai=article.drafted_with_ai,
-        author=_person(article.author),
-        reviewed_by=_person(sign_off_record.reviewer) if sign_off_record else {},
+        author=public_person(article.author),
+        reviewed_by=public_person(sign_off_record.reviewer) if sign_off_record else {},
         reviewers=list(reviewers.values()),
         disclaimers=_active_disclaimers([t.pk for t in topics]),
         sign_off=sign_off_record,
@@ -1113,7 +1173,7 @@ def build_snapshot(article: Article, status: ReviewStatus, *, by, now: datetime.
     )
 
 
-@transaction.atomic
+@gate()
 def publish(article: Article, *, by) -> PublishedSnapshot:
     """Freeze the reviewed working copy into a new snapshot and make it the live version."""
     _require_editor(by)
@@ -1142,7 +1202,7 @@ def publish(article: Article, *, by) -> PublishedSnapshot:
     return snapshot
 
 
-@transaction.atomic
+@gate()
 def schedule(article: Article, *, by, at: datetime.datetime) -> None:
     """Publish the signed-off article automatically at `at` (by `publish_scheduled`, run from cron)."""
     _require_editor(by)
@@ -1166,7 +1226,7 @@ def _back_to_review_state(article: Article) -> str:
     return Article.Status.SIGNED_OFF if status.sign_off or status.reference_reapproval else Article.Status.DRAFT
 
 
-@transaction.atomic
+@gate()
 def unschedule(article: Article, *, by, reason: str = "") -> None:
     """Cancel a scheduled publication; the article stays signed off if its sign-off still holds."""
     _require_editor(by)
@@ -1193,7 +1253,7 @@ def publish_scheduled(*, now: datetime.datetime | None = None) -> list[Scheduled
     now = now or timezone.now()
     outcomes = []
     for pk in Article.objects.due_for_publication(now).order_by("scheduled_for").values_list("pk", flat=True):
-        with transaction.atomic():
+        with gate():
             article = Article.objects.due_for_publication(now).select_for_update(skip_locked=True).filter(pk=pk).first()
             if article is None:
                 continue  # another run has it, or it was unscheduled meanwhile
@@ -1218,7 +1278,7 @@ def publish_scheduled(*, now: datetime.datetime | None = None) -> list[Scheduled
     return outcomes
 
 
-@transaction.atomic
+@gate()
 def unpublish(article: Article, *, by, reason: str) -> None:
     """Take the article off the public site; its snapshots stay in the record."""
     _require_editor(by)
@@ -1235,7 +1295,7 @@ def unpublish(article: Article, *, by, reason: str) -> None:
     _record(article, by=by, action="articles.article.unpublish", from_state=from_state, message=reason.strip())
 
 
-@transaction.atomic
+@gate()
 def archive(article: Article, *, by, reason: str) -> None:
     """Retire the article: off the public site, no longer editable, nothing deleted."""
     _require_editor(by)
@@ -1251,7 +1311,7 @@ def archive(article: Article, *, by, reason: str) -> None:
     _record(article, by=by, action="articles.article.archive", from_state=from_state, message=reason.strip())
 
 
-@transaction.atomic
+@gate()
 def restore(article: Article, *, by) -> None:
     """Bring an archived article back as a draft; it must be reviewed before it is published again."""
     _require_editor(by)
@@ -1270,7 +1330,7 @@ def send_review_reminders(*, today: datetime.date | None = None) -> list[Article
     """
     reminded = []
     for pk in Article.objects.review_overdue(today).order_by("live_review_due", "pk").values_list("pk", flat=True):
-        with transaction.atomic():
+        with gate():
             # Looked at again under the lock: it may have been taken down or sent to review since it was listed.
             article = Article.objects.review_overdue(today).select_for_update(of=("self",)).filter(pk=pk).first()
             if article is None:

@@ -5,6 +5,7 @@ The only defaults that are unsafe in production apply when DEBUG is on (the demo
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -254,6 +255,8 @@ CLINIC = {
     "address": os.environ.get("CLINIC_ADDRESS", "12 Harbour Street, Springfield"),
 }
 SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
+if not re.fullmatch(r"https?://[^/?#\s]+", SITE_URL):  # links in staff text are judged by its host (sanitize.py)
+    raise ImproperlyConfigured(f"Set SITE_URL to the site's address, such as https://clinic.example, not {SITE_URL!r}.")
 
 # Second factor (django-otp, TOTP). Which groups must use it is set in the admin (Groups > a group).
 OTP_TOTP_ISSUER = CLINIC["name"]  # the name authenticator apps show beside the code

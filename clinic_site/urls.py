@@ -5,6 +5,7 @@ admin.site.site_header = "Clinic editorial"
 admin.site.site_title = "Clinic editorial"
 admin.site.index_title = "Articles, references and disclaimers"
 
+handler404 = "articles.views.not_found"
 handler500 = "articles.views.server_error"
 
 urlpatterns = [

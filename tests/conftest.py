@@ -3,6 +3,7 @@ import importlib
 import pytest
 from django.apps import apps
 from django.db import connection
+from django.db.backends.postgresql.operations import DatabaseOperations
 from pytest_django.plugin import blocking_manager_key
 
 from tests.factories import UserFactory, member_of
@@ -13,6 +14,27 @@ def _require_postgresql(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         if connection.vendor != "postgresql":
             pytest.exit(f"The tests run against PostgreSQL only; DATABASE_URL points at {connection.vendor}.", 2)
+
+
+ALLOW_TRUNCATE = "SELECT set_config('clinic.allow_truncate', 'on', true)"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _test_flush_may_truncate():
+    """Let the flush that empties the tables after a transactional test TRUNCATE the append-only ones.
+
+    Migration 0013 refuses TRUNCATE on them unless `clinic.allow_truncate` is on; only this flush sets it, in
+    its own transaction, so a TRUNCATE anywhere else (the tests of that refusal included) is still refused.
+    """
+    sql_flush = DatabaseOperations.sql_flush
+
+    def allowed_to_truncate(self, style, tables, **options):
+        statements = sql_flush(self, style, tables, **options)
+        return [ALLOW_TRUNCATE, *statements] if statements else statements
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "sql_flush", allowed_to_truncate)
+        yield
 
 
 @pytest.fixture

@@ -173,3 +173,47 @@ def test_no_admin_or_review_desk_page_fails_for_any_demo_role(demo, username):
             error = response.exc_info[1] if response.exc_info else ""
             failures.append(f"{response.status_code} {url} {error!r}"[:400])
     assert not failures, f"{len(failures)} of {len(urls)} pages failed for {username}:\n" + "\n".join(failures)
+
+
+# --- Query strings nobody's filters make -----------------------------------------------------------------
+
+JUNK_QUERIES = ["o=abc", "o=-9999.x", "p=-1", "p=abc", "p=99999999999999999999", "q=%00", "q=(", "pk__in=a",
+                "all=&p=-1", "_to_field=password", "e=1&pk__in=a"]  # fmt: skip
+JUNK_VALUES = ["(", "²", "9" * 30, "%00"]
+
+
+def junk_queries(client, model) -> list[str]:
+    """Return query strings no page of the admin links to: a regex on every field, junk in every real filter."""
+    queries = [*JUNK_QUERIES, *(f"{field.name}__regex=(" for field in model._meta.concrete_fields)]
+    changelist = client.get(reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist"))
+    parameters = [name for spec in changelist.context["cl"].filter_specs for name in spec.expected_parameters()]
+    hierarchy = admin.site._registry[model].date_hierarchy
+    if hierarchy:
+        parameters += [f"{hierarchy}__year", f"{hierarchy}__month", f"{hierarchy}__day"]
+    queries += [f"{name}={value}" for name in parameters for value in JUNK_VALUES]
+    return queries
+
+
+def get_and_roll_back(client, url: str):
+    """GET `url` in a savepoint rolled back after: a database error then ends no later request."""
+    savepoint = transaction.savepoint()
+    try:
+        return client.get(url)
+    finally:
+        transaction.savepoint_rollback(savepoint)
+
+
+def test_no_change_list_fails_on_a_query_string_its_filters_do_not_make(demo):
+    client = Client(raise_request_exception=False)
+    client.force_login(get_user_model().objects.get(username="admin"))
+    failures, asked = [], 0
+    for model in admin.site._registry:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        for query in junk_queries(client, model):
+            asked += 1
+            response = get_and_roll_back(client, f"{url}?{query}")
+            if response.status_code >= 500:
+                error = response.exc_info[1] if response.exc_info else ""
+                failures.append(f"{response.status_code} {url}?{query} {error!r}"[:300])
+    assert asked > 15 * len(admin.site._registry)
+    assert not failures, f"{len(failures)} of {asked} change lists failed:\n" + "\n".join(failures)

@@ -521,6 +521,7 @@ def _raw(sql: str, record, *params):
 
 MODEL_LAYER = (ValidationError, "never")  # refused in Python (ValidationError) before any SQL is sent
 TRIGGER = (DatabaseError, "append-only")  # sent to PostgreSQL, refused by the trigger
+GATE = (DatabaseError, "written only through articles.workflow")  # an INSERT outside the gate (migration 0013)
 ORM_PATHS = {
     # path: (attempt, (exception, message))
     "save": (lambda r, f: (setattr(r, f, FORGED), r.save()), MODEL_LAYER),
@@ -534,7 +535,7 @@ ORM_PATHS = {
     ),
     "base manager update": (lambda r, f: type(r)._base_manager.filter(pk=r.pk).update(**{f: FORGED}), TRIGGER),
     "base manager delete": (lambda r, f: type(r)._base_manager.filter(pk=r.pk).delete(), (DatabaseError, None)),
-    "bulk_create upsert": (_upsert, TRIGGER),
+    "bulk_create upsert": (_upsert, GATE),
     "raw UPDATE": (lambda r, f: _raw(f"UPDATE {{table}} SET {f} = %s WHERE id = %s", r, FORGED), TRIGGER),  # noqa: S608
     "raw DELETE": (lambda r, f: _raw("DELETE FROM {table} WHERE id = %s", r), TRIGGER),
     "deleting the article": (lambda r, f: r.article.delete(), (ProtectedError, None)),

@@ -1,8 +1,11 @@
+import time
+
 import pytest
 
 from articles import claims, workflow
-from articles.models import AuditEvent, FindingJustification, RedFlagPhrase
+from articles.models import BODY_MAX_CHARS, AuditEvent, FindingJustification, RedFlagPhrase
 from tests.factories import ArticleFactory, ReferenceFactory, TopicFactory, member_of
+from tests.large_bodies import function_calls, large_body
 
 FLAGS = [
     claims.RedFlag("cure", "Nothing here cures anything.", "Say what studies found."),
@@ -384,3 +387,23 @@ def test_treatment_checklist_matches_words_not_fragments():
     assert checklist["Risks and side effects"] is False  # "pharmacist" holds "harm"
     assert checklist["Benefits: what the treatment may do"] is False
     assert checklist["Where to get more help"] is True  # "Ask your"
+
+
+# --- Long bodies: the checks' work grows in proportion to the body ------------------------------------------
+
+
+@pytest.mark.django_db
+def test_claim_checks_of_a_body_at_the_limit_finish_and_grow_in_proportion_to_it():
+    ReferenceFactory(citation_key="mahmoud2025"), ReferenceFactory(citation_key="hu2016")
+    topic = TopicFactory(is_treatment=True, not_fda_approved=True)
+
+    def checked(size: int):
+        article = ArticleFactory(body=large_body(size), topics=[topic])
+        return lambda: workflow.review_status(article)
+
+    started = time.perf_counter()
+    status = checked(BODY_MAX_CHARS)()
+    assert time.perf_counter() - started < 30  # about 2 s here (tests/perf/body_sizes.py); 10x slower passes
+    assert {finding.rule for finding in status.findings} >= {"red_flag", "missing_section"}
+    small, double = function_calls(checked(BODY_MAX_CHARS // 8)), function_calls(checked(BODY_MAX_CHARS // 4))
+    assert double < 2.5 * small

@@ -1,4 +1,5 @@
 import io
+import time
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ from articles.importers import MISSING_TITLE, RIS_NO_END
 from articles.management.commands.import_references import NOTHING_IMPORTED
 from articles.models import Reference
 from tests.factories import ReferenceFactory
+from tests.large_records import FORMATS, large_record
 
 DATA = Path(__file__).parent / "data" / "importers"
 
@@ -159,8 +161,8 @@ def test_dry_run_prints_changes_and_withdrawn_approvals_and_saves_nothing(tmp_pa
         "  mahmoud2025: volume: '18' -> '19'",
         "Would withdraw approvals in 1 article:",
         "  “Exosomes and wound healing” (live): the approval of statement 1 and its sign-off would be withdrawn.",
-        "    Statement 1: a reference it cites would read differently (mahmoud2025).",
-        "    Sign-off: a reference it cites would read differently (mahmoud2025).",
+        "    Statement 1: the record of a reference it cites would change (mahmoud2025).",
+        "    Sign-off: the record of a reference it cites would change (mahmoud2025).",
     ]
     reference.refresh_from_db()
     assert reference.volume == "18"
@@ -176,8 +178,8 @@ def test_an_import_that_withdraws_approvals_says_so(tmp_path, live_citing_seed):
         "Updated: mahmoud2025",
         "Withdrew approvals in 1 article:",
         "  “Exosomes and wound healing” (live): the approval of statement 1 and its sign-off were withdrawn.",
-        "    Statement 1: a reference it cites would read differently (mahmoud2025).",
-        "    Sign-off: a reference it cites would read differently (mahmoud2025).",
+        "    Statement 1: the record of a reference it cites would change (mahmoud2025).",
+        "    Sign-off: the record of a reference it cites would change (mahmoud2025).",
     ]
     reference.refresh_from_db()
     assert reference.volume == "19"
@@ -199,3 +201,27 @@ def test_dry_run_reports_problems_like_an_import(tmp_path):
     with pytest.raises(CommandError, match="invalid JSON"):
         run(str(bad), "--dry-run")
     assert not Reference.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("format", FORMATS)
+def test_a_2_mb_record_is_refused_quickly_naming_the_file_line_and_field(tmp_path, format):
+    big = tmp_path / "big.txt"
+    big.write_text(large_record(format, "title", 2_000_000), encoding="utf-8")
+    started = time.perf_counter()
+    with pytest.raises(CommandError) as caught:
+        run(str(big))
+    assert time.perf_counter() - started < 20  # about 0.5 s here; a machine 10x slower still passes
+    assert str(caught.value).splitlines()[1].startswith(f"{big}: Line 1: the title field is ")
+    assert not Reference.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_file_over_2_mb_is_refused_before_it_is_read(tmp_path):
+    big = tmp_path / "big.bib"
+    big.write_bytes(b"x" * (2 * 1024 * 1024 + 1))
+    with pytest.raises(CommandError) as caught:
+        run(str(big))
+    assert str(caught.value) == f"{big}: The input is 2,097,153 bytes; the limit is 2 MB (2,097,152 bytes). " + (
+        "Split it into smaller batches."
+    )

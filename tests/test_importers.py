@@ -1,5 +1,6 @@
 import datetime
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,7 @@ from articles.importers import (
 )
 from articles.models import Reference
 from tests.factories import ReferenceFactory
+from tests.large_records import FORMATS, large_record
 
 DATA = Path(__file__).parent / "data" / "importers"
 NEXT_YEAR = datetime.date.today().year + 1
@@ -504,14 +506,10 @@ def test_a_batch_with_one_bad_record_imports_nothing():
 
 @pytest.mark.django_db
 def test_model_validation_errors_are_problems_with_their_line_and_nothing_is_saved():
-    text = "\n".join([aggregator_line(), aggregator_line(title="Other", url="not a url", journal={"volume": "9" * 60})])
+    text = "\n".join([aggregator_line(), aggregator_line(title="Other", url="not a url")])
     with pytest.raises(ReferenceImportError) as caught:
         import_references(text)
-    messages = [str(problem) for problem in caught.value.problems]
-    assert "Line 2: URL: Enter a valid URL." in messages
-    assert any(
-        message.startswith("Line 2: volume: Ensure this value has at most 50 characters") for message in messages
-    )
+    assert [str(problem) for problem in caught.value.problems] == ["Line 2: URL: Enter a valid URL."]
     assert not Reference.objects.exists()
 
 
@@ -897,19 +895,23 @@ def test_migration_normalises_the_publication_types_on_file():
         (
             aggregator_line(title="Exosomes " * 1000),
             None,
-            "the title is 8,999 characters long; a reference takes at most 2,000",
+            "the title field is 8,999 characters long; a reference takes at most 2,000",
         ),
         (
             aggregator_line(abstract="Words. " * 6000),
             None,
-            "the abstract is 41,999 characters long; a reference takes at most 30,000",
+            "the abstract field is 41,999 characters long; a reference takes at most 30,000",
         ),
         (aggregator_line(authors=["Mahmoud " + "R" * 400]), None, "characters long; a name takes at most 300"),
-        (aggregator_line(journal={"name": "J" * 400}), None, "Ensure this value has at most 300 characters"),
+        (
+            aggregator_line(journal={"name": "J" * 400}),
+            None,
+            "the journal field is 400 characters long; a reference takes at most 300",
+        ),
         (
             aggregator_line(journal={"name": "J Test Med", "volume": "1", "pages": "1-" * 40}),
             None,
-            "Ensure this value has at most 50 characters",
+            "the pages field is 80 characters long; a reference takes at most 50",
         ),
     ],
 )
@@ -1076,11 +1078,10 @@ def test_consequences_name_each_article_its_state_statements_and_sign_off_and_ch
     assert unrelated.sign_off
 
 
-def test_a_change_patients_do_not_see_withdraws_only_the_editors_own_approvals(cited_articles, settings):
+def test_saving_a_record_unchanged_withdraws_only_the_savers_own_approvals(cited_articles, settings):
     from articles import workflow
 
-    reference = Reference.objects.get(citation_key="mahmoud2025")
-    reference.abstract = "A corrected abstract."  # not in the AMA form: no approval is pinned to it
+    reference = Reference.objects.get(citation_key="mahmoud2025")  # saved as it is: no approval is pinned to that
     assert workflow.reference_change_consequences([reference]) == []
     reviewer = cited_articles["reviewer"]
     consequences = workflow.reference_change_consequences([reference], by=reviewer)
@@ -1095,14 +1096,83 @@ def test_a_change_patients_do_not_see_withdraws_only_the_editors_own_approvals(c
     assert workflow.reference_change_consequences([reference], by=reviewer) == []
 
 
-def test_rewriting_authors_to_the_same_ama_form_withdraws_nothing(cited_articles):
-    from articles import workflow
-
-    reference = Reference.objects.get(citation_key="mahmoud2025")
-    reference.authors = [{"family": "Mahmoud", "given": "R H"}, {"family": "Eber", "given": "A E"}]
-    assert workflow.reference_change_consequences([reference]) == []
-
-
 def test_csl_json_authors_written_as_strings_are_read_as_names():
     [record] = parse_references(csl(csl_item(author=["Mahmoud RH", {"literal": "WHO Collaborative Group"}])))
     assert record.authors == [{"family": "Mahmoud", "given": "R H"}, {"literal": "WHO Collaborative Group"}]
+
+
+# --- Records of 2 MB: refused in time linear in their size, naming the record's line and field -------------
+
+LARGE_RECORD_BYTES = 2_000_000
+SLOW_MACHINE_SECONDS = 20  # about 1 s here (tests/perf/importer_sizes.py): a machine 10x slower still passes
+OVERSIZED = {
+    "title": "Line 1: the title field is",
+    "abstract": "Line 1: the abstract field is",
+    "name": "Line 1: the author name",
+    "authors": "Line 1: record lists more than 5,000 authors",
+}
+
+
+@pytest.fixture
+def decoded_lengths(monkeypatch):
+    """Record the length of every text given to the HTML and LaTeX decoders (both slow on long text)."""
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    lengths = []
+    plain_text, latex_to_text = importers.plain_text, LatexNodes2Text.latex_to_text
+
+    def measured(decode):
+        def decode_and_record(*args, **kwargs):
+            lengths.append(len(args[-1]))
+            return decode(*args, **kwargs)
+
+        return decode_and_record
+
+    monkeypatch.setattr(importers, "plain_text", measured(plain_text))
+    monkeypatch.setattr(LatexNodes2Text, "latex_to_text", measured(latex_to_text))
+    return lengths
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("format", FORMATS)
+@pytest.mark.parametrize("shape", OVERSIZED)
+def test_a_2_mb_record_is_refused_quickly_naming_its_line_and_field(format, shape, decoded_lengths):
+    text = large_record(format, shape, LARGE_RECORD_BYTES)
+    started = time.perf_counter()
+    with pytest.raises(ReferenceImportError) as caught:
+        import_references(text, format=format)
+    assert time.perf_counter() - started < SLOW_MACHINE_SECONDS
+    assert [str(problem).startswith(OVERSIZED[shape]) for problem in caught.value.problems] == [True]
+    assert max(decoded_lengths, default=0) <= importers.MAX_ABSTRACT_CHARS  # nothing over-long was decoded
+    assert not Reference.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("format", FORMATS)
+def test_a_2_mb_record_of_many_fields_it_does_not_read_imports_quickly(format, decoded_lengths):
+    text = large_record(format, "fields", LARGE_RECORD_BYTES)
+    started = time.perf_counter()
+    [reference] = import_references(text, format=format).created
+    assert time.perf_counter() - started < SLOW_MACHINE_SECONDS
+    assert reference.title == "A study of exosomes"
+    assert max(decoded_lengths, default=0) <= importers.MAX_ABSTRACT_CHARS
+
+
+@pytest.mark.django_db
+def test_an_over_long_record_among_good_ones_imports_nothing_and_names_its_line():
+    good = bibtex_entry("good2025", title="A good study")
+    text = good + large_record("bibtex", "title", 100_000) + bibtex_entry("other2025", title="Another good study")
+    assert problems_of(text) == [
+        "Line 6: " + importers.FIELD_TOO_LONG.format(field="title", length=len(text.splitlines()[7]) - 13, limit=2000)
+    ]
+    with pytest.raises(ReferenceImportError):
+        import_references(text)
+    assert not Reference.objects.exists()
+
+
+def test_input_over_the_limit_states_its_size_and_the_limit():
+    text = aggregator_line() + "\n" + "x" * importers.MAX_INPUT_BYTES
+    size = len(text.encode())
+    assert problems_of(text) == [
+        f"The input is {size:,} bytes; the limit is 2 MB (2,097,152 bytes). Split it into smaller batches."
+    ]

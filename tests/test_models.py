@@ -5,7 +5,20 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from articles.models import Article, Disclaimer, Reference, normalise_doi
+from articles import workflow
+from articles.models import (
+    BIO_MAX_CHARS,
+    BODY_MAX_CHARS,
+    DESCRIPTION_MAX_CHARS,
+    NOTE_MAX_CHARS,
+    TOO_LONG,
+    Article,
+    Disclaimer,
+    Page,
+    Reference,
+    StaffProfile,
+    normalise_doi,
+)
 from tests.factories import ArticleFactory, DisclaimerFactory, ReferenceFactory, TopicFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +80,7 @@ def test_article_save_sanitizes_and_strips():
 
 def test_status_is_constrained_in_the_database():
     article = ArticleFactory()
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError), workflow.gate():  # even the gate cannot store an unknown status
         Article.objects.filter(pk=article.pk).update(status="bogus")
 
 
@@ -127,3 +140,28 @@ def test_a_new_article_always_starts_as_a_draft(editor):
     article = ArticleFactory(status=Article.Status.PUBLISHED)
     article.refresh_from_db()
     assert article.status == Article.Status.DRAFT
+
+
+@pytest.mark.parametrize(
+    ("build", "field", "limit"),
+    [
+        (lambda: ArticleFactory.build(), "body", BODY_MAX_CHARS),
+        (lambda: ArticleFactory.build(), "summary", 300),
+        (lambda: Page(title="Editorial policy", slug="editorial"), "body", BODY_MAX_CHARS),
+        (lambda: StaffProfile(display_name="Jane Doe", slug="jane"), "bio", BIO_MAX_CHARS),
+        (lambda: StaffProfile(display_name="Jane Doe", slug="jane"), "conflicts_of_interest", NOTE_MAX_CHARS),
+        (lambda: TopicFactory.build(), "description", DESCRIPTION_MAX_CHARS),
+        (lambda: DisclaimerFactory.build(), "text", NOTE_MAX_CHARS),
+        (lambda: ReferenceFactory.build(), "title", 2_000),
+        (lambda: ReferenceFactory.build(), "abstract", 30_000),
+        (lambda: ReferenceFactory.build(), "retraction_note", NOTE_MAX_CHARS),
+    ],
+)
+def test_texts_patients_read_are_limited_by_the_model_with_their_length_in_the_message(build, field, limit):
+    instance = build()
+    setattr(instance, field, "x" * limit)
+    instance.clean_fields(exclude=[name for name in ("user", "author", "topics") if name != field])
+    setattr(instance, field, "x" * (limit + 1))
+    with pytest.raises(ValidationError) as caught:
+        instance.clean_fields(exclude=[name for name in ("user", "author", "topics") if name != field])
+    assert caught.value.message_dict[field] == [TOO_LONG % {"limit_value": limit, "show_value": limit + 1}]

@@ -3,21 +3,26 @@
 import json
 import re
 import xml.etree.ElementTree as ET
+from html import escape
 
 import feedparser
 import pytest
 from django.urls import reverse
 
 from articles import workflow
-from articles.models import Article, Page
+from articles.models import Article, Page, Reference
+from articles.sanitize import EXTERNAL_LINK_REL
 from tests.factories import (
     ArticleFactory,
+    DisclaimerFactory,
     ReferenceFactory,
     TopicFactory,
+    UserFactory,
     admin_form_data,
     member_of,
     publish_reviewed,
 )
+from tests.test_sanitize import LEAVE_THE_SITE, links_in
 
 pytestmark = pytest.mark.django_db
 
@@ -332,6 +337,74 @@ def test_public_pages_answer_a_repeat_visit_with_304(client, url_name):
     assert again.status_code == 304
 
 
+STAFF_AREAS = ("review/", "staff/")
+
+
+def public_urls() -> dict[str, str]:
+    """Return a URL of every public page of the URL conf, by name, with a live article to show."""
+    from articles import urls
+
+    topic = TopicFactory(slug="skin")
+    article = live_article(topics=[topic])
+    addresses = {
+        "home": reverse("articles:home"),
+        "article_list": reverse("articles:article_list"),
+        "article_detail": article.get_absolute_url(),
+        "topic_detail": topic.get_absolute_url(),
+        "staff_bio": article.author.staff_profile.get_absolute_url(),
+        "search": reverse("articles:search") + "?q=exosomes",
+        "page": Page.objects.get(slug="privacy-policy").get_absolute_url(),
+        "feed_rss": reverse("articles:feed_rss"),
+        "feed_atom": reverse("articles:feed_atom"),
+        "topic_feed_rss": reverse("articles:topic_feed_rss", args=["skin"]),
+        "topic_feed_atom": reverse("articles:topic_feed_atom", args=["skin"]),
+        "sitemap": reverse("articles:sitemap"),
+        "robots_txt": reverse("articles:robots_txt"),
+    }
+    public = {entry.name for entry in urls.urlpatterns if not str(entry.pattern).startswith(STAFF_AREAS)}
+    assert set(addresses) == public, "a public page this test does not visit, or one that is gone"
+    return addresses
+
+
+MISSING = [
+    "/no-such-page/",  # no pattern: the site's 404 handler
+    "/articles/no-such-article/",
+    "/topics/no-such-topic/",
+    "/people/nobody/",
+    "/about/no-such-policy/",
+    "/feeds/topics/no-such-topic.rss",
+    "/sitemap.xml?p=99",
+]
+
+
+def test_every_public_address_may_be_kept_by_a_shared_cache_and_carries_the_security_headers(client, settings):
+    addresses = [*public_urls().values(), *MISSING]
+    for url in addresses:
+        response = client.get(url, secure=True)
+        assert response.status_code == (404 if url in MISSING else 200), url
+        directives = {part.strip() for part in response["Cache-Control"].split(",")}
+        assert directives == {
+            "public",
+            "max-age=0",
+            f"s-maxage={settings.PUBLIC_CACHE_SECONDS}",
+            f"stale-while-revalidate={settings.PUBLIC_CACHE_SECONDS}",
+        }, url
+        assert response["Content-Security-Policy"], url
+        assert response["Strict-Transport-Security"].startswith("max-age="), url
+        assert response["X-Content-Type-Options"] == "nosniff", url
+        assert response["Referrer-Policy"] == "strict-origin-when-cross-origin", url
+        assert response["X-Frame-Options"] == "DENY", url
+
+
+def test_a_404_built_for_a_staff_member_is_not_kept_by_a_shared_cache(client, reviewer):
+    client.force_login(reviewer)
+    staff_pages = ["/review/no-such-page/", "/staff/two-factor/no-such-step/", "/admin/no-such-page/"]
+    for url in [*staff_pages, reverse("articles:review_article", args=[999_999])]:
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "public" not in response.get("Cache-Control", ""), url
+
+
 def test_article_page_has_last_modified_and_a_new_disclaimer_changes_it(client):
     from tests.factories import DisclaimerFactory
 
@@ -348,6 +421,52 @@ def test_staff_pages_are_not_publicly_cacheable(client, reviewer):
     client.force_login(reviewer)
     response = client.get(reverse("articles:review_queue"))
     assert "public" not in response.get("Cache-Control", "")
+
+
+# --- Links in what staff write ------------------------------------------------------------------------------
+
+HOSTILE_LINKS = "".join(f'<p><a href="{escape(href)}">Link {n}</a></p>' for n, href in enumerate(LEAVE_THE_SITE))
+
+
+def article_body_page(client) -> str:
+    reference = ReferenceFactory()
+    article = live_article(body=f"{HOSTILE_LINKS}<p>In mice, wounds closed faster [@{reference.citation_key}].</p>")
+    return client.get(article.get_absolute_url()).content.decode()
+
+
+def disclaimer_page(client) -> str:
+    DisclaimerFactory(title="Not medical advice", text=HOSTILE_LINKS)
+    return client.get(live_article().get_absolute_url()).content.decode()
+
+
+def staff_bio_page(client) -> str:
+    profile = UserFactory(profile__bio=HOSTILE_LINKS).staff_profile
+    return client.get(profile.get_absolute_url()).content.decode()
+
+
+def policy_page(client) -> str:
+    page = Page.objects.get(slug="privacy-policy")
+    page.body = HOSTILE_LINKS
+    page.save()
+    return client.get(page.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize("page", [article_body_page, disclaimer_page, staff_bio_page, policy_page])
+def test_every_link_in_staff_text_that_leaves_the_site_is_marked_external(client, settings, page):
+    settings.SITE_URL = "https://clinic.example"
+    links = links_in(page(client))
+    for number, href in enumerate(LEAVE_THE_SITE):
+        assert links[f"Link {number}"].get("rel") == EXTERNAL_LINK_REL, href
+
+
+def test_reference_links_go_through_the_same_policy(client):
+    reference = ReferenceFactory(pmcid="")
+    Reference.objects.filter(pk=reference.pk).update(open_access_pdf="javascript:alert(1)")  # past the URL check
+    reference.refresh_from_db()
+    links = links_in(client.get(live_article(reference=reference).get_absolute_url()).content.decode())
+    assert links["Free full text (PDF)"] == {}
+    assert links[f"PubMed {reference.pmid}"]["rel"] == EXTERNAL_LINK_REL
+    assert links[f"doi:{reference.doi}"]["rel"] == EXTERNAL_LINK_REL
 
 
 # --- Policy pages ---------------------------------------------------------------------------------------------

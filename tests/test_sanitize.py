@@ -1,3 +1,6 @@
+from html import escape
+from html.parser import HTMLParser
+
 import pytest
 
 from articles.sanitize import EXTERNAL_LINK_REL, clean_html, plain_text
@@ -6,7 +9,7 @@ from articles.sanitize import EXTERNAL_LINK_REL, clean_html, plain_text
 @pytest.fixture(autouse=True)
 def _site(settings):
     settings.SITE_URL = "https://clinic.example"
-    settings.ALLOWED_HOSTS = ["clinic.example"]
+    settings.ALLOWED_HOSTS = ["clinic.example", "internal.example"]
 
 
 @pytest.mark.parametrize(
@@ -20,7 +23,6 @@ def _site(settings):
         "<blockquote>Quoted</blockquote>",
         '<table><thead><tr><th scope="col">A</th></tr></thead><tbody><tr><td>1</td></tr></tbody></table>',
         "<p>Cited text [@mahmoud2025; @hu2016].</p>",
-        '<p><a href="mailto:hello@clinic.example">Email us</a></p>',
         '<p><a href="/articles/other/">Internal</a></p>',
     ],
 )
@@ -76,6 +78,104 @@ def test_external_links_get_noopener_nofollow():
 def test_own_site_links_stay_followable():
     cleaned = clean_html('<p><a href="https://clinic.example/articles/x/">More</a></p>')
     assert "rel=" not in cleaned
+
+
+# Links as staff might paste them, and as an attacker would write them. A browser reads an href by the WHATWG
+# URL rules: it strips tabs and newlines and surrounding spaces, reads "\\" as "/" in http(s) URLs, and takes
+# any run of slashes after the scheme (or at the start) as the start of a host.
+LEAVE_THE_SITE = [
+    "//evil.example/phish", "\\\\evil.example", "/\\evil.example", "\\/evil.example", "/\\/evil.example",
+    "\\\\\\evil.example", "///evil.example", "////evil.example", " //evil.example", "\t//evil.example",
+    "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "HTTPS://EVIL.EXAMPLE/", "http:evil.example",
+    "http:\\\\evil.example", "https:\\\\evil.example", "https:/\\evil.example", "https:///evil.example",
+    "https://clinic.example@evil.example/", "//clinic.example.evil.example/", "https://evil.example\\@clinic.example/",
+    "https://pubmed.ncbi.nlm.nih.gov/1/", "https://internal.example/",  # ALLOWED_HOSTS is not SITE_URL's host
+    "mailto:hello@clinic.example",
+]  # fmt: skip
+# The same, spelled with character references in the page source.
+LEAVE_THE_SITE_ENCODED = ["&#92;&#92;evil.example", "&#x2f;&#x5c;evil.example", "/&#9;/evil.example", "&#47;&#47;evil"]
+STAY_ON_THE_SITE = {
+    "/articles/other/": "/articles/other/",
+    "#references": "/#references",
+    "?page=2": "/?page=2",
+    "../topics/skin/": "/topics/skin/",
+    "https://clinic.example/x": "/x",
+    "//CLINIC.example/x": "/x",
+    "http://clinic.example/x": "/x",
+    "/%5Cevil.example": "/%5Cevil.example",  # an escaped backslash is a path, not a host
+    "https:evil.example": "/evil.example",  # the site's own scheme without slashes: a path on the site
+    "https:/evil.example": "/evil.example",
+    "//evil.example%2F@clinic.example/": "/",  # a user name, then the site's host
+}
+NOWHERE_ALLOWED = [
+    "javascript:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)", "\x01javascript:alert(1)",
+    "data:text/html,x", "vbscript:x", "file:///etc/passwd", "ftp://evil.example/", "blob:https://clinic.example/x",
+    "http://[bad/", "https://clinic.example:99999/",
+]  # fmt: skip
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.links: list[tuple[dict[str, str | None], list[str]]] = []
+        self._open: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self._open = []
+            self.links.append((dict(attrs), self._open))
+
+    def handle_data(self, data):
+        if self._open is not None:
+            self._open.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "a":
+            self._open = None
+
+
+def links_in(page: str) -> dict[str, dict[str, str | None]]:
+    """Return the attributes of each link in `page` (as a browser reads them), by the link's text."""
+    parser = _Links()
+    parser.feed(page)
+    return {"".join(text).strip(): attributes for attributes, text in parser.links}
+
+
+def cleaned_link(source_href: str) -> dict[str, str | None]:
+    """Return the attributes of the link left when a paragraph linking to `source_href` is cleaned."""
+    return links_in(clean_html(f'<p><a href="{source_href}" rel="dofollow">Read more</a></p>'))["Read more"]
+
+
+@pytest.mark.parametrize("href", LEAVE_THE_SITE)
+def test_a_link_that_leaves_the_site_is_marked_external(href):
+    assert cleaned_link(escape(href))["rel"] == EXTERNAL_LINK_REL
+
+
+@pytest.mark.parametrize("source_href", LEAVE_THE_SITE_ENCODED)
+def test_a_link_spelled_with_character_references_is_read_as_a_browser_reads_it(source_href):
+    assert cleaned_link(source_href)["rel"] == EXTERNAL_LINK_REL
+
+
+def test_a_character_reference_the_policy_writes_out_as_text_is_read_as_text():
+    link = cleaned_link("&sol;&sol;evil.example")  # "&" escaped in the output: the browser reads "&sol;"
+    assert (link["href"], "rel" in link) == ("&sol;&sol;evil.example", False)
+
+
+@pytest.mark.parametrize(("href", "path"), STAY_ON_THE_SITE.items())
+def test_a_link_a_browser_keeps_on_the_site_stays_followable(href, path):
+    from urllib.parse import urljoin, urlsplit
+
+    link = cleaned_link(escape(href))
+    assert "rel" not in link
+    resolved = urlsplit(urljoin("https://clinic.example/", link["href"]))
+    assert (resolved.hostname, resolved._replace(scheme="", netloc="").geturl()) == ("clinic.example", path)
+
+
+@pytest.mark.parametrize("href", NOWHERE_ALLOWED)
+def test_a_link_to_a_scheme_or_address_patients_may_not_follow_loses_its_href(href):
+    link = cleaned_link(escape(href))
+    assert "href" not in link
+    assert "rel" not in link
 
 
 def test_h1_is_reduced_to_text_so_the_page_keeps_one_h1():

@@ -146,6 +146,47 @@ def log_in(client, username, password):
     return client.post(reverse("admin:login"), {"username": username, "password": password, "next": "/admin/"})
 
 
+@pytest.mark.parametrize(
+    ("username", "message"),
+    [
+        ("w" * 256, "at most 150 characters (it has 256)"),  # django-axes records 255
+        ("w" * 10_000, "at most 150 characters (it has 10000)"),
+        ("é" * 151, "at most 150 characters (it has 151)"),
+        ("writer\x00", "Null characters are not allowed"),
+    ],
+    ids=["256", "10000", "151-accented", "nul"],
+)
+def test_an_impossible_username_gets_the_login_form_back_with_the_reason(client, username, message):
+    response = log_in(client, username, PASSWORD)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"username=%FF%FE%C3%28" + b"%80" * 300 + b"&password=x",  # not UTF-8 once decoded
+        b"username=\xff\xfe\xc3\x28" + b"\x80" * 300 + b"&password=x",  # raw bytes, not even percent-encoded
+        b"username=%00%00&password=x",
+    ],
+    ids=["percent-encoded", "raw-bytes", "nul"],
+)
+def test_a_login_posted_in_broken_utf8_gets_the_form_back(client, body):
+    response = client.generic("POST", reverse("admin:login"), body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert 'class="errornote"' in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_login_posted_in_another_encoding_is_refused_as_a_bad_request(client):
+    body = b"username=" + "ä".encode("latin-1") * 300 + b"&password=x"
+    content_type = "application/x-www-form-urlencoded; charset=latin-1"
+    response = client.generic("POST", reverse("admin:login"), body, content_type=content_type)
+    assert response.status_code == 400  # Django accepts forms in UTF-8 only
+    assert "_auth_user_id" not in client.session
+
+
 def test_repeated_wrong_passwords_lock_the_account_from_that_address(client, writer):
     for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
         assert log_in(client, writer.username, "wrong-password").status_code == 200  # the form again

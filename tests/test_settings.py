@@ -45,6 +45,13 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "Set SECRET_KEY" in result.stderr
 
 
+def test_production_refuses_to_start_with_a_site_url_that_is_not_an_address():
+    for site_url in ("clinic.example", "https://", "https://clinic.example/ x", "javascript:alert(1)"):
+        result = manage("check", DEBUG="0", SECRET_KEY=secrets.token_urlsafe(64), SITE_URL=site_url)
+        assert result.returncode != 0, site_url
+        assert "Set SITE_URL" in result.stderr, site_url
+
+
 def test_settings_come_from_the_environment():
     code = (
         "from django.conf import settings as s; "

@@ -290,6 +290,18 @@ def _changed(document: dict, change) -> str:
     return as_json(document)
 
 
+def _give_the_snapshot_to_the_draft(document: dict) -> None:
+    live, draft = document["models"]["articles.article"]
+    (snapshot,) = document["models"]["articles.publishedsnapshot"]
+    assert live["fields"]["live_snapshot"] == snapshot["pk"]
+    snapshot["fields"]["article"] = draft["pk"]
+
+
+def _drop_audit_events(document: dict, action: str) -> None:
+    events = document["models"]["articles.auditevent"]
+    events[:] = [event for event in events if event["fields"]["action"] != action]
+
+
 BAD_EXPORTS = {
     "not JSON": (lambda doc: "Dear clinic, here is the backup you asked for.\n", "is not JSON"),
     "cut short": (lambda doc: as_json(doc)[: len(as_json(doc)) // 2], "is not JSON"),
@@ -324,6 +336,14 @@ BAD_EXPORTS = {
     "a row the database refuses": (
         lambda doc: _changed(doc, lambda d: _article_row(d)["fields"].update(status="approved-by-me")),
         'violates check constraint "article_status_valid"',
+    ),
+    "a live snapshot that is another article's": (
+        lambda doc: _changed(doc, _give_the_snapshot_to_the_draft),
+        "its rows do not fit together as the workflow writes them",
+    ),
+    "an approval without its audit event": (
+        lambda doc: _changed(doc, lambda d: _drop_audit_events(d, "articles.statement.approve")),
+        "was written without its audit event (articles.statement.approve of article",
     ),
     "a permission this site does not have": (
         lambda doc: _changed(

@@ -374,7 +374,8 @@ def test_other_roles_are_refused_and_nothing_changes(request, verb, role, messag
 )
 def test_submit_is_refused_from_the_wrong_state(status, message):
     article = cited_article()
-    Article.objects.filter(pk=article.pk).update(status=status)
+    with workflow.gate():  # as a transition that left it there would have
+        Article.objects.filter(pk=article.pk).update(status=status)
     article.refresh_from_db()
     with pytest.raises(workflow.WorkflowError, match=message):
         workflow.submit_for_review(article, by=article.author)
@@ -460,7 +461,8 @@ def reviewed_with_problem(problem, *, editor, reviewer):
     if problem == "no_sign_off":
         submitted(article)
         approve_all(article, reviewer)
-        Article.objects.filter(pk=article.pk).update(status=Article.Status.SIGNED_OFF)  # a bypass attempt
+        with workflow.gate():  # a bypass the database would refuse outside the gate (test_database_gate.py)
+            Article.objects.filter(pk=article.pk).update(status=Article.Status.SIGNED_OFF)
     else:
         review(article, reviewer=reviewer)
     article.refresh_from_db()
@@ -498,9 +500,10 @@ def publish_through(path, article, editor, client):
             return str(error)
         return ""
     if path == "publish_scheduled":
-        Article.objects.filter(pk=article.pk).update(
-            status=Article.Status.SCHEDULED, scheduled_for=timezone.now(), scheduled_by=editor
-        )
+        with workflow.gate():  # scheduled, and due now
+            Article.objects.filter(pk=article.pk).update(
+                status=Article.Status.SCHEDULED, scheduled_for=timezone.now(), scheduled_by=editor
+            )
         (outcome,) = workflow.publish_scheduled()
         return outcome.error
     from django.contrib.messages import get_messages
@@ -748,6 +751,10 @@ def test_a_retracted_reference_blocks_publishing_until_acknowledged(editor, revi
         workflow.acknowledge_retraction(article, reference, by=reviewer, comment=" ")
     workflow.acknowledge_retraction(article, reference, by=reviewer, comment="Only cited for its methods.")
     assert RetractionAcknowledgement.objects.filter(article=article, reference=reference).exists()
+    # The retraction is part of the record the statements were approved on: they need approving again.
+    with pytest.raises(workflow.WorkflowError, match="cites a reference whose record changed after approval"):
+        workflow.publish(article, by=editor)
+    review(article, reviewer=reviewer)
     snapshot = workflow.publish(article, by=editor)
     assert [ref["is_retracted"] for ref in snapshot.references if ref["key"] == reference.citation_key] == [True]
 

@@ -26,7 +26,7 @@ def grant_outbox(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0011_reference_publication_types"),
+        ("articles", "0013_text_length_limits"),
         ("post_office", "0014_alter_email_recipient_delivery_status_and_more"),
     ]
 

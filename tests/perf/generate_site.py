@@ -21,7 +21,6 @@ import bisect
 import contextlib
 import dataclasses
 import datetime
-import hashlib
 import itertools
 import json
 import os
@@ -609,7 +608,7 @@ def create_articles(
 
     from articles.rendering import reference_entry
 
-    entries = {ref.pk: (ref.citation_key, reference_entry(ref, 0)) for ref in refs}
+    entries = {ref.pk: (ref.citation_key, reference_entry(ref, 0), ref.pinned_record()) for ref in refs}
     revision_counts = [1] * count
     for index in rng.choices(range(count), k=revisions - count):
         revision_counts[index] += 1
@@ -648,12 +647,16 @@ def create_articles(
 
 
 def _write_batch(batch: dict) -> None:
-    """Write one batch in one transaction (in the writer thread, on its own connection)."""
-    from django.db import connection, transaction
+    """Write one batch in one transaction (in the writer thread, on its own connection), through the workflow's
+    gate: the rows are what the workflow would have written (states, snapshots, review records, audit events)."""
+    from django.db import connection
 
-    with transaction.atomic():
+    from articles.workflow import gate
+
+    with gate():
         cursor = connection.connection.cursor()
         cursor.execute("SET LOCAL synchronous_commit = off")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # articles come before the live snapshots they point at
         for model, rows in batch.items():
             _copy(cursor, model, rows)
 
@@ -707,10 +710,6 @@ def _disclaimer_versions() -> dict:
     return {"sitewide": sitewide, "by_topic": by_topic}
 
 
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def _days(days: float) -> datetime.timedelta:
     return datetime.timedelta(days=days)
 
@@ -740,9 +739,12 @@ class ArticleBuilder:
             PublishedSnapshot,
             ReviewSignOff,
             StatementApproval,
+            content_hash,
+            public_person,
         )
 
         self.now, self.rng, self.staff, self.topics, self.entries = now, rng, staff, topics, entries
+        self.content_hash, self.public_person = content_hash, public_person  # as Article.content_hash() pins it
         self.templates, self.tag, self.retracted, self.citations = templates, tag, retracted, citations
         self.labels = {level: EvidenceLevel(level).label for level in EvidenceLevel.values}
         self.models = {
@@ -883,17 +885,18 @@ class ArticleBuilder:
             {**self.entries[ref_id][1], "number": entry["number"], "backlink": entry["backlink"]}
             for entry, ref_id in zip(template.references, ref_ids, strict=False)
         ]
-        ama_by_key = {reference["key"]: reference["ama"] for reference in references}
-        payload = {
-            "title": title,
-            "summary": summary,
-            "body": body,
-            "topics": sorted(topic.slug for topic in topics),
-            "references": [reference["ama"] for reference in references],
-        }
-        if template.drafted_with_ai:
-            payload["drafted_with_ai"] = True
-        content_hash = _sha(json.dumps(payload, sort_keys=True))  # as Article.content_hash() computes it
+        record_by_key = {self.entries[ref_id][0]: self.entries[ref_id][2] for ref_id in ref_ids}
+        content_hash = self.content_hash(
+            title=title,
+            slug=slug,
+            summary=summary,
+            body=body,
+            topic_slugs=[topic.slug for topic in topics],
+            author=self.public_person(author),
+            drafted_with_ai=template.drafted_with_ai,
+            review_interval_months=None,
+            references=[record_by_key[reference["key"]] for reference in references],
+        )
 
         out: dict[str, list] = {key: [] for key in self.models}
         article_id = take("article")
@@ -914,7 +917,7 @@ class ArticleBuilder:
                         "cited_keys": json.dumps(cited),
                         "statement_hash": self.citations.statement_hash(text, cited),
                     },
-                    "references_hash": self.citations.references_hash(cited, ama_by_key),
+                    "references_hash": self.citations.references_hash(cited, record_by_key),
                     "grade": grade,
                 }
             )

@@ -113,7 +113,7 @@ class Command(BaseCommand):
                     raise CommandError(IS_A_DIRECTORY.format(name=name))
                 size = path.stat().st_size
                 if size > MAX_INPUT_BYTES:
-                    raise CommandError(f"{name}: {INPUT_TOO_LARGE.format(size=size / 1024 / 1024)}")
+                    raise CommandError(f"{name}: {INPUT_TOO_LARGE.format(size=size, limit=MAX_INPUT_BYTES)}")
                 data = path.read_bytes()
             except FileNotFoundError:
                 raise CommandError(NO_SUCH_FILE.format(name=name)) from None
