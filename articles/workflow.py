@@ -2,8 +2,9 @@
 
 Each transition locks the article, checks the actor's permission and the article's state, raises
 `WorkflowError` with a message a person can act on, writes an append-only `AuditEvent` with a
-dotted action, runs in one transaction through `gate()` (outside it PostgreSQL refuses these writes),
-and sends mail only after the transaction commits.
+dotted action, and writes its mail to the outbox (`notifications`), all in one transaction through `gate()`
+(outside it PostgreSQL refuses these writes): the mail is sent later by `send_queued_mail`, and only if the
+step committed.
 
 Whether an approval or a sign-off still counts is derived from hashes every time it matters
 (`review_status`), never from a stored flag.
@@ -17,7 +18,7 @@ import re
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property, partial
+from functools import cached_property
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -806,10 +807,6 @@ def _save_state(article: Article, *fields: str) -> None:
         page_cache.invalidate_on_commit()
 
 
-def _after_commit(function, *args) -> None:
-    transaction.on_commit(partial(function, *args))
-
-
 def _refuse_archived(article: Article) -> None:
     if article.status == Article.Status.ARCHIVED:
         raise WorkflowError(ARCHIVED.format(title=article.title))
@@ -854,7 +851,7 @@ def submit_for_review(article: Article, *, by) -> None:
     article.status, article.scheduled_for, article.scheduled_by = Article.Status.IN_REVIEW, None, None
     _save_state(article, "status", "scheduled_for", "scheduled_by")
     _record(article, by=by, action="articles.article.submit", from_state=from_state)
-    _after_commit(notifications.article_submitted, article.pk)
+    notifications.article_submitted(article)
 
 
 @gate()
@@ -1008,7 +1005,7 @@ def request_changes(article: Article, *, by, comment: str) -> ChangeRequest:
     article.status = Article.Status.CHANGES_REQUESTED
     _save_state(article, "status")
     _record(article, by=by, action="articles.article.request_changes", from_state=from_state, message=comment.strip())
-    _after_commit(notifications.changes_requested, article.pk, change_request.pk)
+    notifications.changes_requested(article, change_request)
     return change_request
 
 
@@ -1061,7 +1058,7 @@ def sign_off(article: Article, *, by, seen_hash: str, comment: str = "") -> Revi
         message=_join(comment.strip(), note),
         content_hash=status.content_hash,
     )
-    _after_commit(notifications.article_signed_off, article.pk)
+    notifications.article_signed_off(article)
     return signed
 
 
@@ -1225,7 +1222,7 @@ def publish(article: Article, *, by) -> PublishedSnapshot:
         content_hash=status.content_hash,
         message="Update of the live version." if snapshot.earlier_versions else "",
     )
-    _after_commit(notifications.article_published, article.pk)
+    notifications.article_published(article)
     return snapshot
 
 
@@ -1298,7 +1295,7 @@ def publish_scheduled(*, now: datetime.datetime | None = None) -> list[Scheduled
                     from_state="scheduled",
                     message=str(error),
                 )
-                _after_commit(notifications.scheduled_publication_failed, article.pk, editor.pk, str(error))
+                notifications.scheduled_publication_failed(article, editor, str(error))
                 outcomes.append(ScheduledOutcome(article, str(error)))
             else:
                 outcomes.append(ScheduledOutcome(article))
@@ -1351,19 +1348,25 @@ def restore(article: Article, *, by) -> None:
 
 
 def send_review_reminders(*, today: datetime.date | None = None) -> list[Article]:
-    """Email the reviewers about live articles past their "next review due" date; return those articles."""
-    due = list(Article.objects.review_overdue(today).order_by("live_snapshot__next_review_due"))
-    with gate():
-        for article in due:
-            AuditEvent.objects.create(
-                at=timezone.now(),
+    """Remind the reviewers of each live article past its "next review due" date; return those articles.
+
+    Each reminder is one transaction: its audit entry and its mail are recorded together, or not at all.
+    """
+    reminded = []
+    for pk in Article.objects.review_overdue(today).order_by("live_review_due", "pk").values_list("pk", flat=True):
+        with gate():
+            # Looked at again under the lock: it may have been taken down or sent to review since it was listed.
+            article = Article.objects.review_overdue(today).select_for_update(of=("self",)).filter(pk=pk).first()
+            if article is None:
+                continue
+            _record(
+                article,
+                by=None,
                 action="articles.review.remind",
-                article=article,
                 from_state=article.status,
-                to_state=article.status,
                 content_hash=article.live_snapshot.content_hash,
                 message=f"Review was due on {article.live_snapshot.next_review_due:%d %b %Y}.",
             )
-    if due:
-        notifications.review_due([article.pk for article in due])
-    return due
+            notifications.review_due(article)
+            reminded.append(article)
+    return reminded

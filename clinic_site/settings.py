@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "post_office",  # the mail outbox (see POST_OFFICE below)
     "articles",
 ]
 
@@ -166,14 +167,21 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
-# A mail server that is down or stuck: each try gives up after EMAIL_TIMEOUT seconds, the next waits
-# EMAIL_RETRY_SECONDS, then twice that; after the last, the whole message is logged at ERROR to resend by hand.
-# No try starts that could end past EMAIL_SEND_SECONDS: keep it below gunicorn's --timeout (30 s by default),
-# or the worker is killed mid-retry and the mail is lost unlogged.
-EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "5"))
-EMAIL_SEND_ATTEMPTS = max(1, int(os.environ.get("EMAIL_SEND_ATTEMPTS", "3")))
-EMAIL_RETRY_SECONDS = float(os.environ.get("EMAIL_RETRY_SECONDS", "1"))
-EMAIL_SEND_SECONDS = float(os.environ.get("EMAIL_SEND_SECONDS", "20"))
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "5"))  # a stuck mail server fails one try, not the sender
+# The outbox (django-post-office). Workflow steps never send mail: each writes its mail as an `Email` row in the
+# step's own transaction (articles/notifications.py), so a refused step leaves none and a committed one keeps it
+# whatever happens to the process next. `manage.py send_queued_mail`, run every minute by cron (docs/deploy.md),
+# delivers the queue through EMAIL_BACKEND (no BACKENDS here: post_office then reads EMAIL_BACKEND when it sends,
+# so SMTP in production, the console in the demo, locmem in tests). A mail the server refuses is tried again
+# EMAIL_MAX_RETRIES times, EMAIL_RETRY_MINUTES apart (about an hour by default, so a mail server's restart or a
+# short outage costs a delay, not the mail); then it is marked failed and staff send it again from the admin.
+POST_OFFICE = {
+    "MAX_RETRIES": int(os.environ.get("EMAIL_MAX_RETRIES", "6")),
+    "RETRY_INTERVAL": timedelta(minutes=float(os.environ.get("EMAIL_RETRY_MINUTES", "10"))),
+    # A retried mail keeps its Message-ID: should a server take a mail and the sender miss its answer, clients
+    # that collapse duplicates by Message-ID show the second delivery once.
+    "MESSAGE_ID_ENABLED": True,
+}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "editorial@clinic.example")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -260,5 +268,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # bibtexparser logs every entry, with 0-based line numbers; the importer reports problems itself.
-    "loggers": {"bibtexparser": {"level": "ERROR"}},
+    "loggers": {
+        "bibtexparser": {"level": "ERROR"},
+        # A handler of its own here stops post_office from adding one, which would print its lines twice.
+        "post_office": {"handlers": ["console"], "propagate": False},
+    },
 }

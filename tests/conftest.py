@@ -64,12 +64,6 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def _no_wait_between_mail_retries(settings):
-    # A failing mail is tried again after EMAIL_RETRY_SECONDS; the tests need not wait for it.
-    settings.EMAIL_RETRY_SECONDS = 0
-
-
 def restore_migration_data() -> None:
     """Recreate what the data migrations made (groups, grants, policy pages, red flags): a flush removes it."""
     for name, step in [
@@ -77,6 +71,7 @@ def restore_migration_data() -> None:
         ("0004_append_only_and_roles", "grant_review_records"),
         ("0006_patient_site", "create_pages_and_grant_them"),
         ("0007_honesty_checks", "add_red_flags_and_grants"),
+        ("0016_outbox_permissions", "grant_outbox"),
     ]:
         getattr(importlib.import_module(f"articles.migrations.{name}"), step)(apps, None)
 

@@ -1,6 +1,8 @@
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core import mail
+from post_office import mail as post_office_mail
 
 from articles.models import Article, Disclaimer, Reference, StaffProfile, Topic
 
@@ -150,3 +152,13 @@ def admin_form_data(article: Article, **extra) -> dict:
         "review_interval_months": article.review_interval_months or "",
         **extra,
     }
+
+
+def deliver_queued_mail() -> list:
+    """Deliver the outbox as a run of `send_queued_mail` does; return Django's test outbox (all sent so far).
+
+    This is the batch the command runs (post_office's `send_queued`) without the command's lock file and its
+    closing of the database connection, which would end the test's transaction.
+    """
+    post_office_mail.send_queued()
+    return mail.outbox

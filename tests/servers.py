@@ -1,10 +1,11 @@
-"""Real servers on loopback for the load, fault and benchmark runs (tests/load/, tests/perf/).
+"""Real servers on loopback for the load, fault and benchmark runs (tests/load/, tests/perf/) and the mail tests.
 
 Each start function returns a `Server` whose `stop()` ends what it started; `Servers` stops them all, in reverse
 order, however the run ends. Nothing here listens beyond 127.0.0.1.
 """
 
 import contextlib
+import logging
 import os
 import pwd
 import re
@@ -200,6 +201,35 @@ def redis_server(port: int | None = None) -> Server:
     server = Server("redis", process, f"redis://127.0.0.1:{port}/0")
     wait_for_port(port, process)
     return server
+
+
+class SmtpRecorder:
+    """A real SMTP server (aiosmtpd) on a loopback port, in threads of this process, keeping what it accepts.
+
+    Use it as `with SmtpRecorder(port) as server: ...`; `server.delivered` holds each message's envelope.
+    """
+
+    def __init__(self, port: int):
+        from aiosmtpd.controller import Controller
+
+        self.delivered = []
+        self.controller = Controller(self, hostname="127.0.0.1", port=port)
+        # aiosmtpd logs each connection at INFO from its own thread, which may outlive a test's captured output.
+        self.server_log = logging.getLogger("mail.log")
+        self.level = self.server_log.level
+
+    async def handle_DATA(self, server, session, envelope):
+        self.delivered.append(envelope)
+        return "250 2.0.0 Accepted"
+
+    def __enter__(self):
+        self.server_log.setLevel(logging.WARNING)
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.controller.stop()
+        self.server_log.setLevel(self.level)
 
 
 def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 15) -> None:

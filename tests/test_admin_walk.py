@@ -17,6 +17,7 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLResolver, reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from post_office.models import Email
 
 from articles import urls as article_urls
 from articles.models import Article, AuditEvent, Disclaimer, PublishedSnapshot, Reference, Topic
@@ -144,7 +145,7 @@ def test_the_walk_finds_every_kind_of_page(demo):
     urls, unfilled = admin_pages()
     assert not unfilled, f"the walk does not know how to address: {unfilled}"
     walked_rows = [model for model in admin.site._registry if sample_rows(model)]
-    assert {Article, Reference, Topic, Disclaimer, PublishedSnapshot, AuditEvent, TOTPDevice} <= set(walked_rows)
+    assert {Article, Reference, Topic, Disclaimer, PublishedSnapshot, AuditEvent, TOTPDevice, Email} <= set(walked_rows)
     assert len(walked_rows) >= 12
     articles = Article.objects.count()
     assert articles >= 6

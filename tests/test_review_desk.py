@@ -34,6 +34,7 @@ from tests.factories import (
     ArticleFactory,
     ReferenceFactory,
     TopicFactory,
+    deliver_queued_mail,
     member_of,
     publish_reviewed,
     review,
@@ -1459,21 +1460,20 @@ def send_back_data(comment="Please revise.", **statement_comments) -> dict:
     return data
 
 
-def test_statement_comments_and_the_send_back_are_one_step_and_one_mail(
-    client, reviewer, mailoutbox, django_capture_on_commit_callbacks
-):
+def test_statement_comments_and_the_send_back_are_one_step_and_one_mail(client, reviewer, mailoutbox):
     article = in_review(claims=2)
     first, second = article.evidence_statements.order_by("position")
     client.force_login(reviewer)
     page = client.get(desk_url(article)).content.decode()
     assert hidden_value(page, f"b{first.pk}-seen_hash") == first.statement_hash
+    deliver_queued_mail()
     mailoutbox.clear()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            step_url("request_changes", article),
-            send_back_data("Two claims overstate the trials.", a=(first, "Say it was in mice."), b=(second, "")),
-        )
+    response = client.post(
+        step_url("request_changes", article),
+        send_back_data("Two claims overstate the trials.", a=(first, "Say it was in mice."), b=(second, "")),
+    )
+    deliver_queued_mail()
 
     assert messages_of(response, "success") == [ReviewActionView.SUCCESS["request_changes"]]
     article.refresh_from_db()
@@ -1496,12 +1496,13 @@ def test_a_send_back_with_a_stale_statement_comment_records_nothing(client, revi
     data[f"b{first.pk}-seen_hash"] = "0" * 64
     before = records(article)
     client.force_login(reviewer)
+    deliver_queued_mail()
     mailoutbox.clear()
 
     response = client.post(step_url("request_changes", article), data)
 
     assert_refused_without_change(response, article, before, message=workflow.STATEMENT_CHANGED)
-    assert not mailoutbox
+    assert not deliver_queued_mail()
 
 
 def test_a_resubmitted_article_shows_what_changed_since_this_reviewers_last_review(client, reviewer, writer):

@@ -85,3 +85,17 @@ def test_database_options_can_be_left_empty_for_pgbouncer():
     result = manage("shell", "-c", code, DEBUG="0", SECRET_KEY=secrets.token_urlsafe(64), DATABASE_OPTIONS="")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_the_mail_sender_retries_as_the_environment_says_and_delivers_through_email_backend():
+    code = (
+        "from post_office import settings as p; "
+        "print(p.get_max_retries(), p.get_retry_timedelta().total_seconds(), p.get_available_backends()['default'])"
+    )
+    result = manage(
+        "shell", "-c", code,
+        DEBUG="0", SECRET_KEY=secrets.token_urlsafe(64), EMAIL_HOST="smtp.example",
+        EMAIL_MAX_RETRIES="3", EMAIL_RETRY_MINUTES="2.5",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "3 150.0 django.core.mail.backends.smtp.EmailBackend"

@@ -2,7 +2,6 @@ import datetime
 from unittest import mock
 
 import pytest
-from django.core import mail
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -12,6 +11,7 @@ from tests.factories import (
     ArticleFactory,
     ReferenceFactory,
     TopicFactory,
+    deliver_queued_mail,
     publish_reviewed,
     review,
     sitewide_disclaimer,
@@ -69,15 +69,17 @@ def test_send_review_reminders(editor, reviewer, capsys):
     reference = ReferenceFactory()
     article = ArticleFactory(body=f"<p>In mice, it helped [@{reference.citation_key}].</p>", topics=[TopicFactory()])
     snapshot = publish_reviewed(article, editor=editor, reviewer=reviewer)
+    deliver_queued_mail().clear()  # the steps' own mail
 
     call_command("send_review_reminders")
     assert "No article is due for re-review." in capsys.readouterr().out
-    assert mail.outbox == []
+    assert deliver_queued_mail() == []
 
     with mock.patch("django.utils.timezone.localdate", return_value=snapshot.next_review_due):
         call_command("send_review_reminders")
     assert f"Due for re-review: “{article.title}”" in capsys.readouterr().out
-    assert reviewer.email in mail.outbox[0].to
+    (reminder,) = deliver_queued_mail()
+    assert reviewer.email in reminder.to
 
 
 def test_send_review_reminders_refuses_unknown_arguments():
