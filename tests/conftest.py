@@ -71,7 +71,7 @@ def restore_migration_data() -> None:
         ("0004_append_only_and_roles", "grant_review_records"),
         ("0006_patient_site", "create_pages_and_grant_them"),
         ("0007_honesty_checks", "add_red_flags_and_grants"),
-        ("0016_outbox_permissions", "grant_outbox"),
+        ("0015_outbox_permissions", "grant_outbox"),
     ]:
         getattr(importlib.import_module(f"articles.migrations.{name}"), step)(apps, None)
 

@@ -26,7 +26,7 @@ def grant_outbox(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0013_text_length_limits"),
+        ("articles", "0014_hash_versions"),
         ("post_office", "0014_alter_email_recipient_delivery_status_and_more"),
     ]
 
