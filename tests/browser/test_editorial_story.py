@@ -89,7 +89,10 @@ def sign_off(page):
     confirm = page.get_by_label("I have read these warnings")
     if confirm.count():
         confirm.check()
-    page.get_by_role("button", name="Sign off", exact=True).click()
+    button = page.get_by_role("button", name="Sign off", exact=True)
+    # The page has loaded (the caller saw its last step's outcome): no button means the desk refuses, so say why.
+    assert button.count(), "No “Sign off” button. The desk says: " + page.locator("main").inner_text()[:3000]
+    button.click()
     expect(desk_message(page, "Signed off.")).to_be_visible()
     expect(page.locator("#article-status")).to_have_text("Signed off")
     expect(page.locator("#blockers")).to_contain_text("Nothing blocks publication")
