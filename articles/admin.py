@@ -79,7 +79,7 @@ PICKER_PROMPT = "Type an author's family name, words from the title, a year, a D
 PICKER_NO_MATCH = "No reference matches. Check the spelling, or import the reference first."
 UNREADABLE_MARKER = "Unreadable marker: {marker}. Write it as [@key] or [@key1; @key2]."
 # Browsers cut a longer paste at an input's maxlength without a word: the limit is stated and checked instead.
-LENGTH_LIMIT = "At most {limit} characters."
+LENGTH_LIMIT = "At most {limit:,} characters."
 IMPORT_CANCELLED = "Nothing was imported. The records are still here to change or import again."
 IMPORT_CONFIRM_INVALID = "The preview could not be confirmed (its form was incomplete): import the records again."
 CONFIRM_CHANGE_FIELD = "_confirm_reference_change"
