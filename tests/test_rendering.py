@@ -1,0 +1,73 @@
+"""articles/rendering.py: a working copy becomes numbered citations, evidence labels and a reference list."""
+
+import pytest
+
+from articles import citations
+from articles.rendering import NOT_YET_APPROVED, render_article
+from tests.factories import ArticleFactory, ReferenceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_references_are_numbered_in_order_of_first_citation_not_of_the_keys():
+    ReferenceFactory(citation_key="alpha2020")
+    ReferenceFactory(citation_key="beta2021")
+    article = ArticleFactory(body="<p>First [@beta2021]. Then [@alpha2020]. Again [@beta2021].</p>")
+    rendered = render_article(article)
+    assert [(entry["number"], entry["key"]) for entry in rendered.references] == [(1, "beta2021"), (2, "alpha2020")]
+    assert [ref.citation_key for ref in rendered.cited] == ["beta2021", "alpha2020"]
+    assert rendered.body_html.count('href="#ref-1"') == 2
+    assert rendered.body_html.count('href="#ref-2"') == 1
+    # The reference list links back to the first place each reference is cited.
+    assert [entry["backlink"] for entry in rendered.references] == ["cite-1", "cite-2"]
+
+
+def test_three_consecutive_numbers_collapse_to_a_range():
+    for key in ("a1", "a2", "a3"):
+        ReferenceFactory(citation_key=key)
+    rendered = render_article(ArticleFactory(body="<p>Claim [@a1; @a2; @a3].</p>"))
+    assert '<sup class="citation" id="cite-1">' in rendered.body_html
+    assert "&#8211;" in rendered.body_html
+    assert 'href="#ref-2"' not in rendered.body_html
+
+
+def test_unknown_keys_and_unreadable_markers_are_reported_not_rendered_as_numbers():
+    ReferenceFactory(citation_key="known2024")
+    article = ArticleFactory(body="<p>Known [@known2024]. Unknown [@nobody1999]. Broken [@bad key].</p>")
+    rendered = render_article(article)
+    assert rendered.unknown_keys == ["nobody1999"]
+    assert [entry["key"] for entry in rendered.references] == ["known2024"]
+    assert rendered.malformed_markers  # the writer is told; the preview shows it
+    assert 'class="citation-missing"' in rendered.body_html
+
+
+def test_each_approved_statement_carries_its_evidence_label_and_unapproved_ones_are_marked_in_previews():
+    ReferenceFactory(citation_key="trial2023")
+    ReferenceFactory(citation_key="mice2022")
+    article = ArticleFactory(body="<p>Healing was faster [@trial2023]. Mice grew hair [@mice2022].</p>")
+    approved, _unapproved = citations.statements(article.body)
+    live = render_article(article, levels={approved.hash: "B"})
+    assert live.body_html.count('class="evidence-label evidence-b"') == 1
+    assert "Randomised trial in people" in live.body_html
+    assert NOT_YET_APPROVED not in live.body_html  # patients never see the preview's marks
+    preview = render_article(article, levels={approved.hash: "B"}, mark_unapproved=True)
+    assert preview.body_html.count(NOT_YET_APPROVED) == 1
+    label_at, mark_at = preview.body_html.index("evidence-b"), preview.body_html.index(NOT_YET_APPROVED)
+    assert label_at < preview.body_html.index("Mice grew hair") < mark_at
+
+
+def test_a_reference_record_is_plain_text_and_escaped_in_the_reference_list():
+    ReferenceFactory(citation_key="xss2020", title='Exosomes <script>alert(1)</script> at 5 < 6 & "and" you')
+    entry = render_article(ArticleFactory(body="<p>Claim [@xss2020].</p>")).references[0]
+    assert "script" not in entry["title"]
+    assert "script" not in entry["ama_html"]
+    assert "5 &lt; 6 &amp; &quot;and&quot; you" in entry["ama_html"]
+
+
+@pytest.mark.parametrize("count", [1, 40])
+def test_rendering_reads_the_references_in_one_query_whatever_their_number(count, django_assert_num_queries):
+    keys = [ReferenceFactory(citation_key=f"many{n}").citation_key for n in range(count)]
+    article = ArticleFactory(body="".join(f"<p>Claim {n} [@{key}].</p>" for n, key in enumerate(keys)))
+    with django_assert_num_queries(1):
+        rendered = render_article(article, mark_unapproved=True)
+    assert len(rendered.references) == count
