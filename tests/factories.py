@@ -162,3 +162,20 @@ def deliver_queued_mail() -> list:
     """
     post_office_mail.send_queued()
     return mail.outbox
+
+
+def live_article(
+    *,
+    title="Exosomes and wound healing",
+    summary="What studies show.",
+    body=None,
+    topics=None,
+    reference=None,
+    **fields,
+):
+    reference = reference or ReferenceFactory()
+    body = body or f"<p>In mice, wounds closed faster [@{reference.citation_key}].</p>"
+    article = ArticleFactory(title=title, summary=summary, body=body, topics=topics or [TopicFactory()], **fields)
+    publish_reviewed(article)
+    article.refresh_from_db()
+    return article
