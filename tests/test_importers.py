@@ -1119,7 +1119,7 @@ def decoded_lengths(monkeypatch):
     from pylatexenc.latex2text import LatexNodes2Text
 
     lengths = []
-    plain_text, latex_to_text = importers.plain_text, LatexNodes2Text.latex_to_text
+    plain_text, latex_to_text = importers.field_values.plain_text, LatexNodes2Text.latex_to_text
 
     def measured(decode):
         def decode_and_record(*args, **kwargs):
@@ -1128,7 +1128,7 @@ def decoded_lengths(monkeypatch):
 
         return decode_and_record
 
-    monkeypatch.setattr(importers, "plain_text", measured(plain_text))
+    monkeypatch.setattr(importers.field_values, "plain_text", measured(plain_text))  # where field_text calls it
     monkeypatch.setattr(LatexNodes2Text, "latex_to_text", measured(latex_to_text))
     return lengths
 

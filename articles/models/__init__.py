@@ -1,0 +1,100 @@
+"""The articles app's models, one module per concern; import them from here (`from articles.models import Article`).
+
+- `articles`: the working copy of an article, its QuerySet and revision history
+- `review`: evidence statements and the review records (approvals, change requests, sign-offs, ...)
+- `references`: the works articles cite
+- `snapshots`: what patients read, as published
+- `site_content`: topics, disclaimers, pages and red-flag phrases
+- `staff`: staff profiles and the second factor
+- `audit`: the audit trail
+- `append_only`, `fields`: what the models share (write-once records; text limits and the editor toolbar)
+"""
+
+from articles.models.append_only import AppendOnlyModel, AppendOnlyQuerySet
+from articles.models.articles import WORKFLOW_FIELDS, Article, ArticleQuerySet, article_history, record_revision
+from articles.models.audit import AuditEvent
+from articles.models.fields import (
+    ABSTRACT_MAX_CHARS,
+    BIO_MAX_CHARS,
+    BODY_EDITOR_EXTENSIONS,
+    BODY_MAX_CHARS,
+    DESCRIPTION_MAX_CHARS,
+    NOTE_MAX_CHARS,
+    REFERENCE_TITLE_MAX_CHARS,
+    TOO_LONG,
+    at_most,
+)
+from articles.models.references import (
+    AUTHORS_SHAPE,
+    SEARCH_TEXT_MAX,
+    SEARCH_WORDS_MAX,
+    Reference,
+    ReferenceQuerySet,
+    citation_key_validator,
+    normalise_doi,
+)
+from articles.models.review import (
+    EVIDENCE_LEVEL_DESIGNS,
+    Certainty,
+    ChangeRequest,
+    ChangeRequestQuerySet,
+    EvidenceLevel,
+    EvidenceStatement,
+    EvidenceStatementManager,
+    FindingJustification,
+    RetractionAcknowledgement,
+    ReviewSignOff,
+    StatementApproval,
+)
+from articles.models.site_content import Disclaimer, DisclaimerQuerySet, Page, RedFlagPhrase, Topic
+from articles.models.snapshots import SEARCH_VECTOR, PublishedSnapshot, PublishedSnapshotQuerySet
+from articles.models.staff import StaffProfile, TwoFactorRequirement, public_person
+
+__all__ = [
+    "ABSTRACT_MAX_CHARS",
+    "AUTHORS_SHAPE",
+    "BIO_MAX_CHARS",
+    "BODY_EDITOR_EXTENSIONS",
+    "BODY_MAX_CHARS",
+    "DESCRIPTION_MAX_CHARS",
+    "EVIDENCE_LEVEL_DESIGNS",
+    "NOTE_MAX_CHARS",
+    "REFERENCE_TITLE_MAX_CHARS",
+    "SEARCH_TEXT_MAX",
+    "SEARCH_VECTOR",
+    "SEARCH_WORDS_MAX",
+    "TOO_LONG",
+    "WORKFLOW_FIELDS",
+    "AppendOnlyModel",
+    "AppendOnlyQuerySet",
+    "Article",
+    "ArticleQuerySet",
+    "AuditEvent",
+    "Certainty",
+    "ChangeRequest",
+    "ChangeRequestQuerySet",
+    "Disclaimer",
+    "DisclaimerQuerySet",
+    "EvidenceLevel",
+    "EvidenceStatement",
+    "EvidenceStatementManager",
+    "FindingJustification",
+    "Page",
+    "PublishedSnapshot",
+    "PublishedSnapshotQuerySet",
+    "RedFlagPhrase",
+    "Reference",
+    "ReferenceQuerySet",
+    "RetractionAcknowledgement",
+    "ReviewSignOff",
+    "StaffProfile",
+    "StatementApproval",
+    "Topic",
+    "TwoFactorRequirement",
+    "article_history",
+    "at_most",
+    "citation_key_validator",
+    "normalise_doi",
+    "public_person",
+    "record_revision",
+]

@@ -1,0 +1,328 @@
+"""The working copy of an article, its reads (the QuerySet) and its revision history."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import connection, models
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+from django_prose_editor.fields import ProseEditorField
+from simple_history.models import HistoricalRecords
+
+from articles import citations, identity
+from articles.models.audit import AuditEvent
+from articles.models.fields import BODY_EDITOR_EXTENSIONS, BODY_MAX_CHARS, at_most
+from articles.models.references import Reference
+from articles.models.site_content import Topic
+from articles.models.snapshots import PublishedSnapshot
+from articles.models.staff import public_person
+from articles.sanitize import clean_html, plain_text
+
+# Kept by name so a save and its topic changes can be recorded as one revision (see record_revision).
+# Written only by articles/workflow.py (through save(update_fields=...)); an ordinary save leaves them alone.
+WORKFLOW_FIELDS = frozenset(
+    {"status", "live_snapshot", "live_published_at", "live_review_due", "scheduled_for", "scheduled_by"}
+)
+article_history = HistoricalRecords(excluded_fields=[*sorted(WORKFLOW_FIELDS), "updated_at"])
+
+
+class ArticleQuerySet(models.QuerySet):
+    def live(self):
+        """Articles patients can read, with the snapshot they read."""
+        return self.filter(live_snapshot__isnull=False).select_related("live_snapshot")
+
+    def newest_first(self):
+        """Order live articles by when their live version was published, newest first."""
+        return self.order_by("-live_published_at", "pk")
+
+    def published_under(self, topic):
+        """Live articles whose live version was published under `topic`."""
+        in_topic = PublishedSnapshot.topic_set.through.objects.filter(topic=topic).values("publishedsnapshot")
+        return self.filter(live_snapshot__in=in_topic)
+
+    def bylined_to(self, profile):
+        """Live articles whose live version carries this staff member's byline."""
+        return self.filter(live_snapshot__author__slug=profile.slug)
+
+    def signed_off_by(self, profile):
+        """Live articles whose live version this staff member medically reviewed."""
+        return self.filter(live_snapshot__reviewed_by__slug=profile.slug)
+
+    def as_cards(self):
+        """Load only what a card in a list shows of the live snapshot: not its body, references or statements."""
+        return self.only("live_snapshot", *(f"live_snapshot__{name}" for name in PublishedSnapshot.CARD_FIELDS))
+
+    def in_review(self):
+        return self.filter(status=Article.Status.IN_REVIEW)
+
+    def changes_requested(self):
+        return self.filter(status=Article.Status.CHANGES_REQUESTED)
+
+    def signed_off(self):
+        return self.filter(status=Article.Status.SIGNED_OFF)
+
+    def scheduled(self):
+        return self.filter(status=Article.Status.SCHEDULED)
+
+    def drafts(self):
+        return self.filter(status=Article.Status.DRAFT)
+
+    def written_by(self, user):
+        """Articles whose byline is this staff member's."""
+        return self.filter(author=user)
+
+    def due_for_publication(self, now=None):
+        """Scheduled articles whose publication time has come."""
+        return self.scheduled().filter(scheduled_for__lte=now or timezone.now())
+
+    def review_overdue(self, today=None):
+        """Live articles past their "next review due" date that are not already back in review."""
+        return (
+            self.live()
+            .filter(live_review_due__lte=today or timezone.localdate())
+            .exclude(status__in=[Article.Status.IN_REVIEW, Article.Status.SIGNED_OFF, Article.Status.SCHEDULED])
+        )
+
+    def citing(self, key: str):
+        """Articles whose working copy cites the reference `key`."""
+        return self.filter(body__regex=citations.key_regex(key))
+
+    def citing_live(self, *keys: str):
+        """Articles whose live version cites any of the references `keys`.
+
+        On PostgreSQL this runs one query at once: the snapshots citing them, from the GIN index on the
+        reference lists they froze. The articles are then found by those ids; in one query, the planner
+        (which cannot tell how many lists hold a key) chose to read every live article.
+        """
+        if not keys:
+            return self.none()
+        if connection.vendor != "postgresql":
+            condition = Q()
+            for key in keys:
+                condition |= Q(live_snapshot__body_source__regex=citations.key_regex(key))
+            return self.filter(condition)
+        condition = Q()
+        for key in keys:
+            condition |= Q(references__contains=[{"key": key}])
+        citing = PublishedSnapshot.objects.filter(condition).values_list("pk", flat=True)
+        return self.filter(live_snapshot__in=list(citing))
+
+    def on_review_desk(self):
+        """Articles that were ever sent to review, or are live: a draft nobody submitted stays with its writer."""
+        submitted = AuditEvent.objects.filter(article=OuterRef("pk"), action="articles.article.submit")
+        return self.filter(~Q(status=Article.Status.DRAFT) | Q(live_snapshot__isnull=False) | Exists(submitted))
+
+
+class Article(models.Model):
+    """The working copy of a patient-education article; patients only ever read its published snapshot."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        SIGNED_OFF = "signed_off", "Signed off"
+        SCHEDULED = "scheduled", "Scheduled"
+        PUBLISHED = "published", "Published"
+        ARCHIVED = "archived", "Archived"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True, help_text="The article's address; keep it once published.")
+    summary = models.TextField(
+        help_text="One or two plain sentences: shown in lists, search results and link previews.", **at_most(300)
+    )
+    body = ProseEditorField(
+        extensions=BODY_EDITOR_EXTENSIONS,
+        **at_most(BODY_MAX_CHARS),
+        sanitize=clean_html,  # the one bleach policy, also applied again in save()
+        help_text="Cite a reference by its key at the end of the sentence it supports: [@mahmoud2025] "
+        "or [@mahmoud2025; @hu2016].",
+    )
+    topics = models.ManyToManyField(Topic, related_name="articles", blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="authored_articles",
+        help_text="Shown in the byline.",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False)
+    live_snapshot = models.OneToOneField(
+        "PublishedSnapshot", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    # The live snapshot's published_at and next_review_due, kept beside the pointer so that lists of live
+    # articles are ordered, and overdue ones found, by indexes on this table: through the snapshots, a page
+    # deep in the list joined every snapshot before it, and "due" matched every superseded version too.
+    live_published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    live_review_due = models.DateField(null=True, blank=True, editable=False)
+    scheduled_for = models.DateTimeField(null=True, blank=True, editable=False)
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    review_interval_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="Re-review this article every so many months. Empty: its topics' interval, or 12 months.",
+    )
+    drafted_with_ai = models.BooleanField(
+        "AI tools helped draft this article",
+        default=False,
+        help_text="Tick it if AI tools helped write any part of the text; patients are told, as they should be.",
+    )
+    is_featured = models.BooleanField(
+        "featured", default=False, help_text="Editors: show it among the featured articles on the home page while live."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    _history_m2m_fields = [topics]
+    history = article_history
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        permissions = [
+            ("publish_article", "Can publish, unpublish and archive articles"),
+            ("review_article", "Can approve evidence statements and sign off articles"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "draft",
+                        "in_review",
+                        "changes_requested",
+                        "signed_off",
+                        "scheduled",
+                        "published",
+                        "archived",
+                    ]
+                ),
+                name="article_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="scheduled", scheduled_for__isnull=False, scheduled_by__isnull=False)
+                | (~Q(status="scheduled") & Q(scheduled_for__isnull=True)),
+                name="article_scheduled_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(live_snapshot__isnull=True, live_published_at__isnull=True, live_review_due__isnull=True)
+                | Q(live_snapshot__isnull=False, live_published_at__isnull=False),
+                name="article_live_fields_with_snapshot",
+            ),
+        ]
+        indexes = [
+            # The patient site's lists (newest live first); covering, so a deep page is read from the index.
+            models.Index(
+                fields=["-live_published_at", "id", "live_snapshot"],
+                condition=Q(live_snapshot__isnull=False),
+                name="article_live_newest",
+            ),
+            # Live articles due for re-review.
+            models.Index(
+                fields=["live_review_due", "id"], condition=Q(live_snapshot__isnull=False), name="article_live_due"
+            ),
+            # The review desk's sections (by status, oldest change first) and the admin's list and status filter.
+            models.Index(fields=["status", "-updated_at", "-id"], name="article_status_updated"),
+            models.Index(fields=["-updated_at", "-id"], name="article_updated"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.title = plain_text(self.title)
+        self.summary = plain_text(self.summary)
+        self.body = clean_html(self.body)
+        if self._state.adding:
+            # A new article starts as a draft whatever the caller set: only workflow.py moves it on.
+            self.status, self.live_snapshot, self.scheduled_for, self.scheduled_by = self.Status.DRAFT, None, None, None
+            self.live_published_at = self.live_review_due = None
+        elif kwargs.get("update_fields") is None:
+            # Saving the working copy never writes workflow state, even from a stale instance.
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in WORKFLOW_FIELDS
+            ]
+        super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "body" in update_fields:
+            from articles.models.review import EvidenceStatement  # review.py imports this module
+
+            EvidenceStatement.objects.sync(self)
+
+    def get_absolute_url(self):
+        return reverse("articles:article_detail", kwargs={"slug": self.slug})
+
+    @property
+    def statements(self) -> list[citations.Sentence]:
+        """The evidence statements of the working copy, read from the body itself."""
+        return citations.statements(self.body)
+
+    def contributor_ids(self) -> set[int]:
+        """Return the ids of everyone who wrote or edited the working copy or a reference it cites."""
+        editors = self.history.exclude(history_user=None).values_list("history_user_id", flat=True).distinct()
+        keys = self.citation_keys
+        reference_editors = (
+            Reference.history.filter(citation_key__in=keys)
+            .exclude(history_user=None)
+            .values_list("history_user_id", flat=True)
+            .distinct()
+            if keys
+            else []
+        )
+        return {self.author_id, *editors, *reference_editors}
+
+    def review_interval(self) -> int:
+        """Return the re-review interval in months: the article's own, its topics' shortest, or the default."""
+        if self.review_interval_months:
+            return self.review_interval_months
+        intervals = [t.review_interval_months for t in self.topics.all() if t.review_interval_months]
+        return min(intervals, default=settings.DEFAULT_REVIEW_INTERVAL_MONTHS)
+
+    @property
+    def citation_keys(self) -> list[str]:
+        return citations.citation_keys(self.body)
+
+    def resolve_citations(self, *, replacing=None) -> tuple[list[Reference], list[str]]:
+        """Return the cited references in citation order, and the keys that match no reference.
+
+        `replacing` maps citation keys to the records they would have (None: no record), to work out
+        what a change to references would do without saving it (workflow.reference_change_consequences).
+        """
+        keys = self.citation_keys
+        found = Reference.objects.by_keys(keys)
+        for key, reference in (replacing or {}).items():
+            if reference is None:
+                found.pop(key, None)
+            else:
+                found[key] = reference
+        return [found[k] for k in keys if k in found], [k for k in keys if k not in found]
+
+    def content_hash(self, *, replacing=None, version: int | None = None) -> str:
+        """Hash of everything patients would see of this working copy and every cited reference's record as the
+        reviewer judged it (with `replacing`: see resolve_citations); patient_visible.ARTICLE_FIELDS lists it.
+        `version`: as an earlier version of the hash covered it (identity.py), to compare with a snapshot."""
+        references, _unknown = self.resolve_citations(replacing=replacing)
+        return identity.content_hash(
+            title=self.title,
+            slug=self.slug,
+            summary=self.summary,
+            body=self.body,
+            topic_slugs=list(self.topics.values_list("slug", flat=True)) if self.pk else [],
+            author=public_person(self.author) if self.author_id else {},
+            drafted_with_ai=self.drafted_with_ai,
+            review_interval_months=self.review_interval_months,
+            references=references,
+            version=version,
+        )
+
+
+def record_revision(article: Article, *, created: bool) -> None:
+    """Record the article's current state, topics included, as one revision.
+
+    For callers that save the article and then its topics: they set `skip_history_when_saving`
+    for both steps and call this once at the end.
+    """
+    article.__dict__.pop("skip_history_when_saving", None)
+    article_history.create_historical_record(article, "+" if created else "~")

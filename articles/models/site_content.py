@@ -1,0 +1,179 @@
+"""What editors keep beside the articles: topics, disclaimers, simple pages and red-flag phrases."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django_prose_editor.fields import ProseEditorField
+from simple_history.models import HistoricalRecords
+
+from articles.models.fields import (
+    BODY_EDITOR_EXTENSIONS,
+    BODY_MAX_CHARS,
+    DESCRIPTION_MAX_CHARS,
+    NOTE_MAX_CHARS,
+    at_most,
+)
+from articles.sanitize import clean_html, plain_text
+
+
+class Topic(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(unique=True)
+    description = models.TextField(
+        blank=True, help_text="One or two plain sentences shown on the topic page.", **at_most(DESCRIPTION_MAX_CHARS)
+    )
+    review_interval_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="How often articles in this topic must be re-reviewed. Empty: the clinic default "
+        "(12 months). An article in several topics uses the shortest interval.",
+    )
+    requires_topic_disclaimer = models.BooleanField(
+        "needs its own disclaimer",
+        default=False,
+        help_text="Articles in this topic cannot be published unless an active disclaimer covers the topic "
+        "(for example “experimental, not approved by the FDA”).",
+    )
+    not_fda_approved = models.BooleanField(
+        "not approved by the FDA",
+        default=False,
+        help_text="The treatment is not FDA-approved: a topic disclaimer is mandatory, and any “FDA-approved” "
+        "wording in its articles is an error.",
+    )
+    offered_by_clinic = models.BooleanField(
+        "offered by this clinic",
+        default=False,
+        help_text="The clinic provides this treatment: every article in the topic discloses it to patients.",
+    )
+    is_treatment = models.BooleanField(
+        "treatment topic",
+        default=False,
+        help_text="Articles about a treatment: writers and reviewers get a checklist of the sections patients need "
+        "(benefits, risks, alternatives including no treatment, what is uncertain, where to get help).",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.name = plain_text(self.name)
+        self.description = plain_text(self.description)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:topic_detail", kwargs={"slug": self.slug})
+
+
+class DisclaimerQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def in_scope_of(self, topic_ids):
+        """Disclaimers, active or not, for an article in these topics, site-wide ones first."""
+        return (
+            self.filter(Q(scope=Disclaimer.Scope.ALL) | Q(topics__in=list(topic_ids)))
+            .distinct()
+            .order_by("scope", "position", "title")
+        )
+
+    def applying_to(self, topic_ids):
+        """Active disclaimers for an article in these topics, site-wide ones first."""
+        return self.in_scope_of(topic_ids).active()
+
+
+class Disclaimer(models.Model):
+    """A warning attached to articles by rule (all articles, or all articles in chosen topics)."""
+
+    class Scope(models.TextChoices):
+        ALL = "all", "Every article"
+        TOPICS = "topics", "Articles in the chosen topics"
+
+    title = models.CharField(max_length=200)
+    text = models.TextField(help_text="What patients read. Plain, short, and specific.", **at_most(NOTE_MAX_CHARS))
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.ALL)
+    topics = models.ManyToManyField(
+        Topic, blank=True, related_name="disclaimers", help_text="Only for the scope “Articles in the chosen topics”."
+    )
+    is_active = models.BooleanField(
+        "active", default=True, help_text="An active disclaimer shows at once on every live article of its scope."
+    )
+    position = models.PositiveSmallIntegerField(default=0, help_text="Lower numbers show first.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=[topics])
+    objects = DisclaimerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["scope", "position", "title"]
+        constraints = [
+            models.CheckConstraint(condition=Q(scope__in=["all", "topics"]), name="disclaimer_scope_valid"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.title = plain_text(self.title)
+        self.text = clean_html(self.text)
+        super().save(*args, **kwargs)
+
+
+class Page(models.Model):
+    """A simple page editors keep up to date: the editorial, corrections and privacy policies, About us."""
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True, help_text="Its address: /about/<slug>/.")
+    body = ProseEditorField(extensions=BODY_EDITOR_EXTENSIONS, sanitize=clean_html, **at_most(BODY_MAX_CHARS))
+    show_in_footer = models.BooleanField(default=True, help_text="Link to it from the footer of every page.")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Lower numbers come first in the footer.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["position", "title"]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.title = plain_text(self.title)
+        self.body = clean_html(self.body)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:page", kwargs={"slug": self.slug})
+
+
+class RedFlagPhrase(models.Model):
+    """A phrase regulators act against in health claims; editors keep the list, the checks match its word forms."""
+
+    phrase = models.CharField(max_length=100, unique=True, help_text="E.g. “cure” also finds “cures” and “cured”.")
+    why = models.CharField(max_length=300, help_text="Why it is a problem, as writers and reviewers read it.")
+    instead = models.CharField("write instead", max_length=300, help_text="What to write instead.")
+    is_active = models.BooleanField("active", default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["phrase"]
+        verbose_name = "red-flag phrase"
+
+    def __str__(self):
+        return self.phrase
+
+    def save(self, *args, **kwargs):
+        self.phrase, self.why, self.instead = plain_text(self.phrase), plain_text(self.why), plain_text(self.instead)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        if not re.search(r"\w", plain_text(self.phrase)):
+            raise ValidationError({"phrase": "Write a word or words to look for, such as “cure” or “risk-free”."})

@@ -1,0 +1,115 @@
+"""What patients read: immutable copies of articles as published, and how search ranks them."""
+
+import datetime
+import re
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVector
+from django.db import models
+from django.urls import reverse
+
+from articles import citations, identity
+from articles.models.append_only import AppendOnlyModel, AppendOnlyQuerySet
+from articles.models.site_content import Topic
+from articles.sanitize import plain_paragraphs
+
+# What search ranks: title above summary above body, English stemming. On PostgreSQL only, migration 0009
+# stores this very expression in a generated column, `search_vector`, with a GIN index (and 0006 puts a
+# trigram index on the title); they are not in the model because SQLite, which the demo uses, has neither.
+SEARCH_VECTOR = (
+    SearchVector("title", weight="A", config="english")
+    + SearchVector("summary", weight="B", config="english")
+    + SearchVector("body_text", weight="C", config="english")
+)
+
+
+class PublishedSnapshotQuerySet(AppendOnlyQuerySet):
+    def live(self):
+        """The snapshots patients can read now: each live article's current version."""
+        from articles.models.articles import Article  # articles.py imports this module
+
+        return self.filter(pk__in=Article.objects.filter(live_snapshot__isnull=False).values("live_snapshot"))
+
+
+class PublishedSnapshot(AppendOnlyModel):
+    """An immutable copy of an article as published: what patients read."""
+
+    article = models.ForeignKey("Article", on_delete=models.PROTECT, related_name="snapshots")
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200)
+    summary = models.TextField()
+    body_source = models.TextField(blank=True, help_text="The working copy's body as published, with its markers.")
+    body_html = models.TextField(help_text="Sanitized body with citation numbers, as rendered at publication.")
+    body_text = models.TextField(blank=True, help_text="The body as plain text, for search and snippets.")
+    references = models.JSONField(default=list, help_text="The numbered reference list as published.")
+    statements = models.JSONField(default=list, help_text="Each statement with its evidence grade and reviewer.")
+    topics = models.JSONField(default=list, help_text='[{"slug": ..., "name": ...}] at publication.')
+    topic_set = models.ManyToManyField(
+        Topic, blank=True, related_name="snapshots", help_text="The same topics, for listing by topic."
+    )
+    author = models.JSONField(default=dict, help_text="The byline at publication.")
+    reviewed_by = models.JSONField(default=dict, help_text="The reviewer who signed the article off.")
+    reviewers = models.JSONField(default=list, help_text="Everyone who approved a statement or signed it off.")
+    disclaimers = models.JSONField(default=list, help_text="The disclaimer versions in force at publication.")
+    sign_off = models.ForeignKey("ReviewSignOff", null=True, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(null=True)
+    next_review_due = models.DateField(null=True, db_index=True)
+    first_published_at = models.DateTimeField(null=True)
+    earlier_versions = models.JSONField(default=list, help_text="When the snapshots this one replaced were published.")
+    drafted_with_ai = models.BooleanField(default=False)
+    content_hash = models.CharField(max_length=64)
+    hash_version = models.PositiveSmallIntegerField(
+        default=identity.HASH_VERSION, editable=False, help_text="Version of its hashes (identity.py)."
+    )
+    published_at = models.DateTimeField()
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    objects = PublishedSnapshotQuerySet.as_manager()
+
+    # What articles/_article_card.html shows (lists and search results load only these).
+    CARD_FIELDS = ["title", "slug", "summary", "published_at", "earlier_versions", "reviewed_by"]
+
+    class Meta:
+        ordering = ["-published_at"]
+        get_latest_by = "published_at"
+        indexes = [
+            models.Index(fields=["-published_at", "-id"], name="snapshot_newest"),
+            # Staff bio pages: the articles a person wrote or reviewed, as the byline froze them.
+            models.Index(models.F("author__slug"), name="snapshot_author_slug"),
+            models.Index(models.F("reviewed_by__slug"), name="snapshot_reviewer_slug"),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.published_at:%Y-%m-%d %H:%M})"
+
+    def save(self, *args, **kwargs):
+        # Headings and list items carry no full stop: a dash keeps snippets from running them into the next line.
+        blocks = [block if block[-1] in ".!?:;" else f"{block} —" for block in plain_paragraphs(self.body_source)]
+        words = " ".join(citations.MARKER_RE.sub(" ", " ".join(blocks)).split())
+        self.body_text = re.sub(r"\s+([.,;:!?])", r"\1", words).removesuffix(" —")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:article_detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_update(self) -> bool:
+        return bool(self.earlier_versions)
+
+    @property
+    def earlier_publication_times(self) -> list[datetime.datetime]:
+        """When the versions this one replaced were published, newest first."""
+        return [datetime.datetime.fromisoformat(moment) for moment in self.earlier_versions]
+
+    @property
+    def topic_ids(self) -> list[int]:
+        return [topic["id"] for topic in self.topics]
+
+    @property
+    def cited_keys(self) -> set[str]:
+        return {reference["key"] for reference in self.references}
+
+    @property
+    def offered_treatments(self) -> list[str]:
+        """Names of this article's topics whose treatment the clinic provides (as published)."""
+        return [topic["name"] for topic in self.topics if topic.get("offered_by_clinic")]
