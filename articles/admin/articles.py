@@ -1,21 +1,15 @@
-import copy
-import hashlib
-import json
+"""Articles in the admin: the list, the change form with its read-only review panels (each rendered by a template
+under admin/articles/article/), the workflow buttons and actions, the preview, and revision compare and restore."""
+
 import re
-from dataclasses import dataclass
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import SEARCH_VAR
-from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import GroupAdmin, UserAdmin
-from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.core.validators import MaxLengthValidator
-from django.db import models, transaction
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -25,46 +19,16 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
-from post_office.admin import EmailAdmin, LogInline
-from post_office.models import STATUS, Attachment, Email, EmailTemplate
-from simple_history.admin import SimpleHistoryAdmin
 
 from articles import citations, page_cache, permissions, workflow
+from articles.admin.base import RichTextAdmin, StatedLengthLimits, User, known_citation_keys
 from articles.admin_site import DeclaredFiltersChangeList
 from articles.diffs import word_diff
-from articles.forms import ConfirmImportForm, DisclaimerAdminForm, ImportReferencesForm, ReferenceAdminForm
-from articles.importers import (
-    ImportPlan,
-    ReferenceImportError,
-    describe_value,
-    parse_references,
-    plan_references,
-    save_plan,
-)
-from articles.models import (
-    TOO_LONG,
-    Article,
-    AuditEvent,
-    ChangeRequest,
-    Disclaimer,
-    FindingJustification,
-    Page,
-    PublishedSnapshot,
-    RedFlagPhrase,
-    Reference,
-    RetractionAcknowledgement,
-    ReviewSignOff,
-    StaffProfile,
-    StatementApproval,
-    Topic,
-    TwoFactorRequirement,
-    record_revision,
-)
+from articles.models import Article, ChangeRequest, Disclaimer, Topic, record_revision
 from articles.rendering import render_article
 from articles.sanitize import plain_text
 from articles.views import timeline_of
 
-User = get_user_model()
 REOPENED = {
     Article.Status.SIGNED_OFF: "Your edit changed a signed-off article: it is a draft again and needs review.",
     Article.Status.SCHEDULED: "Your edit changed a scheduled article: it is no longer scheduled and needs review.",
@@ -73,16 +37,7 @@ REOPENED = {
 }
 COMPARED_FIELDS = ["title", "slug", "summary", "body", "author", "topics"]
 SEARCH_COUNT_CAP = 1000  # an admin search counts its matches this far, then says "more than"
-MAX_KEYS_CHECKED = 500
-PICKER_RESULTS = 20  # references the citation picker lists for one search
-PICKER_PROMPT = "Type an author's family name, words from the title, a year, a DOI or a PMID."
-PICKER_NO_MATCH = "No reference matches. Check the spelling, or import the reference first."
 UNREADABLE_MARKER = "Unreadable marker: {marker}. Write it as [@key] or [@key1; @key2]."
-# Browsers cut a longer paste at an input's maxlength without a word: the limit is stated and checked instead.
-LENGTH_LIMIT = "At most {limit:,} characters."
-IMPORT_CANCELLED = "Nothing was imported. The records are still here to change or import again."
-IMPORT_CONFIRM_INVALID = "The preview could not be confirmed (its form was incomplete): import the records again."
-CONFIRM_CHANGE_FIELD = "_confirm_reference_change"
 
 
 def _revision_values(record) -> dict[str, str]:
@@ -95,62 +50,6 @@ def _revision_values(record) -> dict[str, str]:
         "author": str(record.author) if record.author_id else "",
         "topics": ", ".join(t.name for t in topics),
     }
-
-
-def _known_keys():
-    return Reference.objects.order_by("citation_key").values_list("citation_key", flat=True)
-
-
-def _with_csp_nonce(request, media):
-    """Return the form media with this request's CSP nonce on the rich-text editor's inline import map."""
-    if hasattr(media, "with_nonce"):
-        return media.with_nonce(request.csp_nonce)
-    return media
-
-
-class RevisionAdmin(SimpleHistoryAdmin):
-    """Revision history, with restore for those who may change the object.
-
-    django-simple-history saves a posted restore form for anyone who may *view* the history, so a reviewer
-    could rewrite an article, a writer a disclaimer or an archived article: only a change permission will do.
-    """
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method == "POST":
-            obj = self.get_object(request, unquote(object_id))
-            if obj is not None and not self.has_change_permission(request, obj):
-                raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
-
-class RichTextAdmin(RevisionAdmin):
-    """Admin pages with the rich-text editor: its import map is the one inline script, allowed by nonce."""
-
-    def render_change_form(self, request, context, *args, **kwargs):
-        context["media"] = _with_csp_nonce(request, context.get("media"))
-        return super().render_change_form(request, context, *args, **kwargs)
-
-    def render_history_view(self, request, template, context, **kwargs):
-        context["media"] = _with_csp_nonce(request, context.get("media"))
-        return super().render_history_view(request, template, context, **kwargs)
-
-
-class StatedLengthLimits:
-    """Admin forms whose limited fields state their limit, and refuse a longer text saying how long it is."""
-
-    limited_fields: list[str] = []
-
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name in self.limited_fields and field is not None:
-            limit = db_field.max_length
-            field.widget.attrs.pop("maxlength", None)
-            field.help_text = " ".join(filter(None, [str(field.help_text), LENGTH_LIMIT.format(limit=limit)]))
-            field.validators = [
-                *(v for v in field.validators if not isinstance(v, MaxLengthValidator)),
-                MaxLengthValidator(limit, message=TOO_LONG),
-            ]
-        return field
 
 
 class ArticleChangeList(DeclaredFiltersChangeList):
@@ -308,7 +207,7 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
         if not obj.pk:
             return "Save the article to check its citations."
         rendered = render_article(obj)
-        problems = citations.unknown_key_messages(rendered.unknown_keys, _known_keys())
+        problems = citations.unknown_key_messages(rendered.unknown_keys, known_citation_keys())
         problems += [UNREADABLE_MARKER.format(marker=marker) for marker in rendered.malformed_markers]
         if not rendered.references and not problems:
             return "No citations yet."
@@ -428,7 +327,7 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
                 self.message_user(request, REOPENED[before], messages.WARNING)
         rendered = render_article(form.instance)
         request.citation_problems = bool(rendered.unknown_keys or rendered.malformed_markers)
-        for problem in citations.unknown_key_messages(rendered.unknown_keys, _known_keys()):
+        for problem in citations.unknown_key_messages(rendered.unknown_keys, known_citation_keys()):
             self.message_user(request, f"Saved, but: {problem}", messages.WARNING)
         if rendered.malformed_markers:
             self.message_user(
@@ -618,453 +517,3 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
                     self.initial["topics"] = topic_ids
 
         return RestoreRevisionForm
-
-
-@admin.register(Reference)
-class ReferenceAdmin(StatedLengthLimits, RevisionAdmin):
-    form = ReferenceAdminForm
-    limited_fields = ["title", "abstract", "retraction_note"]
-    list_display = ["citation_key", "short_ama", "year", "doi", "pmid", "is_retracted"]
-    list_filter = ["is_retracted", "publication_type", "year"]
-    search_fields = ["citation_key", "title", "doi", "pmid", "journal", "authors"]
-    readonly_fields = ["ama_preview", "cited_by", "created_at", "updated_at"]
-    change_list_template = "admin/articles/reference/change_list.html"
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    fieldsets = [
-        (None, {"fields": ["ama_preview", "citation_key", "authors", "title"]}),
-        (
-            "Source",
-            {
-                "fields": [
-                    "journal",
-                    "journal_abbrev",
-                    "year",
-                    "published_on",
-                    "volume",
-                    "issue",
-                    "pages",
-                    "publication_type",
-                ]
-            },
-        ),
-        ("Identifiers and links", {"fields": ["doi", "pmid", "pmcid", "url", "open_access_pdf"]}),
-        ("Content", {"fields": ["abstract"]}),
-        ("Retraction", {"fields": ["is_retracted", "retraction_note"]}),
-        ("Use", {"fields": ["cited_by", "created_at", "updated_at"]}),
-    ]
-
-    @admin.display(description="Reference (AMA)")
-    def short_ama(self, obj):
-        return obj.ama
-
-    @admin.display(description="As it will be listed (AMA)")
-    def ama_preview(self, obj):
-        return obj.ama_html if obj.pk else "—"
-
-    @admin.display(description="Cited by")
-    def cited_by(self, obj):
-        if not obj.pk:
-            return "—"
-        articles = obj.citing_articles().order_by("title")
-        if not articles:
-            return "No article cites this reference."
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join(
-                "",
-                '<li><a href="{}">{}</a> ({})</li>',
-                (
-                    (reverse("admin:articles_article_change", args=[a.pk]), a.title, a.get_status_display())
-                    for a in articles
-                ),
-            ),
-        )
-
-    def get_urls(self):
-        return [
-            path("import/", self.admin_site.admin_view(self.import_view), name="articles_reference_import"),
-            path("check-keys/", self.admin_site.admin_view(self.check_keys_view), name="articles_reference_check_keys"),
-            path("search/", self.admin_site.admin_view(self.search_view), name="articles_reference_search"),
-            *super().get_urls(),
-        ]
-
-    def check_keys_view(self, request):
-        """Answer which of the comma-separated `keys` match no reference (for the live check while writing)."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        keys = [key.strip() for key in request.GET.get("keys", "").split(",") if key.strip()][:MAX_KEYS_CHECKED]
-        known = set(Reference.objects.filter(citation_key__in=keys).values_list("citation_key", flat=True))
-        unknown = list(dict.fromkeys(key for key in keys if key not in known))
-        return JsonResponse({"unknown": unknown, "messages": citations.unknown_key_messages(unknown, _known_keys())})
-
-    def search_view(self, request):
-        """Answer the references matching `q`, for the citation picker beside an article's body."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        query = request.GET.get("q", "")
-        references = Reference.objects.matching(query).defer("abstract")[:PICKER_RESULTS]
-        results = [{"key": reference.citation_key, "citation": reference.ama} for reference in references]
-        message = "" if results else PICKER_NO_MATCH if query.strip() else PICKER_PROMPT
-        return JsonResponse({"results": results, "message": message})
-
-    # --- import: read, preview what it would do, save only on Confirm --------------------------------
-
-    def import_view(self, request):
-        """Paste or upload records; a preview shows what saving them would do; Confirm saves, Cancel does not."""
-        if not permissions.can_import_references(request.user):
-            raise PermissionDenied
-        if request.method == "POST" and "confirm" in request.POST:
-            return self._confirm_import(request)
-        if request.method == "POST" and "cancel" in request.POST:
-            self.message_user(request, IMPORT_CANCELLED, messages.INFO)
-            initial = {"records": request.POST.get("records", ""), "format": request.POST.get("format", "")}
-            return self._import_form(request, ImportReferencesForm(initial=initial))
-        form = ImportReferencesForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            text, format = form.cleaned_data["text"], form.cleaned_data["format"]
-            try:
-                preview = _ImportPreview.make(text, format, by=request.user)
-            except ReferenceImportError as error:
-                _refused(form, error)
-            else:
-                return self._import_preview(request, preview)
-        return self._import_form(request, form)
-
-    def _import_form(self, request, form):
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Import references",
-            "opts": self.model._meta,
-            "form": form,
-        }
-        return TemplateResponse(request, "admin/articles/reference/import.html", context)
-
-    def _import_preview(self, request, preview, *, stale: bool = False):
-        confirm = ConfirmImportForm(
-            initial={"records": preview.text, "format": preview.format, "fingerprint": preview.fingerprint}
-        )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Check the import before saving",
-            "opts": self.model._meta,
-            "plan": preview.plan,
-            "consequences": preview.consequences,
-            "confirm_form": confirm,
-            "stale": stale,
-        }
-        return TemplateResponse(request, "admin/articles/reference/import_preview.html", context)
-
-    def _confirm_import(self, request):
-        """Read the posted records again; save them only if that still does what the preview showed."""
-        form = ConfirmImportForm(request.POST)
-        if not form.is_valid():
-            self.message_user(request, IMPORT_CONFIRM_INVALID, messages.ERROR)
-            return redirect("admin:articles_reference_import")
-        text, format = form.cleaned_data["records"], form.cleaned_data["format"]
-        try:
-            with transaction.atomic():
-                preview = _ImportPreview.make(text, format, by=request.user, lock=True)
-                if preview.fingerprint != form.cleaned_data["fingerprint"]:
-                    return self._import_preview(request, preview, stale=True)
-                result = save_plan(preview.plan)
-        except ReferenceImportError as error:  # the library changed so that the records no longer import
-            refused = ImportReferencesForm({"records": text, "format": format})
-            if refused.is_valid():
-                _refused(refused, error)
-            return self._import_form(request, refused)
-        plan = result.plan
-        for verb, items in (("Imported", plan.created), ("Updated", plan.updated), ("Unchanged", plan.unchanged)):
-            if items:
-                keys = ", ".join(item.reference.citation_key for item in items)
-                self.message_user(request, f"{verb} {len(items)}: {keys}.", messages.SUCCESS)
-        for consequence in preview.consequences:
-            self.message_user(request, consequence.describe(done=True), messages.WARNING)
-        return redirect("admin:articles_reference_changelist")
-
-    # --- the change form: saving a cited reference first says which approvals it withdraws ------------
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        if request.method == "POST" and object_id:
-            confirmation = self._reference_change_confirmation(request, object_id)
-            if confirmation is not None:
-                return confirmation
-        return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def _reference_change_confirmation(self, request, object_id):
-        """Return a page listing the approvals the posted change would withdraw, unless it withdraws none or
-        the person already confirmed exactly these consequences (then None: the change is saved as usual)."""
-        reference = self.get_object(request, unquote(object_id))
-        if reference is None or not self.has_change_permission(request, reference):
-            return None
-        original = copy.deepcopy(reference)
-        fieldsets = self.get_fieldsets(request, reference)
-        form_class = self.get_form(request, reference, change=True, fields=flatten_fieldsets(fieldsets))
-        form = form_class(request.POST, request.FILES, instance=reference)
-        if not form.is_valid() or not form.has_changed():
-            return None  # the usual change form shows the errors, or saves nothing new
-        consequences = workflow.reference_change_consequences([form.instance], by=request.user)
-        if not consequences:
-            return None
-        fingerprint = _fingerprint(_reference_values(original), [c.summary() for c in consequences])
-        confirmed = request.POST.get(CONFIRM_CHANGE_FIELD)
-        if confirmed == fingerprint:
-            request.withdrawn_by_reference_change = consequences
-            return None
-        changes = [
-            {
-                "label": Reference._meta.get_field(name).verbose_name,
-                "old": describe_value(name, getattr(original, name)),
-                "new": describe_value(name, getattr(form.instance, name)),
-            }
-            for name in form.changed_data
-            if name in {f.name for f in Reference._meta.concrete_fields}
-        ]
-        posted = [
-            (name, value)
-            for name in request.POST
-            if name not in ("csrfmiddlewaretoken", CONFIRM_CHANGE_FIELD)
-            for value in request.POST.getlist(name)
-        ]
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Save this change to a cited reference?",
-            "opts": self.model._meta,
-            "original": original,
-            "reference": form.instance,
-            "changes": changes,
-            "ama_before": original.ama,
-            "ama_after": form.instance.ama,
-            "consequences": consequences,
-            "posted": posted,
-            "fingerprint": fingerprint,
-            "confirm_field": CONFIRM_CHANGE_FIELD,
-            "stale": confirmed is not None,
-            "change_url": reverse("admin:articles_reference_change", args=[original.pk]),
-        }
-        return TemplateResponse(request, "admin/articles/reference/confirm_change.html", context)
-
-    def response_change(self, request, obj):
-        for consequence in getattr(request, "withdrawn_by_reference_change", []):
-            self.message_user(request, consequence.describe(done=True), messages.WARNING)
-        return super().response_change(request, obj)
-
-
-@dataclass
-class _ImportPreview:
-    """What importing a text would do: the plan, the approvals it would withdraw, and their fingerprint."""
-
-    text: str
-    format: str
-    plan: ImportPlan
-    consequences: list
-    fingerprint: str
-
-    @classmethod
-    def make(cls, text: str, format: str, *, by, lock: bool = False) -> "_ImportPreview":
-        plan = plan_references(parse_references(text, format=format or None), lock=lock)
-        consequences = workflow.reference_change_consequences(plan.to_save, by=by)
-        fingerprint = plan.fingerprint([consequence.summary() for consequence in consequences])
-        return cls(text, format or "", plan, consequences, fingerprint)
-
-
-def _refused(form, error: ReferenceImportError) -> None:
-    form.add_error(None, "Nothing was imported. Fix these problems and try again:")
-    for problem in error.problems:
-        form.add_error(None, str(problem))
-
-
-def _reference_values(reference: Reference) -> dict:
-    return {field.attname: getattr(reference, field.attname) for field in Reference._meta.concrete_fields}
-
-
-def _fingerprint(*parts) -> str:
-    payload = json.dumps(parts, default=str, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()
-
-
-@admin.register(Topic)
-class TopicAdmin(StatedLengthLimits, admin.ModelAdmin):
-    limited_fields = ["description"]
-    list_display = [
-        "name", "slug", "review_interval_months", "requires_topic_disclaimer", "not_fda_approved",
-        "offered_by_clinic", "is_treatment",
-    ]  # fmt: skip
-    prepopulated_fields = {"slug": ["name"]}
-    search_fields = ["name"]
-
-
-@admin.register(Disclaimer)
-class DisclaimerAdmin(StatedLengthLimits, RevisionAdmin):
-    form = DisclaimerAdminForm
-    limited_fields = ["text"]
-    list_display = ["title", "scope", "topic_names", "is_active", "position", "updated_at"]
-    list_filter = ["is_active", "scope", "topics"]
-    filter_horizontal = ["topics"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("topics")
-
-    @admin.display(description="Topics")
-    def topic_names(self, obj):
-        return ", ".join(t.name for t in obj.topics.all()) or "—"
-
-    def has_delete_permission(self, request, obj=None):
-        # Retire a disclaimer by making it inactive: its history must survive.
-        return False
-
-
-@admin.register(Page)
-class PageAdmin(StatedLengthLimits, RichTextAdmin):
-    limited_fields = ["body"]
-    list_display = ["title", "slug", "show_in_footer", "position", "updated_at"]
-    prepopulated_fields = {"slug": ["title"]}
-
-    def has_delete_permission(self, request, obj=None):
-        # Policy pages are linked from every page and from search engines: hide them from the footer instead.
-        return False
-
-
-@admin.register(RedFlagPhrase)
-class RedFlagPhraseAdmin(RevisionAdmin):
-    list_display = ["phrase", "why", "instead", "is_active"]
-    list_filter = ["is_active"]
-    search_fields = ["phrase", "why"]
-
-    def has_delete_permission(self, request, obj=None):
-        # Retire a phrase by making it inactive, so past findings can still be explained.
-        return False
-
-
-@admin.register(StaffProfile)
-class StaffProfileAdmin(StatedLengthLimits, admin.ModelAdmin):
-    limited_fields = ["bio", "conflicts_of_interest"]
-    list_display = ["display_name", "credentials", "user"]
-    search_fields = ["display_name", "credentials", "user__username"]
-    prepopulated_fields = {"slug": ["display_name"]}
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(PublishedSnapshot)
-class PublishedSnapshotAdmin(ReadOnlyAdmin):
-    list_display = ["title", "published_at", "published_by", "content_hash"]
-    list_select_related = ["published_by"]
-    search_fields = ["title"]
-    date_hierarchy = "published_at"
-
-
-@admin.register(StatementApproval)
-class StatementApprovalAdmin(ReadOnlyAdmin):
-    list_display = ["approved_at", "article", "evidence_level", "certainty", "reviewer", "statement_text"]
-    list_filter = ["evidence_level", "certainty", "self_review"]
-    list_select_related = ["article", "reviewer"]
-    search_fields = ["article__title", "statement_text"]
-
-
-@admin.register(ChangeRequest)
-class ChangeRequestAdmin(ReadOnlyAdmin):
-    list_display = ["requested_at", "article", "requested_by", "comment"]
-    list_select_related = ["article", "requested_by"]
-    search_fields = ["article__title", "comment"]
-
-
-@admin.register(ReviewSignOff)
-class ReviewSignOffAdmin(ReadOnlyAdmin):
-    list_display = ["signed_at", "article", "reviewer", "content_hash", "self_review"]
-    list_select_related = ["article", "reviewer"]
-    search_fields = ["article__title"]
-
-
-@admin.register(FindingJustification)
-class FindingJustificationAdmin(ReadOnlyAdmin):
-    list_display = ["justified_at", "article", "rule", "phrase", "justified_by", "reason"]
-    list_filter = ["rule"]
-    list_select_related = ["article", "justified_by"]
-    search_fields = ["article__title", "reason", "text"]
-
-
-@admin.register(RetractionAcknowledgement)
-class RetractionAcknowledgementAdmin(ReadOnlyAdmin):
-    list_display = ["acknowledged_at", "article", "reference", "acknowledged_by", "comment"]
-    list_select_related = ["article", "reference", "acknowledged_by"]
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "action", "article", "actor", "from_state", "to_state", "message"]
-    list_filter = ["action"]
-    list_select_related = ["article", "actor"]
-    search_fields = ["article__title", "message"]
-    date_hierarchy = "at"
-
-
-class StaffProfileInline(StatedLengthLimits, admin.StackedInline):
-    model = StaffProfile
-    limited_fields = StaffProfileAdmin.limited_fields
-    can_delete = False
-    prepopulated_fields = {"slug": ["display_name"]}
-
-
-admin.site.unregister(User)
-
-
-@admin.register(User)
-class StaffUserAdmin(UserAdmin):
-    inlines = [StaffProfileInline]
-
-
-class TwoFactorRequirementInline(admin.StackedInline):
-    model = TwoFactorRequirement
-    can_delete = False
-    min_num = max_num = 1  # one checkbox, always shown; an unticked one is never saved
-    extra = 0
-    verbose_name = "two-factor login"
-
-
-admin.site.unregister(Group)
-
-
-@admin.register(Group)
-class StaffGroupAdmin(GroupAdmin):
-    inlines = [TwoFactorRequirementInline]
-    list_display = ["name", "requires_second_factor"]
-    list_select_related = ["two_factor_requirement"]
-
-    @admin.display(boolean=True, description="Second factor required")
-    def requires_second_factor(self, group) -> bool:
-        requirement = getattr(group, "two_factor_requirement", None)
-        return bool(requirement and requirement.required)
-
-
-# The mail outbox (django-post-office): every mail a workflow step wrote, what became of each try, and a way to
-# queue again what failed. Nothing here sends: the sender (`send_queued_mail`, cron) delivers what is queued.
-admin.site.unregister([Email, EmailTemplate, Attachment])  # our mail is plain text: no templates, no attachments
-
-
-@admin.action(description="Send the selected mail again", permissions=["view"])
-def send_again(modeladmin, request, queryset):
-    """Queue the mail again with its retries renewed; whoever may read the outbox may ask for that."""
-    count = queryset.update(status=STATUS.queued, scheduled_time=None, number_of_retries=0, last_updated=timezone.now())
-    modeladmin.message_user(request, f"{count} mail(s) queued again: they go out within a minute.")
-
-
-@admin.register(Email)
-class OutboxAdmin(EmailAdmin):
-    actions = [send_again]
-    list_filter = ["status"]
-    inlines = [LogInline]  # each try, and why it failed
-    change_form_template = "admin/change_form.html"  # post_office's adds a "Resend" link, which we do not serve
-
-    def get_urls(self):
-        # Without post_office's HTML preview and inline images (none in plain text) and its "resend" page, which
-        # would send from the web request, on a GET.
-        return admin.ModelAdmin.get_urls(self)
