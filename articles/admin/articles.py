@@ -16,9 +16,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
-from django.utils.text import Truncator
 
 from articles import citations, page_cache, permissions, workflow
 from articles.admin.base import RichTextAdmin, StatedLengthLimits, User, known_citation_keys
@@ -38,6 +35,27 @@ REOPENED = {
 COMPARED_FIELDS = ["title", "slug", "summary", "body", "author", "topics"]
 SEARCH_COUNT_CAP = 1000  # an admin search counts its matches this far, then says "more than"
 UNREADABLE_MARKER = "Unreadable marker: {marker}. Write it as [@key] or [@key1; @key2]."
+# What the publishing checklist says of each statement state (workflow.StatementStatus.state). To be replaced by
+# the label workflow.StatementStatus declares for each state: the checklist then reads `item.label`.
+STATEMENT_STATE_LABELS = {
+    "approved": "approved (level {evidence_level})",
+    "changes_requested": "changes requested",
+    "edited": "edited after approval: needs approval again",
+    "unapproved": "not yet approved",
+    "self_approved": "approved by someone who wrote or edited it: needs another reviewer",
+    "reference_changed": "a cited reference changed after approval: needs approval again",
+}
+
+
+def statement_state_label(item: workflow.StatementStatus) -> str:
+    """Return what the publishing checklist says of one statement's state."""
+    evidence_level = item.approval.evidence_level if item.approval else ""
+    return STATEMENT_STATE_LABELS[item.state].format(evidence_level=evidence_level)
+
+
+def _panel(name: str, article: Article, **context) -> str:
+    """Render one read-only panel of the change form from admin/articles/article/_<name>.html."""
+    return render_to_string(f"admin/articles/article/_{name}.html", {"article": article, **context})
 
 
 def _revision_values(record) -> dict[str, str]:
@@ -181,11 +199,7 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
 
     @admin.display(description="Citation keys")
     def live_citation_check(self, obj):
-        return format_html(
-            '<div id="citation-live-check" class="citation-live" role="status" aria-live="polite" data-url="{}">'
-            "Checking citation keys as you type…</div>",
-            reverse("admin:articles_reference_check_keys"),
-        )
+        return _panel("live_citation_check", obj)
 
     @admin.display(boolean=True, description="Live")
     def is_live(self, obj):
@@ -193,47 +207,26 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
 
     @admin.display(description="Live version")
     def live_version(self, obj):
-        if not obj.pk or not obj.live_snapshot_id:
-            return "Not on the public site."
-        snapshot = obj.live_snapshot
-        return format_html(
-            'Published {} · <a href="{}">view the live page</a>',
-            snapshot.published_at.strftime("%d %b %Y %H:%M"),
-            reverse("articles:article_detail", args=[snapshot.slug]),
-        )
+        snapshot = obj.live_snapshot if obj.pk and obj.live_snapshot_id else None
+        # The time as stored (UTC), as this panel has always shown it, not in the site's time zone.
+        published = snapshot.published_at.strftime("%d %b %Y %H:%M") if snapshot else ""
+        return _panel("live_version", obj, snapshot=snapshot, published=published)
 
     @admin.display(description="Citation check")
     def citation_check(self, obj):
         if not obj.pk:
-            return "Save the article to check its citations."
+            return _panel("citation_check", obj)
         rendered = render_article(obj)
         problems = citations.unknown_key_messages(rendered.unknown_keys, known_citation_keys())
         problems += [UNREADABLE_MARKER.format(marker=marker) for marker in rendered.malformed_markers]
-        if not rendered.references and not problems:
-            return "No citations yet."
-        if not problems:
-            count = len(rendered.references)
-            message = "The citation key matches" if count == 1 else f"All {count} citation keys match"
-            return format_html('<span class="citation-ok">{} a reference.</span>', message)
-        return format_html(
-            '<ul class="errorlist">{}</ul>', format_html_join("", "<li>{}</li>", ((p,) for p in problems))
-        )
+        return _panel("citation_check", obj, count=len(rendered.references), problems=problems)
 
     @admin.display(description="References, in citation order")
     def reference_list(self, obj):
-        if not obj.pk:
-            return "—"
-        entries = render_article(obj).references  # ama_html is built from escaped fields by citations.py
-        if not entries:
-            return "This article cites no references yet."
-        return format_html(
-            '<ol class="reference-list">{}</ol>',
-            format_html_join(
-                "",
-                '<li value="{}">{} <small>[@{}]</small></li>',
-                ((e["number"], mark_safe(e["ama_html"]), e["key"]) for e in entries),  # noqa: S308,
-            ),
-        )
+        # The template prints each reference's ama_html as it is: citations.format_ama_html escapes its fields
+        # and passes its DOI link through the bleach policy (sanitize.py).
+        cited = list(enumerate(render_article(obj).cited, start=1)) if obj.pk else []
+        return _panel("reference_list", obj, cited=cited)
 
     @staticmethod
     def _review_status(obj):
@@ -245,77 +238,31 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
     @admin.display(description="What still blocks publishing")
     def publishing_checklist(self, obj):
         if not obj.pk:
-            return "Save the article to see what it needs before it can be published."
+            return _panel("publishing_checklist", obj)
         status = self._review_status(obj)
-        rows = []
-        for item in status.statements:
-            label = {
-                "approved": "approved (level {})".format(item.approval.evidence_level if item.approval else ""),
-                "changes_requested": "changes requested",
-                "edited": "edited after approval: needs approval again",
-                "unapproved": "not yet approved",
-                "self_approved": "approved by someone who wrote or edited it: needs another reviewer",
-                "reference_changed": "a cited reference changed after approval: needs approval again",
-            }[item.state]
-            comment = item.change_request.comment if item.change_request else ""
-            rows.append(
-                format_html(
-                    '<li class="statement-{}">Statement {}: {} <span class="help">“{}”</span>{}</li>',
-                    item.state,
-                    item.number,
-                    label,
-                    Truncator(item.sentence.normalised_text).chars(120),
-                    format_html("<br><strong>Reviewer:</strong> “{}”", comment) if comment else "",
-                )
-            )
-        blockers = status.problems
-        return format_html(
-            '<div class="publishing-checklist"><p><strong>State:</strong> {}. {}</p>{}{}</div>',
-            obj.get_status_display(),
-            "Nothing blocks publishing." if not blockers else f"{len(blockers)} thing(s) block publishing:",
-            format_html('<ul class="errorlist">{}</ul>', format_html_join("", "<li>{}</li>", ((b,) for b in blockers)))
-            if blockers
-            else "",
-            format_html("<p><strong>Statements</strong></p><ul>{}</ul>", mark_safe("".join(rows)))  # noqa: S308
-            if rows
-            else "",
-        )
+        statements = [(item, statement_state_label(item)) for item in status.statements]
+        return _panel("publishing_checklist", obj, blockers=status.problems, statements=statements)
 
     @admin.display(description="Wording, evidence and readability")
     def claim_checks(self, obj):
         if not obj.pk:
-            return "Save the article to check its wording and readability."
+            return _panel("claim_checks", obj)
         status = self._review_status(obj)
-        return render_to_string(
-            "articles/_claim_checks.html",
-            {
-                "status": status,
-                "findings": [(finding, status.justified.get(finding.key), None) for finding in status.findings],
-            },
-        )
+        findings = [(finding, status.justified.get(finding.key), None) for finding in status.findings]
+        return _panel("claim_checks", obj, status=status, findings=findings)
 
     @admin.display(description="Preview and review")
     def review_links(self, obj):
-        if not obj.pk:
-            return "—"
-        return format_html(
-            '<a href="{}">Preview as patients would see it</a> · <a href="{}">Open on the review desk</a>',
-            reverse("admin:articles_article_preview", args=[obj.pk]),
-            reverse("articles:review_article", args=[obj.pk]),
-        )
+        return _panel("review_links", obj)
 
     @admin.display(description="Timeline")
     def timeline(self, obj):
-        if not obj.pk:
-            return "—"
-        return render_to_string("review/_timeline.html", {"timeline": timeline_of(obj)})
+        return _panel("timeline", obj, timeline=timeline_of(obj) if obj.pk else [])
 
     @admin.display(description="Disclaimers shown with it")
     def applicable_disclaimers(self, obj):
-        if not obj.pk:
-            return "Site-wide disclaimers, and those of the topics you choose, are attached automatically."
-        disclaimers = Disclaimer.objects.applying_to(obj.topics.values_list("pk", flat=True))
-        return format_html_join(", ", "{}", ((d.title,) for d in disclaimers)) or "None."
+        disclaimers = Disclaimer.objects.applying_to(obj.topics.values_list("pk", flat=True)) if obj.pk else []
+        return _panel("applicable_disclaimers", obj, disclaimers=disclaimers)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
