@@ -1,6 +1,11 @@
+import ast
 import datetime
+import io
+import itertools
 import re
 import time
+import tokenize
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -1346,3 +1351,74 @@ def test_declared_filters_and_the_date_hierarchy_still_filter(client, editor):
     events = client.get(reverse("admin:articles_auditevent_changelist"), {"at__year": year, "at__month": 1})
     assert events.status_code == 200
     assert client.get(reverse("admin:articles_auditevent_changelist"), {"at__year": 10**30}).status_code == 302
+
+
+# --- The admin writes no HTML in Python: its markup is in templates, escaped by Django's autoescape -------------
+
+ADMIN_PACKAGE = Path(admin_module.__file__).parent
+HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>")
+# Functions whose strings may hold a tag, each with its reason.
+TAGS_ALLOWED_IN = {
+    ("articles.py", "_revision_values"): "reads HTML (a space after each closing </p> and </li>), writes none",
+}
+
+
+def _docstrings(tree: ast.Module) -> set[int]:
+    owners = [tree, *(node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.ClassDef))]
+    return {
+        id(owner.body[0].value)
+        for owner in owners
+        if owner.body and isinstance(owner.body[0], ast.Expr) and isinstance(owner.body[0].value, ast.Constant)
+    }
+
+
+def _strings_by_function(node: ast.AST, function: str = ""):
+    """Yield each string constant under `node` with the name of the function it is written in."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.Constant) and isinstance(child.value, str):
+            yield child, function
+        inner = child.name if isinstance(child, ast.FunctionDef) else function
+        yield from _strings_by_function(child, inner)
+
+
+def markup_in_python(path: Path) -> list[str]:
+    """Return where a module of the admin builds HTML itself instead of rendering a template."""
+    source = path.read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    docstrings = _docstrings(tree)
+    found = []
+    for call in (node for node in ast.walk(tree) if isinstance(node, ast.Call)):
+        name = getattr(call.func, "id", getattr(call.func, "attr", ""))
+        strings = [arg for arg in call.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
+        if name in ("format_html", "format_html_join") and any(HTML_TAG.search(s.value) for s in strings):
+            found.append(f"{path.name}:{call.lineno}: {name}() with a tag: put the markup in a template")
+    for string, function in _strings_by_function(tree):
+        allowed = (path.name, function) in TAGS_ALLOWED_IN
+        if id(string) not in docstrings and not allowed and HTML_TAG.search(string.value):
+            found.append(f"{path.name}:{string.lineno}: an HTML tag in a Python string: {string.value[:60]!r}")
+    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    comments = {token.start[0]: token.string for token in tokens if token.type == tokenize.COMMENT}
+    for token, after in itertools.pairwise(tokens):
+        if token.string == "mark_safe" and after.string == "(" and "bleach" not in comments.get(token.start[0], ""):
+            found.append(f"{path.name}:{token.start[0]}: mark_safe() without a comment naming the bleach policy")
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(ADMIN_PACKAGE.glob("*.py")), ids=lambda path: path.name)
+def test_the_admin_builds_no_html_in_python(path):
+    assert markup_in_python(path) == []
+
+
+def test_the_markup_check_finds_what_it_looks_for(tmp_path):
+    module = tmp_path / "example.py"
+    module.write_text(
+        "def panel(value):\n"
+        "    '''Return <b>no</b> markup: a docstring may name a tag.'''\n"
+        "    a = format_html('<li>{}</li>', value)\n"
+        "    b = mark_safe(value)  # noqa: S308\n"
+        "    c = mark_safe(value)  # bleach: passed the one policy already\n"
+        "    return f'<p>{value}</p>'\n"
+    )
+    problems = markup_in_python(module)
+    assert {problem.split(": ", 1)[0] for problem in problems} == {"example.py:3", "example.py:4", "example.py:6"}
+    assert any("format_html() with a tag" in problem for problem in problems)

@@ -1,0 +1,68 @@
+"""What the site shows beside the articles: topics, disclaimers, policy pages, red-flag phrases and staff bios."""
+
+from django.contrib import admin
+
+from articles.admin.base import RevisionAdmin, RichTextAdmin, StatedLengthLimits
+from articles.forms import DisclaimerAdminForm
+from articles.models import Disclaimer, Page, RedFlagPhrase, StaffProfile, Topic
+
+
+@admin.register(Topic)
+class TopicAdmin(StatedLengthLimits, admin.ModelAdmin):
+    limited_fields = ["description"]
+    list_display = [
+        "name", "slug", "review_interval_months", "requires_topic_disclaimer", "not_fda_approved",
+        "offered_by_clinic", "is_treatment",
+    ]  # fmt: skip
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+
+
+@admin.register(Disclaimer)
+class DisclaimerAdmin(StatedLengthLimits, RevisionAdmin):
+    form = DisclaimerAdminForm
+    limited_fields = ["text"]
+    list_display = ["title", "scope", "topic_names", "is_active", "position", "updated_at"]
+    list_filter = ["is_active", "scope", "topics"]
+    filter_horizontal = ["topics"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("topics")
+
+    @admin.display(description="Topics")
+    def topic_names(self, obj):
+        return ", ".join(t.name for t in obj.topics.all()) or "—"
+
+    def has_delete_permission(self, request, obj=None):
+        # Retire a disclaimer by making it inactive: its history must survive.
+        return False
+
+
+@admin.register(Page)
+class PageAdmin(StatedLengthLimits, RichTextAdmin):
+    limited_fields = ["body"]
+    list_display = ["title", "slug", "show_in_footer", "position", "updated_at"]
+    prepopulated_fields = {"slug": ["title"]}
+
+    def has_delete_permission(self, request, obj=None):
+        # Policy pages are linked from every page and from search engines: hide them from the footer instead.
+        return False
+
+
+@admin.register(RedFlagPhrase)
+class RedFlagPhraseAdmin(RevisionAdmin):
+    list_display = ["phrase", "why", "instead", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["phrase", "why"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Retire a phrase by making it inactive, so past findings can still be explained.
+        return False
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(StatedLengthLimits, admin.ModelAdmin):
+    limited_fields = ["bio", "conflicts_of_interest"]
+    list_display = ["display_name", "credentials", "user"]
+    search_fields = ["display_name", "credentials", "user__username"]
+    prepopulated_fields = {"slug": ["display_name"]}
