@@ -36,6 +36,8 @@ from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
 from django.utils.cache import set_response_etag
 
+from articles import patient_visible
+
 logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "public-pages:generation"
@@ -246,9 +248,7 @@ def _changed(sender, **kwargs) -> None:
 
 def connect_signals() -> None:
     """Saves and deletes of what public pages show besides snapshots (called from the app's ready())."""
-    from articles.models import Disclaimer, Page, StaffProfile, Topic
-
-    for model in (Disclaimer, Page, StaffProfile, Topic):
+    for model in patient_visible.stale_on_models():
         post_save.connect(_changed, sender=model, dispatch_uid=f"page_cache_save_{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"page_cache_delete_{model.__name__}")
 
