@@ -301,7 +301,7 @@ def test_a_cache_server_that_lost_the_generation_never_serves_a_page_kept_before
     article = live_article(editor)
     client.get(article.get_absolute_url())
     # Evicted, or the server restarted with some keys kept: the next request sees it at once.
-    page_cache.server().client.delete(page_cache.key(page_cache.GENERATION_KEY))
+    page_cache.server().delete(page_cache.key(page_cache.GENERATION_KEY))
     with django_assert_num_queries(3):
         assert client.get(article.get_absolute_url()).status_code == 200
 
@@ -461,3 +461,14 @@ def test_a_change_committed_beside_a_rolled_back_one_still_invalidates(
         if not rolled_back_first:
             rolled_back_change()
     assert generation() == before + 1
+
+
+@pytest.mark.django_db
+def test_a_redis_server_that_does_not_know_the_read_script_is_taught_it(
+    client, editor, shared_cache, monkeypatch, django_assert_num_queries
+):
+    article = live_article(editor)
+    client.get(article.get_absolute_url())
+    monkeypatch.setattr(page_cache, "READ_SCRIPT_SHA", "0" * 40)  # as a restarted server, which knows no script
+    with django_assert_num_queries(0):
+        assert client.get(article.get_absolute_url()).status_code == 200
