@@ -37,43 +37,20 @@ def references_hash(keys, references: dict, *, version: int | None = None) -> st
     return _digest({"v": 2, "references": records})
 
 
-def content_hash(
-    *,
-    title: str,
-    slug: str,
-    summary: str,
-    body: str,
-    topic_slugs: list[str],
-    author: dict,
-    drafted_with_ai: bool,
-    review_interval_months: int | None,
-    references: list,
-    version: int | None = None,
-) -> str:
-    """Return the hash a sign-off is pinned to: the article as patients see it, and its cited `references`
-    (Reference objects, in citation order). Article.content_hash passes the working copy's fields."""
+def content_hash(visible: dict, *, version: int | None = None) -> str:
+    """Return the hash a sign-off is pinned to: the article as patients see it. `visible` maps each hashed entry
+    of patient_visible.VISIBLE to its value (patient_visible.hashed), "references" to the cited Reference objects
+    in citation order. `version`: the current one unless given."""
+    references = visible["references"]
     if (version or HASH_VERSION) == 1:
         payload = {
-            "title": title,
-            "summary": summary,
-            "body": body,
-            "topics": sorted(topic_slugs),
+            "title": visible["title"],
+            "summary": visible["summary"],
+            "body": visible["body"],
+            "topics": sorted(visible["topics"]),
             "references": [reference.ama for reference in references],
         }
-        if drafted_with_ai:
+        if visible["drafted_with_ai"]:
             payload["drafted_with_ai"] = True
         return _digest(payload, ensure_ascii=True)
-    return _digest(
-        {
-            "v": 2,
-            "title": title,
-            "slug": slug,
-            "summary": summary,
-            "body": body,
-            "topics": sorted(topic_slugs),
-            "author": author,
-            "drafted_with_ai": drafted_with_ai,
-            "review_interval_months": review_interval_months,
-            "references": [reference.pinned_record() for reference in references],
-        }
-    )
+    return _digest({**visible, "v": 2, "references": [reference.pinned_record() for reference in references]})

@@ -1,19 +1,26 @@
-"""The patient site's page cache: whole rendered pages, shared by every app process through the cache server.
+"""The patient site's page cache: whole rendered pages, shared by every app process through Redis.
 
 Public pages are the same for every visitor, so a page is rendered once and then served without touching the
-database. Beside the pages the cache keeps a generation number. Whenever something patients see changes, the
-generation moves on, after the change commits: a publish, unpublish or archive (`workflow._save_state`), and
-any save or delete of a disclaimer, policy page, topic or staff profile (the signals below). A page stored
-under an older generation is stale, in every process at once, because they all read the same number.
+database. Beside the pages Redis keeps a generation number. Whenever something patients see changes, the
+generation moves on, after the change commits: a publish, unpublish or archive (`workflow._save_state`),
+featuring an article, and any save or delete of a model patient_visible.VISIBLE names in `stale_on` (the
+signals below). A page stored under an older generation is stale, in every process at once.
 
-Each app process also keeps the pages it served last in its own memory, and reads the generation from the
-cache server at most every GENERATION_CHECK_SECONDS, so a popular page costs no round trip at all. An
-invalidation returns only after that long: by then every process has read the new generation, so a page
-asked for after a publish is acknowledged is never an older one.
+Every request for a cached page reads the generation afresh, in the same round trip as the page: a Lua script
+returns the generation and, unless this process already holds the page under that generation, the page. So
+a popular page costs one small round trip and no transfer of the page, a page asked for after a publish is
+acknowledged is never an older one (nothing waits for processes to notice), and a cached page never costs
+two round trips.
 
-It is on when `PAGE_CACHE_SECONDS` is above zero, which by default it is only with a shared cache server
-(`REDIS_URL`): a per-process memory cache could not hear another process's invalidation. A cache server that
-is down or slow is logged and passed by for a few seconds; pages are then rendered from the database.
+It talks to Redis through redis-py directly (`PAGE_CACHE_REDIS_URL`, by default `REDIS_URL`), with one
+`redis.Redis` and its connection pool per process, rather than through Django's cache API: Django's Redis
+backend builds a new client for every call (setting up its reply handlers each time was more than half of
+a cached page's cost, tests/perf/benchmark.py), and its API cannot send the script that makes one round trip
+of the generation and the page.
+
+It is on when `PAGE_CACHE_SECONDS` is above zero, which by default it is only with Redis: a per-process
+memory cache could not hear another process's invalidation. A Redis server that is down or slow is logged
+and passed by for a few seconds; pages are then rendered from the database.
 
 A page is kept under its whole address (scheme, host, path and query), and only when its query string is one
 the public pages read (`q`, and `page` as a plain number), so nobody can fill the cache with copies of a page
@@ -23,61 +30,65 @@ by adding parameters; such requests are served, just not kept.
 import functools
 import hashlib
 import logging
+import pickle
 import re
 import threading
 import time
 from collections import OrderedDict
 
+import redis
 from django.conf import settings
-from django.core.cache import cache
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
 from django.utils.cache import set_response_etag
 
+from articles import patient_visible
+
 logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "public-pages:generation"
+PAGE_KEY = "public-page:"
 # After a cache error, leave the cache server alone this long rather than wait on it in every request.
 RETRY_AFTER_ERROR_SECONDS = 5
+# A Redis server that is down or stuck must cost a request milliseconds, not a timeout.
+SOCKET_TIMEOUT_SECONDS = 0.25
 # The query parameters public pages read, each with the one spelling of a value that is kept.
 QUERY_PARAMETERS = {"q": re.compile(r".+", re.DOTALL), "page": re.compile(r"[1-9][0-9]{0,5}|last")}
-
-# How stale this process's copy of the generation may be; invalidate() waits this long before it returns.
-GENERATION_CHECK_SECONDS = 0.1
 # The most this process keeps of the pages it served last (their bodies, in bytes).
 LOCAL_PAGE_BYTES = 32 * 1024 * 1024
+
+# KEYS: the generation, the page. ARGV: the generation of this process's copy of the page ("" if none), and a
+# new generation in case Redis lost it. Returns the generation, then the page unless the copy is current.
+READ_SCRIPT = """
+local generation = redis.call('GET', KEYS[1])
+if not generation then
+    redis.call('SET', KEYS[1], ARGV[2])
+    return {ARGV[2]}
+end
+if generation == ARGV[1] then
+    return {generation}
+end
+return {generation, redis.call('GET', KEYS[2])}
+"""
+READ_SCRIPT_SHA = hashlib.sha1(READ_SCRIPT.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA-1
 
 _unreachable_until = 0.0
 
 
 class _ProcessCopy:
-    """What this process knows: the generation as last read (and when that read began), and recent pages."""
+    """The pages this process served last, each with the generation it was rendered under."""
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.generation: int | None = None
-        self.read_at = float("-inf")
         self.pages: OrderedDict[str, tuple] = OrderedDict()
         self.size = 0
 
-    def generation_if_recent(self) -> int | None:
-        if time.monotonic() - self.read_at < GENERATION_CHECK_SECONDS:
-            return self.generation
-        return None
-
-    def learn_generation(self, generation: int | None, read_at: float) -> None:
-        with self.lock:
-            if generation is not None and read_at >= self.read_at:
-                self.generation, self.read_at = generation, read_at
-
-    def page(self, key: str, generation: int) -> tuple | None:
+    def page(self, key: str) -> tuple | None:
         with self.lock:
             entry = self.pages.get(key)
-            if entry is None or entry[0] != generation:
-                return None
-            self.pages.move_to_end(key)
+            if entry is not None:
+                self.pages.move_to_end(key)
             return entry
 
     def keep(self, key: str, entry: tuple) -> None:
@@ -91,7 +102,6 @@ class _ProcessCopy:
 
     def forget(self) -> None:
         with self.lock:
-            self.generation, self.read_at = None, float("-inf")
             self.pages.clear()
             self.size = 0
 
@@ -99,8 +109,36 @@ class _ProcessCopy:
 _process = _ProcessCopy()
 
 
+_servers: dict[str, redis.Redis] = {}
+_servers_lock = threading.Lock()
+
+
+def server() -> redis.Redis:
+    """Return this process's client of the page cache's Redis (PAGE_CACHE_REDIS_URL): thread-safe, with its pool."""
+    url = settings.PAGE_CACHE_REDIS_URL
+    found = _servers.get(url)
+    if found is None:
+        with _servers_lock:
+            found = _servers.get(url) or _servers.setdefault(
+                url,
+                redis.Redis.from_url(
+                    url, socket_connect_timeout=SOCKET_TIMEOUT_SECONDS, socket_timeout=SOCKET_TIMEOUT_SECONDS
+                ),
+            )
+    return found
+
+
+def key(name: str) -> str:
+    """Return the Redis key of `name`, under this site's prefix (PAGE_CACHE_KEY_PREFIX)."""
+    return f"{settings.PAGE_CACHE_KEY_PREFIX}:{name}"
+
+
 def enabled() -> bool:
-    return settings.PAGE_CACHE_SECONDS > 0 and time.monotonic() >= _unreachable_until
+    return (
+        settings.PAGE_CACHE_SECONDS > 0
+        and bool(settings.PAGE_CACHE_REDIS_URL)
+        and time.monotonic() >= _unreachable_until
+    )
 
 
 def _unreachable(error: Exception) -> None:
@@ -113,7 +151,7 @@ def _unreachable(error: Exception) -> None:
 
 def _page_key(request) -> str:
     # The host and scheme too: feeds write absolute links with the address they were asked for.
-    return "public-page:" + hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+    return key(PAGE_KEY + hashlib.sha256(request.build_absolute_uri().encode()).hexdigest())
 
 
 def _keepable_query(request) -> bool:
@@ -130,29 +168,29 @@ def _new_generation() -> int:
     return time.time_ns()
 
 
-def _current_generation() -> int | None:
-    """Return the generation: this process's copy if read within GENERATION_CHECK_SECONDS, else the server's."""
-    generation = _process.generation_if_recent()
-    if generation is not None:
-        return generation
-    read_at = time.monotonic()  # the value read is at least as new as the moment the read began
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:  # a new or emptied cache server, or one that evicted the generation
-        cache.add(GENERATION_KEY, _new_generation(), timeout=None)
-        generation = cache.get(GENERATION_KEY)
-    _process.learn_generation(generation, read_at)
-    return generation
+def _read(page_key: str, held: int | None) -> tuple[int, bytes | None]:
+    """Return the generation and, unless this process holds the page under it (`held`), the stored page."""
+    arguments = (2, key(GENERATION_KEY), page_key, "" if held is None else held, _new_generation())
+    # EVALSHA itself: redis-py's Script wrapper costs a third again as much as the round trip (measured).
+    try:
+        generation, *page = server().evalsha(READ_SCRIPT_SHA, *arguments)
+    except redis.exceptions.NoScriptError:  # a new or restarted server: EVAL teaches it the script
+        generation, *page = server().eval(READ_SCRIPT, *arguments)
+    return int(generation), page[0] if page else None
 
 
-def _kept_page(key: str, generation: int) -> tuple | None:
-    """Return the page kept under `key` for this generation: from this process's memory, else the server's."""
-    entry = _process.page(key, generation)
-    if entry is None:
-        entry = cache.get(key)
-        if entry is None or entry[0] != generation:
-            return None
-        _process.keep(key, entry)
-    return entry
+def _kept_page(page_key: str) -> tuple[int, tuple | None]:
+    """Return the current generation, and the page kept under `page_key` if it is as new: from this process's
+    memory, else from Redis."""
+    held = _process.page(page_key)
+    generation, stored = _read(page_key, held[0] if held else None)
+    if held is not None and held[0] == generation:
+        return generation, held
+    entry = pickle.loads(stored) if stored is not None else None  # noqa: S301 - written by this module only
+    if entry is None or entry[0] != generation:
+        return generation, None
+    _process.keep(page_key, entry)
+    return generation, entry
 
 
 def cached_page(view):
@@ -162,10 +200,9 @@ def cached_page(view):
     def wrapper(request, *args, **kwargs):
         if request.method != "GET" or not enabled() or not _keepable_query(request):
             return view(request, *args, **kwargs)
-        key = _page_key(request)
+        page_key = _page_key(request)
         try:
-            generation = _current_generation()
-            entry = _kept_page(key, generation) if generation is not None else None
+            generation, entry = _kept_page(page_key)
         except Exception as error:
             _unreachable(error)
             return view(request, *args, **kwargs)
@@ -176,15 +213,16 @@ def cached_page(view):
         response = view(request, *args, **kwargs)
         if hasattr(response, "render"):
             response.render()
-        if generation is not None and _cacheable(request, response):
+        if _cacheable(request, response):
             set_response_etag(response)  # once here, rather than hashing the page in every request
             entry = (generation, response.content, dict(response.items()))
             try:
-                cache.set(key, entry, settings.PAGE_CACHE_SECONDS)
+                stored = pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)
+                server().set(page_key, stored, ex=settings.PAGE_CACHE_SECONDS)
             except Exception as error:
                 _unreachable(error)
             else:
-                _process.keep(key, entry)
+                _process.keep(page_key, entry)
         return response
 
     return wrapper
@@ -208,36 +246,45 @@ def same_for_everyone(request, response) -> bool:
 
 def invalidate() -> None:
     """Make every cached page stale, in every process, before returning. Call it after the change has committed."""
-    if settings.PAGE_CACHE_SECONDS <= 0:
+    if settings.PAGE_CACHE_SECONDS <= 0 or not settings.PAGE_CACHE_REDIS_URL:
         return
-    read_at = time.monotonic()
     try:
-        try:
-            generation = cache.incr(GENERATION_KEY)
-        except ValueError:  # no generation (an emptied server): a new one, which no kept page carries
-            generation = _new_generation()
-            cache.set(GENERATION_KEY, generation, timeout=None)
+        # One round trip: a server that lost the generation gets a new one first, which no kept page carries.
+        with server().pipeline() as pipe:
+            pipe.set(key(GENERATION_KEY), _new_generation(), nx=True).incr(key(GENERATION_KEY)).execute()
     except Exception:
         _process.forget()
         # Pages cached before the change may then show until they expire (PAGE_CACHE_SECONDS).
         logger.exception(
             "Could not invalidate the page cache; cached pages expire within %ss", settings.PAGE_CACHE_SECONDS
         )
-        return
-    _process.learn_generation(generation, read_at)
-    # Every other process reads the generation again within this time; only then is the change live for all.
-    time.sleep(GENERATION_CHECK_SECONDS)
+
+
+class _Invalidation:
+    """One transaction's invalidation: however many of its changes registered it, the first to run does it."""
+
+    def __init__(self):
+        self.done = False
+
+    def __call__(self) -> None:
+        if not self.done:
+            self.done = True
+            invalidate()
+
+
+_pending = threading.local()  # this thread's transaction's _Invalidation, in `invalidation`
 
 
 def invalidate_on_commit() -> None:
     """Invalidate once the transaction commits: once per transaction, however many changes it holds.
 
-    A pending invalidation always covers this change too: Django drops the callbacks of a savepoint that is
-    rolled back, so any still pending was made in this change's savepoints or in ones already released.
+    Each change registers a callback of its own, so a savepoint rolled back takes only its own along and a
+    change that commits always has one; the callbacks of a transaction share one _Invalidation, which runs once.
     """
-    pending = transaction.get_connection().run_on_commit
-    if not any(callback is invalidate for _savepoints, callback, *_ in pending):
-        transaction.on_commit(invalidate)
+    invalidation = getattr(_pending, "invalidation", None)
+    if invalidation is None or invalidation.done:
+        invalidation = _pending.invalidation = _Invalidation()
+    transaction.on_commit(invalidation)
 
 
 def _changed(sender, **kwargs) -> None:
@@ -246,35 +293,6 @@ def _changed(sender, **kwargs) -> None:
 
 def connect_signals() -> None:
     """Saves and deletes of what public pages show besides snapshots (called from the app's ready())."""
-    from articles.models import Disclaimer, Page, StaffProfile, Topic
-
-    for model in (Disclaimer, Page, StaffProfile, Topic):
+    for model in patient_visible.stale_on_models():
         post_save.connect(_changed, sender=model, dispatch_uid=f"page_cache_save_{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"page_cache_delete_{model.__name__}")
-
-
-class ReusedRedisClients(RedisCacheClient):
-    """Django's Redis cache client, keeping one redis.Redis per server rather than building one for every call.
-
-    Building one sets up its ~170 reply handlers each time; on a page served from the cache that was more than
-    half of the work (measured by tests/perf/benchmark.py). A redis.Redis is safe to share between threads.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._clients = {}
-
-    def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
-        if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
-        return client
-
-
-class SharedRedisCache(RedisCache):
-    """The shared cache (`REDIS_URL`): Django's Redis backend with its clients reused."""
-
-    def __init__(self, server, params):
-        super().__init__(server, params)
-        self._class = ReusedRedisClients

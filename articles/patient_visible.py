@@ -1,24 +1,208 @@
-"""What staff can edit on an article or a reference in the admin, and whether the review pins it.
+"""Everything patients see of an article, declared once: each place that handles it reads this list.
 
-"Pinned" means the hashes cover the field: changing it withdraws the article's sign-off (`Article.content_hash`)
-and, for a reference, the approvals of the statements citing it (`Reference.pinned_record`). Any other field
-says why patients and reviewers never see it. tests/test_publishing_pins.py reads the editable fields off the
-real admin forms and fails on a field missing here, so a new one cannot be published unreviewed unnoticed.
+Each `Visible` entry says, for one field of the article or one kind of record it shows:
+
+- how `save()` sanitizes it (`sanitized`: model and field to PLAIN, RICH or nothing for a choice or a number),
+- whether the review pins it (`pinned`: PINNED, or why patients and reviewers never see it) and how
+  (`hashed`: its value in the article's content hash, identity.content_hash),
+- how it is frozen into the published snapshot (`frozen`: the snapshot fields it fills, workflow.build_snapshot),
+- how the revision history compares it (`compared`: a label and the text compared, admin's compare view),
+- which models' saves and deletes make cached public pages stale (`stale_on`, page_cache.connect_signals).
+  What a snapshot freezes goes stale only by publishing again, which invalidates on its own.
+
+"Pinned" means the hashes cover it: changing it withdraws the article's sign-off (`Article.content_hash`) and,
+for a reference, the approvals of the statements citing it (`Reference.pinned_record`). A new patient-visible
+field is one entry here plus its template; tests/test_publishing_pins.py reads the editable fields off the real
+admin forms and fails on a field missing here, so a new one cannot be published unreviewed unnoticed.
 """
 
-PINNED = "pinned"
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
-ARTICLE_FIELDS = {
-    "title": PINNED,
-    "slug": PINNED,  # the URL patients open and share
-    "summary": PINNED,
-    "body": PINNED,
-    "topics": PINNED,  # the topic list, and the topic disclaimers that follow from it
-    "author": PINNED,  # "Written by": the display name, credentials and bio page of the author
-    "drafted_with_ai": PINNED,  # patients are told
-    "review_interval_months": PINNED,  # sets the "Next review due" date patients read
-    "is_featured": "An editor's choice of home-page placement: the article page and its snapshot do not show it.",
-}
+from django.apps import apps
+from django.db.models import Max
+from django.utils import timezone
+
+from articles.sanitize import clean_html, plain_text
+
+PINNED = "pinned"
+PLAIN = plain_text  # no markup at all
+RICH = clean_html  # the rich-text bleach policy
+
+
+@dataclass
+class Publishing:
+    """What freezing the working copy reads besides the article: the rendering and the sign-off's time."""
+
+    article: Any  # Article
+    rendered: Any  # rendering.RenderedArticle
+    reviewed_at: datetime.datetime | None
+
+    @cached_property
+    def topics(self) -> list:
+        return list(self.article.topics.order_by("name"))
+
+
+@dataclass(frozen=True)
+class Visible:
+    """One thing patients see of an article, and what sanitizing, hashing, publishing, history and the page
+    cache each do with it."""
+
+    name: str
+    pinned: str = PINNED
+    article_field: bool = True  # a field of Article that the admin's article form edits, else a related record
+    sanitized: dict[str, Callable[[str], str]] = field(default_factory=dict)  # "Model.field": policy
+    hashed: Callable[[Any, list], Any] | None = None  # (article, cited references) -> its value in the hash
+    frozen: Callable[[Any, Publishing], dict] | None = None  # (article, publishing) -> snapshot fields
+    compared: tuple[str, Callable[[Any], str]] | None = None  # label, (revision) -> comparable text
+    stale_on: tuple[str, ...] = ()  # names of models in this app
+
+
+def _field(name: str) -> Callable[[Any, list], Any]:
+    return lambda article, cited: getattr(article, name)
+
+
+def _topic_slugs(article, cited) -> list[str]:
+    return sorted(article.topics.values_list("slug", flat=True)) if article.pk else []
+
+
+def _byline(article, cited) -> dict:
+    from articles.models import public_person
+
+    return public_person(article.author) if article.author_id else {}
+
+
+def _next_review_due(article, publishing: Publishing) -> dict:
+    from articles.workflow import add_months
+
+    reviewed_at = publishing.reviewed_at
+    due = add_months(timezone.localdate(reviewed_at), article.review_interval()) if reviewed_at else None
+    return {"next_review_due": due}
+
+
+def disclaimers_in_force(topic_ids) -> list[dict]:
+    """Return the active disclaimers for an article in these topics, each with the version now in force."""
+    from articles.models import Disclaimer
+
+    disclaimers = list(Disclaimer.objects.applying_to(topic_ids))
+    versions = dict(
+        Disclaimer.history.filter(id__in=[d.pk for d in disclaimers])
+        .values("id")
+        .annotate(latest=Max("history_id"))
+        .values_list("id", "latest")
+    )
+    return [{"id": d.pk, "title": d.title, "version": versions.get(d.pk)} for d in disclaimers]
+
+
+def _revision_topics(record) -> str:
+    from articles.models import Topic
+
+    topics = Topic.objects.filter(pk__in=record.topics.values_list("topic_id", flat=True)).order_by("name")
+    return ", ".join(t.name for t in topics)
+
+
+def _revision_body(record) -> str:
+    # A space after each paragraph and item, so the words of two paragraphs do not run together.
+    return plain_text(record.body.replace("</p>", "</p> ").replace("</li>", "</li> "))
+
+
+VISIBLE = (
+    Visible(
+        "title",
+        sanitized={"Article.title": PLAIN},
+        hashed=_field("title"),
+        frozen=lambda article, publishing: {"title": article.title},
+        compared=("title", lambda record: record.title),
+    ),
+    Visible(
+        "slug",  # the URL patients open and share
+        hashed=_field("slug"),
+        frozen=lambda article, publishing: {"slug": article.slug},
+        compared=("slug", lambda record: record.slug),
+    ),
+    Visible(
+        "summary",
+        sanitized={"Article.summary": PLAIN},
+        hashed=_field("summary"),
+        frozen=lambda article, publishing: {"summary": article.summary},
+        compared=("summary", lambda record: record.summary),
+    ),
+    Visible(
+        "body",
+        sanitized={"Article.body": RICH},
+        hashed=_field("body"),
+        frozen=lambda article, publishing: {"body_source": article.body, "body_html": publishing.rendered.body_html},
+        compared=("body", _revision_body),
+    ),
+    Visible(
+        "topics",  # the topic list, and the topic disclaimers that follow from it
+        sanitized={"Topic.name": PLAIN, "Topic.description": PLAIN},
+        hashed=_topic_slugs,
+        frozen=lambda article, publishing: {
+            "topics": [
+                {"id": t.pk, "slug": t.slug, "name": t.name, "offered_by_clinic": t.offered_by_clinic}
+                for t in publishing.topics
+            ]
+        },
+        compared=("topics", _revision_topics),
+        stale_on=("Topic",),  # topic pages show the live name and description
+    ),
+    Visible(
+        "author",  # "Written by": the display name, credentials and bio page of the author
+        sanitized={
+            "StaffProfile.display_name": PLAIN,
+            "StaffProfile.credentials": PLAIN,
+            "StaffProfile.bio": RICH,
+            "StaffProfile.conflicts_of_interest": PLAIN,
+        },
+        hashed=_byline,
+        frozen=lambda article, publishing: {"author": _byline(article, [])},
+        compared=("author", lambda record: str(record.author) if record.author_id else ""),
+        stale_on=("StaffProfile",),  # bio pages show the live profile
+    ),
+    Visible(
+        "drafted_with_ai",  # patients are told
+        hashed=_field("drafted_with_ai"),
+        frozen=lambda article, publishing: {"drafted_with_ai": article.drafted_with_ai},
+    ),
+    Visible(
+        "review_interval_months",  # sets the "Next review due" date patients read
+        hashed=_field("review_interval_months"),
+        frozen=_next_review_due,
+    ),
+    Visible(
+        "is_featured",  # the admin invalidates the page cache when it changes (ArticleAdmin.save_model)
+        pinned="An editor's choice of home-page placement: the article page and its snapshot do not show it.",
+    ),
+    Visible(
+        "references",  # each cited reference's record, as REFERENCE_FIELDS pins it (identity.content_hash)
+        article_field=False,
+        sanitized={"Reference.title": PLAIN, "Reference.abstract": PLAIN},
+        hashed=lambda article, cited: cited,
+        frozen=lambda article, publishing: {"references": publishing.rendered.references},
+    ),
+    Visible(
+        "disclaimers",  # the ones in force for the article's topics, shown at once on every live page in scope
+        pinned="Editors' rules for whole topics or the site: no article's review covers them.",
+        article_field=False,
+        sanitized={"Disclaimer.title": PLAIN, "Disclaimer.text": RICH},
+        frozen=lambda article, publishing: {"disclaimers": disclaimers_in_force([t.pk for t in publishing.topics])},
+        stale_on=("Disclaimer",),
+    ),
+    Visible(
+        "pages",  # the policy pages every page's footer links
+        pinned="The clinic's policy pages, kept by editors: no article's review covers them.",
+        article_field=False,
+        sanitized={"Page.title": PLAIN, "Page.body": RICH},
+        stale_on=("Page",),
+    ),
+)
+
+ARTICLE_FIELDS = {entry.name: entry.pinned for entry in VISIBLE if entry.article_field}
+COMPARED = [entry.compared[0] for entry in VISIBLE if entry.compared]
 
 REFERENCE_FIELDS = {
     "citation_key": PINNED,  # anchors and the reference a statement names
@@ -46,3 +230,42 @@ REFERENCE_FIELDS = {
 def pinned(fields: dict[str, str]) -> list[str]:
     """Return the names of the pinned fields, in their declared order."""
     return [name for name, decision in fields.items() if decision == PINNED]
+
+
+def hashed(article, *, cited: list) -> dict:
+    """Return what the content hash covers of `article`, by entry name; `cited`: its references, in order."""
+    return {entry.name: entry.hashed(article, cited) for entry in VISIBLE if entry.hashed}
+
+
+def frozen(article, *, rendered, reviewed_at: datetime.datetime | None) -> dict:
+    """Return the snapshot fields that freeze what patients see of `article`, as PublishedSnapshot arguments."""
+    publishing = Publishing(article, rendered, reviewed_at)
+    fields: dict = {}
+    for entry in VISIBLE:
+        if entry.frozen:
+            values = entry.frozen(article, publishing)
+            if overlap := fields.keys() & values.keys():
+                raise ValueError(f"Two entries freeze the snapshot's {', '.join(sorted(overlap))}.")
+            fields.update(values)
+    return fields
+
+
+def revision_values(record) -> dict[str, str]:
+    """Return the comparable text of each compared entry of an article revision, by its label."""
+    return {entry.compared[0]: entry.compared[1](record) for entry in VISIBLE if entry.compared}
+
+
+def stale_on_models() -> list:
+    """Return the models whose saves and deletes make cached public pages stale."""
+    names = dict.fromkeys(name for entry in VISIBLE for name in entry.stale_on)
+    return [apps.get_model("articles", name) for name in names]
+
+
+def sanitize(record) -> None:
+    """Clean in place each text field of `record` that patients read, by the policy its entry gives."""
+    model = type(record).__name__
+    for entry in VISIBLE:
+        for target, policy in entry.sanitized.items():
+            owner, name = target.split(".")
+            if owner == model:
+                setattr(record, name, policy(getattr(record, name)))

@@ -22,7 +22,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import Truncator
 
@@ -1128,22 +1128,10 @@ def _require_editor(by) -> None:
         raise WorkflowError(NOT_ALLOWED_TO_PUBLISH)
 
 
-def _active_disclaimers(topic_ids) -> list[dict]:
-    disclaimers = list(Disclaimer.objects.applying_to(topic_ids))
-    versions = dict(
-        Disclaimer.history.filter(id__in=[d.pk for d in disclaimers])
-        .values("id")
-        .annotate(latest=Max("history_id"))
-        .values_list("id", "latest")
-    )
-    return [{"id": d.pk, "title": d.title, "version": versions.get(d.pk)} for d in disclaimers]
-
-
 def build_snapshot(article: Article, status: ReviewStatus, *, by, now: datetime.datetime) -> PublishedSnapshot:
     """Return the (unsaved) snapshot the working copy would publish as: previews render it too."""
     rendered = render_article(article, levels=status.levels, mark_unapproved=by is None)
     references = {ref["key"]: ref["number"] for ref in rendered.references}
-    topics = list(article.topics.order_by("name"))
     sign_off_record = status.sign_off
     reviewers: dict[int, dict] = {}
     statements = []
@@ -1173,22 +1161,12 @@ def build_snapshot(article: Article, status: ReviewStatus, *, by, now: datetime.
     return PublishedSnapshot(
         article=article,
         hash_version=identity.HASH_VERSION,
-        title=article.title,
-        slug=article.slug,
-        summary=article.summary,
-        body_source=article.body,
-        body_html=rendered.body_html,
-        references=rendered.references,
+        **patient_visible.frozen(article, rendered=rendered, reviewed_at=reviewed_at),  # what patients see of it
         statements=statements,
-        topics=[{"id": t.pk, "slug": t.slug, "name": t.name, "offered_by_clinic": t.offered_by_clinic} for t in topics],
-        drafted_with_ai=article.drafted_with_ai,
-        author=public_person(article.author),
         reviewed_by=public_person(sign_off_record.reviewer) if sign_off_record else {},
         reviewers=list(reviewers.values()),
-        disclaimers=_active_disclaimers([t.pk for t in topics]),
         sign_off=sign_off_record,
         reviewed_at=reviewed_at,
-        next_review_due=add_months(timezone.localdate(reviewed_at), article.review_interval()) if reviewed_at else None,
         first_published_at=earlier[-1] if earlier else now,
         earlier_versions=[moment.isoformat() for moment in earlier],
         content_hash=status.content_hash,

@@ -117,12 +117,13 @@ if DATABASE_OPTIONS and DATABASES["default"]["ENGINE"] == "django.db.backends.po
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "clinic")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "articles.page_cache.SharedRedisCache",
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "clinic"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
             # A cache server that is down or stuck must cost a request milliseconds, not a timeout.
             "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
         }
@@ -235,10 +236,15 @@ SIMPLE_HISTORY_REVERT_DISABLED = False
 
 # How long a shared cache (nginx, a CDN) may serve a public page before asking again; browsers always revalidate.
 PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "60"))
-# Whole public pages kept in the shared cache (articles/page_cache.py); only with Redis, which every process shares.
+# Whole public pages kept in Redis (articles/page_cache.py, which talks to it directly); only with Redis, which
+# every process shares. By default the shared cache's server, under the same key prefix.
+PAGE_CACHE_REDIS_URL = os.environ.get("PAGE_CACHE_REDIS_URL", REDIS_URL)
+PAGE_CACHE_KEY_PREFIX = CACHE_KEY_PREFIX
 # No longer than a CDN keeps them: should an invalidation fail (Redis unreachable during a publish), a page
 # patients must no longer see is gone within the same bound.
-PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", str(PUBLIC_CACHE_SECONDS) if REDIS_URL else "0"))
+PAGE_CACHE_SECONDS = int(
+    os.environ.get("PAGE_CACHE_SECONDS", str(PUBLIC_CACHE_SECONDS) if PAGE_CACHE_REDIS_URL else "0")
+)
 
 # Editorial rules. Re-review every so many months unless a topic or article says otherwise.
 DEFAULT_REVIEW_INTERVAL_MONTHS = int(os.environ.get("DEFAULT_REVIEW_INTERVAL_MONTHS", "12"))

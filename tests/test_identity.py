@@ -50,7 +50,7 @@ ARTICLE = {
     "slug": "exosomes-wound-healing",
     "summary": "What studies in mice show, and what they do not.",
     "body": "<p>In mice, wounds closed faster [@mahmoud2025].</p>",
-    "topic_slugs": ["wound-care", "exosome-therapy"],
+    "topics": ["exosome-therapy", "wound-care"],  # sorted, as patient_visible.hashed gives them
     "author": {"name": "Maya Okafor", "credentials": "RN, patient educator", "slug": "maya-okafor"},
     "drafted_with_ai": False,
     "review_interval_months": None,
@@ -73,7 +73,7 @@ def test_each_version_pins_the_same_inputs_to_the_same_hashes(version):
 
     assert identity.references_hash(["mahmoud2025"], refs, version=version) == EXPECTED["references", version]
     assert (
-        identity.content_hash(**ARTICLE, references=[refs["mahmoud2025"]], version=version)
+        identity.content_hash({**ARTICLE, "references": [refs["mahmoud2025"]]}, version=version)
         == EXPECTED["content", version]
     )
 
@@ -86,7 +86,7 @@ def test_version_1_is_what_records_made_before_versions_hold():
         "title": ARTICLE["title"],
         "summary": ARTICLE["summary"],
         "body": ARTICLE["body"],
-        "topics": sorted(ARTICLE["topic_slugs"]),
+        "topics": ARTICLE["topics"],
         "references": [ama],
     }
 
@@ -101,7 +101,7 @@ def test_version_2_hashes_no_formatting(monkeypatch):
     monkeypatch.setattr(citations, "format_ama", lambda ref: "Formatted some other way.")
 
     assert identity.references_hash(["mahmoud2025"], refs) == EXPECTED["references", 2]
-    assert identity.content_hash(**ARTICLE, references=[refs["mahmoud2025"]]) == EXPECTED["content", 2]
+    assert identity.content_hash({**ARTICLE, "references": [refs["mahmoud2025"]]}) == EXPECTED["content", 2]
 
 
 # --- What a version change does to the records made before it (migration 0014) -------------------------------
@@ -158,3 +158,23 @@ def test_a_sign_off_from_before_the_version_change_is_given_again_before_publish
 
     assert snapshot.hash_version == identity.HASH_VERSION == 2
     assert article.sign_offs.order_by("signed_at").last().hash_version == 2
+
+
+@pytest.mark.django_db
+def test_a_saved_article_hashes_through_the_declared_list_to_the_fixed_digest():
+    """patient_visible.VISIBLE gives identity.content_hash exactly what version 2 covers, in its canonical form."""
+    from articles import patient_visible
+    from tests.factories import WriterFactory
+
+    Reference.objects.create(**REFERENCE)
+    author = WriterFactory()
+    author.staff_profile.display_name, author.staff_profile.slug = ARTICLE["author"]["name"], "maya-okafor"
+    author.staff_profile.credentials = ARTICLE["author"]["credentials"]
+    author.staff_profile.save()
+    topics = [TopicFactory(slug=slug) for slug in reversed(ARTICLE["topics"])]
+    fields = {name: ARTICLE[name] for name in ("title", "slug", "summary", "body", "drafted_with_ai")}
+    article = ArticleFactory(**fields, author=author, topics=topics, review_interval_months=None)
+
+    assert set(patient_visible.hashed(article, cited=[])) == {*ARTICLE, "references"}
+    assert article.content_hash() == EXPECTED["content", 2]
+    assert article.content_hash(version=1) == EXPECTED["content", 1]

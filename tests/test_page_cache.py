@@ -1,6 +1,7 @@
 """The page cache (articles/page_cache.py) against the local Redis: pages served without the database, and
 made stale in every process by a publish, an unpublish or a disclaimer change."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -10,7 +11,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from django.db import connection
+import redis
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -33,16 +35,15 @@ from tests.tools import REDIS_URL, missing, reachable
 PROJECT = Path(__file__).resolve().parent.parent
 
 
-def redis_cache(location: str) -> dict:
-    # A key prefix of its own per test: runs sharing the Redis server never see each other's pages.
-    return {
-        "default": {
-            "BACKEND": "articles.page_cache.SharedRedisCache",
-            "LOCATION": location,
-            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
-            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
-        }
-    }
+def use_redis(settings, location: str) -> str:
+    """Turn the page cache on against `location`, under a key prefix of its own, which it returns: runs sharing
+    the Redis server never see each other's pages."""
+    settings.PAGE_CACHE_REDIS_URL = location
+    settings.PAGE_CACHE_KEY_PREFIX = f"test-{uuid.uuid4().hex}"
+    settings.PAGE_CACHE_SECONDS = 60
+    page_cache._unreachable_until = 0.0
+    page_cache._process.forget()  # this process's copies belong to the previous test's cache server
+    return settings.PAGE_CACHE_KEY_PREFIX
 
 
 @pytest.fixture
@@ -50,11 +51,16 @@ def shared_cache(settings):
     address = urlparse(REDIS_URL)
     if not reachable(address.hostname, address.port or 6379):
         missing(f"Redis is not reachable at {REDIS_URL}; start redis-server or set TEST_REDIS_URL.")
-    settings.CACHES = redis_cache(REDIS_URL)
-    settings.PAGE_CACHE_SECONDS = 60
-    page_cache._unreachable_until = 0.0
-    page_cache._process.forget()  # this process's copies belong to the previous test's cache server
-    return settings.CACHES["default"]
+    return {"KEY_PREFIX": use_redis(settings, REDIS_URL)}
+
+
+def generation() -> int:
+    """Return the generation as Redis holds it, read as another process would (a connection of its own)."""
+    other = redis.Redis.from_url(REDIS_URL)
+    try:
+        return int(other.get(page_cache.key(page_cache.GENERATION_KEY)) or 0)
+    finally:
+        other.close()
 
 
 def live_article(editor, *, title="Exosome therapy for hair loss", summary="What the research shows."):
@@ -200,9 +206,7 @@ def test_another_process_invalidates_this_ones_pages(client, roles, shared_cache
 
 @pytest.mark.django_db
 def test_pages_are_served_from_the_database_while_redis_is_down(client, editor, settings, caplog):
-    settings.CACHES = redis_cache(f"redis://127.0.0.1:{free_port()}/0")
-    settings.PAGE_CACHE_SECONDS = 60
-    page_cache._unreachable_until = 0.0
+    use_redis(settings, f"redis://127.0.0.1:{free_port()}/0")
     article = live_article(editor)
     for _ in range(3):
         response = client.get(article.get_absolute_url())
@@ -294,12 +298,10 @@ def test_each_host_gets_its_own_copy_of_a_page(client, editor, shared_cache, set
 def test_a_cache_server_that_lost_the_generation_never_serves_a_page_kept_before(
     client, editor, shared_cache, django_assert_num_queries
 ):
-    from django.core.cache import cache
-
     article = live_article(editor)
     client.get(article.get_absolute_url())
-    cache.delete(page_cache.GENERATION_KEY)  # evicted, or the server restarted with some keys kept
-    time.sleep(page_cache.GENERATION_CHECK_SECONDS)  # what any change on the server takes to reach a process
+    # Evicted, or the server restarted with some keys kept: the next request sees it at once.
+    page_cache.server().delete(page_cache.key(page_cache.GENERATION_KEY))
     with django_assert_num_queries(3):
         assert client.get(article.get_absolute_url()).status_code == 200
 
@@ -351,41 +353,59 @@ def test_featuring_an_article_shows_on_the_cached_home_page(client, roles, share
 
 
 @pytest.mark.django_db
-def test_a_popular_page_is_served_from_the_process_without_asking_the_cache_server(client, editor, shared_cache):
-    from unittest import mock
-
-    from django.core.cache import caches
-
+def test_a_popular_page_costs_one_round_trip_and_is_not_sent_again(client, editor, shared_cache, monkeypatch):
     article = live_article(editor)
     client.get(article.get_absolute_url())
-    server = caches["default"]
-    with mock.patch.object(server, "get", wraps=server.get) as get, mock.patch.object(server, "get_many") as many:
-        for _ in range(5):
-            assert client.get(article.get_absolute_url()).status_code == 200
-    # The page came from this process's memory; at most the generation was read again (GENERATION_CHECK_SECONDS).
-    assert {call.args[0] for call in get.call_args_list} <= {page_cache.GENERATION_KEY}
-    assert many.call_count == 0
+    reads = []
+    read = page_cache._read
+    monkeypatch.setattr(page_cache, "_read", lambda *args: reads.append(read(*args)) or reads[-1])
+    for _ in range(5):
+        assert client.get(article.get_absolute_url()).status_code == 200
+    # One read per request, of the generation alone: the page came from this process's memory.
+    assert [page for _generation, page in reads] == [None] * 5
 
 
 @pytest.mark.django_db
-def test_another_processs_invalidation_reaches_this_one_within_the_check_interval(
+def test_another_processs_invalidation_reaches_this_one_at_once(
     client, editor, shared_cache, django_assert_num_queries
 ):
-    from django.core.cache import cache
-
     article = live_article(editor)
     client.get(article.get_absolute_url())
-    cache.incr(page_cache.GENERATION_KEY)  # as another process's invalidate() does, without this process knowing
-    time.sleep(page_cache.GENERATION_CHECK_SECONDS)  # what that invalidate() waits before it returns
+    other = redis.Redis.from_url(REDIS_URL)  # another process's connection, unknown to this one
+    other.incr(page_cache.key(page_cache.GENERATION_KEY))
+    other.close()
     with django_assert_num_queries(3):
         assert client.get(article.get_absolute_url()).status_code == 200
 
 
 @pytest.mark.django_db
-def test_an_invalidation_returns_only_once_every_process_has_read_the_new_generation(shared_cache):
-    started = time.monotonic()
+def test_two_processes_see_an_invalidation_at_once_and_nothing_sleeps(
+    client, editor, shared_cache, monkeypatch, django_assert_num_queries
+):
+    def no_sleeping(seconds):
+        raise AssertionError(f"slept {seconds}s")
+
+    monkeypatch.setattr(time, "sleep", no_sleeping)
+    article = live_article(editor)
+    url = article.get_absolute_url()
+    first = (page_cache._process, page_cache._servers)
+    second = (page_cache._ProcessCopy(), {})  # its own memory, its own connections to Redis
+
+    def as_process(process):
+        monkeypatch.setattr(page_cache, "_process", process[0])
+        monkeypatch.setattr(page_cache, "_servers", process[1])
+
+    client.get(url)
+    as_process(second)
+    with django_assert_num_queries(0):  # the first process's page, from Redis, now in the second's memory too
+        assert client.get(url).status_code == 200
     page_cache.invalidate()
-    assert time.monotonic() - started >= page_cache.GENERATION_CHECK_SECONDS
+    as_process(first)
+    with django_assert_num_queries(3):
+        assert client.get(url).status_code == 200
+    as_process(second)
+    with django_assert_num_queries(0):  # the first process's new rendering
+        assert client.get(url).status_code == 200
 
 
 def test_the_process_keeps_at_most_its_byte_budget_of_pages(monkeypatch):
@@ -395,14 +415,60 @@ def test_the_process_keeps_at_most_its_byte_budget_of_pages(monkeypatch):
         copy.keep(f"page-{number}", (1, b"x" * 100, {}))
     assert list(copy.pages) == ["page-3", "page-4"]  # the oldest went first
     assert copy.size == 200
-    assert copy.page("page-4", 1) is not None
-    assert copy.page("page-4", 2) is None  # kept under an older generation: stale
+    assert copy.page("page-4")[0] == 1  # the generation it was kept under
+    assert copy.page("page-0") is None
 
 
 @pytest.mark.django_db
-def test_a_transaction_with_many_changes_invalidates_once(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks() as callbacks:
+def test_a_transaction_with_many_changes_invalidates_once(shared_cache, django_capture_on_commit_callbacks):
+    page_cache.invalidate()
+    before = generation()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         for number in range(5):
             TopicFactory(name=f"Topic {number}")
         DisclaimerFactory()
-    assert [callback for callback in callbacks if callback is page_cache.invalidate] == [page_cache.invalidate]
+    assert generation() == before + 1
+
+
+def rolled_back_change() -> None:
+    """Save a topic in a transaction (or savepoint) that then rolls back."""
+    with contextlib.suppress(RuntimeError), transaction.atomic():
+        TopicFactory()
+        raise RuntimeError("rolled back")
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_change_does_not_invalidate(shared_cache, django_capture_on_commit_callbacks):
+    page_cache.invalidate()
+    before = generation()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        rolled_back_change()
+    assert callbacks == []
+    assert generation() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rolled_back_first", [True, False])
+def test_a_change_committed_beside_a_rolled_back_one_still_invalidates(
+    shared_cache, django_capture_on_commit_callbacks, rolled_back_first
+):
+    page_cache.invalidate()
+    before = generation()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        if rolled_back_first:
+            rolled_back_change()
+        DisclaimerFactory()
+        if not rolled_back_first:
+            rolled_back_change()
+    assert generation() == before + 1
+
+
+@pytest.mark.django_db
+def test_a_redis_server_that_does_not_know_the_read_script_is_taught_it(
+    client, editor, shared_cache, monkeypatch, django_assert_num_queries
+):
+    article = live_article(editor)
+    client.get(article.get_absolute_url())
+    monkeypatch.setattr(page_cache, "READ_SCRIPT_SHA", "0" * 40)  # as a restarted server, which knows no script
+    with django_assert_num_queries(0):
+        assert client.get(article.get_absolute_url()).status_code == 200

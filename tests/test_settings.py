@@ -11,6 +11,9 @@ CONFIGURATION = {
     "ALLOWED_HOSTS",
     "SECURE_SSL_REDIRECT",
     "REDIS_URL",
+    "PAGE_CACHE_REDIS_URL",
+    "PAGE_CACHE_SECONDS",
+    "PUBLIC_CACHE_SECONDS",
     "EMAIL_HOST",
     "PYTHONPATH",
     "DJANGO_SETTINGS_MODULE",
@@ -66,10 +69,26 @@ def test_settings_come_from_the_environment():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split(" ", 3)[:3] == [
         "clinicdb",
-        "articles.page_cache.SharedRedisCache",
+        "django.core.cache.backends.redis.RedisCache",
         "django.core.mail.backends.smtp.EmailBackend",
     ]
     assert "'a.example', 'b.example'" in result.stdout
+
+
+def test_the_page_cache_uses_redis_url_unless_told_otherwise():
+    code = "from django.conf import settings as s; print(s.PAGE_CACHE_REDIS_URL, s.PAGE_CACHE_SECONDS)"
+    secret = secrets.token_urlsafe(64)
+    shared = manage("shell", "-c", code, DEBUG="0", SECRET_KEY=secret, REDIS_URL="redis://127.0.0.1:6379/1")
+    own = manage(
+        "shell", "-c", code,
+        DEBUG="0", SECRET_KEY=secret, REDIS_URL="redis://127.0.0.1:6379/1", PAGE_CACHE_REDIS_URL="redis://pages:6379/2",
+    )  # fmt: skip
+    off = manage("shell", "-c", code, DEBUG="0", SECRET_KEY=secret)
+    for result in (shared, own, off):
+        assert result.returncode == 0, result.stderr
+    assert shared.stdout.splitlines()[-1].split() == ["redis://127.0.0.1:6379/1", "60"]
+    assert own.stdout.splitlines()[-1].split() == ["redis://pages:6379/2", "60"]
+    assert off.stdout.splitlines()[-1].split() == ["0"]  # no Redis: off
 
 
 def test_site_connections_run_no_parallel_query_workers(db):

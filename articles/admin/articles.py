@@ -17,13 +17,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from articles import citations, page_cache, permissions, workflow
+from articles import citations, page_cache, patient_visible, permissions, workflow
 from articles.admin.base import RichTextAdmin, StatedLengthLimits, User, known_citation_keys
 from articles.admin_site import DeclaredFiltersChangeList
 from articles.diffs import word_diff
 from articles.models import Article, ChangeRequest, Disclaimer, Topic, record_revision
 from articles.rendering import render_article
-from articles.sanitize import plain_text
 from articles.views import timeline_of
 
 REOPENED = {
@@ -32,7 +31,7 @@ REOPENED = {
     Article.Status.PUBLISHED: "Saved. Patients still see the published version until this edit is reviewed and "
     "published.",
 }
-COMPARED_FIELDS = ["title", "slug", "summary", "body", "author", "topics"]
+COMPARED_FIELDS = patient_visible.COMPARED  # the labels of what the revision history compares
 SEARCH_COUNT_CAP = 1000  # an admin search counts its matches this far, then says "more than"
 UNREADABLE_MARKER = "Unreadable marker: {marker}. Write it as [@key] or [@key1; @key2]."
 # What the publishing checklist says of each statement state (workflow.StatementStatus.state). To be replaced by
@@ -59,15 +58,7 @@ def _panel(name: str, article: Article, **context) -> str:
 
 
 def _revision_values(record) -> dict[str, str]:
-    topics = Topic.objects.filter(pk__in=record.topics.values_list("topic_id", flat=True)).order_by("name")
-    return {
-        "title": record.title,
-        "slug": record.slug,
-        "summary": record.summary,
-        "body": plain_text(record.body.replace("</p>", "</p> ").replace("</li>", "</li> ")),
-        "author": str(record.author) if record.author_id else "",
-        "topics": ", ".join(t.name for t in topics),
-    }
+    return patient_visible.revision_values(record)
 
 
 class ArticleChangeList(DeclaredFiltersChangeList):
@@ -428,11 +419,11 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
         old_values, new_values = _revision_values(older), _revision_values(newer)
         rows = [
             {
-                "field": Article._meta.get_field(name).verbose_name,
-                "changed": old_values[name] != new_values[name],
-                "diff": word_diff(old_values[name], new_values[name]),
+                "field": label,
+                "changed": old_values[label] != new_values[label],
+                "diff": word_diff(old_values[label], new_values[label]),
             }
-            for name in COMPARED_FIELDS
+            for label in new_values
         ]
         context = {
             **self.admin_site.each_context(request),

@@ -9,14 +9,13 @@ from django.utils import timezone
 from django_prose_editor.fields import ProseEditorField
 from simple_history.models import HistoricalRecords
 
-from articles import citations, identity
+from articles import citations, identity, patient_visible
 from articles.models.audit import AuditEvent
 from articles.models.fields import BODY_EDITOR_EXTENSIONS, BODY_MAX_CHARS, at_most
 from articles.models.references import Reference
 from articles.models.site_content import Topic
 from articles.models.snapshots import PublishedSnapshot
-from articles.models.staff import public_person
-from articles.sanitize import clean_html, plain_text
+from articles.sanitize import clean_html
 
 # Kept by name so a save and its topic changes can be recorded as one revision (see record_revision).
 # Written only by articles/workflow.py (through save(update_fields=...)); an ordinary save leaves them alone.
@@ -230,9 +229,7 @@ class Article(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        self.title = plain_text(self.title)
-        self.summary = plain_text(self.summary)
-        self.body = clean_html(self.body)
+        patient_visible.sanitize(self)
         if self._state.adding:
             # A new article starts as a draft whatever the caller set: only workflow.py moves it on.
             self.status, self.live_snapshot, self.scheduled_for, self.scheduled_by = self.Status.DRAFT, None, None, None
@@ -301,21 +298,10 @@ class Article(models.Model):
 
     def content_hash(self, *, replacing=None, version: int | None = None) -> str:
         """Hash of everything patients would see of this working copy and every cited reference's record as the
-        reviewer judged it (with `replacing`: see resolve_citations); patient_visible.ARTICLE_FIELDS lists it.
+        reviewer judged it (with `replacing`: see resolve_citations); patient_visible.VISIBLE lists it.
         `version`: as an earlier version of the hash covered it (identity.py), to compare with a snapshot."""
         references, _unknown = self.resolve_citations(replacing=replacing)
-        return identity.content_hash(
-            title=self.title,
-            slug=self.slug,
-            summary=self.summary,
-            body=self.body,
-            topic_slugs=list(self.topics.values_list("slug", flat=True)) if self.pk else [],
-            author=public_person(self.author) if self.author_id else {},
-            drafted_with_ai=self.drafted_with_ai,
-            review_interval_months=self.review_interval_months,
-            references=references,
-            version=version,
-        )
+        return identity.content_hash(patient_visible.hashed(self, cited=references), version=version)
 
 
 def record_revision(article: Article, *, created: bool) -> None:

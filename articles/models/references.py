@@ -147,8 +147,7 @@ class Reference(models.Model):
             ]
         self.doi = normalise_doi(self.doi)
         self.pmid = (self.pmid or "").strip()
-        self.title = plain_text(self.title)
-        self.abstract = plain_text(self.abstract)
+        patient_visible.sanitize(self)
         if self.published_on and not self.year:
             self.year = self.published_on.year
         super().save(*args, **kwargs)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django_prose_editor.fields import ProseEditorField
 from simple_history.models import HistoricalRecords
 
+from articles import patient_visible
 from articles.models.fields import (
     BODY_EDITOR_EXTENSIONS,
     BODY_MAX_CHARS,
@@ -64,8 +65,7 @@ class Topic(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        self.name = plain_text(self.name)
-        self.description = plain_text(self.description)
+        patient_visible.sanitize(self)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -121,8 +121,7 @@ class Disclaimer(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        self.title = plain_text(self.title)
-        self.text = clean_html(self.text)
+        patient_visible.sanitize(self)
         super().save(*args, **kwargs)
 
 
@@ -145,8 +144,7 @@ class Page(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        self.title = plain_text(self.title)
-        self.body = clean_html(self.body)
+        patient_visible.sanitize(self)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from articles import patient_visible
 from articles.models.fields import BIO_MAX_CHARS, NOTE_MAX_CHARS, at_most
-from articles.sanitize import clean_html, plain_text
 
 
 class StaffProfile(models.Model):
@@ -33,10 +33,7 @@ class StaffProfile(models.Model):
         return self.byline
 
     def save(self, *args, **kwargs):
-        self.display_name = plain_text(self.display_name)
-        self.credentials = plain_text(self.credentials)
-        self.bio = clean_html(self.bio)
-        self.conflicts_of_interest = plain_text(self.conflicts_of_interest)
+        patient_visible.sanitize(self)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

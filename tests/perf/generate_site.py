@@ -886,15 +886,17 @@ class ArticleBuilder:
         ]
         reference_by_key = {self.entries[ref_id][0]: self.entries[ref_id][2] for ref_id in ref_ids}
         content_hash = self.identity.content_hash(
-            title=title,
-            slug=slug,
-            summary=summary,
-            body=body,
-            topic_slugs=[topic.slug for topic in topics],
-            author=self.public_person(author),
-            drafted_with_ai=template.drafted_with_ai,
-            review_interval_months=None,
-            references=[reference_by_key[reference["key"]] for reference in references],
+            {  # as patient_visible.hashed gives them
+                "title": title,
+                "slug": slug,
+                "summary": summary,
+                "body": body,
+                "topics": sorted(topic.slug for topic in topics),
+                "author": self.public_person(author),
+                "drafted_with_ai": template.drafted_with_ai,
+                "review_interval_months": None,
+                "references": [reference_by_key[reference["key"]] for reference in references],
+            }
         )
 
         out: dict[str, list] = {key: [] for key in self.models}
