@@ -1,4 +1,4 @@
-"""The review desk (articles/views.py, "review desk" section): who may use it, what it shows, and every step.
+"""The review desk (articles/desk.py): who may use it, what it shows, and every step.
 
 Each step is posted the way the desk's own forms post it (prefixed fields, the hash the reviewer saw), and
 each allowed step has its refused pair: wrong role, wrong state, stale form, malformed input.

@@ -987,7 +987,7 @@ def test_saving_a_signed_off_article_after_a_reference_change_keeps_its_place_un
     assert workflow.record_edit(article, by=article.author) == Article.Status.DRAFT
 
 
-def test_desk_steps_offer_approval_and_sign_off_to_another_reviewer_only(reviewer, editor):
+def test_allowed_steps_offer_approval_and_sign_off_to_another_reviewer_only(reviewer, editor):
     article = submitted(cited_article(author=member_of("Reviewers")), by=editor)
     approve_all(article, reviewer)
     status = workflow.review_status(article)
