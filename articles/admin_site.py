@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from articles import permissions, workflow
+from articles.desk import QueueSection
 from articles.forms import StaffLoginForm
 from articles.models import (
     Article,
@@ -21,7 +22,6 @@ from articles.models import (
     ReviewSignOff,
     StatementApproval,
 )
-from articles.views import QueueSection
 
 # Written only by the workflow and never changed: looked up now and then, not worked in.
 RECORD_MODELS = frozenset(

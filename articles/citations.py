@@ -230,7 +230,6 @@ def statement_hash(text: str, keys) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-
 def _ends_sentence(text: str, stop_start: int, next_start: int) -> bool:
     """Return True if the punctuation at `stop_start` ends a sentence (not "et al.", "e.g.", "Dr." ...)."""
     # Bounded look-around: a long paragraph must not make splitting quadratic.

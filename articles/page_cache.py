@@ -2,7 +2,7 @@
 
 Public pages are the same for every visitor, so a page is rendered once and then served without touching the
 database. Beside the pages Redis keeps a generation number. Whenever something patients see changes, the
-generation moves on, after the change commits: a publish, unpublish or archive (`workflow._save_state`),
+generation moves on, after the change commits: a publish, unpublish or archive (`workflow.writes.save_state`),
 featuring an article, and any save or delete of a model patient_visible.VISIBLE names in `stale_on` (the
 signals below). A page stored under an older generation is stale, in every process at once.
 

@@ -5,6 +5,10 @@ references, articles with every revision, the review records, snapshots, disclai
 pages, red-flag phrases, the audit trail and the admin's log. Rows keep their primary keys, so the links
 between them and the history come back exactly. Content types and permissions, which `migrate` makes with
 ids of its own, are referred to by natural key. The same data always gives the same bytes.
+
+The import restores workflow state directly (statuses, live snapshots, sign-offs, approvals, the audit trail),
+as a restore must: it is the one writer besides the transitions, and it writes under the same database guard,
+`workflow.gate()`, outside which PostgreSQL refuses those writes (migration 0012).
 """
 
 import datetime
@@ -190,7 +194,7 @@ def import_site(document, *, using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
     """Fill a new, empty database with an export's rows, all or nothing; return the number of rows per model."""
     sections = _checked_sections(document, using)
     connection = connections[using]
-    # Through the workflow's gate: the rows carry workflow state and review records (see migration 0013).
+    # Through the workflow's own gate, not a copy of it: the rows carry workflow state and review records.
     with workflow.gate(using=using):
         _refuse_content(using)
         _clear_rows_made_by_migrations(using)

@@ -1,16 +1,10 @@
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from articles import feeds, two_factor, views
+from articles import desk, feeds, two_factor, views
 from articles.sitemaps import SITEMAPS
 
 app_name = "articles"
-
-ARTICLE_STEPS = [
-    "request_changes", "sign_off", "submit", "publish", "schedule", "unschedule", "unpublish", "archive",
-    "acknowledge_retraction", "justify_finding",
-]  # fmt: skip
-STATEMENT_STEPS = ["approve", "statement_changes"]
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
@@ -29,22 +23,31 @@ urlpatterns = [
     path("staff/two-factor/", two_factor.SecondFactorView.as_view(), name="second_factor"),
     path("staff/two-factor/verify/", two_factor.VerifyView.as_view(), name="second_factor_verify"),
     path("staff/two-factor/set-up/", two_factor.SetUpView.as_view(), name="second_factor_set_up"),
-    path("review/", views.ReviewQueueView.as_view(), name="review_queue"),
-    path("review/<int:pk>/", views.ReviewArticleView.as_view(), name="review_article"),
-    *(
-        path(
-            f"review/<int:pk>/{step.replace('_', '-')}/",
-            views.ReviewActionView.as_view(action=step),
-            name=f"review_{step}",
-        )
-        for step in ARTICLE_STEPS
+    path("review/", desk.ReviewQueueView.as_view(), name="review_queue"),
+    path("review/<int:pk>/", desk.ReviewArticleView.as_view(), name="review_article"),
+    # The desk's steps: one view and one workflow call each (see workflow.ARTICLE_STEPS and STATEMENT_STEPS).
+    path("review/<int:pk>/request-changes/", desk.RequestChangesView.as_view(), name="review_request_changes"),
+    path("review/<int:pk>/sign-off/", desk.SignOffView.as_view(), name="review_sign_off"),
+    path("review/<int:pk>/submit/", desk.SubmitView.as_view(), name="review_submit"),
+    path("review/<int:pk>/publish/", desk.PublishView.as_view(), name="review_publish"),
+    path("review/<int:pk>/schedule/", desk.ScheduleView.as_view(), name="review_schedule"),
+    path("review/<int:pk>/unschedule/", desk.UnscheduleView.as_view(), name="review_unschedule"),
+    path("review/<int:pk>/unpublish/", desk.UnpublishView.as_view(), name="review_unpublish"),
+    path("review/<int:pk>/archive/", desk.ArchiveView.as_view(), name="review_archive"),
+    path(
+        "review/<int:pk>/acknowledge-retraction/",
+        desk.AcknowledgeRetractionView.as_view(),
+        name="review_acknowledge_retraction",
     ),
-    *(
-        path(
-            f"review/<int:pk>/statements/<int:statement_pk>/{step.replace('_', '-')}/",
-            views.ReviewActionView.as_view(action=step),
-            name=f"review_{step}",
-        )
-        for step in STATEMENT_STEPS
+    path("review/<int:pk>/justify-finding/", desk.JustifyFindingView.as_view(), name="review_justify_finding"),
+    path(
+        "review/<int:pk>/statements/<int:statement_pk>/approve/",
+        desk.ApproveStatementView.as_view(),
+        name="review_approve",
+    ),
+    path(
+        "review/<int:pk>/statements/<int:statement_pk>/statement-changes/",
+        desk.RequestStatementChangesView.as_view(),
+        name="review_statement_changes",
     ),
 ]

@@ -316,7 +316,12 @@ class LoadResult:
 
 
 def wrk(
-    url: str, *, seconds: float, connections: int = 8, threads: int = 2, headers: dict | None = None,
+    url: str,
+    *,
+    seconds: float,
+    connections: int = 8,
+    threads: int = 2,
+    headers: dict | None = None,
     timeout: float | None = None,
 ) -> LoadResult:
     """Load from Debian's wrk; every request carries the proxy's header (and any given)."""

@@ -34,7 +34,7 @@ from articles.models import (
     ReviewSignOff,
     StatementApproval,
 )
-from articles.urls import ARTICLE_STEPS, STATEMENT_STEPS
+from articles.workflow import ARTICLE_STEPS, STATEMENT_STEPS
 from tests.factories import (
     DisclaimerFactory,
     ReferenceFactory,

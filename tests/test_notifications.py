@@ -23,7 +23,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from post_office.models import STATUS, Email, Log
 
-from articles import workflow
+from articles import notifications, workflow
 from articles.models import Article, AuditEvent
 from tests.factories import (
     ArticleFactory,
@@ -272,7 +272,7 @@ def test_each_reminder_is_recorded_with_its_mail_or_not_at_all(editor, reviewer)
     snapshot = publish_reviewed(first, editor=editor, reviewer=reviewer)
     publish_reviewed(second, editor=editor, reviewer=reviewer)
     Email.objects.all().delete()  # the steps' own mail
-    real_review_due = workflow.notifications.review_due
+    real_review_due = notifications.review_due
 
     def fails_the_second(article):
         if article.pk == second.pk:
@@ -282,7 +282,7 @@ def test_each_reminder_is_recorded_with_its_mail_or_not_at_all(editor, reviewer)
     later = snapshot.next_review_due + datetime.timedelta(days=1)
     with (
         mock.patch("django.utils.timezone.localdate", return_value=later),
-        mock.patch.object(workflow.notifications, "review_due", side_effect=fails_the_second),
+        mock.patch.object(notifications, "review_due", side_effect=fails_the_second),
         pytest.raises(ConnectionError),
     ):
         workflow.send_review_reminders()

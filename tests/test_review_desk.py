@@ -1,4 +1,4 @@
-"""The review desk (articles/views.py, "review desk" section): who may use it, what it shows, and every step.
+"""The review desk (articles/desk.py): who may use it, what it shows, and every step.
 
 Each step is posted the way the desk's own forms post it (prefixed fields, the hash the reviewer saw), and
 each allowed step has its refused pair: wrong role, wrong state, stale form, malformed input.
@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from articles import workflow
+from articles import desk, workflow
 from articles.forms import CERTAINTY_REQUIRED, EVIDENCE_LEVEL_REQUIRED
 from articles.models import (
     Article,
@@ -28,8 +28,7 @@ from articles.models import (
     ReviewSignOff,
     StatementApproval,
 )
-from articles.urls import ARTICLE_STEPS, STATEMENT_STEPS
-from articles.views import ReviewActionView
+from articles.workflow import ARTICLE_STEPS, STATEMENT_STEPS
 from tests.factories import (
     ArticleFactory,
     ReferenceFactory,
@@ -331,8 +330,8 @@ def test_what_staff_typed_is_shown_escaped(client, reviewer):
 def test_queue_query_count_does_not_grow_with_articles(client, reviewer, django_assert_max_num_queries, monkeypatch):
     # Each signed-off or scheduled row shown costs the gate's own check (workflow.publishing_queue), so the
     # count grows up to the rows a section shows and no further; every other section costs the same always.
-    monkeypatch.setattr("articles.views.QUEUE_ROWS", 2)
-    monkeypatch.setattr("articles.views.PUBLISHING_ROWS", 2)
+    monkeypatch.setattr("articles.desk.QUEUE_ROWS", 2)
+    monkeypatch.setattr("articles.desk.PUBLISHING_ROWS", 2)
     for _ in range(2):
         in_review()
         signed_off()
@@ -481,7 +480,7 @@ def test_reviewer_requests_changes_to_one_statement(client, reviewer):
 
     response = client.post(step_url("statement_changes", article, statement), statement_changes_data(statement))
 
-    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["statement_changes"]]
+    assert messages_of(response, "success") == [desk.RequestStatementChangesView.success_message]
     change_request = ChangeRequest.objects.get()
     assert (change_request.article, change_request.requested_by) == (article, reviewer)
     assert change_request.statement_hash == statement.statement_hash
@@ -496,7 +495,7 @@ def test_reviewer_sends_the_article_back_to_its_writer(client, reviewer):
 
     response = client.post(step_url("request_changes", article), {"comment": "  Explain what an exosome is.  "})
 
-    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["request_changes"]]
+    assert messages_of(response, "success") == [desk.RequestChangesView.success_message]
     article.refresh_from_db()
     assert article.status == Article.Status.CHANGES_REQUESTED
     change_request = ChangeRequest.objects.get()
@@ -510,7 +509,7 @@ def test_reviewer_signs_off_with_the_hash_shown_on_the_desk(client, reviewer):
 
     response = client.post(step_url("sign_off", article), {"seen_hash": seen_hash, "comment": "Clear and fair."})
 
-    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["sign_off"]]
+    assert messages_of(response, "success") == [desk.SignOffView.success_message]
     sign_off = ReviewSignOff.objects.get()
     assert (sign_off.article, sign_off.reviewer) == (article, reviewer)
     assert (sign_off.content_hash, sign_off.comment) == (article.content_hash(), "Clear and fair.")
@@ -524,7 +523,7 @@ def test_editor_resubmits_an_article_sent_back_to_its_writer(client, editor, rev
 
     response = client.post(step_url("submit", article))
 
-    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["submit"]]
+    assert messages_of(response, "success") == [desk.SubmitView.success_message]
     article.refresh_from_db()
     assert article.status == Article.Status.IN_REVIEW
 
@@ -535,7 +534,7 @@ def test_editor_publishes_a_signed_off_article(client, editor):
 
     response = client.post(step_url("publish", article))
 
-    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["publish"]]
+    assert messages_of(response, "success") == [desk.PublishView.success_message]
     article.refresh_from_db()
     snapshot = PublishedSnapshot.objects.get()
     assert article.live_snapshot == snapshot
@@ -550,7 +549,7 @@ def test_editor_schedules_a_signed_off_article(client, editor):
 
     response = client.post(step_url("schedule", article), {"publish_at": publish_at})
 
-    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["schedule"]]
+    assert messages_of(response, "success") == [desk.ScheduleView.success_message]
     article.refresh_from_db()
     assert article.status == Article.Status.SCHEDULED
     assert timezone.localtime(article.scheduled_for).strftime(PUBLISH_AT_FORMAT) == publish_at
@@ -564,7 +563,7 @@ def test_editor_cancels_a_schedule(client, editor):
 
     response = client.post(step_url("unschedule", article))
 
-    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["unschedule"]]
+    assert messages_of(response, "success") == [desk.UnscheduleView.success_message]
     article.refresh_from_db()
     assert article.status == Article.Status.SIGNED_OFF
     assert (article.scheduled_for, article.scheduled_by) == (None, None)
@@ -577,7 +576,7 @@ def test_editor_unpublishes_with_a_reason(client, editor):
 
     response = client.post(step_url("unpublish", article), {"unpublish-reason": "The trial was withdrawn."})
 
-    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["unpublish"]]
+    assert messages_of(response, "success") == [desk.UnpublishView.success_message]
     article.refresh_from_db()
     assert article.live_snapshot is None
     assert article.status == Article.Status.DRAFT
@@ -592,7 +591,7 @@ def test_editor_archives_with_a_reason(client, editor):
 
     response = client.post(step_url("archive", article), {"archive-reason": "Replaced by a newer article."})
 
-    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["archive"]]
+    assert messages_of(response, "success") == [desk.ArchiveView.success_message]
     article.refresh_from_db()
     assert article.status == Article.Status.ARCHIVED
     assert article.live_snapshot is None
@@ -783,7 +782,7 @@ def test_an_unacknowledged_retraction_blocks_the_sign_off_until_a_reviewer_ackno
     client.post(step_url("acknowledge_retraction", article), retraction_data(retracted), follow=True)
     allowed = client.post(step_url("sign_off", article), {"seen_hash": article.content_hash()})
 
-    assert messages_of(allowed, "success") == [ReviewActionView.SUCCESS["sign_off"]]
+    assert messages_of(allowed, "success") == [desk.SignOffView.success_message]
     article.refresh_from_db()
     assert article.status == Article.Status.SIGNED_OFF
 
@@ -1202,7 +1201,7 @@ def test_right_after_publish_now_the_desk_says_live_and_shows_no_blockers(client
     response = client.post(step_url("publish", article), follow=True)
 
     page = response.content.decode()
-    assert ReviewActionView.SUCCESS["publish"] in page
+    assert desk.PublishView.success_message in page
     assert "Still blocking publication" not in page
     assert workflow.ALREADY_LIVE.format(title=article.title) not in page
     assert workflow.LIVE_AS_IT_STANDS in page
@@ -1312,11 +1311,11 @@ def test_the_reviewer_re_approves_a_withdrawn_statement_and_signs_off_from_the_d
     assert step_url("sign_off", article) not in page  # not until the statement is approved again
     assert step_url("request_changes", article) in page
     response = client.post(step_url("approve", article, statement), approve_data(statement))
-    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["approve"]]
+    assert messages_of(response, "success") == [desk.ApproveStatementView.success_message]
     page = client.get(desk_url(article)).content.decode()
     response = client.post(step_url("sign_off", article), {"seen_hash": hidden_value(page, "seen_hash")})
 
-    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["sign_off"]]
+    assert messages_of(response, "success") == [desk.SignOffView.success_message]
     article.refresh_from_db()
     assert article.status == Article.Status.SIGNED_OFF
     assert workflow.review_status(article).problems == []
@@ -1393,7 +1392,7 @@ def test_every_step_the_desk_offers_succeeds_and_every_ready_article_publishes(c
     for user in [reviewer, editor, member_of("Writers"), articles[0].author]:
         for article in articles:
             article.refresh_from_db()
-            steps = workflow.desk_steps(workflow.review_status(article), user)
+            steps = workflow.allowed_steps(workflow.review_status(article), user)
             todo = [(step, None) for step in steps.article]
             todo += [("approve", n) for n in steps.approve] + [("statement_changes", n) for n in steps.comment]
             for step, number in todo:
@@ -1475,7 +1474,7 @@ def test_statement_comments_and_the_send_back_are_one_step_and_one_mail(client, 
     )
     deliver_queued_mail()
 
-    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["request_changes"]]
+    assert messages_of(response, "success") == [desk.RequestChangesView.success_message]
     article.refresh_from_db()
     assert article.status == Article.Status.CHANGES_REQUESTED
     requests = ChangeRequest.objects.order_by("pk")
@@ -1566,7 +1565,7 @@ def test_signing_off_with_open_warnings_is_accepted_with_the_confirmation(client
 
     response = client.post(step_url("sign_off", article), {"seen_hash": article.content_hash(), "warnings_read": "on"})
 
-    assert messages_of(response, "success") == [ReviewActionView.SUCCESS["sign_off"]]
+    assert messages_of(response, "success") == [desk.SignOffView.success_message]
     article.refresh_from_db()
     assert article.status == Article.Status.SIGNED_OFF
 

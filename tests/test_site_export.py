@@ -479,3 +479,30 @@ def test_a_published_article_is_archived_never_deleted(client, editor, admin_use
     assert PublishedSnapshot.objects.filter(pk=snapshot.pk).exists()
     assert AuditEvent.objects.filter(article=article, action="articles.article.archive").exists()
     assert client.get(snapshot.get_absolute_url()).status_code == 410
+
+
+def test_the_import_restores_workflow_state_that_outside_the_gate_is_refused(small_site_export, empty_database):
+    """The import is the one writer besides the transitions: it writes workflow state, under workflow.gate()."""
+    imported = manage("import_site", "-", database=empty_database, stdin=as_json(small_site_export))
+    assert imported.returncode == 0, imported.stderr
+    live = next(row for row in small_site_export["models"]["articles.article"] if row["fields"]["live_snapshot"])
+    with _server(empty_database) as connection:
+        status, snapshot = connection.execute(
+            "SELECT status, live_snapshot_id FROM articles_article WHERE id = %s", [live["pk"]]
+        ).fetchone()
+        sign_offs = connection.execute(
+            "SELECT count(*) FROM articles_reviewsignoff WHERE article_id = %s", [live["pk"]]
+        ).fetchone()[0]
+        assert (status, snapshot, sign_offs) == (Article.Status.PUBLISHED, live["fields"]["live_snapshot"], 1)
+        # The same kind of write, outside the gate: PostgreSQL's triggers refuse it.
+        outside = pytest.raises(psycopg.errors.InsufficientPrivilege, match=r"only change through articles\.workflow")
+        with outside, connection.transaction():
+            connection.execute(
+                "UPDATE articles_article SET status = %s WHERE id = %s", [Article.Status.SIGNED_OFF, live["pk"]]
+            )
+        # Inside it, as workflow.gate() opens it, the triggers let it through (and the test takes it back).
+        with connection.transaction(force_rollback=True):
+            connection.execute("SELECT set_config(%s, 'on', true)", [workflow.GATE])
+            connection.execute(
+                "UPDATE articles_article SET status = %s WHERE id = %s", [Article.Status.SIGNED_OFF, live["pk"]]
+            )

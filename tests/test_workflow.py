@@ -987,16 +987,16 @@ def test_saving_a_signed_off_article_after_a_reference_change_keeps_its_place_un
     assert workflow.record_edit(article, by=article.author) == Article.Status.DRAFT
 
 
-def test_desk_steps_offer_approval_and_sign_off_to_another_reviewer_only(reviewer, editor):
+def test_allowed_steps_offer_approval_and_sign_off_to_another_reviewer_only(reviewer, editor):
     article = submitted(cited_article(author=member_of("Reviewers")), by=editor)
     approve_all(article, reviewer)
     status = workflow.review_status(article)
 
-    allowed = workflow.desk_steps(status, member_of("Reviewers"))
+    allowed = workflow.allowed_steps(status, member_of("Reviewers"))
     assert allowed.approve == {1, 2}
     assert "sign_off" in allowed
     for refused in [article.author, editor, member_of("Writers")]:
-        steps = workflow.desk_steps(status, refused)
+        steps = workflow.allowed_steps(status, refused)
         assert not steps.approve
         assert "sign_off" not in steps
-    assert "publish" not in workflow.desk_steps(status, editor)  # not signed off yet: the gate would refuse
+    assert "publish" not in workflow.allowed_steps(status, editor)  # not signed off yet: the gate would refuse

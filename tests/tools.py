@@ -20,4 +20,3 @@ def reachable(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
-

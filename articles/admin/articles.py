@@ -20,10 +20,10 @@ from django.utils.functional import cached_property
 from articles import citations, page_cache, patient_visible, permissions, workflow
 from articles.admin.base import RichTextAdmin, StatedLengthLimits, User, known_citation_keys
 from articles.admin_site import DeclaredFiltersChangeList
+from articles.desk import timeline_of
 from articles.diffs import word_diff
 from articles.models import Article, ChangeRequest, Disclaimer, Topic, record_revision
 from articles.rendering import render_article
-from articles.views import timeline_of
 
 REOPENED = {
     Article.Status.SIGNED_OFF: "Your edit changed a signed-off article: it is a draft again and needs review.",
@@ -34,22 +34,6 @@ REOPENED = {
 COMPARED_FIELDS = patient_visible.COMPARED  # the labels of what the revision history compares
 SEARCH_COUNT_CAP = 1000  # an admin search counts its matches this far, then says "more than"
 UNREADABLE_MARKER = "Unreadable marker: {marker}. Write it as [@key] or [@key1; @key2]."
-# What the publishing checklist says of each statement state (workflow.StatementStatus.state). To be replaced by
-# the label workflow.StatementStatus declares for each state: the checklist then reads `item.label`.
-STATEMENT_STATE_LABELS = {
-    "approved": "approved (level {evidence_level})",
-    "changes_requested": "changes requested",
-    "edited": "edited after approval: needs approval again",
-    "unapproved": "not yet approved",
-    "self_approved": "approved by someone who wrote or edited it: needs another reviewer",
-    "reference_changed": "a cited reference changed after approval: needs approval again",
-}
-
-
-def statement_state_label(item: workflow.StatementStatus) -> str:
-    """Return what the publishing checklist says of one statement's state."""
-    evidence_level = item.approval.evidence_level if item.approval else ""
-    return STATEMENT_STATE_LABELS[item.state].format(evidence_level=evidence_level)
 
 
 def _panel(name: str, article: Article, **context) -> str:
@@ -231,8 +215,7 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
         if not obj.pk:
             return _panel("publishing_checklist", obj)
         status = self._review_status(obj)
-        statements = [(item, statement_state_label(item)) for item in status.statements]
-        return _panel("publishing_checklist", obj, blockers=status.problems, statements=statements)
+        return _panel("publishing_checklist", obj, blockers=status.problems, statements=status.statements)
 
     @admin.display(description="Wording, evidence and readability")
     def claim_checks(self, obj):
@@ -312,11 +295,10 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
         # "Save and publish" is offered only where the gate would publish the article as it stands (a save
         # cannot make a refused article publishable: an edit withdraws the sign-off). "Save and submit" is
         # offered wherever this save could leave a submittable article: its content problems may be the edit.
-        steps = workflow.desk_steps(self._review_status(obj), request.user) if obj else None
+        steps = workflow.allowed_steps(self._review_status(obj), request.user) if obj else None
         context.update(
-            can_submit=obj is None
-            or (obj.status not in workflow.UNSUBMITTABLE and permissions.can_submit(request.user, obj)),
-            can_publish=steps is not None and "publish" in steps,
+            can_submit=steps is None or "submit" in steps.after_save,
+            can_publish=steps is not None and "publish" in steps.after_save,
             change_requests=list(ChangeRequest.objects.filter(article=obj).open()) if obj else [],
         )
         return super().render_change_form(request, context, add, change, form_url, obj)

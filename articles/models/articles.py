@@ -251,6 +251,23 @@ class Article(models.Model):
     def get_absolute_url(self):
         return reverse("articles:article_detail", kwargs={"slug": self.slug})
 
+    # Where the article stands, for templates: they ask these rather than compare status strings.
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def is_signed_off(self) -> bool:
+        return self.status == self.Status.SIGNED_OFF
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.status == self.Status.SCHEDULED
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
     @property
     def statements(self) -> list[citations.Sentence]:
         """The evidence statements of the working copy, read from the body itself."""
