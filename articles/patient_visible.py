@@ -16,6 +16,7 @@ field is one entry here plus its template; tests/test_publishing_pins.py reads t
 admin forms and fails on a field missing here, so a new one cannot be published unreviewed unnoticed.
 """
 
+import calendar
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,9 +76,14 @@ def _byline(article, cited) -> dict:
     return public_person(article.author) if article.author_id else {}
 
 
-def _next_review_due(article, publishing: Publishing) -> dict:
-    from articles.workflow import add_months
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """Return the same day `months` later, or the month's last day when it is shorter."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
+
+def _next_review_due(article, publishing: Publishing) -> dict:
     reviewed_at = publishing.reviewed_at
     due = add_months(timezone.localdate(reviewed_at), article.review_interval()) if reviewed_at else None
     return {"next_review_due": due}

@@ -5,6 +5,7 @@ import itertools
 import re
 import time
 import tokenize
+import zoneinfo
 from pathlib import Path
 from unittest import mock
 
@@ -1422,3 +1423,16 @@ def test_the_markup_check_finds_what_it_looks_for(tmp_path):
     problems = markup_in_python(module)
     assert {problem.split(": ", 1)[0] for problem in problems} == {"example.py:3", "example.py:4", "example.py:6"}
     assert any("format_html() with a tag" in problem for problem in problems)
+
+
+def test_the_live_version_panel_gives_the_publication_time_in_the_clinics_time_zone(client, editor, settings):
+    settings.TIME_ZONE = "America/New_York"  # never UTC's hour: 4 or 5 hours behind
+    article = ArticleFactory()
+    publish_reviewed(article, editor=editor)
+    article.refresh_from_db()
+    published_at = article.live_snapshot.published_at
+    client.force_login(editor)
+    page = client.get(reverse("admin:articles_article_change", args=[article.pk])).content.decode()
+    local = timezone.localtime(published_at, zoneinfo.ZoneInfo("America/New_York"))
+    assert f"Published {local:%-d %b %Y %H:%M}" in page
+    assert f"Published {published_at.astimezone(datetime.UTC):%-d %b %Y %H:%M}" not in page

@@ -1,6 +1,6 @@
 """Bypass attempts the security issue lists, a) to h): each is refused and leaves the database as it was.
 
-Most attempts are tested where the feature lives (test_review_desk.py, test_admin.py, test_workflow.py,
+Most attempts are tested where the feature lives (test_desk.py, test_admin.py, test_workflow.py,
 test_models.py); this module holds the sub-cases they did not have. Every test checks the refusal the attacker
 meets and that `database_state()` (or, for the CSRF walk, every row of every table) did not change.
 """
@@ -44,7 +44,7 @@ from tests.factories import (
     review,
     sitewide_disclaimer,
 )
-from tests.test_review_desk import (
+from tests.test_desk import (
     approve_data,
     approved,
     cited_article,
@@ -129,7 +129,7 @@ def any_step_url(step: str, article: Article, statement) -> str:
 
 
 # --- a) A writer posting straight to publish, sign-off and approval -----------------------------------------
-# The desk's URLs: test_review_desk.py::test_writers_and_patients_cannot_post_desk_steps; every other desk step
+# The desk's URLs: test_desk.py::test_writers_and_patients_cannot_post_desk_steps; every other desk step
 # for writers and staff without a role is in g) below. What was left: the admin's own "Save and publish" button.
 
 
@@ -153,7 +153,7 @@ def test_a_writer_cannot_publish_with_the_admin_change_forms_publish_button(clie
 
 
 # --- b) A reviewer approving an article they edited -------------------------------------------------------------
-# Approve and sign off, author or editor of a revision: test_review_desk.py and test_workflow.py (separation of
+# Approve and sign off, author or editor of a revision: test_desk.py and test_workflow.py (separation of
 # duties). Left: an edit made the ordinary way, in the admin; and the two other review acts that clear a blocker.
 
 
@@ -567,7 +567,7 @@ def test_the_orm_and_the_database_refuse_to_change_or_delete_append_only_records
 
 
 # --- f) Replaying an old approval or sign-off form after the text changed ---------------------------------------
-# A form loaded before the statement or article changed: test_review_desk.py (stale forms) and test_workflow.py.
+# A form loaded before the statement or article changed: test_desk.py (stale forms) and test_workflow.py.
 # Left: replaying a request that was accepted once, and a sign-off replayed after a cited reference changed.
 
 
@@ -611,7 +611,7 @@ def test_replaying_a_sign_off_form_after_a_cited_reference_changed_is_refused(cl
 
 
 # --- g) IDOR: desk URLs of articles outside the user's reach ----------------------------------------------------
-# Never-submitted drafts (every step) and missing ids (two steps): test_review_desk.py; writers and patients on the
+# Never-submitted drafts (every step) and missing ids (two steps): test_desk.py; writers and patients on the
 # queue and article page, and on approve, sign-off and publish; statements of another article or none.
 
 
@@ -685,7 +685,7 @@ def test_every_desk_step_on_an_article_that_does_not_exist_is_not_found(client, 
 
 
 # --- h) CSRF on every URL that could take a POST, found by walking the URL conf -----------------------------------
-# One desk step without and with a token: test_review_desk.py. Here every URL pattern of the project is walked
+# One desk step without and with a token: test_desk.py. Here every URL pattern of the project is walked
 # (the desk, the admin and each ModelAdmin's own URLs, anything added later), so no new view can be missed.
 
 CSRF_REFUSED = "refused by the CSRF check"

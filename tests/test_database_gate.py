@@ -25,7 +25,7 @@ from articles.models import (
 )
 from tests.factories import ArticleFactory, member_of, publish_reviewed
 from tests.test_bypass_attempts import APPEND_ONLY, database_state, record_of
-from tests.test_review_desk import approved, cited_article, in_review, published
+from tests.test_desk import approved, cited_article, in_review, published
 
 pytestmark = pytest.mark.django_db
 

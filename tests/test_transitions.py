@@ -20,7 +20,7 @@ from articles import desk, workflow
 from articles.models import Article
 from articles.workflow import publishing, reviewing, submitting
 from tests.factories import ReferenceFactory, member_of
-from tests.test_review_desk import changes_requested, cited_article, in_review, published, scheduled, signed_off
+from tests.test_desk import changes_requested, cited_article, in_review, published, scheduled, signed_off
 
 pytestmark = pytest.mark.django_db
 

@@ -183,9 +183,7 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
     @admin.display(description="Live version")
     def live_version(self, obj):
         snapshot = obj.live_snapshot if obj.pk and obj.live_snapshot_id else None
-        # The time as stored (UTC), as this panel has always shown it, not in the site's time zone.
-        published = snapshot.published_at.strftime("%d %b %Y %H:%M") if snapshot else ""
-        return _panel("live_version", obj, snapshot=snapshot, published=published)
+        return _panel("live_version", obj, snapshot=snapshot)
 
     @admin.display(description="Citation check")
     def citation_check(self, obj):

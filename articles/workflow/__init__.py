@@ -15,6 +15,7 @@ publishing freezes), `transitions` (the declared table and `allowed_steps`), and
 `submitting`, `reviewing`, `publishing`. Import from here: `from articles import workflow`.
 """
 
+from articles.patient_visible import add_months  # re-exported: callers knew it as workflow.add_months
 from articles.workflow.consequences import (
     WITHDRAWN_BY_EDITOR,
     WITHDRAWN_BY_RECORD,
@@ -94,7 +95,7 @@ from articles.workflow.reviewing import (
     send_back,
     sign_off,
 )
-from articles.workflow.snapshot import add_months, build_snapshot
+from articles.workflow.snapshot import build_snapshot
 from articles.workflow.status import (
     SIMILAR_WORDING,
     STATE_LABELS,

@@ -1,6 +1,5 @@
 """What publishing freezes: the snapshot of the working copy, with its reviewers, disclaimers and dates."""
 
-import calendar
 import datetime
 
 from articles import identity, patient_visible
@@ -54,10 +53,3 @@ def build_snapshot(article: Article, status: ReviewStatus, *, by, now: datetime.
         published_at=now,
         published_by=by,
     )
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    """Return the same day `months` later, or the month's last day when it is shorter."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))

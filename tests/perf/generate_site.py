@@ -1113,7 +1113,7 @@ class ArticleBuilder:
 
 
 def _add_months(day: datetime.date, months: int) -> datetime.date:
-    from articles.workflow import add_months
+    from articles.patient_visible import add_months
 
     return add_months(day, months)
 
