@@ -18,7 +18,15 @@ from PIL import Image
 
 from articles import citations, leaflets, workflow
 from articles.models import Disclaimer, PublishedSnapshot
-from tests.factories import ArticleFactory, DisclaimerFactory, ReferenceFactory, TopicFactory, publish_reviewed
+from tests.factories import (
+    ArticleFactory,
+    DisclaimerFactory,
+    ReferenceFactory,
+    TopicFactory,
+    publish_reviewed,
+    review,
+)
+from tests.test_views import ARTICLE_PAGE_QUERIES
 from tests.tools import missing
 
 pytestmark = pytest.mark.django_db
@@ -251,6 +259,27 @@ def test_a_draft_has_no_leaflet_and_an_archived_article_answers_410(client, edit
 
     assert client.get(reverse("articles:article_leaflet", args=[slug])).status_code == 410
     assert renders == []
+
+
+def test_the_leaflet_reads_what_the_article_page_reads(client, editor, weasyprint, django_assert_num_queries):
+    article = full_article(editor)
+    client.get(leaflet_url(article))
+    with django_assert_num_queries(ARTICLE_PAGE_QUERIES):
+        assert client.get(leaflet_url(article)).status_code == 200
+
+
+def test_the_old_address_of_a_renamed_article_redirects_to_its_new_leaflet(client, editor):
+    article = full_article(editor)
+    old = leaflet_url(article)
+    article.slug = "exosomes-and-wound-healing"
+    article.save()
+    review(article)
+    workflow.publish(article, by=editor)
+
+    response = client.get(old)
+
+    assert response.status_code == 301
+    assert response["Location"] == "/articles/exosomes-and-wound-healing/leaflet.pdf"
 
 
 def test_the_article_page_links_its_leaflet_but_a_preview_does_not(client, editor):
