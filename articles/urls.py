@@ -50,4 +50,5 @@ urlpatterns = [
         desk.RequestStatementChangesView.as_view(),
         name="review_statement_changes",
     ),
+    path("articles/<slug:slug>/leaflet.pdf", views.ArticleLeafletView.as_view(), name="article_leaflet"),
 ]
