@@ -147,7 +147,7 @@ TIMELINE_VERBS = {
     "articles.finding.justify": "accepted a claim-check finding",
     "articles.reference.acknowledge_retraction": "acknowledged a retraction",
     "articles.review.remind": "reminded the reviewers that a re-review is due",
-    "articles.article.withdraw_overdue": "withdrew it from the site: its review was overdue past the grace period",
+    "articles.article.withdraw_overdue": "withdrew it from the site (review overdue past the grace period)",
 }
 
 
