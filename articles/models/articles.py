@@ -85,13 +85,9 @@ class ArticleQuerySet(models.QuerySet):
     def overdue_with_grace(self, today=None):
         """Live articles past their "next review due" date whose live version has a topic with a grace period
         (Topic.overdue_grace_days); whether that grace is over is the workflow's to say (withdrawing.py)."""
-        return (
-            self.live()
-            .filter(
-                live_review_due__lt=today or timezone.localdate(),
-                live_snapshot__topic_set__overdue_grace_days__isnull=False,
-            )
-            .distinct()
+        with_grace = PublishedSnapshot.topic_set.through.objects.filter(topic__overdue_grace_days__isnull=False)
+        return self.live().filter(
+            live_review_due__lt=today or timezone.localdate(), live_snapshot__in=with_grace.values("publishedsnapshot")
         )
 
     def citing(self, key: str):
