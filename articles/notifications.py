@@ -122,3 +122,13 @@ def review_due(article: Article) -> Email | None:
     )
     reviewers = [user.email for user in _holders_of("review_article")]
     return _queue(f"Due for re-review: {article.title}", body, reviewers)
+
+
+def withdrawn_overdue(article: Article, reason: str) -> Email | None:
+    editors = [user.email for user in _holders_of("publish_article")]
+    body = (
+        f"“{article.title}” has been taken off the site.\n\n{reason}\n\n"
+        f"Start its re-review on the review desk; once it is signed off, it can be published again:\n"
+        f"{_desk_url(article)}\n"
+    )
+    return _queue(f"Withdrawn, review overdue: {article.title}", body, [*editors, article.author.email])

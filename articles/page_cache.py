@@ -77,7 +77,11 @@ _unreachable_until = 0.0
 
 
 class _ProcessCopy:
-    """The pages this process served last, each with the generation it was rendered under."""
+    """The pages this process served last, each with the generation it was rendered under.
+
+    A page is kept no longer than Redis keeps it (PAGE_CACHE_SECONDS from its rendering): without an
+    invalidation, what a page shows may still change with the date (an article's review falling overdue).
+    """
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -87,6 +91,9 @@ class _ProcessCopy:
     def page(self, key: str) -> tuple | None:
         with self.lock:
             entry = self.pages.get(key)
+            if entry is not None and len(entry) > 3 and entry[3] <= time.time():
+                self.size -= len(self.pages.pop(key)[1])  # past its time
+                return None
             if entry is not None:
                 self.pages.move_to_end(key)
             return entry
@@ -187,7 +194,8 @@ def _kept_page(page_key: str) -> tuple[int, tuple | None]:
     if held is not None and held[0] == generation:
         return generation, held
     entry = pickle.loads(stored) if stored is not None else None  # noqa: S301 - written by this module only
-    if entry is None or entry[0] != generation:
+    # Past its time (Redis may keep it a moment longer), or from before entries carried their time: render it.
+    if entry is None or entry[0] != generation or len(entry) < 4 or entry[3] <= time.time():
         return generation, None
     _process.keep(page_key, entry)
     return generation, entry
@@ -207,7 +215,7 @@ def cached_page(view):
             _unreachable(error)
             return view(request, *args, **kwargs)
         if entry is not None:
-            _, content, headers = entry
+            content, headers = entry[1], entry[2]
             return HttpResponse(content, headers=headers)
         # The generation was read before rendering, so a change that commits meanwhile makes this copy stale.
         response = view(request, *args, **kwargs)
@@ -215,7 +223,9 @@ def cached_page(view):
             response.render()
         if _cacheable(request, response):
             set_response_etag(response)  # once here, rather than hashing the page in every request
-            entry = (generation, response.content, dict(response.items()))
+            # The generation, the page, and the wall-clock time this copy expires in every process.
+            expires = time.time() + settings.PAGE_CACHE_SECONDS
+            entry = (generation, response.content, dict(response.items()), expires)
             try:
                 stored = pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)
                 server().set(page_key, stored, ex=settings.PAGE_CACHE_SECONDS)

@@ -57,6 +57,7 @@ def medical_web_page(snapshot: PublishedSnapshot, *, url: str) -> dict:
     }
     if snapshot.reviewed_by:
         data["reviewedBy"] = _person(snapshot.reviewed_by)
+    # The real review date, also once the next review is overdue: no date here moves on with the calendar.
     if snapshot.reviewed_at:
         data["lastReviewed"] = timezone.localdate(snapshot.reviewed_at).isoformat()
     return data

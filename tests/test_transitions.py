@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from articles import desk, workflow
 from articles.models import Article
-from articles.workflow import publishing, reviewing, submitting
+from articles.workflow import publishing, reviewing, submitting, withdrawing
 from tests.factories import ReferenceFactory, member_of
 from tests.test_desk import changes_requested, cited_article, in_review, published, scheduled, signed_off
 
@@ -34,6 +34,9 @@ COMPOSITE_OR_AUTOMATIC = {
     "record_edit": "what a save does to a reviewed article (audit actions REOPEN and EDIT_LIVE)",
     "publish_scheduled": "cron: publish, for each scheduled article that is due (SCHEDULE_FAILED otherwise)",
     "send_review_reminders": "cron: a reminder per live article due for re-review (REMIND)",
+    "withdraw_overdue_articles": "cron: withdraw_overdue, for each live article past its grace period",
+    "withdrawals_due": "what withdraw_overdue_articles would withdraw (its --dry-run): a read, no step",
+    "grace_of": "the grace period withdraw_overdue checks: a read, no step",
 }
 
 
@@ -41,7 +44,7 @@ def step_functions() -> dict[str, object]:
     """Return the public functions of the step modules, by name."""
     return {
         name: function
-        for module in (submitting, reviewing, publishing)
+        for module in (submitting, reviewing, publishing, withdrawing)
         for name, function in inspect.getmembers(module, inspect.isfunction)
         if function.__module__ == module.__name__ and not name.startswith("_")
     }
@@ -89,6 +92,9 @@ def take(transition: workflow.Transition, article: Article, user) -> None:
         "unpublish": lambda: workflow.unpublish(article, by=user, reason="Checking the table."),
         "archive": lambda: workflow.archive(article, by=user, reason="Checking the table."),
         "restore": lambda: workflow.restore(article, by=user),
+        "withdraw_overdue": lambda: workflow.withdraw_overdue(
+            article, by=user, today=timezone.localdate() + datetime.timedelta(days=3650)
+        ),
         "approve": lambda: workflow.approve_statement(
             statement, by=user, seen_hash=statement.statement_hash, evidence_level="C", certainty="low"
         ),
@@ -172,6 +178,7 @@ ALLOWED_ROLE = {
     "can_review": "Reviewers",
     "can_approve": "Reviewers",
     "can_publish": "Editors",
+    "is_scheduled_job": None,  # nobody: cron acts as no person
 }
 
 
@@ -179,7 +186,8 @@ def test_a_state_outside_the_from_states_is_refused_with_the_entrys_message(edit
     articles = articles_in_every_state(editor)
     wrong = []
     for transition in TRANSITIONS:
-        user = member_of(ALLOWED_ROLE[transition.permission.__name__])
+        role = ALLOWED_ROLE[transition.permission.__name__]
+        user = member_of(role) if role else None
         for state, article in articles.items():
             if state in transition.from_states:
                 continue
@@ -209,6 +217,7 @@ START = {
     "unpublish": Status.PUBLISHED,
     "archive": Status.DRAFT,
     "restore": Status.ARCHIVED,
+    "withdraw_overdue": Status.PUBLISHED,
     "approve": Status.IN_REVIEW,
     "statement_changes": Status.IN_REVIEW,
 }

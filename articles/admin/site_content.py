@@ -1,18 +1,35 @@
 """What the site shows beside the articles: topics, disclaimers, policy pages, red-flag phrases and staff bios."""
 
+from django import forms
 from django.contrib import admin
 
 from articles.admin.base import RevisionAdmin, RichTextAdmin, StatedLengthLimits
 from articles.forms import DisclaimerAdminForm
 from articles.models import Disclaimer, Page, RedFlagPhrase, StaffProfile, Topic
+from articles.models.site_content import GRACE_DAYS_INVALID
+
+
+class TopicAdminForm(forms.ModelForm):
+    class Meta:
+        model = Topic
+        fields = [
+            "name", "slug", "description", "review_interval_months", "overdue_grace_days",
+            "requires_topic_disclaimer", "not_fda_approved", "offered_by_clinic", "is_treatment",
+        ]  # fmt: skip
+        # Text, a fraction, zero or a negative number: one message that says what is wanted.
+        error_messages = {
+            "overdue_grace_days": {"invalid": GRACE_DAYS_INVALID, "min_value": GRACE_DAYS_INVALID,
+                                   "max_value": GRACE_DAYS_INVALID},
+        }  # fmt: skip
 
 
 @admin.register(Topic)
 class TopicAdmin(StatedLengthLimits, admin.ModelAdmin):
+    form = TopicAdminForm
     limited_fields = ["description"]
     list_display = [
-        "name", "slug", "review_interval_months", "requires_topic_disclaimer", "not_fda_approved",
-        "offered_by_clinic", "is_treatment",
+        "name", "slug", "review_interval_months", "overdue_grace_days", "requires_topic_disclaimer",
+        "not_fda_approved", "offered_by_clinic", "is_treatment",
     ]  # fmt: skip
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]

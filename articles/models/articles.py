@@ -82,6 +82,14 @@ class ArticleQuerySet(models.QuerySet):
             .exclude(status__in=[Article.Status.IN_REVIEW, Article.Status.SIGNED_OFF, Article.Status.SCHEDULED])
         )
 
+    def overdue_with_grace(self, today=None):
+        """Live articles past their "next review due" date whose live version has a topic with a grace period
+        (Topic.overdue_grace_days); whether that grace is over is the workflow's to say (withdrawing.py)."""
+        with_grace = PublishedSnapshot.topic_set.through.objects.filter(topic__overdue_grace_days__isnull=False)
+        return self.live().filter(
+            live_review_due__lt=today or timezone.localdate(), live_snapshot__in=with_grace.values("publishedsnapshot")
+        )
+
     def citing(self, key: str):
         """Articles whose working copy cites the reference `key`."""
         return self.filter(body__regex=citations.key_regex(key))

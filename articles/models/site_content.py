@@ -20,6 +20,12 @@ from articles.models.fields import (
 )
 from articles.sanitize import clean_html, plain_text
 
+MAX_GRACE_DAYS = 3650
+GRACE_DAYS_INVALID = (
+    f"Enter a whole number of days from 1 to {MAX_GRACE_DAYS}, or leave it empty so that overdue articles "
+    "in this topic are never withdrawn automatically."
+)
+
 
 class Topic(models.Model):
     name = models.CharField(max_length=100, unique=True)
@@ -33,6 +39,19 @@ class Topic(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(60)],
         help_text="How often articles in this topic must be re-reviewed. Empty: the clinic default "
         "(12 months). An article in several topics uses the shortest interval.",
+    )
+    overdue_grace_days = models.PositiveSmallIntegerField(
+        "grace period after review is due (days)",
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(1, message=GRACE_DAYS_INVALID),
+            MaxValueValidator(MAX_GRACE_DAYS, message=GRACE_DAYS_INVALID),
+        ],
+        help_text="Take an article in this topic off the site automatically once its review has been overdue "
+        "this many days (the daily withdraw_overdue job; editors and the writer are emailed, and it can be "
+        "re-reviewed and published again). Empty: never; the page only says it is due for review. An "
+        "article in several topics uses the shortest grace period.",
     )
     requires_topic_disclaimer = models.BooleanField(
         "needs its own disclaimer",
@@ -60,6 +79,13 @@ class Topic(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # Zero would withdraw the day after the review falls due: say so with 1, or leave it empty.
+            models.CheckConstraint(
+                condition=Q(overdue_grace_days__isnull=True) | Q(overdue_grace_days__gte=1),
+                name="topic_overdue_grace_days_positive",
+            ),
+        ]
 
     def __str__(self):
         return self.name

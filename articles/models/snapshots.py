@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from articles import citations, identity
 from articles.models.append_only import AppendOnlyModel, AppendOnlyQuerySet
@@ -100,6 +101,11 @@ class PublishedSnapshot(AppendOnlyModel):
     def earlier_publication_times(self) -> list[datetime.datetime]:
         """When the versions this one replaced were published, newest first."""
         return [datetime.datetime.fromisoformat(moment) for moment in self.earlier_versions]
+
+    @property
+    def is_review_overdue(self) -> bool:
+        """Return True if its "next review due" date has passed in the clinic's time zone (from the day after)."""
+        return self.next_review_due is not None and self.next_review_due < timezone.localdate()
 
     @property
     def topic_ids(self) -> list[int]:

@@ -12,7 +12,8 @@ Whether an approval or a sign-off still counts is derived from hashes every time
 The modules: `messages` (refusals), `status` (the read model), `consequences` (what a reference change would
 withdraw), `gate` (the database gate), `writes` (locking, saving state, the audit record), `snapshot` (what
 publishing freezes), `transitions` (the declared table and `allowed_steps`), and the steps by role:
-`submitting`, `reviewing`, `publishing`. Import from here: `from articles import workflow`.
+`submitting`, `reviewing`, `publishing`, and the system's own, `withdrawing`. Import from here:
+`from articles import workflow`.
 """
 
 from articles.patient_visible import add_months  # re-exported: callers knew it as workflow.add_months
@@ -41,6 +42,7 @@ from articles.workflow.messages import (
     LIVE_AS_IT_STANDS,
     MALFORMED_MARKERS,
     MISSING_FIELDS,
+    NO_GRACE_PERIOD,
     NO_SITEWIDE_DISCLAIMER,
     NO_SUCH_FINDING,
     NO_TOPIC,
@@ -51,10 +53,13 @@ from articles.workflow.messages import (
     NOT_CITED,
     NOT_IN_REVIEW,
     NOT_LIVE,
+    NOT_ON_THE_SITE,
     NOT_READY_TO_SCHEDULE,
     NOT_RETRACTED,
     NOT_SCHEDULED,
     NOT_SIGNED_OFF,
+    ONLY_THE_DAILY_JOB_WITHDRAWS,
+    RE_REVIEW_UNDER_WAY,
     REASON_REQUIRED,
     REFERENCE_CHANGED,
     RETRACTED,
@@ -73,6 +78,8 @@ from articles.workflow.messages import (
     UNAPPROVED,
     UNKNOWN_KEYS,
     UNRESOLVED_FINDING,
+    WITHDRAWN_OVERDUE,
+    WITHIN_GRACE_PERIOD,
     WorkflowError,
 )
 from articles.workflow.publishing import (
@@ -132,9 +139,18 @@ from articles.workflow.transitions import (
     UNPUBLISH,
     UNSCHEDULE,
     UNSUBMITTABLE,
+    WITHDRAW_OVERDUE,
     DeskSteps,
     Transition,
     allowed_steps,
+)
+from articles.workflow.withdrawing import (
+    Grace,
+    Withdrawal,
+    grace_of,
+    withdraw_overdue,
+    withdraw_overdue_articles,
+    withdrawals_due,
 )
 from articles.workflow.writes import LIVE_FIELDS
 
@@ -169,13 +185,16 @@ __all__ = [
     "NOT_CITED",
     "NOT_IN_REVIEW",
     "NOT_LIVE",
+    "NOT_ON_THE_SITE",
     "NOT_READY_TO_SCHEDULE",
     "NOT_RETRACTED",
     "NOT_SCHEDULED",
     "NOT_SIGNED_OFF",
+    "NO_GRACE_PERIOD",
     "NO_SITEWIDE_DISCLAIMER",
     "NO_SUCH_FINDING",
     "NO_TOPIC",
+    "ONLY_THE_DAILY_JOB_WITHDRAWS",
     "PUBLISH",
     "REASON_REQUIRED",
     "REFERENCE_CHANGED",
@@ -184,6 +203,7 @@ __all__ = [
     "RESTORE",
     "RESUBMITTABLE",
     "RETRACTED",
+    "RE_REVIEW_UNDER_WAY",
     "SCHEDULE",
     "SCHEDULE_IN_PAST",
     "SEE_STATEMENT_COMMENTS",
@@ -212,14 +232,19 @@ __all__ = [
     "UNSUBMITTABLE",
     "WITHDRAWN_BY_EDITOR",
     "WITHDRAWN_BY_RECORD",
+    "WITHDRAWN_OVERDUE",
+    "WITHDRAW_OVERDUE",
+    "WITHIN_GRACE_PERIOD",
     "ArticleConsequences",
     "DeskSteps",
+    "Grace",
     "PublishingQueue",
     "ReviewStatus",
     "ScheduledOutcome",
     "StateLabel",
     "StatementStatus",
     "Transition",
+    "Withdrawal",
     "WithdrawnApproval",
     "WorkflowError",
     "acknowledge_retraction",
@@ -231,6 +256,7 @@ __all__ = [
     "build_snapshot",
     "content_problems",
     "gate",
+    "grace_of",
     "justify_finding",
     "person_name",
     "publish",
@@ -251,4 +277,7 @@ __all__ = [
     "submit_for_review",
     "unpublish",
     "unschedule",
+    "withdraw_overdue",
+    "withdraw_overdue_articles",
+    "withdrawals_due",
 ]

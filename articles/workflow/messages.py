@@ -70,6 +70,20 @@ UNRESOLVED_FINDING = (
 LIVE_AS_IT_STANDS = "Live as it stands: patients see this version, so there is nothing new to publish."
 NO_SUCH_FINDING = "That claim-check finding no longer applies to the article as it stands: reload the page."
 
+# Withdrawing an article whose review is overdue past its topic's grace period (workflow/withdrawing.py).
+ONLY_THE_DAILY_JOB_WITHDRAWS = (
+    "Only the daily withdraw_overdue job withdraws “{title}” for an overdue review: to take it off the site "
+    "now, unpublish it."
+)
+NOT_ON_THE_SITE = "“{title}” is not on the site, so there is nothing to withdraw."
+RE_REVIEW_UNDER_WAY = "“{title}” is {state}: its re-review is under way, so it is not withdrawn automatically."
+NO_GRACE_PERIOD = "“{title}” has no topic with a grace period: it is never withdrawn automatically."
+WITHIN_GRACE_PERIOD = "“{title}” is within its grace period: it stays on the site until the end of {last_day}."
+WITHDRAWN_OVERDUE = (
+    "Withdrawn automatically: its review was due on {due}, and the grace period of {days} day(s) set by the "
+    "topic “{topic}” ended on {last_day}. Re-review it and publish it again to bring it back."
+)
+
 
 class WorkflowError(Exception):
     """A workflow step was refused; the message says what to do."""

@@ -19,8 +19,11 @@ from articles.workflow.messages import (
     NOT_ARCHIVED,
     NOT_IN_REVIEW,
     NOT_LIVE,
+    NOT_ON_THE_SITE,
     NOT_READY_TO_SCHEDULE,
     NOT_SCHEDULED,
+    ONLY_THE_DAILY_JOB_WITHDRAWS,
+    RE_REVIEW_UNDER_WAY,
     SELF_REVIEW,
     WorkflowError,
 )
@@ -236,6 +239,21 @@ RESTORE = Transition(
     refusals={OTHERWISE: NOT_ARCHIVED},
     on_desk=False,  # the review desk does not list archived articles
 )
+WITHDRAW_OVERDUE = Transition(
+    name="withdraw_overdue",
+    label="Withdraw: review overdue past the grace period",
+    # The states `review_overdue` counts: live, and no re-review under way. In review, signed off or scheduled,
+    # the re-review the grace period asks for is happening, and withdrawing (which, as unpublish does, leads to
+    # a draft) would throw its place away; the page says it is due for review meanwhile.
+    from_states=frozenset({Status.PUBLISHED, Status.DRAFT, Status.CHANGES_REQUESTED}),  # and only while live
+    to_state=Status.DRAFT,
+    permission=permissions.is_scheduled_job,
+    action="articles.article.withdraw_overdue",
+    done="withdrew it from the site (review overdue past the grace period)",
+    not_allowed=ONLY_THE_DAILY_JOB_WITHDRAWS,
+    refusals={Status.ARCHIVED: NOT_ON_THE_SITE, OTHERWISE: RE_REVIEW_UNDER_WAY},
+    on_desk=False,  # the system takes it (manage.py withdraw_overdue, daily); editors unpublish by hand
+)
 
 # The steps on one statement: the desk offers them per statement number.
 APPROVE_STATEMENT = Transition(
@@ -265,7 +283,7 @@ REQUEST_STATEMENT_CHANGES = Transition(
 
 ARTICLE_TRANSITIONS = (
     REQUEST_CHANGES, SIGN_OFF, SUBMIT, PUBLISH, SCHEDULE, UNSCHEDULE, UNPUBLISH, ARCHIVE, ACKNOWLEDGE_RETRACTION,
-    JUSTIFY_FINDING, RESTORE,
+    JUSTIFY_FINDING, RESTORE, WITHDRAW_OVERDUE,
 )  # fmt: skip
 STATEMENT_TRANSITIONS = (APPROVE_STATEMENT, REQUEST_STATEMENT_CHANGES)
 # The desk's steps by name, in the order its URLs are listed.
