@@ -50,4 +50,5 @@ urlpatterns = [
         desk.RequestStatementChangesView.as_view(),
         name="review_statement_changes",
     ),
+    path("corrections/", views.CorrectionListView.as_view(), name="correction_list"),
 ]

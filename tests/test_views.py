@@ -246,6 +246,7 @@ def public_urls() -> dict[str, str]:
         "topic_feed_atom": reverse("articles:topic_feed_atom", args=["skin"]),
         "sitemap": reverse("articles:sitemap"),
         "robots_txt": reverse("articles:robots_txt"),
+        "correction_list": reverse("articles:correction_list"),
     }
     public = {entry.name for entry in urls.urlpatterns if not str(entry.pattern).startswith(STAFF_AREAS)}
     assert set(addresses) == public, "a public page this test does not visit, or one that is gone"
@@ -260,6 +261,7 @@ MISSING = [
     "/about/no-such-policy/",
     "/feeds/topics/no-such-topic.rss",
     "/sitemap.xml?p=99",
+    "/corrections/?page=99",
 ]
 
 

@@ -91,7 +91,7 @@ class TopicListFilter(admin.SimpleListFilter):
 
 @admin.register(Article)
 class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
-    limited_fields = ["title", "slug", "summary", "body"]
+    limited_fields = ["title", "slug", "summary", "body", "correction_note"]
     list_display = ["title", "status", "is_live", "author", "updated_at"]
     list_select_related = ["author"]
     list_filter = ["status", TopicListFilter]
@@ -116,6 +116,7 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
     change_form_template = "admin/articles/article/change_form.html"
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "body", "live_citation_check", "topics", "author"]}),
+        ("Correcting a live article", {"fields": ["correction_note"]}),
         ("Citations", {"fields": ["citation_check", "reference_list"]}),
         (
             "Review and publishing",
