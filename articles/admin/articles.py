@@ -3,6 +3,7 @@ under admin/articles/article/), the workflow buttons and actions, the preview, a
 
 import re
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
@@ -158,6 +159,11 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
 
     class Media:
         js = ["articles/admin/citation-check.js"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "correction_note":  # a sentence of up to 300 characters: let the writer see it whole
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField"})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "author":
