@@ -40,9 +40,11 @@ def test_a_correction_reaches_the_page_and_the_list_of_corrections(browser, live
         expect(writer.get_by_label("What changed, for patients, in one sentence")).to_be_visible()
         writer.fill("#id_summary", SUMMARY)
         writer.fill("#id_correction_note", NOTE)
-        writer.locator("fieldset").filter(has=writer.locator("#id_correction_note")).screenshot(
-            path=SHOTS / "corrections-admin-field-1280.png"
-        )
+        for viewport in (PHONE, DESKTOP):
+            writer.set_viewport_size(viewport)
+            writer.locator("fieldset").filter(has=writer.locator("#id_correction_note")).screenshot(
+                path=SHOTS / f"corrections-admin-field-{viewport['width']}.png"
+            )
         writer.get_by_role("button", name="Save and submit for review").click()
         expect(writer.locator(".messagelist .success")).to_contain_text("Submitted for review")
 
@@ -50,7 +52,10 @@ def test_a_correction_reaches_the_page_and_the_list_of_corrections(browser, live
         log_in(reviewer, "reviewer")
         open_from_queue(reviewer, "Waiting for review", title, live=True)
         expect(reviewer.locator("#correction-note")).to_contain_text(f"This republication is a correction: “{NOTE}”")
-        reviewer.screenshot(path=SHOTS / "corrections-desk-1280.png", full_page=False)
+        for viewport in (PHONE, DESKTOP):
+            reviewer.set_viewport_size(viewport)
+            reviewer.locator("#correction-note").scroll_into_view_if_needed()
+            reviewer.screenshot(path=SHOTS / f"corrections-desk-{viewport['width']}.png")
         sign_off(reviewer)
 
         # 3. The editor sees it is a correction, and publishes it.
