@@ -8,7 +8,9 @@ stores the `HASH_VERSION` it was made under, in `hash_version`:
 - 1: each cited reference as its AMA-formatted string; not the byline, the address or the review interval.
 - 2 (issue 13): each cited reference's whole record as a reviewer judges it (`Reference.pinned_record`:
   abstract, publication type and retraction included), the byline, the address and the review interval. No
-  formatting is hashed, so a change to the AMA formatter withdraws nothing.
+  formatting is hashed, so a change to the AMA formatter withdraws nothing. Since issue 15 it also covers a
+  correction note when one is set; a blank note adds nothing to the payload, so every hash made before is
+  unchanged and this needed no new version.
 
 An approval or sign-off made under an earlier version never counts (nobody reviewed what the later version
 covers); the desk says so. A snapshot keeps its version, so "is the working copy what patients see?" is asked

@@ -30,6 +30,7 @@ from django.utils import timezone
 from articles.sanitize import clean_html, plain_text
 
 PINNED = "pinned"
+NOT_HASHED = object()  # what a `hashed` function returns to leave its entry out of the hash payload
 PLAIN = plain_text  # no markup at all
 RICH = clean_html  # the rich-text bleach policy
 
@@ -64,6 +65,22 @@ class Visible:
 
 def _field(name: str) -> Callable[[Any, list], Any]:
     return lambda article, cited: getattr(article, name)
+
+
+def _unless_blank(name: str) -> Callable[[Any, list], Any]:
+    # A blank value adds nothing to the hash, so a new field of this kind changes no existing article's hash.
+    return lambda article, cited: getattr(article, name) or NOT_HASHED
+
+
+def _correction(article, publishing: Publishing) -> dict:
+    """Freeze the note, whether this publication corrects a live article, and the article's earlier corrections."""
+    corrected = article.snapshots.filter(is_correction=True).order_by("-published_at") if article.pk else None
+    earlier = list(corrected.values_list("published_at", "correction_note")) if corrected is not None else []
+    return {
+        "correction_note": article.correction_note,
+        "is_correction": bool(article.correction_note) and article.live_snapshot_id is not None,
+        "earlier_corrections": [{"at": at.isoformat(), "note": note} for at, note in earlier],
+    }
 
 
 def _topic_slugs(article, cited) -> list[str]:
@@ -180,6 +197,13 @@ VISIBLE = (
         frozen=_next_review_due,
     ),
     Visible(
+        "correction_note",  # "Corrected on <date>: <note>" on the page and in /corrections/ (see _correction)
+        sanitized={"Article.correction_note": PLAIN},
+        hashed=_unless_blank("correction_note"),
+        frozen=_correction,
+        compared=("correction note", lambda record: record.correction_note),
+    ),
+    Visible(
         "is_featured",  # the admin invalidates the page cache when it changes (ArticleAdmin.save_model)
         pinned="An editor's choice of home-page placement: the article page and its snapshot do not show it.",
     ),
@@ -240,7 +264,8 @@ def pinned(fields: dict[str, str]) -> list[str]:
 
 def hashed(article, *, cited: list) -> dict:
     """Return what the content hash covers of `article`, by entry name; `cited`: its references, in order."""
-    return {entry.name: entry.hashed(article, cited) for entry in VISIBLE if entry.hashed}
+    values = {entry.name: entry.hashed(article, cited) for entry in VISIBLE if entry.hashed}
+    return {name: value for name, value in values.items() if value is not NOT_HASHED}
 
 
 def frozen(article, *, rendered, reviewed_at: datetime.datetime | None) -> dict:

@@ -51,7 +51,7 @@ class StaticSitemap(SiteUrlSitemap):
     changefreq = "daily"
 
     def items(self):
-        return ["articles:home", "articles:article_list"]
+        return ["articles:home", "articles:article_list", "articles:correction_list"]
 
     def location(self, item):
         return reverse(item)

@@ -55,6 +55,10 @@ def medical_web_page(snapshot: PublishedSnapshot, *, url: str) -> dict:
         "publisher": {"@type": "MedicalOrganization", "name": clinic["name"], "url": settings.SITE_URL + "/"},
         "citation": [_citation(reference) for reference in snapshot.references],
     }
+    if corrections := snapshot.corrections:
+        data["correction"] = [
+            {"@type": "CorrectionComment", "text": c["note"], "datePublished": c["at"].isoformat()} for c in corrections
+        ]
     if snapshot.reviewed_by:
         data["reviewedBy"] = _person(snapshot.reviewed_by)
     # The real review date, also once the next review is overdue: no date here moves on with the calendar.

@@ -51,4 +51,5 @@ urlpatterns = [
         name="review_statement_changes",
     ),
     path("articles/<slug:slug>/leaflet.pdf", views.ArticleLeafletView.as_view(), name="article_leaflet"),
+    path("corrections/", views.CorrectionListView.as_view(), name="correction_list"),
 ]

@@ -25,6 +25,7 @@ from articles.models import Article, Disclaimer, Page, PublishedSnapshot, StaffP
 ARTICLES_PER_PAGE = 12
 FEATURED_ON_HOME = 3
 NEWEST_ON_HOME = 6
+CORRECTIONS_PER_PAGE = 20
 ARTICLES_ON_BIO = 12  # of each list on a staff bio page, the newest; the page says when there are more
 DATABASE_RETRY_AFTER_SECONDS = 30
 
@@ -211,6 +212,20 @@ class ArticleLeafletView(ArticleDetailView):
         response["ETag"] = quote_etag(leaflet.digest)
         response["Last-Modified"] = http_date(self.last_modified.timestamp())
         return response
+
+
+class CorrectionListView(PublicPageMixin, ListView):
+    """Every correction of a live article, newest first, linking to its live page (one query a page, and a count)."""
+
+    template_name = "articles/correction_list.html"
+    context_object_name = "corrections"
+    paginate_by = CORRECTIONS_PER_PAGE
+
+    def get_queryset(self):
+        # The live version's title and address: the article may have been renamed or moved since the correction.
+        return PublishedSnapshot.objects.corrections().values(
+            "published_at", "correction_note", "article__live_snapshot__title", "article__live_snapshot__slug"
+        )
 
 
 class SearchView(PublicPageMixin, ListView):

@@ -48,10 +48,13 @@ def test_a_new_entry_reaches_the_content_hash_the_revision_history_the_snapshot_
 
 def test_the_list_keeps_what_each_place_did_before():
     """The declared list is the same content hash, revision compare, page-cache models and sanitizing as before."""
-    pinned = ["title", "slug", "summary", "body", "topics", "author", "drafted_with_ai", "review_interval_months"]
+    pinned = [
+        *("title", "slug", "summary", "body", "topics", "author", "drafted_with_ai", "review_interval_months"),
+        "correction_note",  # issue 15: blank, it adds nothing to the hash (tests/test_corrections.py)
+    ]
     assert patient_visible.pinned(patient_visible.ARTICLE_FIELDS) == pinned
     assert set(patient_visible.ARTICLE_FIELDS) == {*pinned, "is_featured"}
-    assert patient_visible.COMPARED == ["title", "slug", "summary", "body", "topics", "author"]
+    assert patient_visible.COMPARED == ["title", "slug", "summary", "body", "topics", "author", "correction note"]
     assert set(patient_visible.stale_on_models()) == {Disclaimer, Page, StaffProfile, Topic}
     policies = {
         target: policy.__name__ for entry in patient_visible.VISIBLE for target, policy in entry.sanitized.items()
@@ -62,6 +65,7 @@ def test_the_list_keeps_what_each_place_did_before():
         "Article.body": "clean_html",
         "Topic.name": "plain_text",
         "Topic.description": "plain_text",
+        "Article.correction_note": "plain_text",
         "StaffProfile.display_name": "plain_text",
         "StaffProfile.credentials": "plain_text",
         "StaffProfile.bio": "clean_html",

@@ -249,6 +249,7 @@ ARTICLE_CHANGES = {
     "author": lambda article: setattr(article, "author", WriterFactory()),
     "drafted_with_ai": lambda article: setattr(article, "drafted_with_ai", not article.drafted_with_ai),
     "review_interval_months": lambda article: setattr(article, "review_interval_months", 7),
+    "correction_note": lambda article: setattr(article, "correction_note", "We corrected the dose."),
 }
 
 

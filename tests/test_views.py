@@ -248,6 +248,7 @@ def public_urls() -> dict[str, str]:
         "sitemap": reverse("articles:sitemap"),
         "robots_txt": reverse("articles:robots_txt"),
         "article_leaflet": reverse("articles:article_leaflet", args=[article.slug]),
+        "correction_list": reverse("articles:correction_list"),
     }
     public = {entry.name for entry in urls.urlpatterns if not str(entry.pattern).startswith(STAFF_AREAS)}
     assert set(addresses) == public, "a public page this test does not visit, or one that is gone"
@@ -263,6 +264,7 @@ MISSING = [
     "/about/no-such-policy/",
     "/feeds/topics/no-such-topic.rss",
     "/sitemap.xml?p=99",
+    "/corrections/?page=99",
 ]
 
 

@@ -3,6 +3,7 @@ under admin/articles/article/), the workflow buttons and actions, the preview, a
 
 import re
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
@@ -91,7 +92,7 @@ class TopicListFilter(admin.SimpleListFilter):
 
 @admin.register(Article)
 class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
-    limited_fields = ["title", "slug", "summary", "body"]
+    limited_fields = ["title", "slug", "summary", "body", "correction_note"]
     list_display = ["title", "status", "is_live", "author", "updated_at"]
     list_select_related = ["author"]
     list_filter = ["status", TopicListFilter]
@@ -116,6 +117,7 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
     change_form_template = "admin/articles/article/change_form.html"
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "body", "live_citation_check", "topics", "author"]}),
+        ("Correcting a live article", {"fields": ["correction_note"]}),
         ("Citations", {"fields": ["citation_check", "reference_list"]}),
         (
             "Review and publishing",
@@ -157,6 +159,11 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
 
     class Media:
         js = ["articles/admin/citation-check.js"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "correction_note":  # a sentence of up to 300 characters: let the writer see it whole
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField"})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "author":

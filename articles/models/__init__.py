@@ -11,13 +11,21 @@
 """
 
 from articles.models.append_only import AppendOnlyModel, AppendOnlyQuerySet
-from articles.models.articles import WORKFLOW_FIELDS, Article, ArticleQuerySet, article_history, record_revision
+from articles.models.articles import (
+    CORRECTION_NOT_LIVE,
+    WORKFLOW_FIELDS,
+    Article,
+    ArticleQuerySet,
+    article_history,
+    record_revision,
+)
 from articles.models.audit import AuditEvent
 from articles.models.fields import (
     ABSTRACT_MAX_CHARS,
     BIO_MAX_CHARS,
     BODY_EDITOR_EXTENSIONS,
     BODY_MAX_CHARS,
+    CORRECTION_NOTE_MAX_CHARS,
     DESCRIPTION_MAX_CHARS,
     NOTE_MAX_CHARS,
     REFERENCE_TITLE_MAX_CHARS,
@@ -56,6 +64,8 @@ __all__ = [
     "BIO_MAX_CHARS",
     "BODY_EDITOR_EXTENSIONS",
     "BODY_MAX_CHARS",
+    "CORRECTION_NOTE_MAX_CHARS",
+    "CORRECTION_NOT_LIVE",
     "DESCRIPTION_MAX_CHARS",
     "EVIDENCE_LEVEL_DESIGNS",
     "NOTE_MAX_CHARS",

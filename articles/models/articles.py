@@ -1,6 +1,7 @@
 """The working copy of an article, its reads (the QuerySet) and its revision history."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.db.models import Exists, OuterRef, Q
@@ -11,7 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from articles import citations, identity, patient_visible
 from articles.models.audit import AuditEvent
-from articles.models.fields import BODY_EDITOR_EXTENSIONS, BODY_MAX_CHARS, at_most
+from articles.models.fields import BODY_EDITOR_EXTENSIONS, BODY_MAX_CHARS, CORRECTION_NOTE_MAX_CHARS, at_most
 from articles.models.references import Reference
 from articles.models.site_content import Topic
 from articles.models.snapshots import PublishedSnapshot
@@ -21,6 +22,11 @@ from articles.sanitize import clean_html
 # Written only by articles/workflow/ (through save(update_fields=...)); an ordinary save leaves them alone.
 WORKFLOW_FIELDS = frozenset(
     {"status", "live_snapshot", "live_published_at", "live_review_due", "scheduled_for", "scheduled_by"}
+)
+# Refused by Article.clean: a note on an article patients cannot read yet would be frozen but never shown.
+CORRECTION_NOT_LIVE = (
+    "Only an article patients can read now can be corrected: this one is not on the site, so leave "
+    "“What changed” empty."
 )
 article_history = HistoricalRecords(excluded_fields=[*sorted(WORKFLOW_FIELDS), "updated_at"])
 
@@ -144,6 +150,15 @@ class Article(models.Model):
         help_text="Cite a reference by its key at the end of the sentence it supports: [@mahmoud2025] "
         "or [@mahmoud2025; @hu2016].",
     )
+    correction_note = models.CharField(
+        "What changed, for patients, in one sentence",
+        blank=True,
+        help_text="Only when correcting an article patients can already read: publishing this edit then makes it "
+        "a correction, and the page says “Corrected on (date): ” and this sentence, as does the list of corrections. "
+        "The reviewer signs it off with the article; it is emptied once published. Leave it empty for any "
+        "other edit.",
+        **at_most(CORRECTION_NOTE_MAX_CHARS),
+    )
     topics = models.ManyToManyField(Topic, related_name="articles", blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -258,6 +273,11 @@ class Article(models.Model):
 
     def get_absolute_url(self):
         return reverse("articles:article_detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        super().clean()
+        if self.correction_note.strip() and self.live_snapshot_id is None:
+            raise ValidationError({"correction_note": CORRECTION_NOT_LIVE})
 
     # Where the article stands, for templates: they ask these rather than compare status strings.
     @property

@@ -31,6 +31,10 @@ class PublishedSnapshotQuerySet(AppendOnlyQuerySet):
 
         return self.filter(pk__in=Article.objects.filter(live_snapshot__isnull=False).values("live_snapshot"))
 
+    def corrections(self):
+        """Corrections of the articles patients can read now (any version's, not only the live one's), newest first."""
+        return self.filter(is_correction=True, article__live_snapshot__isnull=False).order_by("-published_at", "-pk")
+
 
 class PublishedSnapshot(AppendOnlyModel):
     """An immutable copy of an article as published: what patients read."""
@@ -58,6 +62,15 @@ class PublishedSnapshot(AppendOnlyModel):
     first_published_at = models.DateTimeField(null=True)
     earlier_versions = models.JSONField(default=list, help_text="When the snapshots this one replaced were published.")
     drafted_with_ai = models.BooleanField(default=False)
+    correction_note = models.CharField(
+        max_length=300, blank=True, help_text="The working copy's “what changed” note as published."
+    )
+    is_correction = models.BooleanField(
+        default=False, help_text="A republication of a live article with a note: the page says “Corrected on”."
+    )
+    earlier_corrections = models.JSONField(
+        default=list, help_text='[{"at": ..., "note": ...}]: the article\'s corrections before this one, newest first.'
+    )
     content_hash = models.CharField(max_length=64)
     hash_version = models.PositiveSmallIntegerField(
         default=identity.HASH_VERSION, editable=False, help_text="Version of its hashes (identity.py)."
@@ -78,6 +91,10 @@ class PublishedSnapshot(AppendOnlyModel):
             # Staff bio pages: the articles a person wrote or reviewed, as the byline froze them.
             models.Index(models.F("author__slug"), name="snapshot_author_slug"),
             models.Index(models.F("reviewed_by__slug"), name="snapshot_reviewer_slug"),
+            # The list of corrections, newest first.
+            models.Index(
+                fields=["-published_at", "-id"], condition=models.Q(is_correction=True), name="snapshot_corrections"
+            ),
         ]
 
     def __str__(self):
@@ -106,6 +123,15 @@ class PublishedSnapshot(AppendOnlyModel):
     def is_review_overdue(self) -> bool:
         """Return True if its "next review due" date has passed in the clinic's time zone (from the day after)."""
         return self.next_review_due is not None and self.next_review_due < timezone.localdate()
+
+    @property
+    def corrections(self) -> list[dict]:
+        """Every correction of the article up to this version, newest first: {"at": datetime, "note": str}."""
+        own = [{"at": self.published_at, "note": self.correction_note}] if self.is_correction else []
+        earlier = [
+            {"at": datetime.datetime.fromisoformat(c["at"]), "note": c["note"]} for c in self.earlier_corrections
+        ]
+        return own + earlier
 
     @property
     def topic_ids(self) -> list[int]:

@@ -44,17 +44,26 @@ def publish(article: Article, *, by) -> PublishedSnapshot:
     article.live_snapshot, article.live_published_at = snapshot, snapshot.published_at
     article.live_review_due = snapshot.next_review_due
     article.scheduled_for = article.scheduled_by = None
-    save_state(article, "status", *LIVE_FIELDS, "scheduled_for", "scheduled_by")
+    # The snapshot froze the note: the next edit starts blank (status.shows_working_copy puts it back to compare).
+    noted = ("correction_note",) if article.correction_note else ()
+    article.correction_note = ""
+    save_state(article, "status", *LIVE_FIELDS, "scheduled_for", "scheduled_by", *noted)
     record(
         article,
         by=by,
         action=PUBLISH.action,
         from_state=from_state,
         content_hash=status.content_hash,
-        message="Update of the live version." if snapshot.earlier_versions else "",
+        message=_publish_message(snapshot),
     )
     notifications.article_published(article)
     return snapshot
+
+
+def _publish_message(snapshot: PublishedSnapshot) -> str:
+    if snapshot.is_correction:
+        return f"Correction: {snapshot.correction_note}"
+    return "Update of the live version." if snapshot.earlier_versions else ""
 
 
 @implements(SCHEDULE)

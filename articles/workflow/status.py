@@ -4,6 +4,7 @@ Whether an approval or a sign-off still counts is worked out here (`review_statu
 flag. `publishing_queue` sorts signed-off and scheduled articles by the same verdict the gate applies.
 """
 
+import copy
 import datetime
 import difflib
 from collections import defaultdict
@@ -287,7 +288,11 @@ def shows_working_copy(snapshot: PublishedSnapshot | None, article: Article, con
     """
     if snapshot is None:
         return False
-    if snapshot.hash_version != identity.HASH_VERSION:
+    if snapshot.correction_note and not article.correction_note:  # publishing emptied the note it froze
+        article = copy.copy(article)
+        article.correction_note = snapshot.correction_note
+        content_hash = article.content_hash(version=snapshot.hash_version)
+    elif snapshot.hash_version != identity.HASH_VERSION:
         content_hash = article.content_hash(version=snapshot.hash_version)
     return snapshot.content_hash == content_hash
 

@@ -27,6 +27,7 @@ PAGES = {
     "article": ("/articles/exosomes-wound-healing/", 200),
     "search": ("/search/?q=exosomes", 200),
     "about": ("/about/editorial-policy/", 200),
+    "corrections": ("/corrections/", 200),
     "404": ("/articles/no-such-article/", 404),
 }
 PHONE = {"width": 390, "height": 844}
