@@ -1,7 +1,7 @@
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from articles import desk, feeds, two_factor, views
+from articles import desk, feedback, feeds, two_factor, views
 from articles.sitemaps import SITEMAPS
 
 app_name = "articles"
@@ -50,4 +50,6 @@ urlpatterns = [
         desk.RequestStatementChangesView.as_view(),
         name="review_statement_changes",
     ),
+    path("articles/<slug:slug>/feedback/", feedback.FeedbackView.as_view(), name="feedback"),
+    path("review/reports/<int:pk>/", desk.ProblemReportView.as_view(), name="review_report"),
 ]
