@@ -101,7 +101,7 @@ class ProblemReportForm(forms.Form):
 class CloseReportForm(forms.Form):
     outcome = forms.ChoiceField(
         choices=ProblemReport.Outcome.choices,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         error_messages={"required": CHOOSE_OUTCOME, "invalid_choice": CHOOSE_OUTCOME},
     )
     note = forms.CharField(
