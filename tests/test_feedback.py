@@ -384,3 +384,9 @@ def test_hostile_html_in_a_report_is_shown_escaped_on_the_desk(client, editor, a
         shown = re.search(r'<p class="report-description pre-wrap">(.*?)</p>', body, re.DOTALL).group(1)
         assert "<" not in shown, vector
         assert html.unescape(shown) == vector
+
+
+@pytest.mark.parametrize("pk", ["0", "99999999999999999999999"])
+def test_a_report_address_out_of_range_is_404(client, editor, pk):
+    client.force_login(editor)
+    assert client.get(f"/review/reports/{pk}/").status_code == 404
