@@ -137,28 +137,6 @@ class ReviewQueueView(ReviewDeskMixin, TemplateView):
 
 # The timeline as sentences: "Daniel Reyes signed off, 3 Dec 2026 09:21". The dotted action and the content hash
 # stay available, folded, for whoever needs to trace a record.
-TIMELINE_VERBS = {
-    "articles.article.submit": "submitted it for review",
-    "articles.statement.approve": "approved a statement",
-    "articles.statement.request_changes": "asked for a change to a statement",
-    "articles.article.request_changes": "sent it back to the writer",
-    "articles.article.sign_off": "signed off",
-    "articles.article.publish": "published it",
-    "articles.article.schedule": "scheduled it",
-    "articles.article.unschedule": "cancelled the schedule",
-    "articles.article.schedule_failed": "could not publish it as scheduled",
-    "articles.article.unpublish": "unpublished it",
-    "articles.article.archive": "archived it",
-    "articles.article.restore": "restored it",
-    "articles.article.reopen": "edited it after sign-off, which reopened the review",
-    "articles.article.edit_live": "edited the live article",
-    "articles.finding.justify": "accepted a claim-check finding",
-    "articles.reference.acknowledge_retraction": "acknowledged a retraction",
-    "articles.review.remind": "reminded the reviewers that a re-review is due",
-    feedback.CLOSE_ACTION: "closed a patient's problem report",
-}
-
-
 STATE_NAMES = dict(Article.Status.choices)
 
 
@@ -170,7 +148,7 @@ def timeline_of(article: Article) -> list[tuple]:
         (
             event,
             workflow.person_name(event.actor),
-            TIMELINE_VERBS.get(event.action, event.action),
+            workflow.TIMELINE.get(event.action, event.action),
             STATE_NAMES.get(event.from_state, event.from_state or "new").lower(),
             STATE_NAMES.get(event.to_state, event.to_state).lower(),
         )

@@ -57,7 +57,7 @@ ALREADY_CLOSED = "This report was closed already, by {name} on {date}."
 CHOOSE_OUTCOME = "Choose the outcome."
 WRITE_NOTE = "Write a note saying what you did, for whoever reads this report later."
 CLOSED = "Report closed as “{outcome}”. The reporter's email address has been deleted."
-CLOSE_ACTION = "articles.report.close"
+CLOSE_ACTION = workflow.CLOSE_REPORT
 
 
 class HelpfulForm(forms.Form):

@@ -243,7 +243,7 @@ class SearchForm(forms.Form):
     )
 
 
-# --- The review desk: input validation only; the rules live in workflow.py ---------------------------
+# --- The review desk: input validation only; the rules live in articles/workflow/ --------------------
 
 EVIDENCE_LEVEL_REQUIRED = (
     "Choose the evidence level (A to F) from the design of the study behind the claim: nothing is assumed."

@@ -4,7 +4,7 @@
 rolls back with the step: a refused step leaves no mail, and the mail of a step that committed survives the
 process dying a moment later. Nothing is sent here, and nothing waits on a mail server in a web request:
 `manage.py send_queued_mail`, run every minute by cron, delivers the outbox and retries a server that fails
-(settings.POST_OFFICE). Staff see failed mail, and send it again, in the admin (articles/admin.py).
+(settings.POST_OFFICE). Staff see failed mail, and send it again, in the admin (articles/admin/outbox.py).
 """
 
 import logging

@@ -50,6 +50,7 @@ urlpatterns = [
         desk.RequestStatementChangesView.as_view(),
         name="review_statement_changes",
     ),
+    path("articles/<slug:slug>/leaflet.pdf", views.ArticleLeafletView.as_view(), name="article_leaflet"),
     path("articles/<slug:slug>/feedback/", feedback.FeedbackView.as_view(), name="feedback"),
     path("review/reports/<int:pk>/", desk.ProblemReportView.as_view(), name="review_report"),
 ]

@@ -12,12 +12,13 @@ from django.http import Http404, HttpResponse, HttpResponseServerError
 from django.shortcuts import get_object_or_404, redirect
 from django.template import loader
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
-from django.utils.http import http_date
+from django.utils.http import content_disposition_header, http_date, quote_etag
 from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles import page_cache, search, structured_data
+from articles import leaflets, page_cache, search, structured_data
 from articles.forms import SearchForm
 from articles.models import Article, Disclaimer, Page, PublishedSnapshot, StaffProfile, Topic
 
@@ -29,7 +30,12 @@ DATABASE_RETRY_AFTER_SECONDS = 30
 
 
 def public_page(view):
-    """Serve `view` as a public page: kept by the page cache, and by shared caches (see with_public_caching).
+    """Serve `view` as a public page: kept by the page cache, and by shared caches (see with_public_caching)."""
+    return page_cache.cached_page(public_response(view))
+
+
+def public_response(view):
+    """Serve `view` for everyone alike, as shared caches may keep it (see with_public_caching).
 
     A missing page is answered like one: a shared cache refreshing an unpublished article's page must be
     able to keep the 404, or it would go on serving the old page.
@@ -43,7 +49,7 @@ def public_page(view):
             response = page_not_found(request, missing)
         return with_public_caching(request, response)
 
-    return page_cache.cached_page(public_view)
+    return public_view
 
 
 def with_public_caching(request, response):
@@ -141,10 +147,14 @@ class ArticleDetailView(PublicPageMixin, DetailView):
             earlier = PublishedSnapshot.objects.filter(slug=kwargs["slug"]).select_related("article__live_snapshot")
             for snapshot in earlier.order_by("-published_at")[:1]:
                 if snapshot.article.live_snapshot:  # the article lives on at a new address
-                    return redirect(snapshot.article.live_snapshot.get_absolute_url(), permanent=True)
+                    return redirect(self.address_of(snapshot.article.live_snapshot), permanent=True)
                 if snapshot.article.status == Article.Status.ARCHIVED:
                     return TemplateResponse(request, "410.html", status=410)
             raise
+
+    def address_of(self, snapshot: PublishedSnapshot) -> str:
+        """Return where this view shows `snapshot` (a renamed article's old address redirects there)."""
+        return snapshot.get_absolute_url()
 
     def get_object(self, queryset=None):
         return get_object_or_404(Article.objects.live(), live_snapshot__slug=self.kwargs["slug"])
@@ -170,6 +180,35 @@ class ArticleDetailView(PublicPageMixin, DetailView):
 
     def render_to_response(self, context, **response_kwargs):
         response = super().render_to_response(context, **response_kwargs)
+        response["Last-Modified"] = http_date(self.last_modified.timestamp())
+        return response
+
+
+class ArticleLeafletView(ArticleDetailView):
+    """The live snapshot as an A4 leaflet (PDF), for everyone alike: 404 and 410 as the article page."""
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        # Not the page cache: the PDF is kept per snapshot already (leaflets.leaflet_for), and shared caches
+        # may keep it too.
+        return public_response(super(PublicPageMixin, cls).as_view(**initkwargs))
+
+    def address_of(self, snapshot: PublishedSnapshot) -> str:
+        return reverse("articles:article_leaflet", kwargs={"slug": snapshot.slug})
+
+    def render_to_response(self, context, **response_kwargs):
+        try:
+            leaflet = leaflets.leaflet_for(context["snapshot"], context=context)
+        except leaflets.LeafletUnavailable:
+            return TemplateResponse(
+                self.request,
+                "articles/leaflet_unavailable.html",
+                {**context, "message": leaflets.NOT_AVAILABLE},
+                status=503,
+            )
+        response = HttpResponse(leaflet.pdf, content_type="application/pdf")
+        response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=leaflet.filename)
+        response["ETag"] = quote_etag(leaflet.digest)
         response["Last-Modified"] = http_date(self.last_modified.timestamp())
         return response
 

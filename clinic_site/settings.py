@@ -276,6 +276,7 @@ LOGGING = {
     # bibtexparser logs every entry, with 0-based line numbers; the importer reports problems itself.
     "loggers": {
         "bibtexparser": {"level": "ERROR"},
+        "weasyprint.progress": {"level": "WARNING"},  # a line for each step of every leaflet (articles/leaflets.py)
         # A handler of its own here stops post_office from adding one, which would print its lines twice.
         "post_office": {"handlers": ["console"], "propagate": False},
     },

@@ -1351,7 +1351,7 @@ def _every_state(editor, reviewer) -> list[Article]:
 
 
 def _take(step: str, article: Article, user, number: int | None = None) -> None:
-    """Take one desk step through workflow.py, with valid input."""
+    """Take one desk step through the workflow, with valid input."""
     article.refresh_from_db()
     status = workflow.review_status(article)
     if number is not None:

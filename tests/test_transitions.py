@@ -6,6 +6,7 @@ function would take it, for each role on an article in each state; and no templa
 strings, which would be a second, undeclared copy of the table.
 """
 
+import ast
 import datetime
 import inspect
 import re
@@ -150,6 +151,18 @@ def test_each_entry_names_its_audit_action_and_states():
         assert re.fullmatch(r"articles\.(article|statement|reference|finding)\.[a-z_]+", transition.action)
         assert transition.from_states <= set(Status.values)
         assert transition.label
+        assert workflow.TIMELINE[transition.action] == transition.done != ""  # the timeline's sentence
+
+
+def test_every_audit_action_the_workflow_writes_reads_as_a_sentence_on_the_timeline():
+    written = set()
+    for path in (Path(workflow.__file__).parent).glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.keyword) and node.arg == "action" and isinstance(node.value, ast.Constant):
+                written.add(node.value.value)
+    written |= {transition.action for transition in TRANSITIONS}
+    assert written <= set(workflow.TIMELINE), written - set(workflow.TIMELINE)
 
 
 # --- Each entry's checks are what its function refuses with ----------------------------------------------------

@@ -101,6 +101,7 @@ def test_mandatory_disclaimer_shows_at_once_on_live_pages(client, editor):
     "url",
     [
         "/articles/no-such-article/",
+        "/articles/no-such-article/leaflet.pdf",
         "/topics/no-such-topic/",
         "/people/nobody/",
         "/articles/%00/",
@@ -248,6 +249,7 @@ def public_urls() -> dict[str, str]:
         "topic_feed_atom": reverse("articles:topic_feed_atom", args=["skin"]),
         "sitemap": reverse("articles:sitemap"),
         "robots_txt": reverse("articles:robots_txt"),
+        "article_leaflet": reverse("articles:article_leaflet", args=[article.slug]),
     }
     public = {entry.name for entry in urls.urlpatterns if not str(entry.pattern).startswith(STAFF_AREAS)}
     public -= set(NOT_PAGES)
@@ -258,6 +260,7 @@ def public_urls() -> dict[str, str]:
 MISSING = [
     "/no-such-page/",  # no pattern: the site's 404 handler
     "/articles/no-such-article/",
+    "/articles/no-such-article/leaflet.pdf",
     "/topics/no-such-topic/",
     "/people/nobody/",
     "/about/no-such-policy/",

@@ -18,7 +18,7 @@ from articles.models.snapshots import PublishedSnapshot
 from articles.sanitize import clean_html
 
 # Kept by name so a save and its topic changes can be recorded as one revision (see record_revision).
-# Written only by articles/workflow.py (through save(update_fields=...)); an ordinary save leaves them alone.
+# Written only by articles/workflow/ (through save(update_fields=...)); an ordinary save leaves them alone.
 WORKFLOW_FIELDS = frozenset(
     {"status", "live_snapshot", "live_published_at", "live_review_due", "scheduled_for", "scheduled_by"}
 )
@@ -231,7 +231,7 @@ class Article(models.Model):
     def save(self, *args, **kwargs):
         patient_visible.sanitize(self)
         if self._state.adding:
-            # A new article starts as a draft whatever the caller set: only workflow.py moves it on.
+            # A new article starts as a draft whatever the caller set: only articles/workflow/ moves it on.
             self.status, self.live_snapshot, self.scheduled_for, self.scheduled_by = self.Status.DRAFT, None, None, None
             self.live_published_at = self.live_review_due = None
         elif kwargs.get("update_fields") is None:

@@ -47,6 +47,7 @@ class Transition:
     to_state: str  # an Article.Status value, or a note where it depends
     permission: Callable[..., bool]  # the predicate from articles.permissions, asked as (user, article)
     action: str  # the dotted audit action its function writes
+    done: str  # what the article's timeline says the person did ("published it")
     not_allowed: str  # the refusal when `permission` says no ({title}, {verb})
     refusals: Mapping[str, str]  # the refusal for a state outside `from_states`, by state or OTHERWISE
     offered: Callable[[ReviewStatus], bool] | None = None  # what else the read model must say for the desk to offer it
@@ -109,6 +110,7 @@ SUBMIT = Transition(
     to_state=Status.IN_REVIEW,
     permission=permissions.can_submit,
     action="articles.article.submit",
+    done="submitted it for review",
     not_allowed=NOT_ALLOWED_TO_SUBMIT,
     refusals={Status.IN_REVIEW: ALREADY_IN_REVIEW, Status.ARCHIVED: ARCHIVED},
     offered=lambda status: status.article.status in RESUBMITTABLE and not status.content_problems,
@@ -120,6 +122,7 @@ REQUEST_CHANGES = Transition(
     to_state=Status.CHANGES_REQUESTED,
     permission=permissions.can_review,
     action="articles.article.request_changes",
+    done="sent it back to the writer",
     not_allowed=NOT_ALLOWED_TO_REVIEW,
     refusals={OTHERWISE: NOT_IN_REVIEW},
 )
@@ -130,6 +133,7 @@ SIGN_OFF = Transition(
     to_state="signed_off (a scheduled article stays scheduled)",
     permission=permissions.can_approve,
     action="articles.article.sign_off",
+    done="signed off",
     not_allowed=SELF_REVIEW,
     verb="sign it off",
     refusals=REVIEW_REFUSALS,
@@ -142,6 +146,7 @@ ACKNOWLEDGE_RETRACTION = Transition(
     to_state="unchanged",
     permission=permissions.can_approve,
     action="articles.reference.acknowledge_retraction",
+    done="acknowledged a retraction",
     not_allowed=SELF_REVIEW,
     verb="acknowledge the retraction",
     refusals={OTHERWISE: ARCHIVED},
@@ -154,6 +159,7 @@ JUSTIFY_FINDING = Transition(
     to_state="unchanged",
     permission=permissions.can_approve,
     action="articles.finding.justify",
+    done="accepted a claim-check finding",
     not_allowed=SELF_REVIEW,
     verb="judge its claims",
     refusals={OTHERWISE: ARCHIVED},
@@ -166,6 +172,7 @@ PUBLISH = Transition(
     to_state=Status.PUBLISHED,
     permission=permissions.can_publish,
     action="articles.article.publish",
+    done="published it",
     not_allowed=NOT_ALLOWED_TO_PUBLISH,
     # Refused from elsewhere by what the read model says of the state (ReviewStatus.state_problems).
     refusals={},
@@ -178,6 +185,7 @@ SCHEDULE = Transition(
     to_state=Status.SCHEDULED,
     permission=permissions.can_publish,
     action="articles.article.schedule",
+    done="scheduled it",
     not_allowed=NOT_ALLOWED_TO_PUBLISH,
     refusals={OTHERWISE: NOT_READY_TO_SCHEDULE},
     offered=lambda status: not status.problems,
@@ -189,6 +197,7 @@ UNSCHEDULE = Transition(
     to_state="signed_off if its sign-off still holds, else draft",
     permission=permissions.can_publish,
     action="articles.article.unschedule",
+    done="cancelled the schedule",
     not_allowed=NOT_ALLOWED_TO_PUBLISH,
     refusals={OTHERWISE: NOT_SCHEDULED},
 )
@@ -199,6 +208,7 @@ UNPUBLISH = Transition(
     to_state=Status.DRAFT,
     permission=permissions.can_publish,
     action="articles.article.unpublish",
+    done="unpublished it",
     not_allowed=NOT_ALLOWED_TO_PUBLISH,
     refusals={OTHERWISE: NOT_LIVE},
     offered=lambda status: bool(status.article.live_snapshot_id),
@@ -210,6 +220,7 @@ ARCHIVE = Transition(
     to_state=Status.ARCHIVED,
     permission=permissions.can_publish,
     action="articles.article.archive",
+    done="archived it",
     not_allowed=NOT_ALLOWED_TO_PUBLISH,
     refusals={OTHERWISE: ARCHIVED},
 )
@@ -220,6 +231,7 @@ RESTORE = Transition(
     to_state=Status.DRAFT,
     permission=permissions.can_publish,
     action="articles.article.restore",
+    done="restored it",
     not_allowed=NOT_ALLOWED_TO_PUBLISH,
     refusals={OTHERWISE: NOT_ARCHIVED},
     on_desk=False,  # the review desk does not list archived articles
@@ -233,6 +245,7 @@ APPROVE_STATEMENT = Transition(
     to_state="unchanged",
     permission=permissions.can_approve,
     action="articles.statement.approve",
+    done="approved a statement",
     not_allowed=SELF_REVIEW,
     verb="approve its statements",
     refusals=REVIEW_REFUSALS,
@@ -245,6 +258,7 @@ REQUEST_STATEMENT_CHANGES = Transition(
     to_state="unchanged",
     permission=permissions.can_review,
     action="articles.statement.request_changes",
+    done="asked for a change to a statement",
     not_allowed=NOT_ALLOWED_TO_REVIEW,
     refusals={OTHERWISE: NOT_IN_REVIEW},
 )
@@ -264,6 +278,17 @@ REOPEN = "articles.article.reopen"
 EDIT_LIVE = "articles.article.edit_live"
 SCHEDULE_FAILED = "articles.article.schedule_failed"
 REMIND = "articles.review.remind"
+# Not a transition: an editor closing a patient's problem report (articles.feedback.close_report) is audited too.
+CLOSE_REPORT = "articles.report.close"
+# What the article's timeline (desk and admin) says of each audit action.
+TIMELINE = {
+    **{transition.action: transition.done for transition in (*ARTICLE_TRANSITIONS, *STATEMENT_TRANSITIONS)},
+    REOPEN: "edited it after sign-off, which reopened the review",
+    EDIT_LIVE: "edited the live article",
+    SCHEDULE_FAILED: "could not publish it as scheduled",
+    REMIND: "reminded the reviewers that a re-review is due",
+    CLOSE_REPORT: "closed a patient's problem report",
+}
 
 
 @dataclass(frozen=True)
