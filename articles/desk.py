@@ -20,7 +20,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, TemplateView
 
-from articles import permissions, workflow
+from articles import feedback, permissions, workflow
 from articles.diffs import paragraph_diff, word_diff
 from articles.forms import (
     AcknowledgeRetractionForm,
@@ -37,6 +37,7 @@ from articles.models import (
     Article,
     ChangeRequest,
     EvidenceStatement,
+    ProblemReport,
     Reference,
     ReviewSignOff,
     StatementApproval,
@@ -123,6 +124,13 @@ class ReviewQueueView(ReviewDeskMixin, TemplateView):
                 (ref, [article for article in citing if ref.citation_key in article.live_snapshot.cited_keys])
                 for ref in retracted
             ],
+            problem_reports=QueueSection.of(
+                ProblemReport.objects.open()
+                .newest_first()
+                .select_related("article")
+                .only("kind", "created_at", "article__title"),
+                date_field="created_at",
+            ),
             **kwargs,
         )
 
@@ -416,3 +424,41 @@ class JustifyFindingView(DeskStepView):
         prefix = f"f{self.request.POST.get('finding', '')}"
         data = self.valid(JustifyFindingForm, prefix=prefix)
         workflow.justify_finding(article, by=self.by, finding_key=data["finding_key"], reason=data["reason"])
+
+
+# --- Patients' problem reports: writers and reviewers read them, editors close them ------------------------------
+
+
+class ProblemReportView(LoginRequiredMixin, TemplateView):
+    """One problem report; an editor closes it here with an outcome and a note (POST)."""
+
+    template_name = "review/report.html"
+    login_url = "admin:login"
+    model = ProblemReport  # the admin walk opens this page for each report
+
+    @method_decorator(never_cache)
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not permissions.can_read_reports(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        report = kwargs.setdefault("report", feedback.report_or_404(self.kwargs["pk"]))
+        can_close = permissions.can_triage_reports(self.request.user) and report.status == ProblemReport.Status.OPEN
+        kwargs.setdefault("form", feedback.CloseReportForm() if can_close else None)
+        return super().get_context_data(on_desk=permissions.can_use_review_desk(self.request.user), **kwargs)
+
+    def post(self, request, pk: int):
+        if not permissions.can_triage_reports(request.user):
+            raise PermissionDenied(feedback.NOT_ALLOWED_TO_CLOSE)
+        report = feedback.report_or_404(pk)
+        form = feedback.CloseReportForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(report=report, form=form), status=400)
+        try:
+            report = feedback.close_report(report, by=request.user, **form.cleaned_data)
+        except workflow.WorkflowError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, feedback.CLOSED.format(outcome=report.get_outcome_display()))
+        return redirect("articles:review_report", pk=report.pk)

@@ -59,6 +59,16 @@ def can_use_review_desk(user) -> bool:
     return can_review(user) or can_publish(user)
 
 
+def can_read_reports(user) -> bool:
+    """Return True if the user may read what patients reported about pages (writers, reviewers, editors)."""
+    return _is_staff(user) and user.has_perm("articles.view_problemreport")
+
+
+def can_triage_reports(user) -> bool:
+    """Return True if the user may close a patient's problem report with an outcome (editors)."""
+    return _is_staff(user) and user.has_perm("articles.change_problemreport")
+
+
 def can_import_references(user) -> bool:
     """Return True if the user may add and update references through the importers."""
     return _is_staff(user) and user.has_perm("articles.add_reference") and user.has_perm("articles.change_reference")

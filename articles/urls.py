@@ -1,7 +1,7 @@
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from articles import desk, feeds, two_factor, views
+from articles import desk, feedback, feeds, two_factor, views
 from articles.sitemaps import SITEMAPS
 
 app_name = "articles"
@@ -52,4 +52,6 @@ urlpatterns = [
     ),
     path("articles/<slug:slug>/leaflet.pdf", views.ArticleLeafletView.as_view(), name="article_leaflet"),
     path("corrections/", views.CorrectionListView.as_view(), name="correction_list"),
+    path("articles/<slug:slug>/feedback/", feedback.FeedbackView.as_view(), name="feedback"),
+    path("review/reports/<int:pk>/", desk.ProblemReportView.as_view(), name="review_report"),
 ]

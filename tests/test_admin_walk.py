@@ -20,7 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from post_office.models import Email
 
 from articles import urls as article_urls
-from articles.models import Article, AuditEvent, Disclaimer, PublishedSnapshot, Reference, Topic
+from articles.models import Article, AuditEvent, Disclaimer, ProblemReport, PublishedSnapshot, Reference, Topic
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -136,7 +136,8 @@ def review_desk_pages() -> list[str]:
             urls.append(reverse(f"articles:{entry.name}"))
         else:
             assert parameters == ["pk"], f"the walk cannot fill {entry.name} {parameters}"
-            pks = Article.objects.order_by("pk").values_list("pk", flat=True)
+            model = getattr(view_class, "model", None) or Article  # a page of a report names the report
+            pks = model.objects.order_by("pk").values_list("pk", flat=True)
             urls += [reverse(f"articles:{entry.name}", args=[pk]) for pk in pks]
     return urls
 
@@ -158,7 +159,9 @@ def test_the_walk_finds_every_kind_of_page(demo):
     assert sum(name == "admin:articles_article_preview" for name, _url in urls) == articles
     desk = review_desk_pages()
     assert reverse("articles:review_queue") in desk
-    assert len(desk) == 1 + articles
+    reports = ProblemReport.objects.count()
+    assert reports >= 2
+    assert len(desk) == 1 + articles + reports
 
 
 @pytest.mark.parametrize("username", ROLES)

@@ -7,6 +7,7 @@
 - `site_content`: topics, disclaimers, pages and red-flag phrases
 - `staff`: staff profiles and the second factor
 - `audit`: the audit trail
+- `feedback`: what patients tell us about a page (helpful or not, problem reports)
 - `append_only`, `fields`: what the models share (write-once records; text limits and the editor toolbar)
 """
 
@@ -20,6 +21,15 @@ from articles.models.articles import (
     record_revision,
 )
 from articles.models.audit import AuditEvent
+from articles.models.feedback import (
+    CLOSING_NOTE_MAX_CHARS,
+    EMAIL_MAX_CHARS,
+    FEEDBACK_COMMENT_MAX_CHARS,
+    REPORT_DESCRIPTION_MAX_CHARS,
+    PageFeedback,
+    ProblemReport,
+    ProblemReportQuerySet,
+)
 from articles.models.fields import (
     ABSTRACT_MAX_CHARS,
     BIO_MAX_CHARS,
@@ -64,12 +74,16 @@ __all__ = [
     "BIO_MAX_CHARS",
     "BODY_EDITOR_EXTENSIONS",
     "BODY_MAX_CHARS",
+    "CLOSING_NOTE_MAX_CHARS",
     "CORRECTION_NOTE_MAX_CHARS",
     "CORRECTION_NOT_LIVE",
     "DESCRIPTION_MAX_CHARS",
+    "EMAIL_MAX_CHARS",
     "EVIDENCE_LEVEL_DESIGNS",
+    "FEEDBACK_COMMENT_MAX_CHARS",
     "NOTE_MAX_CHARS",
     "REFERENCE_TITLE_MAX_CHARS",
+    "REPORT_DESCRIPTION_MAX_CHARS",
     "SEARCH_TEXT_MAX",
     "SEARCH_VECTOR",
     "SEARCH_WORDS_MAX",
@@ -90,6 +104,9 @@ __all__ = [
     "EvidenceStatementManager",
     "FindingJustification",
     "Page",
+    "PageFeedback",
+    "ProblemReport",
+    "ProblemReportQuerySet",
     "PublishedSnapshot",
     "PublishedSnapshotQuerySet",
     "RedFlagPhrase",

@@ -296,6 +296,8 @@ REOPEN = "articles.article.reopen"
 EDIT_LIVE = "articles.article.edit_live"
 SCHEDULE_FAILED = "articles.article.schedule_failed"
 REMIND = "articles.review.remind"
+# Not a transition: an editor closing a patient's problem report (articles.feedback.close_report) is audited too.
+CLOSE_REPORT = "articles.report.close"
 # What the article's timeline (desk and admin) says of each audit action.
 TIMELINE = {
     **{transition.action: transition.done for transition in (*ARTICLE_TRANSITIONS, *STATEMENT_TRANSITIONS)},
@@ -303,6 +305,7 @@ TIMELINE = {
     EDIT_LIVE: "edited the live article",
     SCHEDULE_FAILED: "could not publish it as scheduled",
     REMIND: "reminded the reviewers that a re-review is due",
+    CLOSE_REPORT: "closed a patient's problem report",
 }
 
 

@@ -22,9 +22,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from articles import citations, workflow
+from articles import citations, feedback, workflow
 from articles.importers import ReferenceImportError, import_references
-from articles.models import Article, Disclaimer, StaffProfile, Topic
+from articles.models import Article, Disclaimer, PageFeedback, ProblemReport, StaffProfile, Topic
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo_content"
 DEMO_ACCOUNTS = [
@@ -67,6 +67,7 @@ class Command(BaseCommand):
             self.import_demo_references()
             for item in data["articles"]:
                 self.create_article(item)
+            self.create_feedback()
         self.print_logins()
 
     def create_accounts(self) -> dict:
@@ -257,6 +258,31 @@ class Command(BaseCommand):
         article.save()
         workflow.record_edit(article, by=self.users["writer"])
         workflow.submit_for_review(article, by=self.users["writer"])
+
+    def create_feedback(self) -> None:
+        """Give the first live article some patient feedback: answers, an open report and one closed as corrected."""
+        article = Article.objects.live().order_by("pk").first()
+        if article is None or ProblemReport.objects.filter(article=article).exists():
+            return
+        for helpful, comment in [(True, ""), (False, "It did not say how many sessions are needed.")]:
+            PageFeedback.objects.create(
+                article=article, snapshot=article.live_snapshot, helpful=helpful, comment=comment
+            )
+        ProblemReport.objects.create(
+            article=article,
+            kind=ProblemReport.Kind.OUT_OF_DATE,
+            description="A newer review came out this year. Does it change what the page says?",
+            email="patient@example.com",
+        )
+        closed = ProblemReport.objects.create(
+            article=article,
+            kind=ProblemReport.Kind.BROKEN_LINK,
+            description="The PubMed link of reference 2 is broken.",
+        )
+        feedback.close_report(
+            closed, by=self.users["editor"], outcome=ProblemReport.Outcome.CORRECTED, note="Fixed the PMID."
+        )
+        self.stdout.write(f"Patient feedback: two answers and two problem reports on {article.title}")
 
     def print_logins(self) -> None:
         self.stdout.write(self.style.SUCCESS("\nDemo ready. Log in to the admin with:"))
