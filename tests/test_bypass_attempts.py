@@ -762,7 +762,26 @@ def test_the_walk_reaches_every_desk_step_and_every_admin_page():
     assert {"admin:articles_article_change", "admin:articles_article_changelist", "admin:logout"} <= walked
 
 
-@pytest.mark.parametrize("name", list(WALK))
+# Exempt by design, each with its own guard and the tests of it.
+CSRF_EXEMPT = {
+    "articles:feedback": "patients post from a whole cached page that carries no token; the view refuses a post "
+    "whose Origin or Referer names another site, and changes nothing a stranger could not post (test_feedback.py)",
+}
+
+
+def test_only_the_declared_urls_are_exempt_from_csrf_and_each_refuses_a_foreign_origin():
+    exempt = {name for name, chain in WALK.items() if getattr(chain[-1].callback, "csrf_exempt", False)}
+    assert exempt == set(CSRF_EXEMPT)
+    article = published()
+    for name in CSRF_EXEMPT:
+        path = sample_path(WALK[name], pk=article.pk, slug=article.slug)
+        before = every_row()
+        refused = Client(enforce_csrf_checks=True).post(path, {"form": "helpful"}, HTTP_ORIGIN="https://evil.example")
+        assert refused.status_code == 403, name
+        assert every_row() == before
+
+
+@pytest.mark.parametrize("name", [name for name in WALK if name not in CSRF_EXEMPT])
 def test_every_url_refuses_a_post_without_a_csrf_token(settings, admin_user, name):
     settings.CSRF_FAILURE_VIEW = f"{__name__}.csrf_refused"
     chain = WALK[name]

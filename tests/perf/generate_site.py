@@ -1034,7 +1034,7 @@ class ArticleBuilder:
                 "live_review_due": live_review_due, "review_interval_months": None,
                 "scheduled_by_id": editor.pk if scheduled_for else None, "scheduled_for": scheduled_for,
                 "is_featured": live_snapshot_id is not None and rng.random() < FEATURED_SHARE,
-                "drafted_with_ai": template.drafted_with_ai,
+                "drafted_with_ai": template.drafted_with_ai, "correction_note": "",
             }
         )  # fmt: skip
         # Revisions: the first without the varied paragraph, the rest as the working copy is now.
@@ -1048,7 +1048,7 @@ class ArticleBuilder:
                     "body": working_body if index else first_body, "created_at": created, "history_id": history_id,
                     "history_date": moment, "history_change_reason": None, "history_type": "~" if index else "+",
                     "author_id": author.pk, "history_user_id": author.pk, "review_interval_months": None,
-                    "is_featured": False, "drafted_with_ai": template.drafted_with_ai,
+                    "is_featured": False, "drafted_with_ai": template.drafted_with_ai, "correction_note": "",
                 }
             )  # fmt: skip
             out["history_topics"] += [
@@ -1105,6 +1105,9 @@ class ArticleBuilder:
             "first_published_at": published[0] if published else cycle.published_at,
             "earlier_versions": json.dumps([moment.isoformat() for moment in reversed(published)]),
             "drafted_with_ai": template.drafted_with_ai,
+            "correction_note": "",
+            "is_correction": False,
+            "earlier_corrections": "[]",
             "content_hash": content_hash,
             "hash_version": self.identity.HASH_VERSION,
             "published_at": cycle.published_at,
