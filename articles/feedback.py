@@ -35,10 +35,10 @@ from articles.models import (
     REPORT_DESCRIPTION_MAX_CHARS,
     TOO_LONG,
     Article,
-    AuditEvent,
     PageFeedback,
     ProblemReport,
 )
+from articles.workflow.writes import record
 
 RATE_LIMIT_POSTS = 10  # feedback posts one address may send ...
 RATE_LIMIT_SECONDS = 10 * 60  # ... in this window, after which its count expires
@@ -182,11 +182,11 @@ class FeedbackView(View):
         form_class = FORMS.get(request.POST.get("form", ""))
         if form_class is None:
             return self.answer("articles/feedback_refused.html", status=400, message=UNKNOWN_FORM)
+        if request.POST.get(HONEYPOT_FIELD):  # a bot: thanked whatever it sent, so it learns nothing
+            return self.answer("articles/feedback_thanks.html", slug=slug, kind=request.POST["form"])
         form = form_class(request.POST)
         if not form.is_valid():
             return self.answer("articles/feedback_form.html", status=400, form=form, slug=slug)
-        if request.POST.get(HONEYPOT_FIELD):  # a bot: answered like anyone, so it learns nothing
-            return self.answer("articles/feedback_thanks.html", slug=slug, kind=request.POST["form"])
         data = form.cleaned_data
         if form_class is HelpfulForm:
             PageFeedback.objects.create(
@@ -216,13 +216,11 @@ def close_report(report: ProblemReport, *, by, outcome: str, note: str) -> Probl
         report.save()
         # A report is not workflow state, but the audit trail is written only through the gate (migration 0012).
         with workflow.gate():
-            AuditEvent.objects.create(
-                at=report.closed_at,
-                actor=by,
+            record(
+                report.article,
+                by=by,
                 action=CLOSE_ACTION,
-                article=report.article,
                 from_state=report.article.status,
-                to_state=report.article.status,
                 message=f"Problem report {report.pk} ({report.get_kind_display().lower()}) closed as "
                 f"“{report.get_outcome_display()}”: {note}",
             )

@@ -94,6 +94,15 @@ def test_a_filled_honeypot_saves_nothing_and_is_thanked_the_same(client, article
     assert not ProblemReport.objects.exists()
 
 
+def test_a_bot_filling_the_honeypot_with_malformed_fields_is_thanked_too(client, article):
+    honest = post(client, article, REPORT)
+    ProblemReport.objects.all().delete()
+    bot = post(client, article, {"form": "report", "kind": "nonsense", feedback.HONEYPOT_FIELD: "x"})
+    assert bot.status_code == 200
+    assert bot.content == honest.content  # no form errors telling it what a person must fill in
+    assert not ProblemReport.objects.exists()
+
+
 def test_over_the_rate_limit_a_clear_429_and_nothing_saved(client, article):
     for _ in range(feedback.RATE_LIMIT_POSTS):
         assert post(client, article, {"form": "helpful", "helpful": "yes"}).status_code == 200
