@@ -446,6 +446,7 @@ class ProblemReportView(LoginRequiredMixin, TemplateView):
         report = kwargs.setdefault("report", feedback.report_or_404(self.kwargs["pk"]))
         can_close = permissions.can_triage_reports(self.request.user) and report.status == ProblemReport.Status.OPEN
         kwargs.setdefault("form", feedback.CloseReportForm() if can_close else None)
+        kwargs.setdefault("corrections", feedback.corrections_since(report))
         return super().get_context_data(on_desk=permissions.can_use_review_desk(self.request.user), **kwargs)
 
     def post(self, request, pk: int):

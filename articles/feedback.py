@@ -227,6 +227,15 @@ def close_report(report: ProblemReport, *, by, outcome: str, note: str) -> Probl
     return report
 
 
+def corrections_since(report: ProblemReport) -> list[dict]:
+    """Return the corrections of the report's article published since the report arrived, newest first."""
+    return list(
+        report.article.snapshots.filter(is_correction=True, published_at__gte=report.created_at)
+        .order_by("-published_at", "-pk")
+        .values("published_at", "correction_note")
+    )
+
+
 def report_or_404(pk: int) -> ProblemReport:
     """Return the report with its article and closer, or raise Http404."""
     try:

@@ -17,6 +17,7 @@ from articles import feedback, workflow
 from articles.models import AuditEvent, Page, PageFeedback, ProblemReport
 from tests.data.hostile_html import VECTORS
 from tests.factories import ArticleFactory, live_article
+from tests.test_corrections import correct
 from tests.test_views import ARTICLE_PAGE_QUERIES
 from tests.tools import REDIS_URL, missing, reachable
 
@@ -146,6 +147,27 @@ def test_the_rate_limit_is_shared_through_redis(settings, article):
     assert b"198.51.100.1" not in stored[0]
     assert 0 < client.ttl(stored[0]) <= feedback.RATE_LIMIT_SECONDS
     cache.clear()
+
+
+def test_the_report_page_shows_the_corrections_published_since_the_report_arrived(client, editor, writer):
+    article = live_article(author=writer)
+    correct(client, article, "An earlier correction, before the report.", editor=editor)
+    article.refresh_from_db()
+    open_report = report(article)
+    other = live_article(title="Exosomes and hair loss, again", author=writer)
+    correct(client, other, "A correction of another article.", editor=editor)
+    url = reverse("articles:review_report", args=[open_report.pk])
+    client.force_login(editor)
+    assert "None yet." in client.get(url).content.decode()
+    article.refresh_from_db()
+    correct(client, article, "We corrected the dose <b>from</b> 4,000 to 400 units.", editor=editor)
+    client.force_login(editor)
+    body = client.get(url).content.decode()
+    listed = re.findall(r'<ul class="report-corrections">(.*?)</ul>', body, re.S)[0]
+    assert "We corrected the dose from 4,000 to 400 units." in listed  # the note is kept as plain text
+    assert "<b>" not in listed
+    assert "earlier correction" not in listed
+    assert "another article" not in listed
 
 
 @pytest.mark.parametrize(

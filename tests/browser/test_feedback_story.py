@@ -1,7 +1,10 @@
-"""A patient on a phone says a page did not help and reports a problem; an editor closes it as corrected.
+"""A patient on a phone says a page did not help and reports a problem; the clinic corrects the page.
 
-Both forms are plain HTML (no JavaScript needed) on the cached article page; the editor works on the review
-desk. Each page is photographed (/tmp/feedback-*.png) and checked with axe-core.
+Both forms are plain HTML (no JavaScript needed) on the cached article page. The editor reads the report on the
+review desk and goes to the article from it; the writer corrects the article, the reviewer signs the correction
+off and the editor publishes it; the editor then closes the report as corrected, and the patient finds the
+correction on the page and on /corrections/. Each page is photographed (/tmp/feedback-*.png, and the
+correction story's photographs) and checked with axe-core.
 """
 
 import re
@@ -13,15 +16,18 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from articles import feedback as feedback_messages
-from articles.models import PageFeedback, ProblemReport
+from articles.models import Article, PageFeedback, ProblemReport
 from tests.browser.test_accessibility import AXE_OPTIONS, DESKTOP, PHONE, demo, describe_violations  # noqa: F401
+from tests.browser.test_correction_story import SLUG, patient_reads_correction, publish_correction
 from tests.browser.test_editorial_story import log_in
 
-ARTICLE = "/articles/exosomes-wound-healing/"
+ARTICLE = f"/articles/{SLUG}/"
 COMMENT = "It does not say how long healing takes."
 DESCRIPTION = "The second paragraph says <b>all</b> wounds heal faster; the study was only in mice."
 EMAIL = "pat@example.com"
 NOTE = "Reworded paragraph 2 to say the study was in mice."
+SUMMARY = "What studies in mice show about exosomes and wound healing; no study in people shows faster healing."
+CORRECTION = "We said wounds heal faster; that was seen only in mice, and the summary now says so."
 SHOTS = Path(tempfile.gettempdir())  # feedback-<page>-<width>.png, to look at after a run
 
 
@@ -39,7 +45,7 @@ def check(page, name: str) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_patient_reports_a_problem_and_an_editor_closes_it_as_corrected(browser, live_server, demo):  # noqa: F811
+def test_a_patients_report_ends_in_a_correction_on_the_page(browser, live_server, demo):  # noqa: F811
     context, page = new_page(browser, live_server, PHONE)
     page.goto(ARTICLE)
     feedback = page.get_by_role("region", name="Was this page helpful?")
@@ -82,6 +88,20 @@ def test_a_patient_reports_a_problem_and_an_editor_closes_it_as_corrected(browse
     expect(page.get_by_text(DESCRIPTION)).to_be_visible()  # shown as text: the <b> is not markup
     expect(page.get_by_role("link", name=re.compile("^Exosomes for wound healing"))).to_be_visible()
     check(page, "desk-report-1280")
+    page.get_by_role("link", name=re.compile("^Exosomes for wound healing")).click()  # the article's desk page
+    article = Article.objects.get(slug=SLUG)
+    expect(page.locator("h1")).to_have_text(article.title)
+    report_address = f"/review/reports/{report.pk}/"
+    context.close()
+
+    # The writer corrects the article, the reviewer signs the correction off, the editor publishes it.
+    publish_correction(browser, live_server, article, summary=SUMMARY, note=CORRECTION)
+
+    context, page = new_page(browser, live_server, DESKTOP)
+    log_in(page, "editor")
+    page.goto(report_address)
+    corrections = page.get_by_role("region", name="Corrections published since this report arrived")
+    expect(corrections).to_contain_text(CORRECTION)
     page.get_by_role("button", name="Close report").click()  # nothing chosen: the form says what is missing
     expect(page.get_by_text("Choose the outcome.")).to_be_visible()
     page.get_by_label("Corrected").check()
@@ -95,3 +115,6 @@ def test_a_patient_reports_a_problem_and_an_editor_closes_it_as_corrected(browse
     context.close()
     report.refresh_from_db()
     assert (report.status, report.outcome, report.closing_note, report.email) == ("closed", "corrected", NOTE, "")
+
+    # The patient finds the correction on the page and on /corrections/, on a phone and a desktop.
+    patient_reads_correction(browser, live_server, title=article.title, note=CORRECTION, summary=SUMMARY)
