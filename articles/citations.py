@@ -11,6 +11,7 @@ import json
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils.html import escape, format_html
@@ -134,14 +135,24 @@ def _inside_links(html: str):
     return _within(spans)
 
 
+# What may close a statement right after its last marker: "[@a].", "[@a]);", "[@a]?”".
+_CLOSING_PUNCTUATION = re.compile("[.,;:!?)\\]\"'\u201d\u2019]{0,4}")
+
+
 def render_markers(
-    html: str, numbers: dict[str, int], *, missing_label: str = "?", after: dict[int, str] | None = None
+    html: str,
+    numbers: dict[str, int],
+    *,
+    missing_label: str = "?",
+    after: dict[int, Callable[[str, bool], str]] | None = None,
 ) -> str:
     """Replace citation markers in sanitized HTML by superscript links to the numbered reference list.
 
     Runs of three or more consecutive numbers collapse to a range (AMA style: 1-3). A key missing
     from `numbers` renders as a visible `missing_label`, which only previews can contain. `after`
-    maps a marker's 1-based index to HTML placed right after it (the evidence label of a statement).
+    maps a marker's 1-based index to a function that returns the HTML placed right after it (the
+    evidence label of a statement); it is given the punctuation that follows the marker, which it
+    replaces, and whether the marker is inside a link.
     """
     out: list[str] = []
     last = 0
@@ -162,7 +173,10 @@ def render_markers(
             pieces.append(f'<span class="citation-missing">{escape(missing_label)}</span>')
         out.append(f'<sup class="citation" id="cite-{index}">{",".join(pieces)}</sup>')
         if after and index in after:
-            out.append(after[index])
+            # The label takes the punctuation that closes its statement, so the two never part at a line end.
+            closing = _CLOSING_PUNCTUATION.match(html, last).group(0)
+            last += len(closing)
+            out.append(after[index](closing, in_link(marker.start)))
     out.append(html[last:])
     return "".join(out)
 
@@ -322,17 +336,24 @@ def _marker_text(html: str, marker: CitationMarker) -> str:
     return html[marker.start : marker.end]
 
 
-def sentences(html: str) -> list[Sentence]:
-    """Return every sentence and list item of sanitized HTML, in order, with the citations each carries."""
+def sentence_blocks(html: str) -> list[list[Sentence]]:
+    """Return the sentences of sanitized HTML block by block (paragraph, list item ...), with their citations."""
     markers = {index: marker for index, marker in enumerate(find_markers(html), start=1)}
     result = []
     for block in _blocks(html):
+        found = []
         for sentence in split_sentences(block):
             indices = tuple(int(i) for i in _PLACEHOLDER.findall(sentence))
             keys = tuple(dict.fromkeys(key for i in indices for key in markers[i].keys))
             text = _PLACEHOLDER.sub(lambda m: _marker_text(html, markers[int(m.group(1))]), sentence)
-            result.append(Sentence(text=text.strip(), keys=keys, marker_indices=indices))
+            found.append(Sentence(text=text.strip(), keys=keys, marker_indices=indices))
+        result.append(found)
     return result
+
+
+def sentences(html: str) -> list[Sentence]:
+    """Return every sentence and list item of sanitized HTML, in order, with the citations each carries."""
+    return [sentence for block in sentence_blocks(html) for sentence in block]
 
 
 def statements(html: str) -> list[Sentence]:

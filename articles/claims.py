@@ -10,6 +10,8 @@ Rules:
   negated, and does not block;
 - evidence wording: a claim of benefit backed only by animal or lab evidence (grades E-F) must say so,
   and "shown to" / "proven" wording needs a randomised trial or better (grades A-B);
+- label contradictions: an "Animal study" or "Lab study" label on a sentence about people, or a label in
+  people on a sentence about mice or cells;
 - FDA wording: in a topic marked "not approved by the FDA", any "FDA-approved" wording is an error;
 - readability: the Flesch-Kincaid grade of the body, its longest sentences, a warning above grade 8,
   a blocking finding above grade 10;
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 import textstat
 
 from articles import citations
+from articles.models.review import EvidenceLevel
 from articles.sanitize import plain_paragraphs
 
 READABILITY_WARNING_GRADE = 8
@@ -73,7 +76,7 @@ TREATMENT_SECTIONS = {
 
 @dataclass(frozen=True)
 class Finding:
-    rule: str  # red_flag, evidence_wording, strong_wording, fda_wording, readability, missing_section
+    rule: str  # red_flag, evidence_wording, label_contradiction, strong_wording, fda_wording, readability, ...
     message: str  # why it is a problem
     suggestion: str  # what to write instead
     text: str = ""  # the sentence it is about
@@ -213,6 +216,70 @@ def evidence_wording(text: str, level: str) -> list[Finding]:
     return findings
 
 
+# A label that contradicts its sentence: "Animal study" on a sentence about people, "Randomised trial in people"
+# on a sentence about mice. Mentions in a negated or hedged clause ("not in people", "studies in people are
+# lacking", "only one was done in people") say what the evidence is not, and are not contradictions.
+PEOPLE_WORDS = (
+    "people", "person", "patient", "participant", "human", "adult", "child", "children", "men", "women", "man",
+    "woman", "volunteer", "clinical trial", "clinical study", "clinical studies",
+)  # fmt: skip
+# "human skin cells" are cells in a dish, not people.
+_HUMAN_TISSUE = re.compile(
+    r"\bhuman\s+(?:[\w-]+\s+)?(?:cells?|tissues?|samples?|skin|blood|organoids?)\b", re.IGNORECASE
+)
+HEDGES = NEGATIONS | {"lacking", "lack", "lacks", "needed", "few", "whether", "unknown", "until", "yet", "only", "if"}
+VIEW_WORDS = ("expert", "opinion", "consensus", "guideline")  # level F includes an expert's view about people
+LEVELS_NOT_IN_PEOPLE = ("E", "F")
+LABEL_CONTRADICTION = (
+    "The label “{label}” (level {level}) contradicts the sentence, which is about {about} (“{words}”)."
+)
+LABEL_NOT_IN_PEOPLE_INSTEAD = (
+    "If the cited study was done in people, grade the statement again at the level of its design (A-D); "
+    "if it was done in animals or cells, say so in the sentence: “In mice, …”, “In lab studies, …”."
+)
+LABEL_IN_PEOPLE_INSTEAD = (
+    "If the cited study was done in animals or cells, grade the statement again as E or F; if it was done in "
+    "people, say so in the sentence, so that patients do not read it as an animal or lab result."
+)
+
+
+def _unhedged(text: str, words) -> re.Match | None:
+    """Return the first mention of `words` in `text` whose clause is neither negated nor hedged."""
+    for word in words:
+        for match in phrase_pattern(word, exact=True).finditer(text):
+            before = _CLAUSE_BREAK.split(text[max(0, match.start() - 200) : match.start()])[-1]
+            after = _CLAUSE_BREAK.split(text[match.end() : match.end() + 200])[0]
+            clause = re.findall(r"[\w']+", f"{before} {after}".lower())
+            if not HEDGES.intersection(clause):
+                return match
+    return None
+
+
+def label_contradictions(text: str, level: str) -> list[Finding]:
+    """Return a finding when a statement's evidence label says the opposite of its sentence about who was studied."""
+    words = _HUMAN_TISSUE.sub("cells", plain_words(text))
+    people = _unhedged(words, PEOPLE_WORDS)
+    if level in LEVELS_NOT_IN_PEOPLE:
+        if people is None or (level == "F" and _first(words, VIEW_WORDS) is not None):
+            return []
+        about, match, instead = "people", people, LABEL_NOT_IN_PEOPLE_INSTEAD
+    else:
+        animals_or_lab = _unhedged(words, ANIMAL_WORDS + LAB_WORDS)
+        if people is not None or animals_or_lab is None:
+            return []
+        about, match, instead = "animals or cells", animals_or_lab, LABEL_IN_PEOPLE_INSTEAD
+    label = EvidenceLevel(level).label
+    return [
+        Finding(
+            rule="label_contradiction",
+            message=LABEL_CONTRADICTION.format(label=label, level=level, about=about, words=match.group(0)),
+            suggestion=instead,
+            text=text,
+            phrase=f"level {level}",
+        )
+    ]
+
+
 def fda_wording(text: str) -> list[Finding]:
     """Return an error for wording that says the FDA approved a treatment the topic marks as not approved."""
     findings = []
@@ -324,6 +391,7 @@ def check_article(
             found += fda_wording(sentence.text)
         if sentence.hash in levels:
             found += evidence_wording(sentence.text, levels[sentence.hash])
+            found += label_contradictions(sentence.text, levels[sentence.hash])
         for finding in found:
             findings.setdefault(finding.key, finding)
     found = (body_readability or readability(body_html)).findings + (missing_sections(body_html) if treatment else [])

@@ -20,7 +20,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, TemplateView
 
-from articles import feedback, permissions, workflow
+from articles import claims, feedback, permissions, workflow
 from articles.diffs import paragraph_diff, word_diff
 from articles.forms import (
     AcknowledgeRetractionForm,
@@ -214,6 +214,11 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             entry["can_comment"] = item.number in steps.comment and entry["changes_form"] is not None
             entry["approve_label"] = workflow.APPROVE_STATEMENT.label.format(number=item.number)
             entry["changes_label"] = workflow.REQUEST_STATEMENT_CHANGES.label.format(number=item.number)
+            # The level given, even by an approval that no longer counts: the reviewer sees what it would label.
+            given = item.approval or item.reference_changed or item.self_approval
+            entry["label_findings"] = (
+                claims.label_contradictions(item.sentence.text, given.evidence_level) if given else []
+            )
             if entry["can_comment"]:
                 entry["send_back_form"] = SendBackStatementForm(
                     prefix=f"b{item.stored.pk}", initial={"seen_hash": item.sentence.hash}

@@ -1,10 +1,12 @@
 """Turn an article's working copy into the HTML and reference list patients read."""
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils.html import format_html
 
-from articles import citations
+from articles import citations, evidence_legend
 from articles.models import Article, EvidenceLevel, Reference
 
 NOT_YET_APPROVED = "Not yet approved"
@@ -36,17 +38,63 @@ def reference_entry(ref: Reference, number: int, backlink: str = "") -> dict:
     }
 
 
-def evidence_label(level: str) -> str:
-    """Return the inline label that tells patients (and screen readers) what kind of study backs a claim."""
-    return format_html(
-        ' <span class="evidence-label evidence-{}"><span class="visually-hidden">Evidence: </span>{}</span>',
-        level.lower(),
+def evidence_label(level: str, *, claims: int = 1, closing: str = "", in_link: bool = False) -> str:
+    """Return the inline label that tells patients (and screen readers) what kind of study backs a claim.
+
+    It links to the legend on the page, and it carries the punctuation that closes its statement in one
+    unbreakable piece: on a narrow screen the label moves to the next line with its full stop, rather than
+    leave the stop alone there. The label stays before the stop because it belongs to the claim it qualifies.
+    One label may stand for the last `claims` statements of a paragraph (see `render_article`).
+    """
+    said = "Evidence: " if claims == 1 else f"Evidence for the last {claims} claims: "
+    label = format_html(
+        '<span class="visually-hidden">{}</span>{}',
+        said,
         EvidenceLevel(level).label,
+    )
+    element = (
+        format_html('<span class="evidence-label evidence-{}">{}</span>', level.lower(), label)
+        if in_link  # a link cannot hold a link
+        else format_html(
+            '<a class="evidence-label evidence-{}" href="#{}">{}</a>', level.lower(), evidence_legend.LEGEND_ID, label
+        )
+    )
+    return format_html(' <span class="evidence-tail">{}{}</span>', element, closing)
+
+
+def unapproved_label(closing: str = "") -> str:
+    return format_html(
+        ' <span class="evidence-tail"><mark class="evidence-label evidence-unapproved">{}</mark>{}</span>',
+        NOT_YET_APPROVED,
+        closing,
     )
 
 
-def unapproved_label() -> str:
-    return format_html(' <mark class="evidence-label evidence-unapproved">{}</mark>', NOT_YET_APPROVED)
+def _labels(html: str, levels: dict[str, str], *, mark_unapproved: bool) -> dict[int, Callable[[str, bool], str]]:
+    """Return, by the index of the marker it follows, the label of each statement (or run of statements).
+
+    Statements next to each other in one paragraph or list item with the same level show one label, after the
+    last of them; any sentence without a label (uncited or not yet approved) ends the run.
+    """
+    labels: dict[int, Callable[[str, bool], str]] = {}
+    for block in citations.sentence_blocks(html):
+        run: list[citations.Sentence] = []
+        level = ""
+        for sentence in [*block, None]:
+            this = levels.get(sentence.hash, "") if sentence and sentence.is_statement else ""
+            if run and this != level:
+                labels[run[-1].marker_indices[-1]] = functools.partial(_label, level, len(run))
+                run = []
+            if this:
+                run.append(sentence)
+                level = this
+            elif sentence and sentence.is_statement and mark_unapproved:
+                labels[sentence.marker_indices[-1]] = lambda closing, _in_link: unapproved_label(closing)
+    return labels
+
+
+def _label(level: str, claims: int, closing: str, in_link: bool) -> str:
+    return evidence_label(level, claims=claims, closing=closing, in_link=in_link)
 
 
 def render_article(
@@ -62,12 +110,7 @@ def render_article(
     anchors = citations.first_citation_anchors(article.body, numbers)
     labels = {}
     if levels is not None or mark_unapproved:
-        for statement in citations.statements(article.body):
-            level = (levels or {}).get(statement.hash)
-            if level:
-                labels[statement.marker_indices[-1]] = evidence_label(level)
-            elif mark_unapproved:
-                labels[statement.marker_indices[-1]] = unapproved_label()
+        labels = _labels(article.body, levels or {}, mark_unapproved=mark_unapproved)
     return RenderedArticle(
         body_html=citations.render_markers(article.body, numbers, after=labels),
         references=[

@@ -18,7 +18,7 @@ from django.utils.http import content_disposition_header, http_date, quote_etag
 from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles import leaflets, page_cache, search, structured_data
+from articles import leaflets, page_cache, search, site_icons, structured_data
 from articles.forms import SearchForm
 from articles.models import Article, Disclaimer, Page, PublishedSnapshot, StaffProfile, Topic
 
@@ -28,6 +28,7 @@ NEWEST_ON_HOME = 6
 CORRECTIONS_PER_PAGE = 20
 ARTICLES_ON_BIO = 12  # of each list on a staff bio page, the newest; the page says when there are more
 DATABASE_RETRY_AFTER_SECONDS = 30
+HOME_DESCRIPTION = "Articles written by our team and checked by our clinicians, with how strong the research is."
 
 
 def public_page(view):
@@ -96,6 +97,7 @@ class HomeView(PublicPageMixin, TemplateView):
             featured=featured,
             newest=newest,
             topics=Topic.objects.filter(snapshots__in=PublishedSnapshot.objects.live()).distinct(),
+            link_preview=site_icons.link_preview(title=settings.CLINIC["name"], description=HOME_DESCRIPTION, path="/"),
             **kwargs,
         )
 
@@ -134,7 +136,9 @@ class TopicDetailView(PublicPageMixin, ListView):
         return Article.objects.live().published_under(self.topic).as_cards().newest_first()
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(topic=self.topic, **kwargs)
+        topic, path = self.topic, self.topic.get_absolute_url()
+        preview = site_icons.link_preview(title=topic.name, description=topic.description or topic.name, path=path)
+        return super().get_context_data(topic=topic, link_preview=preview, **kwargs)
 
 
 class ArticleDetailView(PublicPageMixin, DetailView):
@@ -174,6 +178,9 @@ class ArticleDetailView(PublicPageMixin, DetailView):
             footer_pages=[page for page in pages if page.show_in_footer],
             canonical_url=url,
             structured_data=structured_data.as_script(structured_data.medical_web_page(snapshot, url=url)),
+            link_preview=site_icons.link_preview(
+                title=snapshot.title, description=snapshot.summary, path=snapshot.get_absolute_url(), kind="article"
+            ),
             sitewide_disclaimers=[d for d in disclaimers if d.scope == Disclaimer.Scope.ALL],
             topic_disclaimers=[d for d in disclaimers if d.scope == Disclaimer.Scope.TOPICS],
             **kwargs,
@@ -259,6 +266,13 @@ class PageView(PublicPageMixin, DetailView):
     template_name = "articles/page.html"
     context_object_name = "page"
     model = Page
+
+    def get_context_data(self, **kwargs):
+        page = self.object
+        preview = site_icons.link_preview(
+            title=page.title, description=site_icons.plain_text(page.body), path=page.get_absolute_url()
+        )
+        return super().get_context_data(link_preview=preview, **kwargs)
 
 
 class StaffBioView(PublicPageMixin, DetailView):

@@ -203,9 +203,10 @@ def test_markers_inside_attributes_are_not_citations():
 
 def test_labels_are_placed_after_the_statement_they_grade():
     html = "<p>One [@a]. Two [@b].</p>"
-    rendered = citations.render_markers(html, {"a": 1, "b": 2}, after={2: "<LABEL>"})
-    assert rendered.index("<LABEL>") > rendered.index('id="cite-2"')
-    assert rendered.count("<LABEL>") == 1
+    rendered = citations.render_markers(html, {"a": 1, "b": 2}, after={2: lambda closing, _in_link: f"<L>{closing}"})
+    assert rendered.index("<L>") > rendered.index('id="cite-2"')
+    assert rendered.count("<L>") == 1
+    assert rendered.endswith("<L>.</p>")  # the label takes the full stop after it, once
 
 
 @pytest.mark.parametrize("html", ["", "<p></p>", "<p>[@</p>", "<ul><li><ul><li>[@a]</li></ul></li></ul>", "x" * 10_000])

@@ -257,9 +257,13 @@ def test_lint_articles_reports_the_live_articles_findings(capsys, editor, settin
         "exosomes-skin-ageing: red_flag: “reverse aging”: No treatment has been shown to reverse ageing in people.",
         "exosomes-skin-ageing: evidence_wording: It reads as a benefit in people, but the evidence is level F "
         "(lab studies only).",
+        "exosomes-skin-ageing: label_contradiction: "
+        + claims.LABEL_CONTRADICTION.format(
+            label="Lab study or expert view", level="F", about="people", words="people"
+        ),
     ]
     assert "in: “Exosome facials reverse aging in people [@oh2018].”" in output
-    assert "3 live article(s) checked, 2 finding(s)." in output
+    assert "3 live article(s) checked, 3 finding(s)." in output
 
 
 @pytest.mark.django_db
@@ -268,7 +272,7 @@ def test_lint_articles_can_fail_on_findings(settings):
 
     settings.DEBUG = True
     call_command("seed_demo")
-    with pytest.raises(CommandError, match="2 finding"):
+    with pytest.raises(CommandError, match="3 finding"):
         call_command("lint_articles", "--fail-on-findings")
     with pytest.raises(CommandError):
         call_command("lint_articles", "--no-such-option")
@@ -407,3 +411,134 @@ def test_claim_checks_of_a_body_at_the_limit_finish_and_grow_in_proportion_to_it
     assert {finding.rule for finding in status.findings} >= {"red_flag", "missing_section"}
     small, double = function_calls(checked(BODY_MAX_CHARS // 8)), function_calls(checked(BODY_MAX_CHARS // 4))
     assert double < 2.5 * small
+
+
+# --- A label that contradicts its sentence -------------------------------------------------------------------
+# Real sentences: the demo articles (articles/demo_content/articles.json) and the seed blog post.
+
+
+@pytest.mark.parametrize(
+    ("level", "text", "about"),
+    [
+        # The demo's human studies, had they been graded as animal or lab studies.
+        (
+            "E",
+            "Early reports from that one human study suggest thicker and denser hair in 39 people with pattern hair "
+            "loss who put exosomes on the scalp [@gupta2023].",
+            "people",
+        ),
+        (
+            "E",
+            "Early reports from a 2024 study of 30 men with pattern hair loss suggest more hairs in the same area of "
+            "scalp 12 weeks after exosome shots, but the study had no comparison group [@ersan2024].",
+            "men",
+        ),
+        ("E", "A review of 12 human studies found less redness after the serum [@gupta2023].", "human"),
+        ("F", "Exosome facials reverse aging in people [@oh2018].", "people"),  # the demo's planted claim
+        # And the reverse: a level in people on a sentence about animals or cells.
+        (
+            "A",
+            "In mice, shots of these bubbles into the skin pushed resting hair follicles into their growing phase "
+            "[@rajendran2017].",
+            "mice",
+        ),
+        (
+            "B",
+            "A study found that exosomes derived from MSCs can promote the regeneration of damaged heart tissue and "
+            "improve heart function in animal models of heart disease [@seed3].",
+            "animal",
+        ),
+        (
+            "D",
+            "In lab studies, exosomes from stem cells helped aging skin cells make more collagen [@oh2018].",
+            "lab",
+        ),
+    ],
+)
+def test_a_label_contradicting_its_sentence_is_a_finding(level, text, about):
+    (finding,) = claims.label_contradictions(text, level)
+    assert finding.rule == "label_contradiction"
+    assert finding.blocking
+    assert f"(“{about}”)" in finding.message
+    expected = claims.LABEL_NOT_IN_PEOPLE_INSTEAD if level in "EF" else claims.LABEL_IN_PEOPLE_INSTEAD
+    assert finding.suggestion == expected
+
+
+@pytest.mark.parametrize(
+    ("level", "text"),
+    [
+        # Negated or hedged mentions of people say what the evidence is not.
+        (
+            "F",
+            "Almost all of the research on exosomes for skin has been done in lab dishes and in animals, not in "
+            "people [@mahmoud2025].",
+        ),
+        (
+            "F",
+            "Experts who reviewed the research say exosomes look promising for scars in animal studies, but studies "
+            "in people are lacking [@mahmoud2025].",
+        ),
+        (
+            "E",
+            "A 2023 review found 16 studies of exosomes for hair, and only one of them was done in people "
+            "[@gupta2023].",
+        ),
+        (
+            "E",
+            "A 2023 review looked at 16 studies of exosomes for hair loss: 15 were done in lab dishes or animals, and "
+            "only one was done in people [@gupta2023].",
+        ),
+        ("E", "No study in people has tested this yet [@hu2016]."),
+        ("E", "They do not show that exosomes help wounds in people [@hu2016]."),
+        ("F", "However, clinical studies are lacking [@mahmoud2025]."),
+        # Human cells in a dish are a lab study; experts' views are level F.
+        ("F", "In lab studies, exosomes helped human skin cells make more collagen [@oh2018]."),
+        ("F", "Experts say exosome products may carry a risk of infection in patients [@mahmoud2025]."),
+        # Labels that fit.
+        ("E", "In mice with a cut in the skin, the same kind of exosomes helped the wound close faster [@hu2016]."),
+        (
+            "D",
+            "Early reports from a small study suggest less redness and fewer wrinkles on skin photos after people "
+            "used a platelet exosome serum as part of a skin care routine for six weeks [@proffer2022].",
+        ),
+        ("A", "Results in animals often do not carry over to humans [@review]."),
+    ],
+)
+def test_a_label_that_fits_or_a_hedged_mention_is_not_a_contradiction(level, text):
+    assert claims.label_contradictions(text, level) == []
+
+
+@pytest.mark.django_db
+def test_a_contradicting_label_reaches_the_writer_and_the_reviewer_next_to_the_statement(client, reviewer):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    reference = ReferenceFactory()
+    writer = member_of("Writers")
+    sentence = f"Early reports from a study of 30 men suggest more hair after the shots [@{reference.citation_key}]."
+    article = ArticleFactory(
+        author=writer, body=f"<p>{sentence}</p><p>In mice, it helped [@{reference.citation_key}].</p>"
+    )
+    article.topics.add(TopicFactory())
+    workflow.submit_for_review(article, by=writer)
+    for statement in article.evidence_statements.all():
+        workflow.approve_statement(
+            statement, by=reviewer, seen_hash=statement.statement_hash, evidence_level="E", certainty="low"
+        )
+    (finding,) = [f for f in workflow.review_status(article).findings if f.rule == "label_contradiction"]
+    with pytest.raises(workflow.WorkflowError, match="Claim check"):
+        workflow.sign_off(article, by=reviewer, seen_hash=article.content_hash())
+
+    client.force_login(reviewer)
+    desk = client.get(reverse("articles:review_article", args=[article.pk])).content.decode()
+    card = desk[desk.index('id="statement-1"') : desk.index('id="statement-2"')]
+    assert "Evidence label contradicts the sentence" in card
+    assert "“Animal study” (level E)" in card
+    assert "(“men”)" in card
+    assert "label-contradiction" not in desk[desk.index('id="statement-2"') : desk.index("claim-checks-heading")]
+
+    admin = get_user_model().objects.create_superuser("chief", "chief@clinic.example", "x" * 16)
+    client.force_login(admin)
+    page = client.get(reverse("admin:articles_article_change", args=[article.pk])).content.decode()
+    assert "Evidence label contradicts the sentence" in page
+    assert finding.suggestion.split("“")[0] in page

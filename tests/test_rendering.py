@@ -3,6 +3,7 @@
 import pytest
 
 from articles import citations
+from articles.models import Reference
 from articles.rendering import NOT_YET_APPROVED, render_article
 from tests.factories import ArticleFactory, ReferenceFactory
 
@@ -71,3 +72,76 @@ def test_rendering_reads_the_references_in_one_query_whatever_their_number(count
     with django_assert_num_queries(1):
         rendered = render_article(article, mark_unapproved=True)
     assert len(rendered.references) == count
+
+
+# --- Evidence labels on a phone: the full stop stays with its label, one label for a run, a link to the legend ---
+
+
+def labelled(body: str, levels_by_start: dict[str, str], **kwargs) -> str:
+    """Render `body` with the statements that start with each given text approved at the given level."""
+    for key in ("mice2022", "trial2023"):
+        if not Reference.objects.filter(citation_key=key).exists():
+            ReferenceFactory(citation_key=key)
+    article = ArticleFactory(body=body)
+    levels = {
+        s.hash: level
+        for s in citations.statements(body)
+        for start, level in levels_by_start.items()
+        if s.text.startswith(start)
+    }
+    return render_article(article, levels=levels, **kwargs).body_html
+
+
+def test_the_label_carries_the_full_stop_of_its_statement_in_one_unbreakable_piece():
+    html = labelled("<p>Wounds closed faster in mice [@mice2022]. Next sentence.</p>", {"Wounds": "E"})
+    assert (
+        '<sup class="citation" id="cite-1"><a href="#ref-1" aria-label="Reference 1">1</a></sup> '
+        '<span class="evidence-tail"><a class="evidence-label evidence-e" href="#evidence-labels">'
+        '<span class="visually-hidden">Evidence: </span>Animal study</a>.</span> Next sentence.'
+    ) in html
+    # Other closing punctuation goes with it too; a statement without any still gets its piece.
+    html = labelled(
+        "<ul><li>In mice (a small study [@mice2022]).</li><li>Mice again [@trial2023]</li></ul>",
+        {"In mice": "E", "Mice again": "E"},
+    )
+    assert "Animal study</a>).</span></li>" in html
+    assert "Animal study</a></span></li>" in html
+
+
+def test_consecutive_statements_with_the_same_level_in_one_paragraph_show_one_label_after_the_last():
+    body = (
+        "<p>Mice healed faster [@mice2022]. Mice had smaller scars [@mice2022]. Rats grew skin [@mice2022]. "
+        "People did better [@trial2023]. Mice again [@mice2022].</p><p>Mice in a new paragraph [@mice2022].</p>"
+    )
+    html = labelled(body, {"Mice": "E", "Rats": "E", "People": "B"})
+    assert html.count("evidence-label evidence-e") == 3  # the run of three, the one after B, the next paragraph
+    assert html.count("evidence-label evidence-b") == 1
+    run_label = '<span class="visually-hidden">Evidence for the last 3 claims: </span>Animal study'
+    assert html.index("Rats grew skin") < html.index(run_label) < html.index("People did better")
+    assert html.count('<span class="visually-hidden">Evidence: </span>Animal study') == 2
+
+
+def test_an_unlabelled_sentence_between_two_statements_ends_the_run():
+    body = (
+        "<p>Mice healed [@mice2022]. Nobody knows why. Mice scarred less [@mice2022]. Mice grew hair [@trial2023].</p>"
+    )
+    html = labelled(body, {"Mice healed": "E", "Mice scarred": "E"}, mark_unapproved=True)
+    assert html.count('<span class="visually-hidden">Evidence: </span>Animal study') == 2
+    assert html.count(NOT_YET_APPROVED) == 1
+    assert html.index("Mice scarred") < html.index("evidence-e", html.index("Nobody knows"))
+
+
+def test_a_label_inside_a_link_is_not_a_link_itself():
+    html = labelled('<p><a href="https://example.org/">Mice healed [@mice2022]</a>.</p>', {"Mice": "E"})
+    assert '<span class="evidence-label evidence-e">' in html
+    assert 'href="#evidence-labels"' not in html
+
+
+def test_rendering_is_deterministic_and_the_content_hash_ignores_the_label_markup():
+    body = "<p>Mice healed faster [@mice2022]. Mice had smaller scars [@mice2022].</p>"
+    first, second = labelled(body, {"Mice": "E"}), labelled(body, {"Mice": "E"})
+    assert first == second
+    article = ArticleFactory(body=body)
+    before = article.content_hash()
+    render_article(article, levels={s.hash: "E" for s in citations.statements(body)})
+    assert article.content_hash() == before

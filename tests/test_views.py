@@ -226,7 +226,10 @@ def test_public_pages_answer_a_repeat_visit_with_304(client, url_name):
 
 STAFF_AREAS = ("review/", "staff/")
 # Public addresses that are no page: never cached, tested in their own files.
-NOT_PAGES = {"feedback": "takes patients' posts, answered no-store (tests/test_feedback.py)"}
+NOT_PAGES = {
+    "feedback": "takes patients' posts, answered no-store (tests/test_feedback.py)",
+    "favicon": "a permanent redirect to the icon file (tests/test_site_icons.py)",
+}
 
 
 def public_urls() -> dict[str, str]:
@@ -251,6 +254,7 @@ def public_urls() -> dict[str, str]:
         "robots_txt": reverse("articles:robots_txt"),
         "article_leaflet": reverse("articles:article_leaflet", args=[article.slug]),
         "correction_list": reverse("articles:correction_list"),
+        "web_app_manifest": reverse("articles:web_app_manifest"),
     }
     public = {entry.name for entry in urls.urlpatterns if not str(entry.pattern).startswith(STAFF_AREAS)}
     public -= set(NOT_PAGES)

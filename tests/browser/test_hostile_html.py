@@ -162,7 +162,8 @@ DOM_PROBLEMS = r"""() => {
     const ATTRIBUTES = {a: ["href", "title", "rel"], th: ["scope", "colspan", "rowspan"], td: ["colspan", "rowspan"]};
     // A citation link is matched on its own: inside a link, the parser moves it out of its <sup>.
     const APP_MARKUP = "sup.citation, a[href^='#ref-'][aria-label^='Reference '], span.citation-missing, "
-        + "span.evidence-label, span.evidence-label span.visually-hidden, mark.evidence-label, p.disclaimer-title";
+        + "span.evidence-label, span.evidence-label span.visually-hidden, mark.evidence-label, p.disclaimer-title, "
+        + "span.evidence-tail, a.evidence-label[href='#evidence-labels'], a.evidence-label span.visually-hidden";
     for (const el of document.querySelectorAll(".prose *, aside.disclaimer *")) {
         if (el.matches(APP_MARKUP)) continue;
         if (!TAGS.has(el.localName)) problems.push(`<${el.localName}> in rich text: ${show(el)}`);

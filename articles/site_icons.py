@@ -1,0 +1,63 @@
+"""The site's icons and link previews: the web app manifest, /favicon.ico, and the Open Graph and Twitter tags."""
+
+import html as html_lib
+import json
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
+
+ICONS = "articles/icons/"
+THEME_COLOR = "#0b5cab"  # site.css --accent, the colour of the drawing (tools/make_icons.py)
+CARD = {"path": ICONS + "card.png", "width": 1200, "height": 630, "type": "image/png"}
+CARD_ALT = "A white cross on blue, beside the words: Health information checked by our clinicians."
+DESCRIPTION_WORDS = 40
+
+
+def absolute(path: str) -> str:
+    """Return the address of a path of this site, as a link preview needs it (settings.SITE_URL)."""
+    return settings.SITE_URL + path
+
+
+def plain_text(html: str) -> str:
+    """Return the words of staff-typed HTML (a page's body) as a description reads them."""
+    return " ".join(html_lib.unescape(strip_tags(html)).split())
+
+
+def link_preview(*, title: str, description: str, path: str, kind: str = "website") -> dict:
+    """Return what the Open Graph and Twitter card tags of a page say (templates/articles/_site_head.html)."""
+    language, _, region = settings.LANGUAGE_CODE.partition("-")
+    return {
+        "type": kind,
+        "title": title,
+        "description": Truncator(description).words(DESCRIPTION_WORDS),
+        "url": absolute(path),
+        "locale": f"{language}_{region.upper()}" if region else language,
+        "image": {**CARD, "url": absolute(static(CARD["path"])), "alt": CARD_ALT},
+    }
+
+
+def web_app_manifest(request):
+    """Serve the web app manifest: the clinic's name and the icons a phone puts on its home screen."""
+    icons = [
+        {"src": static(ICONS + f"icon-{size}.png"), "sizes": f"{size}x{size}", "type": "image/png"}
+        for size in (192, 512)
+    ]
+    manifest = {
+        "name": settings.CLINIC["name"],
+        "short_name": Truncator(settings.CLINIC["name"]).chars(12),
+        "start_url": "/",
+        "display": "browser",
+        "background_color": "#ffffff",
+        "theme_color": THEME_COLOR,
+        "icons": [*icons, {"src": static(ICONS + "icon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+    }
+    return HttpResponse(json.dumps(manifest, indent=1), content_type="application/manifest+json")
+
+
+def favicon(request):
+    """Send browsers that ask for /favicon.ico without reading the page's links to the icon file."""
+    return redirect(static(ICONS + "favicon.ico"), permanent=True)
