@@ -11,7 +11,7 @@ from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
 ICONS = "articles/icons/"
-THEME_COLOR = "#0b5cab"  # site.css --accent, the colour of the drawing (tools/make_icons.py)
+THEME_COLOR = "#0b5cab"  # site.css --accent, the colour of the drawing (manage.py draw_site_icons)
 CARD = {"path": ICONS + "card.png", "width": 1200, "height": 630, "type": "image/png"}
 CARD_ALT = "A white cross on blue, beside the words: Health information checked by our clinicians."
 DESCRIPTION_WORDS = 40

@@ -1,12 +1,12 @@
 """articles/site_icons.py and the head of every page: icons, the web app manifest and link-preview tags."""
 
+import io
 import json
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from PIL import Image
 
 from articles import site_icons
@@ -115,8 +115,7 @@ def test_link_previews_are_on_the_pages_people_share_and_not_on_search_results(c
 
 
 def test_the_committed_icons_are_what_the_drawing_script_makes(tmp_path):
-    script = Path(__file__).resolve().parent.parent / "tools" / "make_icons.py"
-    subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], check=True, capture_output=True)
+    call_command("draw_site_icons", out=tmp_path, stdout=io.StringIO())
     assert (tmp_path / "icon.svg").read_text() == (ICONS / "icon.svg").read_text()
     sizes = {"apple-touch-icon.png": (180, 180), "icon-192.png": (192, 192), "icon-512.png": (512, 512)}
     for name, size in {**sizes, "card.png": (1200, 630)}.items():

@@ -1,17 +1,17 @@
 """Draw the site's favicon, app icons and link-preview card from one drawing, into articles/static/articles/icons/.
 
-Run once after changing the drawing, and commit what it writes:  python tools/make_icons.py
+Run once after changing the drawing, and commit what it writes:  python manage.py draw_site_icons
 The drawing is a white cross on the site's accent blue (site.css --accent), on a 64-unit grid; the SVG favicon
 is written from the same shapes as the PNG and ICO files, so they cannot drift apart. Needs Pillow (a dependency
 of WeasyPrint, so installed with requirements.txt).
 """
 
-import argparse
 from pathlib import Path
 
+from django.core.management.base import BaseCommand
 from PIL import Image, ImageDraw, ImageFont
 
-OUT = Path(__file__).resolve().parent.parent / "articles" / "static" / "articles" / "icons"
+OUT = Path(__file__).resolve().parents[2] / "static" / "articles" / "icons"
 GRID = 64
 ACCENT = "#0b5cab"
 PAPER = "#ffffff"
@@ -66,19 +66,18 @@ def card() -> Image.Image:
     return image
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=OUT, help="Folder to write into (default: %(default)s).")
-    out = parser.parse_args().out
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "icon.svg").write_text(svg(), encoding="utf-8")
-    for name, (size, rounded) in PNG_ICONS.items():
-        image = icon(size, rounded=rounded)
-        (image if rounded else image.convert("RGB")).save(out / name, optimize=True)
-    icon(256, rounded=True).save(out / "favicon.ico", sizes=ICO_SIZES)
-    card().save(out / "card.png", optimize=True)
-    print(f"Wrote the icons and the link-preview card to {out}")
+class Command(BaseCommand):
+    help = __doc__.splitlines()[0]
 
+    def add_arguments(self, parser):
+        parser.add_argument("--out", type=Path, default=OUT, help="Folder to write into (default: %(default)s).")
 
-if __name__ == "__main__":
-    main()
+    def handle(self, *args, out: Path, **options):
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "icon.svg").write_text(svg(), encoding="utf-8")
+        for name, (size, rounded) in PNG_ICONS.items():
+            image = icon(size, rounded=rounded)
+            (image if rounded else image.convert("RGB")).save(out / name, optimize=True)
+        icon(256, rounded=True).save(out / "favicon.ico", sizes=ICO_SIZES)
+        card().save(out / "card.png", optimize=True)
+        self.stdout.write(f"Wrote the icons and the link-preview card to {out}")
