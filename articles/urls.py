@@ -1,7 +1,7 @@
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from articles import desk, feedback, feeds, two_factor, views
+from articles import desk, feedback, feeds, reach, reach_desk, two_factor, views
 from articles.sitemaps import SITEMAPS
 
 app_name = "articles"
@@ -54,4 +54,6 @@ urlpatterns = [
     path("corrections/", views.CorrectionListView.as_view(), name="correction_list"),
     path("articles/<slug:slug>/feedback/", feedback.FeedbackView.as_view(), name="feedback"),
     path("review/reports/<int:pk>/", desk.ProblemReportView.as_view(), name="review_report"),
+    path("reach/<int:pk>.gif", reach.beacon, name="reach_beacon"),
+    path("review/reach/", reach_desk.ReachView.as_view(), name="review_reach"),
 ]
