@@ -224,3 +224,7 @@ def test_the_privacy_policy_says_how_views_are_counted(client):
 def test_a_page_of_the_site_that_is_not_an_article_carries_no_beacon(client, article):
     assert "reach-beacon" not in client.get("/").content.decode()
     assert "reach-beacon" not in Client().get(reverse("articles:article_list")).content.decode()
+
+
+def test_robots_are_asked_to_leave_the_counter_alone(client):
+    assert "Disallow: /reach/" in client.get("/robots.txt").content.decode()

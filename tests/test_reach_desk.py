@@ -250,3 +250,18 @@ def test_an_empty_chart_says_so():
 @pytest.mark.parametrize(("peak", "top"), [(0, 4), (1, 4), (4, 4), (5, 8), (9, 20), (21, 40), (41, 80), (81, 200)])
 def test_round_tops(peak, top):
     assert reach_chart.round_up(peak) == top
+
+
+def test_the_demo_gives_the_dashboard_a_history(client, editor, settings):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("seed_demo", verbosity=0)
+    live = Article.objects.live().count()
+    assert ArticleDailyViews.objects.count() == live * 90
+    call_command("seed_demo", verbosity=0)
+    assert ArticleDailyViews.objects.count() == live * 90  # nothing added twice
+    client.force_login(editor)
+    response = client.get(URL)
+    assert all(row.views_30 > 0 for row in response.context["page_obj"].object_list)
+    assert sum(bar.views for bar in response.context["chart"].bars) > 0

@@ -226,7 +226,10 @@ def test_public_pages_answer_a_repeat_visit_with_304(client, url_name):
 
 STAFF_AREAS = ("review/", "staff/")
 # Public addresses that are no page: never cached, tested in their own files.
-NOT_PAGES = {"feedback": "takes patients' posts, answered no-store (tests/test_feedback.py)"}
+NOT_PAGES = {
+    "feedback": "takes patients' posts, answered no-store (tests/test_feedback.py)",
+    "reach_beacon": "the article page's image that counts a reading, answered no-store (tests/test_reach.py)",
+}
 
 
 def public_urls() -> dict[str, str]:
