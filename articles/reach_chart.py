@@ -8,7 +8,7 @@ import datetime
 from dataclasses import dataclass
 
 WIDTH, HEIGHT = 720, 240
-LEFT, RIGHT, TOP, BOTTOM = 48, 8, 12, 28  # room for the axis labels
+LEFT, RIGHT, TOP, BOTTOM = 48, 24, 12, 28  # room for the axis labels
 TICKS = 4  # horizontal grid lines above zero
 
 
