@@ -69,6 +69,11 @@ def can_triage_reports(user) -> bool:
     return _is_staff(user) and user.has_perm("articles.change_problemreport")
 
 
+def can_see_reach(user) -> bool:
+    """Return True if the user may see how many patients read each article (editors and reviewers)."""
+    return _is_staff(user) and user.has_perm("articles.view_articledailyviews")
+
+
 def can_import_references(user) -> bool:
     """Return True if the user may add and update references through the importers."""
     return _is_staff(user) and user.has_perm("articles.add_reference") and user.has_perm("articles.change_reference")

@@ -1,7 +1,7 @@
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from articles import desk, feedback, feeds, site_icons, two_factor, views
+from articles import desk, feedback, feeds, reach, reach_desk, site_icons, two_factor, views
 from articles.sitemaps import SITEMAPS
 
 app_name = "articles"
@@ -56,4 +56,6 @@ urlpatterns = [
     path("review/reports/<int:pk>/", desk.ProblemReportView.as_view(), name="review_report"),
     path("site.webmanifest", views.public_page(site_icons.web_app_manifest), name="web_app_manifest"),
     path("favicon.ico", views.public_page(site_icons.favicon), name="favicon"),
+    path("reach/<int:pk>.gif", reach.beacon, name="reach_beacon"),
+    path("review/reach/", reach_desk.ReachView.as_view(), name="review_reach"),
 ]

@@ -311,6 +311,7 @@ def server_error(request):
 
 @public_page
 def robots_txt(request):
-    """Let search engines in, keep them out of the staff areas, and point them at the sitemap."""
-    lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /review/", f"Sitemap: {settings.SITE_URL}/sitemap.xml"]
+    """Let search engines in, keep them out of the staff areas and the view counter, and point them at the sitemap."""
+    lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /review/", "Disallow: /reach/"]
+    lines.append(f"Sitemap: {settings.SITE_URL}/sitemap.xml")
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

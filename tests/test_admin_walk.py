@@ -161,7 +161,8 @@ def test_the_walk_finds_every_kind_of_page(demo):
     assert reverse("articles:review_queue") in desk
     reports = ProblemReport.objects.count()
     assert reports >= 2
-    assert len(desk) == 1 + articles + reports
+    assert reverse("articles:review_reach") in desk
+    assert len(desk) == 2 + articles + reports
 
 
 @pytest.mark.parametrize("username", ROLES)

@@ -229,6 +229,7 @@ STAFF_AREAS = ("review/", "staff/")
 NOT_PAGES = {
     "feedback": "takes patients' posts, answered no-store (tests/test_feedback.py)",
     "favicon": "a permanent redirect to the icon file (tests/test_site_icons.py)",
+    "reach_beacon": "the article page's image that counts a reading, answered no-store (tests/test_reach.py)",
 }
 
 

@@ -8,6 +8,7 @@
 - `staff`: staff profiles and the second factor
 - `audit`: the audit trail
 - `feedback`: what patients tell us about a page (helpful or not, problem reports)
+- `reach`: how many times each article was read, per day
 - `append_only`, `fields`: what the models share (write-once records; text limits and the editor toolbar)
 """
 
@@ -42,6 +43,7 @@ from articles.models.fields import (
     TOO_LONG,
     at_most,
 )
+from articles.models.reach import ArticleDailyViews, ArticleDailyViewsQuerySet
 from articles.models.references import (
     AUTHORS_SHAPE,
     SEARCH_TEXT_MAX,
@@ -92,6 +94,8 @@ __all__ = [
     "AppendOnlyModel",
     "AppendOnlyQuerySet",
     "Article",
+    "ArticleDailyViews",
+    "ArticleDailyViewsQuerySet",
     "ArticleQuerySet",
     "AuditEvent",
     "Certainty",

@@ -12,6 +12,7 @@ already exist are left as staff edited them.
 import contextlib
 import datetime
 import json
+import random
 from pathlib import Path
 from unittest import mock
 
@@ -24,7 +25,15 @@ from django.utils import timezone
 
 from articles import citations, feedback, workflow
 from articles.importers import ReferenceImportError, import_references
-from articles.models import Article, Disclaimer, PageFeedback, ProblemReport, StaffProfile, Topic
+from articles.models import (
+    Article,
+    ArticleDailyViews,
+    Disclaimer,
+    PageFeedback,
+    ProblemReport,
+    StaffProfile,
+    Topic,
+)
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo_content"
 DEMO_ACCOUNTS = [
@@ -47,6 +56,7 @@ CONFLICTS_OF_INTEREST = {
 # worded as a lab finding is graded as one.
 LAB_FINDING = ("in lab studies", "in lab dishes", "in the lab")
 # How long ago each live article went through review and publication.
+DEMO_VIEW_DAYS = 90  # invented daily page views for each live article, so the reach dashboard has a history
 PUBLISHED_AGO = {"live": 60, "live_with_changes": 90, "due_for_rereview": 400}
 
 
@@ -68,6 +78,7 @@ class Command(BaseCommand):
             for item in data["articles"]:
                 self.create_article(item)
             self.create_feedback()
+            self.create_demo_views()
         self.print_logins()
 
     def create_accounts(self) -> dict:
@@ -283,6 +294,23 @@ class Command(BaseCommand):
             closed, by=self.users["editor"], outcome=ProblemReport.Outcome.CORRECTED, note="Fixed the PMID."
         )
         self.stdout.write(f"Patient feedback: two answers and two problem reports on {article.title}")
+
+    def create_demo_views(self) -> None:
+        """Invent a plausible history of daily page views for each live article (demo data, the same every run)."""
+        if ArticleDailyViews.objects.exists():
+            return
+        today = timezone.localdate()
+        rows = []
+        for rank, article in enumerate(Article.objects.live().order_by("pk")):
+            invented = random.Random(article.pk)  # made-up numbers, the same every run
+            usual = 60 // (rank + 1) + 4  # some pages are read far more than others
+            for days_ago in range(DEMO_VIEW_DAYS):
+                day = today - datetime.timedelta(days=days_ago)
+                weekday = 1.0 if day.weekday() < 5 else 0.6  # fewer readers at the weekend
+                views = round(usual * weekday * invented.uniform(0.6, 1.4))
+                rows.append(ArticleDailyViews(article=article, day=day, views=views))
+        ArticleDailyViews.objects.bulk_create(rows)
+        self.stdout.write(f"Page views: {DEMO_VIEW_DAYS} days of invented demo counts for each live article")
 
     def print_logins(self) -> None:
         self.stdout.write(self.style.SUCCESS("\nDemo ready. Log in to the admin with:"))
