@@ -24,7 +24,9 @@ from tests.test_sanitize import LEAVE_THE_SITE, links_in
 
 pytestmark = pytest.mark.django_db
 
-ARTICLE_PAGE_QUERIES = 3  # the article with its snapshot; the disclaimers that apply; the footer pages
+# The article with its snapshot; the disclaimers that apply; the footer pages; its topics' urgent-help boxes (one
+# query for all of them, retired ones too, for Last-Modified); the related articles (one query, as cards).
+ARTICLE_PAGE_QUERIES = 5
 BIO_PAGE_QUERIES = 4  # the profile; the newest articles written, and reviewed; the footer pages
 
 
