@@ -19,7 +19,7 @@ from articles.sanitize import plain_lines
 MAX_SYMPTOMS = 8  # a list patients can take in at a glance, on a phone, when worried
 SYMPTOM_MAX_CHARS = 200
 SYMPTOMS_MAX_CHARS = 2_000
-PHONE_DIGITS = re.compile(r"\+?[0-9][0-9 ().\-]*")
+PHONE_DIGITS = re.compile(r"\+?[0-9(][0-9 ().\-]*")
 NO_SYMPTOMS = "List at least one symptom that needs a call today, one to a line."
 TOO_MANY_SYMPTOMS = (
     f"List at most {MAX_SYMPTOMS} symptoms, one to a line: a short list a worried patient can take in at a glance."
