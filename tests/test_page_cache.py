@@ -25,6 +25,7 @@ from tests.factories import (
     DisclaimerFactory,
     ReferenceFactory,
     TopicFactory,
+    UrgentHelpFactory,
     admin_form_data,
     member_of,
     publish_reviewed,
@@ -148,6 +149,37 @@ def test_a_disclaimer_change_shows_on_cached_pages(client, roles, shared_cache):
     assert "Talk to your own doctor" not in client.get(article.get_absolute_url()).content.decode()
     DisclaimerFactory(title="Talk to your own doctor")
     assert "Talk to your own doctor" in client.get(article.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_urgent_help_box_added_changed_or_retired_shows_on_cached_pages(client, roles, shared_cache):
+    topic = TopicFactory()
+    article = ArticleFactory(topics=[topic])
+    publish_reviewed(article, editor=member_of("Editors"))
+    assert 'class="urgent-help"' not in client.get(article.get_absolute_url()).content.decode()
+    before = generation()
+    box = UrgentHelpFactory(topic=topic, heading="Signs of a wound infection")
+    assert generation() > before
+    assert "Signs of a wound infection" in client.get(article.get_absolute_url()).content.decode()
+    box.heading = "Call us today about your wound"
+    box.save()
+    assert "Call us today about your wound" in client.get(article.get_absolute_url()).content.decode()
+    box.is_active = False
+    box.save()
+    assert 'class="urgent-help"' not in client.get(article.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_publishing_an_article_shows_in_the_related_list_of_cached_pages(client, roles, shared_cache):
+    editor, topic = member_of("Editors"), TopicFactory()
+    article = ArticleFactory(topics=[topic], title="Caring for a wound")
+    publish_reviewed(article, editor=editor)
+    assert "Related articles" not in client.get(article.get_absolute_url()).content.decode()
+    before = generation()
+    publish_reviewed(ArticleFactory(topics=[topic], title="When a wound needs a doctor"), editor=editor)
+    assert generation() > before
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert "When a wound needs a doctor" in page[page.index("Related articles") :]
 
 
 @pytest.mark.django_db(transaction=True)
