@@ -31,6 +31,7 @@ from tests.factories import (
     publish_reviewed,
 )
 from tests.servers import free_port
+from tests.test_views import ARTICLE_PAGE_QUERIES
 from tests.tools import REDIS_URL, missing, reachable
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -256,7 +257,7 @@ def test_the_page_cache_is_off_without_a_shared_cache(client, editor, settings, 
     settings.PAGE_CACHE_SECONDS = 0
     article = live_article(editor)
     client.get(article.get_absolute_url())
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(ARTICLE_PAGE_QUERIES):  # an article page, rendered
         client.get(article.get_absolute_url())
 
 
@@ -334,7 +335,7 @@ def test_a_cache_server_that_lost_the_generation_never_serves_a_page_kept_before
     client.get(article.get_absolute_url())
     # Evicted, or the server restarted with some keys kept: the next request sees it at once.
     page_cache.server().delete(page_cache.key(page_cache.GENERATION_KEY))
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(ARTICLE_PAGE_QUERIES):  # an article page, rendered
         assert client.get(article.get_absolute_url()).status_code == 200
 
 
@@ -406,7 +407,7 @@ def test_another_processs_invalidation_reaches_this_one_at_once(
     other = redis.Redis.from_url(REDIS_URL)  # another process's connection, unknown to this one
     other.incr(page_cache.key(page_cache.GENERATION_KEY))
     other.close()
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(ARTICLE_PAGE_QUERIES):  # an article page, rendered
         assert client.get(article.get_absolute_url()).status_code == 200
 
 
@@ -433,7 +434,7 @@ def test_two_processes_see_an_invalidation_at_once_and_nothing_sleeps(
         assert client.get(url).status_code == 200
     page_cache.invalidate()
     as_process(first)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(ARTICLE_PAGE_QUERIES):  # an article page, rendered
         assert client.get(url).status_code == 200
     as_process(second)
     with django_assert_num_queries(0):  # the first process's new rendering
