@@ -27,12 +27,13 @@ from django.apps import apps
 from django.db.models import Max
 from django.utils import timezone
 
-from articles.sanitize import clean_html, plain_text
+from articles.sanitize import clean_html, plain_lines, plain_text
 
 PINNED = "pinned"
 NOT_HASHED = object()  # what a `hashed` function returns to leave its entry out of the hash payload
 PLAIN = plain_text  # no markup at all
 RICH = clean_html  # the rich-text bleach policy
+PLAIN_LINES = plain_lines  # no markup, one item a line
 
 
 @dataclass
@@ -221,6 +222,21 @@ VISIBLE = (
         sanitized={"Disclaimer.title": PLAIN, "Disclaimer.text": RICH},
         frozen=lambda article, publishing: {"disclaimers": disclaimers_in_force([t.pk for t in publishing.topics])},
         stale_on=("Disclaimer",),
+    ),
+    Visible(
+        "urgent_help",  # a topic's "Get urgent help" box, above the body of every live page in the topic
+        pinned="Editors' boxes for whole topics, shown at once on every live page of the topic: no article's "
+        "review covers them.",
+        article_field=False,
+        sanitized={
+            "UrgentHelp.heading": PLAIN,
+            "UrgentHelp.symptoms": PLAIN_LINES,
+            "UrgentHelp.same_day_contact": PLAIN,
+            "UrgentHelp.same_day_phone": PLAIN,
+            "UrgentHelp.emergency_symptoms": PLAIN_LINES,
+            "UrgentHelp.emergency_phone": PLAIN,
+        },
+        stale_on=("UrgentHelp",),
     ),
     Visible(
         "pages",  # the policy pages every page's footer links

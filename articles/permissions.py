@@ -84,6 +84,11 @@ def can_manage_disclaimers(user) -> bool:
     return _is_staff(user) and user.has_perm("articles.change_disclaimer")
 
 
+def can_manage_urgent_help(user) -> bool:
+    """Return True if the user may add, change or retire a topic's "Get urgent help" box (editors)."""
+    return _is_staff(user) and user.has_perm("articles.change_urgenthelp")
+
+
 def can_set_up_second_factor(user) -> bool:
     """Return True if the user may set up an authenticator app for their own login (any staff member)."""
     return _is_staff(user)

@@ -140,3 +140,9 @@ _BLOCK_END = re.compile(r"</(?:p|li|h2|h3|h4|blockquote|td|th|caption)\s*>", re.
 def plain_paragraphs(value: str) -> list[str]:
     """Return the plain text of each paragraph, heading, list item or cell of sanitized HTML."""
     return [text for text in (plain_text(part) for part in _BLOCK_END.split(value or "")) if text]
+
+
+def plain_lines(value: str) -> str:
+    """Return `value` as plain text, one item a line: each line as plain_text leaves it, empty lines dropped."""
+    lines = (plain_text(line) for line in storable_text(value or "").splitlines())
+    return "\n".join(line for line in lines if line)

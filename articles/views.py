@@ -20,12 +20,13 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from articles import leaflets, page_cache, search, site_icons, structured_data
 from articles.forms import SearchForm
-from articles.models import Article, Disclaimer, Page, PublishedSnapshot, StaffProfile, Topic
+from articles.models import Article, Disclaimer, Page, PublishedSnapshot, StaffProfile, Topic, UrgentHelp
 
 ARTICLES_PER_PAGE = 12
 FEATURED_ON_HOME = 3
 NEWEST_ON_HOME = 6
 CORRECTIONS_PER_PAGE = 20
+RELATED_ARTICLES = 4  # on an article page: the newest live articles sharing a topic with it
 ARTICLES_ON_BIO = 12  # of each list on a staff bio page, the newest; the page says when there are more
 DATABASE_RETRY_AFTER_SECONDS = 30
 HOME_DESCRIPTION = "Articles written by our team and checked by our clinicians, with how strong the research is."
@@ -170,7 +171,10 @@ class ArticleDetailView(PublicPageMixin, DetailView):
         in_scope = list(Disclaimer.objects.in_scope_of(snapshot.topic_ids))
         disclaimers = [d for d in in_scope if d.is_active]
         pages = list(Page.objects.only("title", "slug", "show_in_footer", "updated_at"))
+        boxes = list(UrgentHelp.objects.for_topics(snapshot.topic_ids))  # retired ones too, as disclaimers
+        related = list(Article.objects.live().as_cards().related_to(self.object).newest_first()[:RELATED_ARTICLES])
         changes = [snapshot.published_at, *(d.updated_at for d in in_scope), *(p.updated_at for p in pages)]
+        changes += [box.updated_at for box in boxes] + [article.live_snapshot.published_at for article in related]
         self.last_modified = max(changes)
         url = settings.SITE_URL + snapshot.get_absolute_url()
         return super().get_context_data(
@@ -183,6 +187,8 @@ class ArticleDetailView(PublicPageMixin, DetailView):
             ),
             sitewide_disclaimers=[d for d in disclaimers if d.scope == Disclaimer.Scope.ALL],
             topic_disclaimers=[d for d in disclaimers if d.scope == Disclaimer.Scope.TOPICS],
+            urgent_help=sorted((b for b in boxes if b.is_active), key=lambda b: snapshot.topic_ids.index(b.topic_id)),
+            related_articles=related,
             **kwargs,
         )
 

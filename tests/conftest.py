@@ -74,6 +74,7 @@ def restore_migration_data() -> None:
         ("0015_outbox_permissions", "grant_outbox"),
         ("0018_feedback", "grant_reports_and_tell_the_privacy_policy"),
         ("0019_reach", "grant_reach_and_tell_the_privacy_policy"),
+        ("0020_urgent_help", "grant_urgent_help"),
     ]:
         getattr(importlib.import_module(f"articles.migrations.{name}"), step)(apps, None)
 

@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from post_office import mail as post_office_mail
 
-from articles.models import Article, Disclaimer, Reference, StaffProfile, Topic
+from articles.models import Article, Disclaimer, Reference, StaffProfile, Topic, UrgentHelp
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -97,6 +97,18 @@ class DisclaimerFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Disclaimer {n}")
     text = "<p>This article is for education. It is not medical advice.</p>"
     scope = Disclaimer.Scope.ALL
+
+
+class UrgentHelpFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = UrgentHelp
+
+    topic = factory.SubFactory(TopicFactory)
+    heading = factory.Sequence(lambda n: f"Get urgent help {n}")
+    symptoms = "Redness spreading around the wound\nPus or a bad smell\nA high temperature"
+    same_day_phone = "(555) 010-2040"
+    emergency_symptoms = "Confusion or fainting"
+    emergency_phone = "911"
 
 
 def member_of(group_name: str, **fields):

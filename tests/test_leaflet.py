@@ -17,12 +17,13 @@ from django.urls import reverse
 from PIL import Image
 
 from articles import citations, leaflets, workflow
-from articles.models import Disclaimer, PublishedSnapshot
+from articles.models import Disclaimer, PublishedSnapshot, UrgentHelp
 from tests.factories import (
     ArticleFactory,
     DisclaimerFactory,
     ReferenceFactory,
     TopicFactory,
+    UrgentHelpFactory,
     publish_reviewed,
     review,
 )
@@ -86,6 +87,7 @@ def full_article(editor):
         scope=Disclaimer.Scope.TOPICS,
     )
     warning.topics.set([topic])
+    UrgentHelpFactory(topic=topic, heading="Signs of a wound infection")
     first, second, third = ReferenceFactory.create_batch(3)
     body = (
         "<h2>What the studies show</h2>"
@@ -185,11 +187,13 @@ def test_the_leaflet_prints_what_the_article_page_shows(client, editor, weasypri
         "references": texts(page, lambda tag, classes, inside: tag == "li" and "references" in inside),
         "disclaimers": texts(page, lambda tag, classes, inside: "disclaimer" in classes),
         "ai note": texts(page, lambda tag, classes, inside: "ai-note" in classes),
+        "urgent help": texts(page, lambda tag, classes, inside: tag in ("h2", "p", "li") and "urgent-help" in inside),
     }
     assert parts["labels"] == ["Animal study", "Animal study"]
     assert len(snapshot.statements) == 2
     assert len(parts["references"]) == 3
     assert len(parts["disclaimers"]) == 2
+    assert parts["urgent help"][0] == "Signs of a wound infection"
     assert any(text.startswith("Medically reviewed by") for text in parts["bylines"])
     for statement in snapshot.statements:  # up to its citation, where the page puts the number and label
         assert citations.MARKER_RE.split(statement["text"])[0].strip() in printed
@@ -246,6 +250,20 @@ def test_a_changed_disclaimer_prints_a_new_leaflet(client, editor, weasyprint, r
 
     assert len(renders) == 2
     assert second["ETag"] != first["ETag"]
+
+
+def test_a_changed_urgent_help_box_prints_a_new_leaflet(client, editor, weasyprint, renders):
+    article = full_article(editor)
+    first = client.get(leaflet_url(article))
+    box = UrgentHelp.objects.get()
+    box.same_day_phone = "(555) 010-9999"
+    box.save()
+
+    second = client.get(leaflet_url(article))
+
+    assert len(renders) == 2
+    assert second["ETag"] != first["ETag"]
+    assert "(555) 010-9999" in renders[1]
 
 
 def test_a_draft_has_no_leaflet_and_an_archived_article_answers_410(client, editor, renders):

@@ -25,11 +25,13 @@ from tests.factories import (
     DisclaimerFactory,
     ReferenceFactory,
     TopicFactory,
+    UrgentHelpFactory,
     admin_form_data,
     member_of,
     publish_reviewed,
 )
 from tests.servers import free_port
+from tests.test_views import ARTICLE_PAGE_QUERIES
 from tests.tools import REDIS_URL, missing, reachable
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -151,6 +153,37 @@ def test_a_disclaimer_change_shows_on_cached_pages(client, roles, shared_cache):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_an_urgent_help_box_added_changed_or_retired_shows_on_cached_pages(client, roles, shared_cache):
+    topic = TopicFactory()
+    article = ArticleFactory(topics=[topic])
+    publish_reviewed(article, editor=member_of("Editors"))
+    assert 'class="urgent-help"' not in client.get(article.get_absolute_url()).content.decode()
+    before = generation()
+    box = UrgentHelpFactory(topic=topic, heading="Signs of a wound infection")
+    assert generation() > before
+    assert "Signs of a wound infection" in client.get(article.get_absolute_url()).content.decode()
+    box.heading = "Call us today about your wound"
+    box.save()
+    assert "Call us today about your wound" in client.get(article.get_absolute_url()).content.decode()
+    box.is_active = False
+    box.save()
+    assert 'class="urgent-help"' not in client.get(article.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_publishing_an_article_shows_in_the_related_list_of_cached_pages(client, roles, shared_cache):
+    editor, topic = member_of("Editors"), TopicFactory()
+    article = ArticleFactory(topics=[topic], title="Caring for a wound")
+    publish_reviewed(article, editor=editor)
+    assert "Related articles" not in client.get(article.get_absolute_url()).content.decode()
+    before = generation()
+    publish_reviewed(ArticleFactory(topics=[topic], title="When a wound needs a doctor"), editor=editor)
+    assert generation() > before
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert "When a wound needs a doctor" in page[page.index("Related articles") :]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_topic_rename_shows_on_cached_pages(client, roles, shared_cache):
     topic = TopicFactory(name="Hair loss")
     article = ArticleFactory(topics=[topic])
@@ -224,7 +257,7 @@ def test_the_page_cache_is_off_without_a_shared_cache(client, editor, settings, 
     settings.PAGE_CACHE_SECONDS = 0
     article = live_article(editor)
     client.get(article.get_absolute_url())
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(ARTICLE_PAGE_QUERIES):  # an article page, rendered
         client.get(article.get_absolute_url())
 
 
@@ -302,7 +335,7 @@ def test_a_cache_server_that_lost_the_generation_never_serves_a_page_kept_before
     client.get(article.get_absolute_url())
     # Evicted, or the server restarted with some keys kept: the next request sees it at once.
     page_cache.server().delete(page_cache.key(page_cache.GENERATION_KEY))
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(ARTICLE_PAGE_QUERIES):  # an article page, rendered
         assert client.get(article.get_absolute_url()).status_code == 200
 
 
@@ -374,7 +407,7 @@ def test_another_processs_invalidation_reaches_this_one_at_once(
     other = redis.Redis.from_url(REDIS_URL)  # another process's connection, unknown to this one
     other.incr(page_cache.key(page_cache.GENERATION_KEY))
     other.close()
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(ARTICLE_PAGE_QUERIES):  # an article page, rendered
         assert client.get(article.get_absolute_url()).status_code == 200
 
 
@@ -401,7 +434,7 @@ def test_two_processes_see_an_invalidation_at_once_and_nothing_sleeps(
         assert client.get(url).status_code == 200
     page_cache.invalidate()
     as_process(first)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(ARTICLE_PAGE_QUERIES):  # an article page, rendered
         assert client.get(url).status_code == 200
     as_process(second)
     with django_assert_num_queries(0):  # the first process's new rendering

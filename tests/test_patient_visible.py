@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles import patient_visible, workflow
-from articles.models import Article, Disclaimer, Page, RedFlagPhrase, StaffProfile, Topic
+from articles.models import Article, Disclaimer, Page, RedFlagPhrase, StaffProfile, Topic, UrgentHelp
 from articles.sanitize import clean_html, plain_text
 from tests.factories import ArticleFactory, ReferenceFactory, TopicFactory
 
@@ -55,7 +55,7 @@ def test_the_list_keeps_what_each_place_did_before():
     assert patient_visible.pinned(patient_visible.ARTICLE_FIELDS) == pinned
     assert set(patient_visible.ARTICLE_FIELDS) == {*pinned, "is_featured"}
     assert patient_visible.COMPARED == ["title", "slug", "summary", "body", "topics", "author", "correction note"]
-    assert set(patient_visible.stale_on_models()) == {Disclaimer, Page, StaffProfile, Topic}
+    assert set(patient_visible.stale_on_models()) == {Disclaimer, Page, StaffProfile, Topic, UrgentHelp}
     policies = {
         target: policy.__name__ for entry in patient_visible.VISIBLE for target, policy in entry.sanitized.items()
     }
@@ -76,13 +76,20 @@ def test_the_list_keeps_what_each_place_did_before():
         "Disclaimer.text": "clean_html",
         "Page.title": "plain_text",
         "Page.body": "clean_html",
+        # issue 15: a topic's urgent-help box; its symptoms are plain text one to a line
+        "UrgentHelp.heading": "plain_text",
+        "UrgentHelp.symptoms": "plain_lines",
+        "UrgentHelp.same_day_contact": "plain_text",
+        "UrgentHelp.same_day_phone": "plain_text",
+        "UrgentHelp.emergency_symptoms": "plain_lines",
+        "UrgentHelp.emergency_phone": "plain_text",
     }
 
 
 def test_no_field_is_sanitized_by_two_entries_and_each_names_a_real_field():
     targets = [target for entry in patient_visible.VISIBLE for target in entry.sanitized]
     assert len(targets) == len(set(targets))
-    models = {model.__name__: model for model in (Article, Disclaimer, Page, StaffProfile, Topic)}
+    models = {model.__name__: model for model in (Article, Disclaimer, Page, StaffProfile, Topic, UrgentHelp)}
     for target in targets:
         model, name = target.split(".")
         if model in models:

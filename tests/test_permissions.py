@@ -41,6 +41,13 @@ def test_can_manage_disclaimers(request, role, allowed):
     assert permissions.can_manage_disclaimers(request.getfixturevalue(role)) is allowed
 
 
+@pytest.mark.parametrize(
+    ("role", "allowed"), [("editor", True), ("writer", False), ("reviewer", False), ("patient", False)]
+)
+def test_can_manage_urgent_help(request, role, allowed):
+    assert permissions.can_manage_urgent_help(request.getfixturevalue(role)) is allowed
+
+
 def test_inactive_staff_can_do_nothing(editor):
     editor.is_active = False
     assert not permissions.can_publish(editor)

@@ -61,6 +61,15 @@ def test_topic_pages_count_from_the_topic_links_and_page_through_the_live_index(
     assert "article_live_newest" in plan(page.object_list, off=("seqscan", "sort"))
 
 
+def test_related_articles_come_from_the_topic_links_newest_first_through_the_live_index(site_with_articles):
+    article = Article.objects.live().first()
+    related = Article.objects.live().as_cards().related_to(article)
+    assert "snapshot_topic_links" in plan(related.order_by(), off=("seqscan", "indexscan"))
+    found = plan(related.newest_first()[:4], off=("seqscan", "sort"))
+    assert "article_live_newest" in found
+    assert "Seq Scan on articles_article" not in found
+
+
 def test_search_finds_matches_with_the_full_text_index_or_newest_first_through_the_date_index(site_with_articles):
     assert search.find_matches("scars").count == 3
     newest = search.matching("scars").values_list("pk", flat=True)[: search.MAX_RANKED + 1]

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article, Disclaimer, PublishedSnapshot, Reference, Topic
+from articles.models import Article, Disclaimer, PublishedSnapshot, Reference, Topic, UrgentHelp
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def counts():
     return {
         model.__name__: model.objects.count()
-        for model in (get_user_model(), Topic, Disclaimer, Reference, Article, PublishedSnapshot)
+        for model in (get_user_model(), Topic, Disclaimer, Reference, Article, PublishedSnapshot, UrgentHelp)
     }
 
 
@@ -34,6 +34,12 @@ def test_demo_seeding_is_complete_and_idempotent(settings, capsys, client):
         assert "experimental" in page.lower()
         assert re.search(r"Medically reviewed by <a [^>]+>Daniel Reyes</a>, MD", page)
         assert 'class="evidence-label' in page
+        assert "Related articles" in page  # the live demo articles share the exosome-therapy topic
+    wounds = Article.objects.live().get(slug="exosomes-wound-healing").get_absolute_url()
+    page = client.get(wounds).content.decode()
+    assert "Get help the same day for a wound that may be infected" in page
+    assert '<a href="tel:911">911</a>' in page
+    assert UrgentHelp.objects.get().topic.slug == "wound-care"
     assert client.login(username="writer", password="writer-demo-pass", request=HttpRequest())
 
 

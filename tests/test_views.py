@@ -1,20 +1,24 @@
 """articles/views.py: the patient site's pages, their queries, caching headers, links, policies and errors."""
 
+import datetime
 import re
 from html import escape
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import parse_http_date
 
 from articles import workflow
 from articles.models import Article, Disclaimer, Page, Reference
 from articles.sanitize import EXTERNAL_LINK_REL
-from articles.views import ARTICLES_ON_BIO
+from articles.views import ARTICLES_ON_BIO, RELATED_ARTICLES
 from tests.factories import (
     ArticleFactory,
     DisclaimerFactory,
     ReferenceFactory,
     TopicFactory,
+    UrgentHelpFactory,
     UserFactory,
     admin_form_data,
     live_article,
@@ -24,7 +28,9 @@ from tests.test_sanitize import LEAVE_THE_SITE, links_in
 
 pytestmark = pytest.mark.django_db
 
-ARTICLE_PAGE_QUERIES = 3  # the article with its snapshot; the disclaimers that apply; the footer pages
+# The article with its snapshot; the disclaimers that apply; the footer pages; its topics' urgent-help boxes (one
+# query for all of them, retired ones too, for Last-Modified); the related articles (one query, as cards).
+ARTICLE_PAGE_QUERIES = 5
 BIO_PAGE_QUERIES = 4  # the profile; the newest articles written, and reviewed; the footer pages
 
 
@@ -44,6 +50,97 @@ def test_article_page_query_count_does_not_grow_with_references(client, editor, 
         response = client.get(article.get_absolute_url())
     assert response.status_code == 200
     assert response.content.decode().count('<li id="ref-') == references
+
+
+@pytest.mark.parametrize("related", [0, 1, 6])
+@pytest.mark.parametrize("boxes", [0, 2])
+def test_article_page_query_count_is_the_same_with_related_articles_and_urgent_help(
+    client, editor, related, boxes, django_assert_num_queries
+):
+    topics = [TopicFactory(), TopicFactory()]
+    for topic in topics[:boxes]:
+        UrgentHelpFactory(topic=topic)
+    for _ in range(related):
+        published_article(editor, references=1, topics=[topics[1]])
+    article = published_article(editor, topics=topics)
+    with django_assert_num_queries(ARTICLE_PAGE_QUERIES):
+        page = client.get(article.get_absolute_url()).content.decode()
+    assert page.count('class="urgent-help"') == boxes
+    assert page.count('<li class="card">') == min(related, RELATED_ARTICLES)
+
+
+def test_urgent_help_shows_each_topics_box_once_between_the_topic_disclaimers_and_the_body(client, editor):
+    wounds, scars, other = TopicFactory(name="Wound care"), TopicFactory(name="Scars"), TopicFactory()
+    fda = DisclaimerFactory(title="Experimental, not FDA-approved", scope=Disclaimer.Scope.TOPICS)
+    fda.topics.set([wounds])
+    UrgentHelpFactory(topic=wounds, heading="Signs of a wound infection", same_day_phone="(555) 010-2040")
+    UrgentHelpFactory(topic=scars, heading="Scar problems", emergency_symptoms="")
+    UrgentHelpFactory(topic=other, heading="Not this topic")
+    UrgentHelpFactory(heading="Retired box", is_active=False, topic=TopicFactory(name="Retired"))
+    article = published_article(editor, topics=[wounds, scars])
+
+    page = client.get(article.get_absolute_url()).content.decode()
+
+    assert page.count("Signs of a wound infection") == 1
+    assert page.count("Scar problems") == 1
+    assert "Not this topic" not in page
+    assert "Retired box" not in page
+    assert page.index("Experimental, not FDA-approved") < page.index("Signs of a wound infection")
+    assert page.index("Signs of a wound infection") < page.index('<div class="prose">')
+    assert '<a href="tel:5550102040">(555) 010-2040</a>' in page
+    assert '<a href="tel:911">911</a> or go to the emergency room now if:' in page
+    assert 'In an emergency, call <a href="tel:911">911</a>.' in page  # the box without emergency signs
+    assert re.search(r'<section class="urgent-help" aria-labelledby="(urgent-help-\d+)">\s*<h2 id="\1"', page)
+
+
+def test_an_urgent_help_box_is_plain_text_whatever_an_editor_pastes(client, editor):
+    topic = TopicFactory()
+    UrgentHelpFactory(topic=topic, symptoms='<img src=x onerror="alert(1)">Pus\n<script>alert(2)</script>Fever')
+    page = client.get(published_article(editor, topics=[topic]).get_absolute_url()).content.decode()
+    assert "<li>Pus</li><li>Fever</li>" in page
+    assert "alert(" not in page
+
+
+def test_related_articles_share_a_topic_are_live_and_newest_first_at_most_four(client, editor):
+    shared, other = TopicFactory(), TopicFactory()
+    older = [published_article(editor, references=1, topics=[shared], title=f"Older {n}") for n in range(2)]
+    newer = [published_article(editor, references=1, topics=[shared, other], title=f"Newer {n}") for n in range(3)]
+    published_article(editor, references=1, topics=[other], title="Other topic only")
+    withdrawn = published_article(editor, references=1, topics=[shared], title="Withdrawn")
+    workflow.unpublish(withdrawn, by=editor, reason="Outdated.")
+    ArticleFactory(topics=[shared], title="A draft in the topic")
+    article = published_article(editor, topics=[shared], title="This article")
+
+    page = client.get(article.get_absolute_url()).content.decode()
+    related = page[page.index('id="related-heading"') :]
+
+    titles = re.findall(r'<h3><a href="[^"]+">([^<]+)</a></h3>', related)
+    assert titles == ["Newer 2", "Newer 1", "Newer 0", "Older 1"]
+    assert len(titles) == RELATED_ARTICLES
+    assert page.index("</article>") < page.index('id="related-heading"')
+    assert older[1].live_snapshot.summary in related
+    assert f'href="{newer[2].get_absolute_url()}"' in related
+
+
+def test_an_article_with_nothing_related_shows_no_related_section(client, editor):
+    page = client.get(published_article(editor).get_absolute_url()).content.decode()
+    assert "Related articles" not in page
+
+
+def test_a_retired_urgent_help_box_moves_last_modified_forward(client, editor, monkeypatch):
+    topic = TopicFactory()
+    box = UrgentHelpFactory(topic=topic)
+    article = published_article(editor, topics=[topic])
+    first = client.get(article.get_absolute_url())
+    assert client.get(article.get_absolute_url(), HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 304
+    later = timezone.now() + datetime.timedelta(hours=1)  # Last-Modified counts whole seconds
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    box.is_active = False
+    box.save()
+    retired = client.get(article.get_absolute_url(), HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert retired.status_code == 200
+    assert 'class="urgent-help"' not in retired.content.decode()
+    assert parse_http_date(retired["Last-Modified"]) > parse_http_date(first["Last-Modified"])
 
 
 def test_article_page_shows_numbered_citations_references_and_disclaimers(client, editor):

@@ -42,7 +42,14 @@ from articles.admin.references import (
     PICKER_RESULTS,
     ReferenceAdmin,
 )
-from articles.admin.site_content import DisclaimerAdmin, PageAdmin, RedFlagPhraseAdmin, StaffProfileAdmin, TopicAdmin
+from articles.admin.site_content import (
+    DisclaimerAdmin,
+    PageAdmin,
+    RedFlagPhraseAdmin,
+    StaffProfileAdmin,
+    TopicAdmin,
+    UrgentHelpAdmin,
+)
 from articles.admin.staff import StaffGroupAdmin, StaffProfileInline, StaffUserAdmin, TwoFactorRequirementInline
 
 __all__ = [
@@ -85,6 +92,7 @@ __all__ = [
     "TopicAdmin",
     "TopicListFilter",
     "TwoFactorRequirementInline",
+    "UrgentHelpAdmin",
     "known_citation_keys",
     "send_again",
 ]

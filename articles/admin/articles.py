@@ -23,7 +23,7 @@ from articles.admin.base import RichTextAdmin, StatedLengthLimits, User, known_c
 from articles.admin_site import DeclaredFiltersChangeList
 from articles.desk import timeline_of
 from articles.diffs import word_diff
-from articles.models import Article, ChangeRequest, Disclaimer, Topic, record_revision
+from articles.models import Article, ChangeRequest, Disclaimer, Topic, UrgentHelp, record_revision
 from articles.rendering import render_article
 
 REOPENED = {
@@ -370,6 +370,7 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
         status = workflow.review_status(article)
         snapshot = workflow.build_snapshot(article, status, by=None, now=timezone.now())
         disclaimers = list(Disclaimer.objects.applying_to([topic["id"] for topic in snapshot.topics]))
+        urgent_help = list(UrgentHelp.objects.for_topics(snapshot.topic_ids).active())
         return TemplateResponse(
             request,
             "articles/article_detail.html",
@@ -379,6 +380,7 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
                 "preview_problems": status.problems,
                 "sitewide_disclaimers": [d for d in disclaimers if d.scope == Disclaimer.Scope.ALL],
                 "topic_disclaimers": [d for d in disclaimers if d.scope == Disclaimer.Scope.TOPICS],
+                "urgent_help": sorted(urgent_help, key=lambda box: snapshot.topic_ids.index(box.topic_id)),
             },
         )
 

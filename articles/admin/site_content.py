@@ -3,10 +3,12 @@
 from django import forms
 from django.contrib import admin
 
+from articles import permissions
 from articles.admin.base import RevisionAdmin, RichTextAdmin, StatedLengthLimits
 from articles.forms import DisclaimerAdminForm
-from articles.models import Disclaimer, Page, RedFlagPhrase, StaffProfile, Topic
+from articles.models import Disclaimer, Page, RedFlagPhrase, StaffProfile, Topic, UrgentHelp
 from articles.models.site_content import GRACE_DAYS_INVALID
+from articles.models.urgent_help import NO_SYMPTOMS, PHONE_INVALID
 
 
 class TopicAdminForm(forms.ModelForm):
@@ -52,6 +54,46 @@ class DisclaimerAdmin(StatedLengthLimits, RevisionAdmin):
 
     def has_delete_permission(self, request, obj=None):
         # Retire a disclaimer by making it inactive: its history must survive.
+        return False
+
+
+class UrgentHelpAdminForm(forms.ModelForm):
+    class Meta:
+        model = UrgentHelp
+        fields = [
+            "topic", "heading", "symptoms", "same_day_contact", "same_day_phone", "emergency_symptoms",
+            "emergency_phone", "is_active",
+        ]  # fmt: skip
+        widgets = {
+            "symptoms": forms.Textarea(attrs={"rows": 6}),
+            "emergency_symptoms": forms.Textarea(attrs={"rows": 4}),
+        }
+        error_messages = {
+            "symptoms": {"required": NO_SYMPTOMS},
+            "same_day_phone": {"required": PHONE_INVALID},
+            "emergency_phone": {"required": PHONE_INVALID},
+        }
+
+
+@admin.register(UrgentHelp)
+class UrgentHelpAdmin(StatedLengthLimits, RevisionAdmin):
+    """Editors keep each topic's box; writers and reviewers may look (read-only), as with disclaimers."""
+
+    form = UrgentHelpAdminForm
+    limited_fields = ["symptoms", "emergency_symptoms"]
+    list_display = ["topic", "heading", "same_day_phone", "emergency_phone", "is_active", "updated_at"]
+    list_filter = ["is_active"]
+    list_select_related = ["topic"]
+    search_fields = ["topic__name", "heading", "symptoms"]
+
+    def has_add_permission(self, request):
+        return permissions.can_manage_urgent_help(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return permissions.can_manage_urgent_help(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # Retire a box by making it inactive: its history, and what patients saw, must survive.
         return False
 
 

@@ -7,6 +7,7 @@
 - `site_content`: topics, disclaimers, pages and red-flag phrases
 - `staff`: staff profiles and the second factor
 - `audit`: the audit trail
+- `urgent_help`: the 'Get urgent help' box of a topic
 - `feedback`: what patients tell us about a page (helpful or not, problem reports)
 - `reach`: how many times each article was read, per day
 - `append_only`, `fields`: what the models share (write-once records; text limits and the editor toolbar)
@@ -69,6 +70,7 @@ from articles.models.review import (
 from articles.models.site_content import Disclaimer, DisclaimerQuerySet, Page, RedFlagPhrase, Topic
 from articles.models.snapshots import SEARCH_VECTOR, PublishedSnapshot, PublishedSnapshotQuerySet
 from articles.models.staff import StaffProfile, TwoFactorRequirement, public_person
+from articles.models.urgent_help import UrgentHelp, UrgentHelpQuerySet
 
 __all__ = [
     "ABSTRACT_MAX_CHARS",
@@ -122,6 +124,8 @@ __all__ = [
     "StatementApproval",
     "Topic",
     "TwoFactorRequirement",
+    "UrgentHelp",
+    "UrgentHelpQuerySet",
     "article_history",
     "at_most",
     "citation_key_validator",

@@ -45,6 +45,12 @@ class ArticleQuerySet(models.QuerySet):
         in_topic = PublishedSnapshot.topic_set.through.objects.filter(topic=topic).values("publishedsnapshot")
         return self.filter(live_snapshot__in=in_topic)
 
+    def related_to(self, article):
+        """Other live articles whose live version shares a topic with `article`'s live version."""
+        topic_ids = article.live_snapshot.topic_ids if article.live_snapshot_id else []
+        sharing = PublishedSnapshot.topic_set.through.objects.filter(topic_id__in=topic_ids)
+        return self.filter(live_snapshot__in=sharing.values("publishedsnapshot")).exclude(pk=article.pk)
+
     def bylined_to(self, profile):
         """Live articles whose live version carries this staff member's byline."""
         return self.filter(live_snapshot__author__slug=profile.slug)

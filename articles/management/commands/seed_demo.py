@@ -33,6 +33,7 @@ from articles.models import (
     ProblemReport,
     StaffProfile,
     Topic,
+    UrgentHelp,
 )
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo_content"
@@ -122,6 +123,22 @@ class Command(BaseCommand):
                     "review_interval_months": topic.get("review_interval_months"),
                 },
             )
+            if box := topic.get("urgent_help"):
+                self.create_urgent_help(topic["slug"], box)
+
+    def create_urgent_help(self, slug: str, box: dict) -> None:
+        """Give the topic its "Get urgent help" box, calling the clinic's own number; leave one editors changed."""
+        UrgentHelp.objects.get_or_create(
+            topic=Topic.objects.get(slug=slug),
+            defaults={
+                "heading": box["heading"],
+                "symptoms": "\n".join(box["symptoms"]),
+                "same_day_contact": box["same_day_contact"],
+                "same_day_phone": settings.CLINIC["phone"],
+                "emergency_symptoms": "\n".join(box.get("emergency_symptoms", [])),
+                "emergency_phone": box["emergency_phone"],
+            },
+        )
 
     def create_disclaimers(self, disclaimers: list[dict]) -> None:
         for position, item in enumerate(disclaimers):
