@@ -135,13 +135,19 @@ def _inside_links(html: str):
 
 
 def render_markers(
-    html: str, numbers: dict[str, int], *, missing_label: str = "?", after: dict[int, str] | None = None
+    html: str,
+    numbers: dict[str, int],
+    *,
+    missing_label: str = "?",
+    after: dict[int, str] | None = None,
+    id_prefix: str = "cite-",
 ) -> str:
     """Replace citation markers in sanitized HTML by superscript links to the numbered reference list.
 
     Runs of three or more consecutive numbers collapse to a range (AMA style: 1-3). A key missing
     from `numbers` renders as a visible `missing_label`, which only previews can contain. `after`
     maps a marker's 1-based index to HTML placed right after it (the evidence label of a statement).
+    `id_prefix` names the superscripts' ids, so two parts of one page (key points, body) never share one.
     """
     out: list[str] = []
     last = 0
@@ -160,20 +166,20 @@ def render_markers(
                 pieces.extend(link.format(n) for n in range(first, final + 1))
         if len(known) < len(marker.keys):
             pieces.append(f'<span class="citation-missing">{escape(missing_label)}</span>')
-        out.append(f'<sup class="citation" id="cite-{index}">{",".join(pieces)}</sup>')
+        out.append(f'<sup class="citation" id="{id_prefix}{index}">{",".join(pieces)}</sup>')
         if after and index in after:
             out.append(after[index])
     out.append(html[last:])
     return "".join(out)
 
 
-def first_citation_anchors(html: str, numbers: dict[str, int]) -> dict[int, str]:
+def first_citation_anchors(html: str, numbers: dict[str, int], *, id_prefix: str = "cite-") -> dict[int, str]:
     """Return, for each reference number, the id of the superscript that first cites it."""
     anchors: dict[int, str] = {}
     for index, marker in enumerate(find_markers(html), start=1):
         for key in marker.keys:
             if key in numbers:
-                anchors.setdefault(numbers[key], f"cite-{index}")
+                anchors.setdefault(numbers[key], f"{id_prefix}{index}")
     return anchors
 
 
