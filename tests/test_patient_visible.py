@@ -55,7 +55,8 @@ def test_the_list_keeps_what_each_place_did_before():
     ]
     assert patient_visible.pinned(patient_visible.ARTICLE_FIELDS) == pinned
     assert set(patient_visible.ARTICLE_FIELDS) == {*pinned, "is_featured"}
-    assert patient_visible.COMPARED == ["title", "slug", "summary", "body", "topics", "author", "correction note", "key points"]
+    compared = ["title", "slug", "summary", "body", "topics", "author", "correction note", "key points"]
+    assert compared == patient_visible.COMPARED
     assert set(patient_visible.stale_on_models()) == {Disclaimer, Page, StaffProfile, Topic}
     policies = {
         target: policy.__name__ for entry in patient_visible.VISIBLE for target, policy in entry.sanitized.items()
