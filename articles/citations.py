@@ -145,6 +145,7 @@ def render_markers(
     *,
     missing_label: str = "?",
     after: dict[int, Callable[[str, bool], str]] | None = None,
+    id_prefix: str = "cite-",
 ) -> str:
     """Replace citation markers in sanitized HTML by superscript links to the numbered reference list.
 
@@ -152,7 +153,8 @@ def render_markers(
     from `numbers` renders as a visible `missing_label`, which only previews can contain. `after`
     maps a marker's 1-based index to a function that returns the HTML placed right after it (the
     evidence label of a statement); it is given the punctuation that follows the marker, which it
-    replaces, and whether the marker is inside a link.
+    replaces, and whether the marker is inside a link. `id_prefix` names the superscripts' ids, so two
+    parts of one page (key points, body) never share one.
     """
     out: list[str] = []
     last = 0
@@ -171,7 +173,7 @@ def render_markers(
                 pieces.extend(link.format(n) for n in range(first, final + 1))
         if len(known) < len(marker.keys):
             pieces.append(f'<span class="citation-missing">{escape(missing_label)}</span>')
-        out.append(f'<sup class="citation" id="cite-{index}">{",".join(pieces)}</sup>')
+        out.append(f'<sup class="citation" id="{id_prefix}{index}">{",".join(pieces)}</sup>')
         if after and index in after:
             # The label takes the punctuation that closes its statement, so the two never part at a line end.
             closing = _CLOSING_PUNCTUATION.match(html, last).group(0)
@@ -181,13 +183,13 @@ def render_markers(
     return "".join(out)
 
 
-def first_citation_anchors(html: str, numbers: dict[str, int]) -> dict[int, str]:
+def first_citation_anchors(html: str, numbers: dict[str, int], *, id_prefix: str = "cite-") -> dict[int, str]:
     """Return, for each reference number, the id of the superscript that first cites it."""
     anchors: dict[int, str] = {}
     for index, marker in enumerate(find_markers(html), start=1):
         for key in marker.keys:
             if key in numbers:
-                anchors.setdefault(numbers[key], f"cite-{index}")
+                anchors.setdefault(numbers[key], f"{id_prefix}{index}")
     return anchors
 
 

@@ -15,7 +15,9 @@ Rules:
 - FDA wording: in a topic marked "not approved by the FDA", any "FDA-approved" wording is an error;
 - readability: the Flesch-Kincaid grade of the body, its longest sentences, a warning above grade 8,
   a blocking finding above grade 10;
-- treatment articles: the sections patients need (benefits, risks, alternatives, uncertainty, help).
+- treatment articles: the sections patients need (benefits, risks, alternatives, uncertainty, help);
+- key points: the box's sentences get every check above, and a point that cites nothing must say what a cited
+  sentence of the body says (most of its words found in that one sentence), or it is a finding.
 """
 
 import functools
@@ -60,6 +62,26 @@ LAB_WORDS = ("lab", "laboratory", "dish", "in vitro", "test tube", "preclinical"
 EXPERT_WORDS = ("expert", "review", "reviewer", "opinion", "theory")
 STRONG_WORDING = ("shown to", "proven", "proves", "demonstrated", "established")
 FDA_APPROVAL_WORDING = ("FDA-approved", "FDA-cleared", "FDA-registered", "approved by the FDA", "cleared by the FDA")
+
+# An uncited key point is supported by a cited body sentence holding at least this share of its content words.
+KEY_POINT_SUPPORT = 0.6
+CONTENT_WORD_MIN_LENGTH = 3  # shorter words ("a", "in", "of") say little about what a sentence claims
+COMMON_WORDS = frozenset(
+    {
+        "the", "and", "are", "was", "were", "for", "with", "that", "this", "these", "those", "from", "has", "have",
+        "had", "been", "but", "not", "can", "may", "might", "will", "would", "could", "should", "you", "your", "they",
+        "them", "their", "its", "our", "who", "what", "which", "when", "how", "why", "than", "then", "also", "any",
+        "all", "some", "more", "most", "such", "into", "about", "over", "only", "very", "does", "did", "there",
+    }
+)  # fmt: skip
+UNSUPPORTED_KEY_POINT = (
+    "This key point cites nothing, and no cited sentence of the body says it: the box may not hold claims the "
+    "body does not support."
+)
+UNSUPPORTED_KEY_POINT_INSTEAD = (
+    "Cite the reference that supports it, or reword it to repeat a cited sentence of the body (most of its words "
+    "should be found there). If it makes no claim, a reviewer can record why it is acceptable."
+)
 
 # What a treatment article must cover, each found by words in its headings.
 TREATMENT_SECTIONS = {
@@ -368,6 +390,43 @@ def missing_sections(body_html: str) -> list[Finding]:
     ]
 
 
+def content_words(text: str) -> set[str]:
+    """Return the words of `text` that carry its meaning, lower-case and without a plural "s"."""
+    words = re.findall(r"[^\W_]+", plain_words(text).lower())
+    return {
+        word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith("ss") else word
+        for word in words
+        if len(word) >= CONTENT_WORD_MIN_LENGTH and word not in COMMON_WORDS
+    }
+
+
+def is_supported(point: str, cited_sentences: list[str]) -> bool:
+    """Return True if one of `cited_sentences` holds at least KEY_POINT_SUPPORT of the point's content words."""
+    words = content_words(point)
+    if not words:
+        return True  # nothing is claimed ("Yes.")
+    return any(len(words & content_words(sentence)) >= KEY_POINT_SUPPORT * len(words) for sentence in cited_sentences)
+
+
+def unsupported_key_points(key_points_html: str, body_html: str) -> list[Finding]:
+    """Return a finding for each key point sentence that cites nothing and repeats no cited body sentence."""
+    points = [sentence for sentence in citations.sentences(key_points_html) if not sentence.is_statement]
+    if not points:
+        return []
+    cited = [sentence.text for sentence in citations.statements(body_html)]
+    return [
+        Finding(
+            rule="unsupported_key_point",
+            message=UNSUPPORTED_KEY_POINT,
+            suggestion=UNSUPPORTED_KEY_POINT_INSTEAD,
+            text=point.text,
+            phrase="key point",
+        )
+        for point in points
+        if not is_supported(point.text, cited)
+    ]
+
+
 def check_article(
     *,
     title: str,
@@ -378,12 +437,14 @@ def check_article(
     not_fda_approved: bool = False,
     treatment: bool = False,
     body_readability: Readability | None = None,
+    key_points_html: str = "",
 ) -> list[Finding]:
     """Return every finding for an article's patient-visible text, each once.
 
     `levels` maps statement hashes to their approved evidence levels (the evidence rules need a grade).
     """
-    sentences = [citations.Sentence(text) for text in (title, summary) if text] + citations.sentences(body_html)
+    sentences = [citations.Sentence(text) for text in (title, summary) if text]
+    sentences += citations.sentences(key_points_html) + citations.sentences(body_html)
     findings: dict[str, Finding] = {}
     for sentence in sentences:
         found = red_flags(sentence.text, flags)
@@ -394,5 +455,7 @@ def check_article(
             found += label_contradictions(sentence.text, levels[sentence.hash])
         for finding in found:
             findings.setdefault(finding.key, finding)
+    for finding in unsupported_key_points(key_points_html, body_html):
+        findings.setdefault(finding.key, finding)
     found = (body_readability or readability(body_html)).findings + (missing_sections(body_html) if treatment else [])
     return [*findings.values(), *found]

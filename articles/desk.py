@@ -20,7 +20,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, TemplateView
 
-from articles import claims, feedback, permissions, workflow
+from articles import citations, claims, feedback, permissions, workflow
 from articles.diffs import paragraph_diff, word_diff
 from articles.forms import (
     AcknowledgeRetractionForm,
@@ -168,13 +168,21 @@ def changes_since_last_review(article: Article, reviewer) -> dict | None:
         return None
     reviewed_at = max(moments)
     then = workflow.revision_at(article, reviewed_at)
-    if then is None or (then.title, then.summary, then.body) == (article.title, article.summary, article.body):
+    if then is None or (then.title, then.summary, then.key_points, then.body) == (
+        article.title,
+        article.summary,
+        article.key_points,
+        article.body,
+    ):
         return None
     return {
         "reviewed_at": reviewed_at,
         "title": word_diff(then.title, article.title) if then.title != article.title else None,
         "summary": word_diff(then.summary, article.summary) if then.summary != article.summary else None,
-        "body": paragraph_diff(then.body, article.body) if then.body != article.body else None,
+        # The key points read as the first paragraphs of the body: one comparison shows a change to either.
+        "body": paragraph_diff(then.key_points + then.body, article.key_points + article.body)
+        if (then.key_points, then.body) != (article.key_points, article.body)
+        else None,
     }
 
 
@@ -208,8 +216,10 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             }
             for item in status.statements
         ]
+        in_key_points = {sentence.hash for sentence in citations.statements(article.key_points)}
         for entry in statements:
             item = entry["status"]
+            entry["in_key_points"] = item.sentence.hash in in_key_points
             entry["can_approve"] = item.number in steps.approve and entry["approve_form"] is not None
             entry["can_comment"] = item.number in steps.comment and entry["changes_form"] is not None
             entry["approve_label"] = workflow.APPROVE_STATEMENT.label.format(number=item.number)
@@ -228,7 +238,9 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             status=status,
             steps=steps,
             statements=statements,
-            comparison=paragraph_diff(live.body_source, article.body) if live else None,
+            comparison=paragraph_diff(live.key_points_source + live.body_source, article.key_points + article.body)
+            if live
+            else None,
             since_last_review=changes_since_last_review(article, user),
             timeline=timeline_of(article),
             can_approve="justify_finding" in steps,  # the claim-check list's forms

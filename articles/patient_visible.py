@@ -129,8 +129,12 @@ def _revision_topics(record) -> str:
 
 
 def _revision_body(record) -> str:
+    return _revision_rich_text(record.body)
+
+
+def _revision_rich_text(html: str) -> str:
     # A space after each paragraph and item, so the words of two paragraphs do not run together.
-    return plain_text(record.body.replace("</p>", "</p> ").replace("</li>", "</li> "))
+    return plain_text((html or "").replace("</p>", "</p> ").replace("</li>", "</li> "))
 
 
 VISIBLE = (
@@ -158,7 +162,11 @@ VISIBLE = (
         "body",
         sanitized={"Article.body": RICH},
         hashed=_field("body"),
-        frozen=lambda article, publishing: {"body_source": article.body, "body_html": publishing.rendered.body_html},
+        frozen=lambda article, publishing: {
+            "body_source": article.body,
+            "body_html": publishing.rendered.body_html,  # with ids on its sections when it has "On this page"
+            "contents": publishing.rendered.contents,
+        },
         compared=("body", _revision_body),
     ),
     Visible(
@@ -203,6 +211,16 @@ VISIBLE = (
         hashed=_unless_blank("correction_note"),
         frozen=_correction,
         compared=("correction note", lambda record: record.correction_note),
+    ),
+    Visible(
+        "key_points",  # the "Key points" box above the body; its cited points are statements like the body's
+        sanitized={"Article.key_points": RICH},
+        hashed=_unless_blank("key_points"),
+        frozen=lambda article, publishing: {
+            "key_points_source": article.key_points,
+            "key_points_html": publishing.rendered.key_points_html,
+        },
+        compared=("key points", lambda record: _revision_rich_text(record.key_points)),
     ),
     Visible(
         "is_featured",  # the admin invalidates the page cache when it changes (ArticleAdmin.save_model)

@@ -1,20 +1,29 @@
 """Turn an article's working copy into the HTML and reference list patients read."""
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils.html import format_html
+from django.utils.text import slugify
 
 from articles import citations, evidence_legend
 from articles.models import Article, EvidenceLevel, Reference
+from articles.sanitize import plain_text
 
 NOT_YET_APPROVED = "Not yet approved"
+CONTENTS_FROM_SECTIONS = 3  # a body with this many h2 sections or more gets "On this page"
+KEY_POINT_CITE_PREFIX = "key-point-cite-"  # the key points' citation ids: the body's are "cite-N"
+SECTION_PREFIX = "section-"  # section ids: no other id of the article page starts so
+_H2 = re.compile(r"<h2>(.*?)</h2>", re.DOTALL)  # sanitized HTML: an h2 carries no attributes (sanitize.py)
 
 
 @dataclass
 class RenderedArticle:
     body_html: str
+    key_points_html: str = ""
+    contents: list[dict] = field(default_factory=list)  # [{"id": ..., "title": ...}] of the body's h2 sections
     references: list[dict] = field(default_factory=list)
     unknown_keys: list[str] = field(default_factory=list)
     malformed_markers: list[str] = field(default_factory=list)
@@ -97,6 +106,30 @@ def _label(level: str, claims: int, closing: str, in_link: bool) -> str:
     return evidence_label(level, claims=claims, closing=closing, in_link=in_link)
 
 
+def with_section_ids(body_html: str, source_html: str) -> tuple[str, list[dict]]:
+    """Return the body with ids on its h2 headings, and the contents that link them, when it has enough sections.
+
+    Ids come from the heading's words ("section-what-the-research-shows"), numbered when two headings read the
+    same, so a link to a section holds while its heading does. `source_html` (the body with its markers) gives
+    the headings' words without citation numbers.
+    """
+    titles = [
+        " ".join(citations.MARKER_RE.sub(" ", plain_text(title)).split()) for title in _H2.findall(source_html or "")
+    ]
+    if len(titles) < CONTENTS_FROM_SECTIONS or len(_H2.findall(body_html)) != len(titles):
+        return body_html, []
+    contents, taken = [], set()
+    for number, title in enumerate(titles, start=1):
+        base = SECTION_PREFIX + (slugify(title, allow_unicode=True) or str(number))
+        anchor, suffix = base, 2
+        while anchor in taken:
+            anchor, suffix = f"{base}-{suffix}", suffix + 1
+        taken.add(anchor)
+        contents.append({"id": anchor, "title": title or f"Section {number}"})
+    ids = iter(contents)
+    return _H2.sub(lambda match: f'<h2 id="{next(ids)["id"]}">{match.group(1)}</h2>', body_html), contents
+
+
 def render_article(
     article: Article, *, levels: dict[str, str] | None = None, mark_unapproved: bool = False
 ) -> RenderedArticle:
@@ -107,17 +140,35 @@ def render_article(
     """
     references, unknown = article.resolve_citations()
     numbers = {ref.citation_key: number for number, ref in enumerate(references, start=1)}
-    anchors = citations.first_citation_anchors(article.body, numbers)
-    labels = {}
-    if levels is not None or mark_unapproved:
-        labels = _labels(article.body, levels or {}, mark_unapproved=mark_unapproved)
+    key_points = article.key_points
+
+    def labels(html: str) -> dict[int, Callable[[str, bool], str]]:
+        if levels is None and not mark_unapproved:
+            return {}
+        return _labels(html, levels or {}, mark_unapproved=mark_unapproved)
+
+    # A reference's backlink goes to its first citation: in the key points if they cite it, else in the body.
+    anchors = {
+        **citations.first_citation_anchors(article.body, numbers),
+        **citations.first_citation_anchors(key_points, numbers, id_prefix=KEY_POINT_CITE_PREFIX),
+    }
+    body_html, contents = with_section_ids(
+        citations.render_markers(article.body, numbers, after=labels(article.body)), article.body
+    )
+    key_points_html = citations.render_markers(
+        key_points, numbers, after=labels(key_points), id_prefix=KEY_POINT_CITE_PREFIX
+    )
     return RenderedArticle(
-        body_html=citations.render_markers(article.body, numbers, after=labels),
+        body_html=body_html,
+        key_points_html=key_points_html,
+        contents=contents,
         references=[
             reference_entry(ref, numbers[ref.citation_key], anchors.get(numbers[ref.citation_key], ""))
             for ref in references
         ],
         unknown_keys=unknown,
-        malformed_markers=citations.malformed_markers(article.body),
+        malformed_markers=list(
+            dict.fromkeys(citations.malformed_markers(key_points) + citations.malformed_markers(article.body))
+        ),
         cited=references,
     )

@@ -542,3 +542,78 @@ def test_a_contradicting_label_reaches_the_writer_and_the_reviewer_next_to_the_s
     page = client.get(reverse("admin:articles_article_change", args=[article.pk])).content.decode()
     assert "Evidence label contradicts the sentence" in page
     assert finding.suggestion.split("“")[0] in page
+
+
+# --- Key points (issue 15) -----------------------------------------------------------------------------------------
+
+KEY_POINTS_BODY = (
+    "<p>In mice with a cut in the skin, exosomes helped the wound close faster [@hu2016].</p>"
+    "<p>The FDA has not approved any exosome product.</p>"
+)
+
+
+def _key_point_findings(key_points: str, **kwargs) -> list:
+    findings = claims.check_article(
+        title="", summary="", body_html=KEY_POINTS_BODY, key_points_html=key_points, flags=[], levels={}, **kwargs
+    )
+    return [finding for finding in findings if finding.rule == "unsupported_key_point"]
+
+
+def test_an_uncited_key_point_that_repeats_a_cited_body_sentence_is_supported():
+    assert _key_point_findings("<ul><li>Exosomes helped wounds in mice close faster.</li></ul>") == []
+
+
+def test_an_uncited_key_point_the_body_does_not_cite_is_a_blocking_finding_a_writer_can_act_on():
+    (finding,) = _key_point_findings(
+        "<ul><li>Exosomes helped wounds in mice close faster.</li>"
+        "<li>Exosomes heal diabetic ulcers in people.</li></ul>"
+    )
+    assert finding.text == "Exosomes heal diabetic ulcers in people."
+    assert finding.blocking
+    assert "cites nothing" in finding.message
+    assert "Cite the reference" in finding.suggestion
+
+
+def test_an_uncited_key_point_matching_only_an_uncited_body_sentence_is_a_finding():
+    # The body says it, but without a citation: the box may not turn an unreviewed sentence into a key claim.
+    (finding,) = _key_point_findings("<ul><li>The FDA has not approved any exosome product.</li></ul>")
+    assert finding.text == "The FDA has not approved any exosome product."
+
+
+def test_cited_key_points_are_statements_and_get_the_red_flag_and_evidence_checks():
+    point = "<ul><li>Exosomes are a miracle that heals wounds [@hu2016].</li></ul>"
+    (sentence,) = claims.citations.statements(point)
+    findings = claims.check_article(
+        title="",
+        summary="",
+        body_html=KEY_POINTS_BODY,
+        key_points_html=point,
+        flags=[claims.RedFlag("miracle", "No treatment is a miracle.", "Say what it may do.")],
+        levels={sentence.hash: "E"},
+    )
+    assert {f.rule for f in findings if f.text.startswith("Exosomes are a miracle")} == {"red_flag", "evidence_wording"}
+    assert _key_point_findings(point) == []  # cited: its approval, not the body, covers it
+
+
+@pytest.mark.django_db
+def test_an_unsupported_key_point_is_on_the_desk_and_blocks_sign_off_until_justified(client):
+    ReferenceFactory(citation_key="hu2016")
+    writer, reviewer = member_of("Writers"), member_of("Reviewers")
+    article = ArticleFactory(
+        author=writer,
+        topics=[TopicFactory()],
+        body=KEY_POINTS_BODY,
+        key_points="<ul><li>Exosomes heal diabetic ulcers in people.</li></ul>",
+    )
+    workflow.submit_for_review(article, by=writer)
+    status = workflow.review_status(article)
+    (finding,) = [f for f in status.unresolved_findings if f.rule == "unsupported_key_point"]
+    assert any("key point cites nothing" in problem for problem in status.sign_off_problems)
+
+    client.force_login(reviewer)
+    page = client.get(f"/review/{article.pk}/").content.decode()
+    assert "Exosomes heal diabetic ulcers in people." in page
+    assert "key point cites nothing" in page
+
+    workflow.justify_finding(article, by=reviewer, finding_key=finding.key, reason="It is the headline of the box.")
+    assert not [f for f in workflow.review_status(article).unresolved_findings if f.rule == "unsupported_key_point"]

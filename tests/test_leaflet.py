@@ -78,7 +78,8 @@ def leaflet_url(article) -> str:
 
 
 def full_article(editor):
-    """Publish an article with a topic disclaimer, two cited statements, a table and three references."""
+    """Publish an article with a topic disclaimer, a cited key point, two cited statements in the body and three
+    references."""
     topic = TopicFactory(name="Exosome therapy", offered_by_clinic=True)
     DisclaimerFactory(title="Not medical advice")
     warning = DisclaimerFactory(
@@ -96,7 +97,10 @@ def full_article(editor):
         f"@{third.citation_key}].</p>"
         "<ul><li>Ask what the product is made from.</li><li>Ask how it was tested.</li></ul>"
     )
-    article = ArticleFactory(title="Exosomes for wound healing", body=body, topics=[topic], drafted_with_ai=True)
+    key_points = f"<ul><li>In mice, exosomes helped wounds close faster [@{first.citation_key}].</li></ul>"
+    article = ArticleFactory(
+        title="Exosomes for wound healing", key_points=key_points, body=body, topics=[topic], drafted_with_ai=True
+    )
     publish_reviewed(article, editor=editor, level="E")
     article.refresh_from_db()
     return article
@@ -183,14 +187,15 @@ def test_the_leaflet_prints_what_the_article_page_shows(client, editor, weasypri
         "bylines": texts(page, lambda tag, classes, inside: "byline" in classes),
         "dates": texts(page, lambda tag, classes, inside: tag in ("dt", "dd")),
         "body": texts(page, lambda tag, classes, inside: tag in BLOCKS and "prose" in inside),
+        "key points": texts(page, lambda tag, classes, inside: tag in BLOCKS and "key-points" in inside),
         "labels": texts(page, lambda tag, classes, inside: "evidence-label" in classes),
         "references": texts(page, lambda tag, classes, inside: tag == "li" and "references" in inside),
         "disclaimers": texts(page, lambda tag, classes, inside: "disclaimer" in classes),
         "ai note": texts(page, lambda tag, classes, inside: "ai-note" in classes),
         "urgent help": texts(page, lambda tag, classes, inside: tag in ("h2", "p", "li") and "urgent-help" in inside),
     }
-    assert parts["labels"] == ["Animal study", "Animal study"]
-    assert len(snapshot.statements) == 2
+    assert parts["labels"] == ["Animal study", "Animal study", "Animal study"]
+    assert len(snapshot.statements) == 3
     assert len(parts["references"]) == 3
     assert len(parts["disclaimers"]) == 2
     assert parts["urgent help"][0] == "Signs of a wound infection"

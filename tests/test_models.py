@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from articles import workflow
+from articles import identity, patient_visible, workflow
 from articles.models import (
     BIO_MAX_CHARS,
     BODY_MAX_CHARS,
@@ -165,3 +165,44 @@ def test_texts_patients_read_are_limited_by_the_model_with_their_length_in_the_m
     with pytest.raises(ValidationError) as caught:
         instance.clean_fields(exclude=[name for name in ("user", "author", "topics") if name != field])
     assert caught.value.message_dict[field] == [TOO_LONG % {"limit_value": limit, "show_value": limit + 1}]
+
+
+# --- Key points (issue 15) -----------------------------------------------------------------------------------------
+
+
+def test_key_points_statements_come_first_and_their_keys_are_cited_first():
+    for key in ("body2020", "point2021"):
+        ReferenceFactory(citation_key=key)
+    article = ArticleFactory(
+        key_points="<ul><li>Point one [@point2021].</li><li>Uncited point.</li></ul>",
+        body="<p>Body claim [@body2020]. Again [@point2021].</p>",
+    )
+    assert [s.text for s in article.statements] == [
+        "Point one [@point2021].",
+        "Body claim [@body2020].",
+        "Again [@point2021].",
+    ]
+    assert article.citation_keys == ["point2021", "body2020"]
+    stored = list(article.evidence_statements.order_by("position").values_list("text", flat=True))
+    assert stored == ["Point one [@point2021].", "Body claim [@body2020].", "Again [@point2021]."]
+    assert list(Article.objects.citing("point2021")) == [article]
+
+
+def test_editing_only_the_key_points_extracts_their_statements_again():
+    ReferenceFactory(citation_key="point2021")
+    article = ArticleFactory()
+    article.key_points = "<ul><li>A new point [@point2021].</li></ul>"
+    article.save(update_fields=["key_points"])
+    assert list(article.evidence_statements.values_list("text", flat=True)) == ["A new point [@point2021]."]
+
+
+def test_key_points_are_sanitized_and_blank_ones_leave_the_content_hash_as_it_was():
+    article = ArticleFactory(key_points='<ul><li onclick="x()">Point<script>alert(1)</script></li></ul>')
+    assert article.key_points == "<ul><li>Point</li></ul>"
+    article.key_points = ""
+    blank = article.content_hash()
+    payload = patient_visible.hashed(article, cited=[])
+    assert "key_points" not in payload
+    assert identity.content_hash(payload) == blank
+    article.key_points = "<ul><li>Point</li></ul>"
+    assert article.content_hash() != blank

@@ -51,10 +51,12 @@ def test_the_list_keeps_what_each_place_did_before():
     pinned = [
         *("title", "slug", "summary", "body", "topics", "author", "drafted_with_ai", "review_interval_months"),
         "correction_note",  # issue 15: blank, it adds nothing to the hash (tests/test_corrections.py)
+        "key_points",  # issue 15: blank, it adds nothing to the hash (tests/test_models.py)
     ]
     assert patient_visible.pinned(patient_visible.ARTICLE_FIELDS) == pinned
     assert set(patient_visible.ARTICLE_FIELDS) == {*pinned, "is_featured"}
-    assert patient_visible.COMPARED == ["title", "slug", "summary", "body", "topics", "author", "correction note"]
+    compared = ["title", "slug", "summary", "body", "topics", "author", "correction note", "key points"]
+    assert compared == patient_visible.COMPARED
     assert set(patient_visible.stale_on_models()) == {Disclaimer, Page, StaffProfile, Topic, UrgentHelp}
     policies = {
         target: policy.__name__ for entry in patient_visible.VISIBLE for target, policy in entry.sanitized.items()
@@ -66,6 +68,7 @@ def test_the_list_keeps_what_each_place_did_before():
         "Topic.name": "plain_text",
         "Topic.description": "plain_text",
         "Article.correction_note": "plain_text",
+        "Article.key_points": "clean_html",
         "StaffProfile.display_name": "plain_text",
         "StaffProfile.credentials": "plain_text",
         "StaffProfile.bio": "clean_html",

@@ -250,6 +250,7 @@ ARTICLE_CHANGES = {
     "drafted_with_ai": lambda article: setattr(article, "drafted_with_ai", not article.drafted_with_ai),
     "review_interval_months": lambda article: setattr(article, "review_interval_months", 7),
     "correction_note": lambda article: setattr(article, "correction_note", "We corrected the dose."),
+    "key_points": lambda article: setattr(article, "key_points", "<ul><li>Ask about other options.</li></ul>"),
 }
 
 

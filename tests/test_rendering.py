@@ -145,3 +145,57 @@ def test_rendering_is_deterministic_and_the_content_hash_ignores_the_label_marku
     before = article.content_hash()
     render_article(article, levels={s.hash: "E" for s in citations.statements(body)})
     assert article.content_hash() == before
+
+
+# --- Key points and "On this page" (issue 15) ----------------------------------------------------------------------
+
+
+def test_key_points_are_numbered_first_and_carry_their_own_citation_ids_and_labels():
+    ReferenceFactory(citation_key="body2020")
+    ReferenceFactory(citation_key="point2021")
+    article = ArticleFactory(
+        key_points="<ul><li>In mice, wounds closed faster [@point2021].</li><li>Ask about other options.</li></ul>",
+        body="<p>First [@body2020]. In mice, wounds closed faster [@point2021].</p>",
+    )
+    (point,) = citations.statements(article.key_points)
+
+    rendered = render_article(article, levels={point.hash: "E"}, mark_unapproved=True)
+
+    assert [entry["key"] for entry in rendered.references] == ["point2021", "body2020"]
+    assert '<sup class="citation" id="key-point-cite-1">' in rendered.key_points_html
+    assert 'id="cite-1"' not in rendered.key_points_html
+    assert 'id="key-point-cite' not in rendered.body_html
+    # The same sentence citing the same key is one statement: approved once, labelled in both places.
+    assert rendered.key_points_html.count("Animal study") == rendered.body_html.count("Animal study") == 1
+    assert rendered.body_html.count(NOT_YET_APPROVED) == 1  # "First [@body2020]."
+    # A reference first cited in the key points links back there.
+    assert [entry["backlink"] for entry in rendered.references] == ["key-point-cite-1", "cite-1"]
+
+
+def test_no_key_points_render_nothing():
+    assert render_article(ArticleFactory(body="<p>Text.</p>")).key_points_html == ""
+
+
+def test_a_body_with_three_sections_gets_unique_stable_ids_and_contents():
+    ReferenceFactory(citation_key="a1")
+    body = (
+        "<h2>What it is</h2><p>Text.</p><h2>Risks &amp; side effects [@a1]</h2><p>Text.</p>"
+        "<h2>What it is</h2><p>Again.</p><h3>Not a section</h3>"
+    )
+    rendered = render_article(ArticleFactory(body=body))
+
+    assert rendered.contents == [
+        {"id": "section-what-it-is", "title": "What it is"},
+        {"id": "section-risks-side-effects", "title": "Risks & side effects"},
+        {"id": "section-what-it-is-2", "title": "What it is"},
+    ]
+    assert '<h2 id="section-what-it-is">What it is</h2>' in rendered.body_html
+    assert '<h2 id="section-risks-side-effects">Risks &amp; side effects <sup' in rendered.body_html
+    assert '<h2 id="section-what-it-is-2">' in rendered.body_html
+    assert "<h3>Not a section</h3>" in rendered.body_html
+
+
+def test_a_body_with_fewer_than_three_sections_gets_no_contents():
+    rendered = render_article(ArticleFactory(body="<h2>One</h2><p>Text.</p><h2>Two</h2><p>Text.</p>"))
+    assert rendered.contents == []
+    assert "<h2>One</h2>" in rendered.body_html

@@ -66,3 +66,14 @@ def test_demo_seeding_refuses_production_settings(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG=1"):
         call_command("seed_demo")
+
+
+def test_the_demo_wound_healing_page_shows_approved_key_points_and_its_contents(settings, client):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    article = Article.objects.get(slug="exosomes-wound-healing")
+    page = client.get(article.get_absolute_url()).content.decode()
+    box = page[page.index('<section class="key-points"') : page.index('<nav class="on-this-page"')]
+    assert box.count('class="evidence-label') == 3  # the three cited points; the uncited one repeats the body
+    assert "In lab studies, exosomes made skin cells grow and make more collagen." in box
+    assert '<a href="#section-risks-and-side-effects">Risks and side effects</a>' in page

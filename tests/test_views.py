@@ -593,3 +593,41 @@ def test_a_phrase_without_words_matches_nothing():
     from articles import claims
 
     assert claims.red_flags("Any text at all.", [claims.RedFlag("-", "x", "y")]) == []
+
+
+KEY_POINTS_BODY = "".join(
+    f"<h2>Section {name}</h2><p>Claim about {name} [@{{key}}].</p>" for name in ("one", "two", "three")
+)
+
+
+def test_the_article_page_shows_the_labelled_key_points_and_on_this_page_in_fixed_queries(
+    client, editor, django_assert_num_queries
+):
+    reference = ReferenceFactory()
+    article = ArticleFactory(
+        key_points=f"<ul><li>In mice, wounds closed faster [@{reference.citation_key}].</li></ul>",
+        body=KEY_POINTS_BODY.replace("{key}", reference.citation_key),
+        topics=[TopicFactory()],
+    )
+    publish_reviewed(article, editor=editor, level="E")
+    article.refresh_from_db()
+
+    with django_assert_num_queries(ARTICLE_PAGE_QUERIES):  # the key points and contents are in the snapshot
+        page = client.get(article.get_absolute_url()).content.decode()
+
+    box = page[page.index('<section class="key-points"') : page.index("</section>", page.index('class="key-points"'))]
+    assert '<h2 id="key-points-heading">Key points</h2>' in box
+    assert 'href="#ref-1"' in box
+    assert "Animal study" in box
+    contents = page[page.index('<nav class="on-this-page"') :]
+    for name in ("one", "two", "three"):
+        assert f'<li><a href="#section-section-{name}">Section {name}</a></li>' in contents
+        assert f'<h2 id="section-section-{name}">Section {name}</h2>' in page
+    assert page.index('class="key-points"') < page.index('class="on-this-page"') < page.index('class="prose"')
+
+
+def test_an_article_without_key_points_or_three_sections_shows_neither(client, editor):
+    article = published_article(editor)
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert 'class="key-points"' not in page
+    assert 'class="on-this-page"' not in page

@@ -52,7 +52,7 @@ class ArticleChangeList(DeclaredFiltersChangeList):
     def get_queryset(self, request, exclude_parameters=None):
         # The list shows neither the body nor the live snapshot: leave their large columns in the database.
         rows = super().get_queryset(request, exclude_parameters)
-        return rows.select_related(None).select_related("author").defer("summary", "body")
+        return rows.select_related(None).select_related("author").defer("summary", "key_points", "body")
 
     @property
     def count_capped(self) -> bool:
@@ -92,7 +92,7 @@ class TopicListFilter(admin.SimpleListFilter):
 
 @admin.register(Article)
 class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
-    limited_fields = ["title", "slug", "summary", "body", "correction_note"]
+    limited_fields = ["title", "slug", "summary", "key_points", "body", "correction_note"]
     list_display = ["title", "status", "is_live", "author", "updated_at"]
     list_select_related = ["author"]
     list_filter = ["status", TopicListFilter]
@@ -116,7 +116,10 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
     object_history_template = "admin/articles/article/object_history.html"
     change_form_template = "admin/articles/article/change_form.html"
     fieldsets = [
-        (None, {"fields": ["title", "slug", "summary", "body", "live_citation_check", "topics", "author"]}),
+        (
+            None,
+            {"fields": ["title", "slug", "summary", "key_points", "body", "live_citation_check", "topics", "author"]},
+        ),
         ("Correcting a live article", {"fields": ["correction_note"]}),
         ("Citations", {"fields": ["citation_check", "reference_list"]}),
         (

@@ -12,7 +12,14 @@ from simple_history.models import HistoricalRecords
 
 from articles import citations, identity, patient_visible
 from articles.models.audit import AuditEvent
-from articles.models.fields import BODY_EDITOR_EXTENSIONS, BODY_MAX_CHARS, CORRECTION_NOTE_MAX_CHARS, at_most
+from articles.models.fields import (
+    BODY_EDITOR_EXTENSIONS,
+    BODY_MAX_CHARS,
+    CORRECTION_NOTE_MAX_CHARS,
+    KEY_POINTS_EDITOR_EXTENSIONS,
+    KEY_POINTS_MAX_CHARS,
+    at_most,
+)
 from articles.models.references import Reference
 from articles.models.site_content import Topic
 from articles.models.snapshots import PublishedSnapshot
@@ -103,8 +110,8 @@ class ArticleQuerySet(models.QuerySet):
         )
 
     def citing(self, key: str):
-        """Articles whose working copy cites the reference `key`."""
-        return self.filter(body__regex=citations.key_regex(key))
+        """Articles whose working copy cites the reference `key` (in its body or its key points)."""
+        return self.filter(Q(body__regex=citations.key_regex(key)) | Q(key_points__regex=citations.key_regex(key)))
 
     def citing_live(self, *keys: str):
         """Articles whose live version cites any of the references `keys`.
@@ -119,6 +126,7 @@ class ArticleQuerySet(models.QuerySet):
             condition = Q()
             for key in keys:
                 condition |= Q(live_snapshot__body_source__regex=citations.key_regex(key))
+                condition |= Q(live_snapshot__key_points_source__regex=citations.key_regex(key))
             return self.filter(condition)
         condition = Q()
         for key in keys:
@@ -148,6 +156,16 @@ class Article(models.Model):
     slug = models.SlugField(max_length=200, unique=True, help_text="The article's address; keep it once published.")
     summary = models.TextField(
         help_text="One or two plain sentences: shown in lists, search results and link previews.", **at_most(300)
+    )
+    key_points = ProseEditorField(
+        "Key points",
+        extensions=KEY_POINTS_EDITOR_EXTENSIONS,
+        blank=True,
+        **at_most(KEY_POINTS_MAX_CHARS),
+        sanitize=clean_html,
+        help_text="Optional: three to five short points, as a bulleted list, shown at the top of the page. Cite "
+        "them like the body: a cited point is an evidence statement a reviewer approves. A point without a "
+        "citation must say what a cited sentence of the body says, or the claim check flags it.",
     )
     body = ProseEditorField(
         extensions=BODY_EDITOR_EXTENSIONS,
@@ -272,7 +290,7 @@ class Article(models.Model):
             ]
         super().save(*args, **kwargs)
         update_fields = kwargs.get("update_fields")
-        if update_fields is None or "body" in update_fields:
+        if update_fields is None or {"body", "key_points"} & set(update_fields):
             from articles.models.review import EvidenceStatement  # review.py imports this module
 
             EvidenceStatement.objects.sync(self)
@@ -304,8 +322,8 @@ class Article(models.Model):
 
     @property
     def statements(self) -> list[citations.Sentence]:
-        """The evidence statements of the working copy, read from the body itself."""
-        return citations.statements(self.body)
+        """The evidence statements of the working copy, read from its text: the key points', then the body's."""
+        return citations.statements(self.key_points) + citations.statements(self.body)
 
     def contributor_ids(self) -> set[int]:
         """Return the ids of everyone who wrote or edited the working copy or a reference it cites."""
@@ -330,7 +348,8 @@ class Article(models.Model):
 
     @property
     def citation_keys(self) -> list[str]:
-        return citations.citation_keys(self.body)
+        """Return each cited key once, in order of first citation: the key points first, then the body."""
+        return list(dict.fromkeys(citations.citation_keys(self.key_points) + citations.citation_keys(self.body)))
 
     def resolve_citations(self, *, replacing=None) -> tuple[list[Reference], list[str]]:
         """Return the cited references in citation order, and the keys that match no reference.

@@ -9,6 +9,7 @@ BODY_MAX_CHARS = 200_000  # article bodies and policy pages
 BIO_MAX_CHARS = 20_000  # staff bio pages
 NOTE_MAX_CHARS = 5_000  # disclaimers and conflict-of-interest statements
 DESCRIPTION_MAX_CHARS = 2_000  # topic descriptions ("one or two plain sentences")
+KEY_POINTS_MAX_CHARS = 5_000  # "Key points": a few short list items
 CORRECTION_NOTE_MAX_CHARS = 300  # "what changed, for patients, in one sentence"
 REFERENCE_TITLE_MAX_CHARS = 2_000  # the longest real titles are a few hundred characters
 ABSTRACT_MAX_CHARS = 30_000  # structured abstracts run to a few thousand
@@ -35,6 +36,16 @@ BODY_EDITOR_EXTENSIONS = {
     "TableRow": True,
     "TableHeader": True,
     "TableCell": True,
+    "HardBreak": True,
+    "History": True,
+}
+
+KEY_POINTS_EDITOR_EXTENSIONS = {
+    "Bold": True,
+    "Italic": True,
+    "BulletList": True,
+    "ListItem": True,
+    "Link": {"enableTarget": False, "protocols": ["http", "https", "mailto"]},
     "HardBreak": True,
     "History": True,
 }

@@ -46,6 +46,11 @@ class PublishedSnapshot(AppendOnlyModel):
     body_source = models.TextField(blank=True, help_text="The working copy's body as published, with its markers.")
     body_html = models.TextField(help_text="Sanitized body with citation numbers, as rendered at publication.")
     body_text = models.TextField(blank=True, help_text="The body as plain text, for search and snippets.")
+    contents = models.JSONField(
+        default=list, blank=True, help_text='"On this page": [{"id": ..., "title": ...}] of the body\'s sections.'
+    )
+    key_points_source = models.TextField(blank=True, help_text="The working copy's key points as published.")
+    key_points_html = models.TextField(blank=True, help_text="The key points with citation numbers and labels.")
     references = models.JSONField(default=list, help_text="The numbered reference list as published.")
     statements = models.JSONField(default=list, help_text="Each statement with its evidence grade and reviewer.")
     topics = models.JSONField(default=list, help_text='[{"slug": ..., "name": ...}] at publication.')

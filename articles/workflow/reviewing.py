@@ -231,8 +231,11 @@ def acknowledge_retraction(article: Article, reference: Reference, *, by, commen
     reference = Reference.objects.get(pk=reference.pk)
     if not reference.is_retracted:
         raise WorkflowError(NOT_RETRACTED.format(key=reference.citation_key))
-    live_body = article.live_snapshot.body_source if article.live_snapshot_id else ""
-    if reference.citation_key not in article.citation_keys + citations.citation_keys(live_body):
+    live = article.live_snapshot if article.live_snapshot_id else None
+    live_keys = (
+        citations.citation_keys(live.key_points_source) + citations.citation_keys(live.body_source) if live else []
+    )
+    if reference.citation_key not in article.citation_keys + live_keys:
         raise WorkflowError(NOT_CITED.format(title=article.title, key=reference.citation_key))
     if not comment.strip():
         raise WorkflowError(REASON_REQUIRED)

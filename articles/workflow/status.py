@@ -264,8 +264,7 @@ class ReviewStatus:
     def reference_reapproval(self) -> bool:
         """Return True if only changes outside the article (cited references' records, the author's profile)
         withdrew this signed-off (or scheduled) article's sign-off: a reviewer approves the affected statements
-        again and signs off, without the writer.
-        """
+        again and signs off, without the writer."""
         article = self.article
         if article.status not in (Article.Status.SIGNED_OFF, Article.Status.SCHEDULED):
             return False
@@ -428,6 +427,7 @@ def review_status(article: Article) -> ReviewStatus:
         not_fda_approved=any(topic.not_fda_approved for topic in topics),
         treatment=any(topic.is_treatment for topic in topics),
         body_readability=body_readability,
+        key_points_html=article.key_points,
     )
     justified = {
         j.finding_key: j for j in FindingJustification.objects.filter(article=article).order_by("justified_at")

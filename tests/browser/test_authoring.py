@@ -28,7 +28,7 @@ def test_writer_writes_an_article_with_citations_and_sees_the_reference_list(pag
     page.goto("/admin/articles/article/add/")
     page.fill("#id_title", "Exosomes and wound healing")
     page.fill("#id_summary", "What lab and animal studies show, and what is still unknown.")
-    editor = page.locator(".prose-editor [contenteditable=true]")
+    editor = page.locator(".field-body .prose-editor [contenteditable=true]")
     editor.click()
     editor.press_sequentially("In rats, wounds closed faster [@hu2016; @mahmoud2025]. ")
     editor.press("Enter")
@@ -61,7 +61,7 @@ def test_writer_is_told_about_an_unknown_key_while_typing(page):
 
     log_in(page, writer)
     page.goto("/admin/articles/article/add/")
-    editor = page.locator(".prose-editor [contenteditable=true]")
+    editor = page.locator(".field-body .prose-editor [contenteditable=true]")
     editor.click()
     editor.press_sequentially("Wounds closed faster in rats [@hu2016; @hu2061].")
 

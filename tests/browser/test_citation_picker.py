@@ -26,7 +26,7 @@ def test_writer_finds_a_reference_by_author_and_inserts_its_marker_at_the_cursor
 
     log_in(page, writer)
     page.goto(reverse("admin:articles_article_change", args=[article.pk]))
-    editor = page.locator(".prose-editor [contenteditable=true]")
+    editor = page.locator(".field-body .prose-editor [contenteditable=true]")
     editor.click()
     editor.press("Control+End")
     editor.press("ArrowLeft")  # before the full stop, where a citation goes
@@ -75,4 +75,6 @@ def test_the_search_box_never_submits_the_article_and_tab_then_enter_inserts_at_
     page.keyboard.press("Enter")
     expect(status).to_have_text("Inserted [@hu2016] into the text.")
     # The writer never placed the cursor in the body: the marker goes at its end.
-    expect(page.locator(".prose-editor [contenteditable=true]")).to_have_text("Wounds closed faster in rats. [@hu2016]")
+    expect(page.locator(".field-body .prose-editor [contenteditable=true]")).to_have_text(
+        "Wounds closed faster in rats. [@hu2016]"
+    )

@@ -43,7 +43,7 @@ def log_in(page, username):
 
 def type_body(page, *paragraphs):
     """Replace the whole body in the prose editor with these paragraphs, typed as a person would."""
-    editor = page.locator(".prose-editor [contenteditable=true]")
+    editor = page.locator(".field-body .prose-editor [contenteditable=true]")
     editor.click()
     editor.press("Control+a")
     editor.press("Delete")

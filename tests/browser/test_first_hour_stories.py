@@ -80,7 +80,7 @@ def writer_writes_cites_and_submits(writer) -> Article:
     writer.goto("/admin/articles/article/add/")
     writer.fill("#id_title", TITLE)
     writer.fill("#id_summary", SUMMARY)
-    editor = writer.locator(".prose-editor [contenteditable=true]")
+    editor = writer.locator(".field-body .prose-editor [contenteditable=true]")
     editor.click()
     editor.press_sequentially(OVERSTATED)
     editor.press("Enter")
@@ -126,7 +126,7 @@ def writer_fixes_the_statement(writer, article) -> None:
     writer.get_by_role("link", name=TITLE).first.click()
     expect(writer.locator("#content")).to_contain_text(STATEMENT_COMMENT)  # at the top of the change form
     shot(writer, "4-writer-reads-the-comment")
-    editor = writer.locator(".prose-editor [contenteditable=true]")
+    editor = writer.locator(".field-body .prose-editor [contenteditable=true]")
     first_paragraph = editor.locator("p").first
     first_paragraph.click()
     writer.keyboard.press("Home")

@@ -1034,7 +1034,7 @@ class ArticleBuilder:
                 "live_review_due": live_review_due, "review_interval_months": None,
                 "scheduled_by_id": editor.pk if scheduled_for else None, "scheduled_for": scheduled_for,
                 "is_featured": live_snapshot_id is not None and rng.random() < FEATURED_SHARE,
-                "drafted_with_ai": template.drafted_with_ai, "correction_note": "",
+                "drafted_with_ai": template.drafted_with_ai, "correction_note": "", "key_points": "",
             }
         )  # fmt: skip
         # Revisions: the first without the varied paragraph, the rest as the working copy is now.
@@ -1049,6 +1049,7 @@ class ArticleBuilder:
                     "history_date": moment, "history_change_reason": None, "history_type": "~" if index else "+",
                     "author_id": author.pk, "history_user_id": author.pk, "review_interval_months": None,
                     "is_featured": False, "drafted_with_ai": template.drafted_with_ai, "correction_note": "",
+                    "key_points": "",
                 }
             )  # fmt: skip
             out["history_topics"] += [
@@ -1108,6 +1109,9 @@ class ArticleBuilder:
             "correction_note": "",
             "is_correction": False,
             "earlier_corrections": "[]",
+            "contents": "[]",
+            "key_points_source": "",
+            "key_points_html": "",
             "content_hash": content_hash,
             "hash_version": self.identity.HASH_VERSION,
             "published_at": cycle.published_at,

@@ -34,6 +34,7 @@ class Command(BaseCommand):
                 levels={s["hash"]: s["level"] for s in snapshot.statements if s.get("level")},
                 not_fda_approved=any(t.not_fda_approved for t in article_topics),
                 treatment=any(t.is_treatment for t in article_topics),
+                key_points_html=snapshot.key_points_source,
             )
             for finding in findings:
                 total += 1

@@ -172,6 +172,7 @@ class Command(BaseCommand):
                 title=item["title"],
                 slug=item["slug"],
                 summary=item["summary"],
+                key_points=item.get("key_points_html", ""),
                 body=item["body_html"],
                 author=self.users["writer"],
                 is_featured=item.get("featured", False),
