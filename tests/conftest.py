@@ -73,6 +73,7 @@ def restore_migration_data() -> None:
         ("0007_honesty_checks", "add_red_flags_and_grants"),
         ("0015_outbox_permissions", "grant_outbox"),
         ("0018_feedback", "grant_reports_and_tell_the_privacy_policy"),
+        ("0019_images", "grant_images"),
     ]:
         getattr(importlib.import_module(f"articles.migrations.{name}"), step)(apps, None)
 

@@ -8,6 +8,7 @@
 - `staff`: staff profiles and the second factor
 - `audit`: the audit trail
 - `feedback`: what patients tell us about a page (helpful or not, problem reports)
+- `images`: the image library, its renditions and patients' consent to photographs
 - `append_only`, `fields`: what the models share (write-once records; text limits and the editor toolbar)
 """
 
@@ -42,6 +43,15 @@ from articles.models.fields import (
     TOO_LONG,
     at_most,
 )
+from articles.models.images import (
+    CONSENT_NEEDED,
+    CONSENT_WITHDRAWN,
+    Image,
+    ImageFormat,
+    ImageQuerySet,
+    ImageRendition,
+    PatientConsent,
+)
 from articles.models.references import (
     AUTHORS_SHAPE,
     SEARCH_TEXT_MAX,
@@ -75,6 +85,8 @@ __all__ = [
     "BODY_EDITOR_EXTENSIONS",
     "BODY_MAX_CHARS",
     "CLOSING_NOTE_MAX_CHARS",
+    "CONSENT_NEEDED",
+    "CONSENT_WITHDRAWN",
     "CORRECTION_NOTE_MAX_CHARS",
     "CORRECTION_NOT_LIVE",
     "DESCRIPTION_MAX_CHARS",
@@ -103,8 +115,13 @@ __all__ = [
     "EvidenceStatement",
     "EvidenceStatementManager",
     "FindingJustification",
+    "Image",
+    "ImageFormat",
+    "ImageQuerySet",
+    "ImageRendition",
     "Page",
     "PageFeedback",
+    "PatientConsent",
     "ProblemReport",
     "ProblemReportQuerySet",
     "PublishedSnapshot",
