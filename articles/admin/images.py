@@ -33,6 +33,7 @@ def upload_help() -> str:
 class ImageAdminForm(forms.ModelForm):
     upload = forms.FileField(
         label="Picture file",
+        error_messages={"empty": images.EMPTY_FILE},
         widget=forms.FileInput(attrs={"accept": ".jpg,.jpeg,.png,.webp,image/jpeg,image/png,image/webp"}),
     )
 
@@ -177,9 +178,8 @@ class ImageAdmin(admin.ModelAdmin):
         rendition = preview_rendition(image) if image else None
         if rendition is None:
             raise Http404(NO_PICTURE)
-        response = FileResponse(default_storage.open(rendition.file, "rb"), content_type=MEDIA_TYPES[rendition.format])
-        response["Cache-Control"] = "private, max-age=3600"
-        return response
+        # admin_view marks it never cached: an unpublished picture stays out of shared caches.
+        return FileResponse(default_storage.open(rendition.file, "rb"), content_type=MEDIA_TYPES[rendition.format])
 
     @admin.display(description="Picture")
     def picture(self, obj):
