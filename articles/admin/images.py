@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from articles import images, permissions, renditions
+from articles.admin.base import StatedLengthLimits
 from articles.models import Image, ImageRendition, PatientConsent
 
 REPLACING = (
@@ -39,6 +40,7 @@ class ImageAdminForm(forms.ModelForm):
 
     class Meta:
         model = Image
+        widgets = {"alt_text": forms.Textarea(attrs={"rows": 2, "cols": 60})}
         fields = ["title", "alt_text", "decorative", "caption", "credit", "licence", "source", "shows_patient",
                   "before_after"]  # fmt: skip
 
@@ -113,8 +115,9 @@ class ConsentFilter(admin.SimpleListFilter):
 
 
 @admin.register(Image)
-class ImageAdmin(admin.ModelAdmin):
+class ImageAdmin(StatedLengthLimits, admin.ModelAdmin):
     form = ImageAdminForm
+    limited_fields = ["alt_text", "caption"]
     inlines = [PatientConsentInline]
     list_display = ["title", "format", "dimensions", "alt_or_decorative", "shows_patient", "consent", "before_after",
                     "created_at"]  # fmt: skip
