@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db.models import Count
 from django.http import FileResponse, Http404
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
@@ -189,10 +190,10 @@ class ImageAdmin(StatedLengthLimits, admin.ModelAdmin):
         rendition = preview_rendition(obj)
         if rendition is None:
             return NO_PICTURE
-        return format_html(
-            '<img src="{}" alt="{}" width="{}" height="{}" class="library-preview" style="max-width:100%;height:auto">',
-            reverse("admin:articles_image_picture", args=[obj.pk]), obj.alt_text, rendition.width, rendition.height,
-        )  # fmt: skip
+        src = reverse("admin:articles_image_picture", args=[obj.pk])
+        return render_to_string(
+            "admin/articles/image/_picture.html", {"image": obj, "rendition": rendition, "src": src}
+        )
 
     @admin.display(description="File")
     def file_details(self, obj):
