@@ -124,3 +124,37 @@ def needs_second_factor(user) -> bool:
     Their group may require it; and whoever has set up an authenticator uses it, required or not.
     """
     return has_authenticator(user) or group_requires_second_factor(user)
+
+
+def can_view_images(user) -> bool:
+    """Return True if the user may look through the image library (writers, reviewers, editors)."""
+    return _is_staff(user) and user.has_perm("articles.view_image")
+
+
+def can_upload_images(user) -> bool:
+    """Return True if the user may add pictures to the image library (writers, editors)."""
+    return _is_staff(user) and user.has_perm("articles.add_image")
+
+
+def can_edit_images(user) -> bool:
+    """Return True if the user may change a library image's file, alt text, caption or credit (writers, editors)."""
+    return _is_staff(user) and user.has_perm("articles.change_image")
+
+
+def can_delete_images(user) -> bool:
+    """Return True if the user may remove an image from the library (editors; its stored files stay)."""
+    return _is_staff(user) and user.has_perm("articles.delete_image")
+
+
+def can_view_consent(user) -> bool:
+    """Return True if the user may read patients' consent records, which name the patient (editors)."""
+    return _is_staff(user) and user.has_perm("articles.view_patientconsent")
+
+
+def can_record_consent(user) -> bool:
+    """Return True if the user may record or withdraw a patient's consent to a photograph (editors)."""
+    return (
+        _is_staff(user)
+        and user.has_perm("articles.add_patientconsent")
+        and user.has_perm("articles.change_patientconsent")
+    )

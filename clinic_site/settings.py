@@ -147,8 +147,28 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Uploaded images: on the filesystem (MEDIA_ROOT) by default, as the demo and a single app server use them; in
+# S3-compatible object storage (AWS S3, MinIO, Cloudflare R2) through django-storages when MEDIA_S3_BUCKET is set,
+# so that every app server reads and writes the same files. See docs/deploy.md, "Images and object storage".
+MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "")
+MEDIA_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if MEDIA_S3_BUCKET:
+    MEDIA_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": os.environ.get("MEDIA_S3_ENDPOINT_URL") or None,  # MinIO, R2; empty for AWS itself
+            "region_name": os.environ.get("MEDIA_S3_REGION") or None,
+            # Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the host's role, never this file.
+            "custom_domain": os.environ.get("MEDIA_CDN_DOMAIN") or None,  # the CDN in front of the bucket
+            "querystring_auth": env_bool("MEDIA_S3_SIGNED_URLS", not os.environ.get("MEDIA_CDN_DOMAIN")),
+            "default_acl": None,  # the bucket's own policy decides; objects are not made public one by one
+            "file_overwrite": False,  # files are written once under content-hashed names and never replaced
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -157,6 +177,11 @@ STORAGES = {
         )
     },
 }
+
+# The image library: what an upload may be, and the widths renditions are made at (never wider than the upload).
+IMAGE_MAX_UPLOAD_BYTES = int(os.environ.get("IMAGE_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+IMAGE_MAX_PIXELS = int(os.environ.get("IMAGE_MAX_PIXELS", str(40_000_000)))
+IMAGE_RENDITION_WIDTHS = [int(w) for w in env_list("IMAGE_RENDITION_WIDTHS", "320,640,960,1280")]
 
 LOGIN_URL = "admin:login"
 

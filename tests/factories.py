@@ -191,3 +191,16 @@ def live_article(
     publish_reviewed(article)
     article.refresh_from_db()
     return article
+
+
+def library_image(content: bytes | None = None, name: str = "skin-layers.png", **fields):
+    """Return an image stored in the library (with its renditions) as an upload in the admin stores one."""
+    from articles import images, renditions
+    from articles.models import Image
+    from tests.data.hostile_images import picture
+
+    clean = images.clean_image(content or picture("PNG", size=(700, 350)), name)
+    fields = {"title": "Layers of the skin", "alt_text": "The skin's three layers, labelled", **fields}
+    image = Image(original_name=name, **fields)
+    renditions.save_upload(image, clean, save=image.save)
+    return image

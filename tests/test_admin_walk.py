@@ -5,10 +5,12 @@ as soon as it is registered. The demo content (seed_demo) gives the models rows 
 the main ones have some.
 """
 
+from datetime import date
 from io import StringIO
 from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
@@ -20,8 +22,19 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from post_office.models import Email
 
 from articles import urls as article_urls
-from articles.models import Article, AuditEvent, Disclaimer, ProblemReport, PublishedSnapshot, Reference, Topic
-from tests.factories import UserFactory
+from articles.models import (
+    Article,
+    AuditEvent,
+    Disclaimer,
+    Image,
+    PatientConsent,
+    ProblemReport,
+    PublishedSnapshot,
+    Reference,
+    Topic,
+)  # fmt: skip
+from tests.data import hostile_images
+from tests.factories import UserFactory, library_image
 
 pytestmark = pytest.mark.django_db
 
@@ -40,11 +53,30 @@ QUERIES = {"admin:articles_article_compare": first_and_last_revision}  # without
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):
     """Seed the demo once for the module, inside a transaction rolled back after its last test."""
-    with django_db_blocker.unblock(), transaction.atomic():
+    media = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media"), STORAGES={**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage"}})  # fmt: skip
+    with django_db_blocker.unblock(), transaction.atomic(), media:
         with override_settings(DEBUG=True):  # seed_demo's guard; the pages are then walked as in production
             call_command("seed_demo", stdout=StringIO())
+        # The library's pages: a photograph of a patient with consent on record, and a diagram.
+        photograph = library_image(
+            hostile_images.picture("JPEG", size=(800, 600)),
+            "scar.jpg",
+            shows_patient=True,
+            before_after=True,
+            title="Scar, before and after",
+            alt_text="A scar at weeks 1 and 12",
+        )
+        PatientConsent.objects.create(
+            image=photograph,
+            consented_by="The patient",
+            consented_on=date(2026, 1, 5),
+            use="Website and leaflets",
+            form_reference="CF-2026-1",
+        )
+        library_image()
         # The demo sets up no authenticator app; one for a user outside the demo roles leaves their logins alone.
         TOTPDevice.objects.create(user=UserFactory(is_staff=True), name="Phone", confirmed=True)
         yield
@@ -146,7 +178,9 @@ def test_the_walk_finds_every_kind_of_page(demo):
     urls, unfilled = admin_pages()
     assert not unfilled, f"the walk does not know how to address: {unfilled}"
     walked_rows = [model for model in admin.site._registry if sample_rows(model)]
-    assert {Article, Reference, Topic, Disclaimer, PublishedSnapshot, AuditEvent, TOTPDevice, Email} <= set(walked_rows)
+    assert {Article, Reference, Topic, Disclaimer, PublishedSnapshot, AuditEvent, TOTPDevice, Email, Image} <= set(
+        walked_rows
+    )
     assert len(walked_rows) >= 12
     articles = Article.objects.count()
     assert articles >= 6
@@ -154,7 +188,8 @@ def test_the_walk_finds_every_kind_of_page(demo):
     names = {name for name, _url in urls}
     for model in admin.site._registry:
         assert f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist" in names
-    custom = ["articles_article_preview", "articles_article_compare", "articles_reference_import", "view_on_site"]
+    custom = ["articles_article_preview", "articles_article_compare", "articles_reference_import", "view_on_site",
+              "articles_image_picture"]  # fmt: skip
     assert {f"admin:{name}" for name in custom} <= names
     assert sum(name == "admin:articles_article_preview" for name, _url in urls) == articles
     desk = review_desk_pages()

@@ -98,3 +98,28 @@ def test_self_review_only_when_the_clinic_allows_it(settings, reviewer):
     article = ArticleFactory(author=reviewer)
     settings.ALLOW_SELF_REVIEW = True
     assert permissions.can_approve(reviewer, article)
+
+
+IMAGE_PREDICATES = {
+    # predicate: roles that have it (the others, and patients, do not)
+    "can_view_images": {"writer", "reviewer", "editor"},
+    "can_upload_images": {"writer", "editor"},
+    "can_edit_images": {"writer", "editor"},
+    "can_delete_images": {"editor"},
+    "can_view_consent": {"editor"},
+    "can_record_consent": {"editor"},
+}
+
+
+@pytest.mark.parametrize("predicate", IMAGE_PREDICATES)
+@pytest.mark.parametrize("role", ["writer", "reviewer", "editor", "patient"])
+def test_image_library_predicates(request, predicate, role):
+    allowed = role in IMAGE_PREDICATES[predicate]
+    assert getattr(permissions, predicate)(request.getfixturevalue(role)) is allowed
+
+
+@pytest.mark.parametrize("predicate", IMAGE_PREDICATES)
+def test_image_library_predicates_refuse_inactive_staff(editor, predicate):
+    assert getattr(permissions, predicate)(editor)
+    editor.is_active = False
+    assert not getattr(permissions, predicate)(editor)

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from io import StringIO
 from pathlib import Path
@@ -29,7 +30,7 @@ from django.urls import reverse
 
 from articles import workflow
 from articles.management.commands.import_site import NO_SUCH_FILE, NOT_UTF8, NOTHING_IMPORTED
-from articles.models import Article, AuditEvent, Disclaimer, Page, PublishedSnapshot, RedFlagPhrase
+from articles.models import Article, AuditEvent, Disclaimer, Page, PatientConsent, PublishedSnapshot, RedFlagPhrase
 from articles.site_export import (
     ALREADY_HAS_CONTENT,
     EXCLUDED,
@@ -43,7 +44,7 @@ from articles.site_export import (
     export_site,
     exported_models,
 )
-from tests.factories import ArticleFactory, ReferenceFactory, TopicFactory, publish_reviewed
+from tests.factories import ArticleFactory, ReferenceFactory, TopicFactory, library_image, publish_reviewed
 
 pytestmark = pytest.mark.django_db
 
@@ -183,6 +184,11 @@ def build_site(settings) -> None:
         apps.get_model("otp_totp", "TOTPDevice").objects.create(user=editor, name="Authenticator app", confirmed=True)
     if TwoFactorRequirement := next((m for m in exported_models() if m.__name__ == "TwoFactorRequirement"), None):
         TwoFactorRequirement.objects.create(group=Group.objects.get(name="Editors"), required=True)
+    # The image library's rows travel; its files are copied with MEDIA_ROOT or the bucket (docs/deploy.md).
+    settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="site-export-media-")
+    photograph = library_image(shows_patient=True, uploaded_by=editor)
+    PatientConsent.objects.create(image=photograph, consented_by="The patient", consented_on=datetime.date(2026, 1, 5),
+                                  use="Website", form_reference="CF-1", recorded_by=editor)  # fmt: skip
 
 
 CHECK_THE_RESTORED_SITE = """

@@ -22,6 +22,7 @@ from articles.admin.base import (
     StatedLengthLimits,
     known_citation_keys,
 )
+from articles.admin.images import ImageAdmin, ImageAdminForm, PatientConsentInline
 from articles.admin.outbox import OutboxAdmin, send_again
 from articles.admin.records import (
     AuditEventAdmin,
@@ -72,8 +73,11 @@ __all__ = [
     "ChangeRequestAdmin",
     "DisclaimerAdmin",
     "FindingJustificationAdmin",
+    "ImageAdmin",
+    "ImageAdminForm",
     "OutboxAdmin",
     "PageAdmin",
+    "PatientConsentInline",
     "PublishedSnapshotAdmin",
     "ReadOnlyAdmin",
     "RedFlagPhraseAdmin",

@@ -10,6 +10,7 @@
 - `urgent_help`: the 'Get urgent help' box of a topic
 - `feedback`: what patients tell us about a page (helpful or not, problem reports)
 - `reach`: how many times each article was read, per day
+- `images`: the image library, its renditions and patients' consent to photographs
 - `append_only`, `fields`: what the models share (write-once records; text limits and the editor toolbar)
 """
 
@@ -43,6 +44,15 @@ from articles.models.fields import (
     REFERENCE_TITLE_MAX_CHARS,
     TOO_LONG,
     at_most,
+)
+from articles.models.images import (
+    CONSENT_NEEDED,
+    CONSENT_WITHDRAWN,
+    Image,
+    ImageFormat,
+    ImageQuerySet,
+    ImageRendition,
+    PatientConsent,
 )
 from articles.models.reach import ArticleDailyViews, ArticleDailyViewsQuerySet
 from articles.models.references import (
@@ -79,6 +89,8 @@ __all__ = [
     "BODY_EDITOR_EXTENSIONS",
     "BODY_MAX_CHARS",
     "CLOSING_NOTE_MAX_CHARS",
+    "CONSENT_NEEDED",
+    "CONSENT_WITHDRAWN",
     "CORRECTION_NOTE_MAX_CHARS",
     "CORRECTION_NOT_LIVE",
     "DESCRIPTION_MAX_CHARS",
@@ -109,8 +121,13 @@ __all__ = [
     "EvidenceStatement",
     "EvidenceStatementManager",
     "FindingJustification",
+    "Image",
+    "ImageFormat",
+    "ImageQuerySet",
+    "ImageRendition",
     "Page",
     "PageFeedback",
+    "PatientConsent",
     "ProblemReport",
     "ProblemReportQuerySet",
     "PublishedSnapshot",
