@@ -852,7 +852,7 @@ def test_unpublishing_a_live_article_with_a_scheduled_update(editor, reviewer):
 def test_changing_a_cited_references_record_needs_the_statement_approved_again(editor, reviewer):
     sitewide_disclaimer()
     article = cited_article()
-    review(article, reviewer=reviewer, level="B")
+    review(article, reviewer=reviewer, level="E")
     reference = article.resolve_citations()[0][0]
     reference.title = "Exosome effects on mouse fibroblasts in vitro"
     reference.save()
