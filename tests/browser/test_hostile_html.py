@@ -4,8 +4,9 @@ For each batch of vectors from tests/data/hostile_html.py, the test builds a pub
 patient-visible staff field carries vectors: the article's title, summary and body (in paragraphs, list items,
 links, table cells, headings and quotes, next to a real citation), the cited reference's title, abstract,
 journal and author, the topic's name and description, a site-wide and a topic disclaimer (title and text),
-the author's and the reviewer's staff profile (display name, credentials, bio, conflicts of interest), and the
-privacy policy page (title and body). Every vector of the batch also goes into the summary, which patients
+the author's and the reviewer's staff profile (display name, credentials, bio, conflicts of interest), the
+article's key points, the topic's urgent-help box (heading, who to call, symptoms), and the privacy policy page
+(title and body). Every vector of the batch also goes into the summary, which patients
 read on the article page, in the cards and in the page metadata.
 
 Chromium then opens the article, its topic, the home page, the article list, search results for a word of the
@@ -26,8 +27,8 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from articles import citations, claims
-from articles.models import Disclaimer, Page
+from articles import citations, claims, workflow
+from articles.models import Disclaimer, Page, UrgentHelp
 from articles.sanitize import clean_html, plain_text
 from tests.data.hostile_html import VECTORS
 from tests.factories import (
@@ -67,6 +68,9 @@ PLAIN_FIELDS = [
     ("reviewer credentials", 200, "RN "),
     ("reviewer conflicts of interest", None, "None. "),
     ("page title", 200, "Privacy "),
+    ("urgent help heading", 120, "Get help "),
+    ("urgent help contact", 100, "the nurse "),
+    ("urgent help symptom", 200, "Redness "),
 ]
 # Rich-text places, in the order vectors are dealt to them. "body ..." places are in the article body.
 BODY_SLOTS = {
@@ -90,12 +94,13 @@ RICH_ORDER = [
     "body heading",
     "topic disclaimer text",
     "body quote",
+    "key points",
 ]
 FILLER = "<p>You can ask us. We are here for you.</p>"
 # Words of the fields around the vectors that the article page shows: byline, disclaimers, reference, body.
 ON_ARTICLE_PAGE = [
     "Ann Writer", "Rob Reviewer", "Notice", "This is for education.", "Topic notice", "This treatment is new.",
-    "A study of quokkas", "About quokka care", "Some plain words.",
+    "A study of quokkas", "About quokka care", "Some plain words.", "Key points", "Get help", "Redness",
 ]  # fmt: skip
 
 # Run in each page after load: what of the document could run code, load from elsewhere or hijack the page.
@@ -164,7 +169,7 @@ DOM_PROBLEMS = r"""() => {
     const APP_MARKUP = "sup.citation, a[href^='#ref-'][aria-label^='Reference '], span.citation-missing, "
         + "span.evidence-label, span.evidence-label span.visually-hidden, mark.evidence-label, p.disclaimer-title, "
         + "span.evidence-tail, a.evidence-label[href='#evidence-labels'], a.evidence-label span.visually-hidden";
-    for (const el of document.querySelectorAll(".prose *, aside.disclaimer *")) {
+    for (const el of document.querySelectorAll(".prose *, aside.disclaimer *, section.key-points > :not(h2) *")) {
         if (el.matches(APP_MARKUP)) continue;
         if (!TAGS.has(el.localName)) problems.push(`<${el.localName}> in rich text: ${show(el)}`);
         for (const attr of el.attributes) {
@@ -221,6 +226,11 @@ def breaks_citations(vector: str) -> bool:
     return bool(citations.malformed_markers(clean_html(f"<p>{vector}</p>")))
 
 
+def cites(place: str) -> bool:
+    """Return True if citation markers in this place are read (a malformed one stops the article)."""
+    return place.startswith("body") or place == "key points"
+
+
 def deal(vectors: list[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """Deal each vector to one plain-text field and one rich-text place; return both deals."""
     plain = {name: [] for name, _limit, _prefix in PLAIN_FIELDS}
@@ -233,7 +243,7 @@ def deal(vectors: list[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]
         if swallows_what_follows(vector):
             swallowers.append(vector)
             continue
-        while breaks_citations(vector) and RICH_ORDER[turn % len(RICH_ORDER)].startswith("body"):
+        while breaks_citations(vector) and cites(RICH_ORDER[turn % len(RICH_ORDER)]):
             turn += 1
         rich[RICH_ORDER[turn % len(RICH_ORDER)]].append(vector)
         turn += 1
@@ -320,14 +330,28 @@ def build_site(number: int, vectors: list[str]) -> HostileSite:
     for cited in citations.citation_keys(clean_html(body)):
         if cited != key:
             ReferenceFactory(citation_key=cited)
+    UrgentHelp.objects.create(
+        topic=topic,
+        heading=values["urgent help heading"],
+        same_day_contact=values["urgent help contact"],
+        symptoms=f"{values['urgent help symptom']}\nA fever",
+        same_day_phone="(555) 010-2040",
+    )
     article = ArticleFactory(
         title=values["article title"],
         slug=f"hostile-{number}",
         summary="A plain summary. " + " ".join(vectors),
+        key_points=f"<ul><li>{statement[3:-4]}</li>" + "".join(f"<li>{v}</li>" for v in rich["key points"]) + "</ul>",
         body=body,
         author=people["author"],
         topics=[topic],
     )
+    # Vectors that leave words in the key points are uncited points the body does not say: a reviewer lets them
+    # through, so that the page is published and opened.
+    workflow.submit_for_review(article, by=member_of("Editors"))
+    for finding in workflow.review_status(article).findings:
+        if finding.blocking:
+            workflow.justify_finding(article, by=people["reviewer"], finding_key=finding.key, reason="Test text.")
     snapshot = publish_reviewed(article, reviewer=people["reviewer"])
     assert [ref["key"] for ref in snapshot.references][:1] == [reference.citation_key]
 
