@@ -37,3 +37,15 @@ def test_missing_chromium_fails_only_under_ci(ci, fails):
     assert (result.returncode != 0) is fails, output
     if not fails:
         assert "1 skipped" in output
+
+
+# What setting up and running the project makes on a machine; none of it belongs in the repository.
+MADE_HERE = (".venv", "staticfiles/", "demo.sqlite3", "media/", "test-results/", ".pytest_cache/", ".ruff_cache/")
+
+
+def test_nothing_made_on_a_machine_is_committed():
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=PROJECT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    committed = [path for path in tracked if path == ".venv" or path.startswith(MADE_HERE)]
+    assert committed == []  # a worktree's link to a shared venv was once committed this way
