@@ -8,6 +8,7 @@ import pytest
 from django.core.files.storage import default_storage
 
 from articles import figures, images, patient_visible, renditions, workflow
+from articles.admin.images import PICKER_NO_MATCH, PICKER_PROMPT
 from articles.models import PatientConsent
 from articles.rendering import render_article
 from articles.sanitize import clean_html
@@ -272,3 +273,26 @@ def test_renditions_are_served_where_django_serves_media_and_never_the_originals
     assert response.status_code == 200
     assert client.get(default_storage.url(image.file.name)).status_code == 404
     assert client.get(default_storage.url("images/renditions/../originals/x.png")).status_code == 404
+
+
+# --- the figure picker's search ---------------------------------------------------------------------------
+
+
+def test_the_picker_finds_usable_pictures_by_alt_text_caption_or_title_for_those_who_may_see_the_library(client):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory, member_of
+
+    shown = library_image(caption="Where a wound heals")
+    library_image(title="Scar photograph", alt_text="A scar on a forearm, layers visible", shows_patient=True)
+    url = reverse("admin:articles_image_search")
+    client.force_login(member_of("Writers"))
+    for query in ("skin three", "WOUND heals", "layers of"):
+        answer = client.get(url, {"q": query}).json()
+        assert [r["marker"] for r in answer["results"]] == [f"[[figure:{shown.pk}]]"], query
+    assert client.get(url, {"q": "nothing-like-this"}).json() == {"results": [], "message": PICKER_NO_MATCH}
+    assert client.get(url).json() == {"results": [], "message": PICKER_PROMPT}
+    assert client.get(url, {"q": "%_\\' \x00[[figure:"}).status_code == 200  # odd input: an answer, not a 500
+
+    client.force_login(UserFactory(is_staff=True))  # staff outside the roles: no library
+    assert client.get(url, {"q": "skin"}).status_code == 403

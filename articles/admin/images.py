@@ -17,7 +17,7 @@ from django.utils.html import format_html, format_html_join
 from articles import images, permissions, renditions
 from articles.admin.base import StatedLengthLimits
 from articles.models import Image, ImageRendition, PatientConsent
-from articles.sanitize import plain_text
+from articles.sanitize import plain_text, storable_text
 
 REPLACING = (
     "Choose a new file only to replace the picture. Pages already published keep showing the old one; the new "
@@ -190,7 +190,7 @@ class ImageAdmin(StatedLengthLimits, admin.ModelAdmin):
         """Answer the usable pictures matching `q`, for the figure picker beside an article's body."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        words = request.GET.get("q", "").split()[:8]
+        words = storable_text(request.GET.get("q", "")).split()[:8]
         found = Image.objects.usable()
         for word in words:
             found = found.filter(
