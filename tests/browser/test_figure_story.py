@@ -107,11 +107,12 @@ def test_a_figure_goes_from_upload_to_patients_without_layout_shift(browser, liv
         assert [f["image"] for f in article.live_snapshot.figures] == [image.pk]
 
         # 4. Patients see it, its box sized before the picture arrives.
+        held = []  # the requests for renditions, answered only once the page's box has been measured
         for viewport in (PHONE, DESKTOP):
             context, patient = new_page(browser, live_server, viewport)
             contexts.append(context)
-            held = []
-            patient.route("**/media/images/renditions/**", held.append)
+            held.clear()
+            patient.route("**/media/images/renditions/**", lambda route: held.append(route))
             patient.goto(article.get_absolute_url(), wait_until="domcontentloaded")
             picture = patient.locator("figure.article-figure img")
             expect(picture).to_have_attribute("alt", ALT)
@@ -124,6 +125,7 @@ def test_a_figure_goes_from_upload_to_patients_without_layout_shift(browser, liv
             assert abs(before["width"] / before["height"] - 2) < 0.02  # 1200 × 600, kept without the picture
             assert before["x"] + before["width"] <= viewport["width"]
             patient.wait_for_timeout(200)
+            assert held  # the browser asked for the picture, and was kept waiting while the box was measured
             for route in held:
                 route.continue_()
             patient.unroute("**/media/images/renditions/**")
