@@ -296,3 +296,14 @@ def test_the_picker_finds_usable_pictures_by_alt_text_caption_or_title_for_those
 
     client.force_login(UserFactory(is_staff=True))  # staff outside the roles: no library
     assert client.get(url, {"q": "skin"}).status_code == 403
+
+
+def test_the_leaflet_of_an_article_with_a_figure_is_still_printed(client, editor):
+    pytest.importorskip("weasyprint")
+    image = library_image()
+    article = ArticleFactory(body=body_with(image.pk), topics=[TopicFactory()])
+    publish_reviewed(article, editor=editor)
+    article.refresh_from_db()
+    response = client.get(f"{article.get_absolute_url()}leaflet.pdf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
