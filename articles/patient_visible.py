@@ -121,6 +121,12 @@ def disclaimers_in_force(topic_ids) -> list[dict]:
     return [{"id": d.pk, "title": d.title, "version": versions.get(d.pk)} for d in disclaimers]
 
 
+def _figures(article, cited):
+    from articles import figures  # it reads the image library's models
+
+    return figures.hashed(article, cited)
+
+
 def _revision_topics(record) -> str:
     from articles.models import Topic
 
@@ -225,6 +231,13 @@ VISIBLE = (
     Visible(
         "is_featured",  # the admin invalidates the page cache when it changes (ArticleAdmin.save_model)
         pinned="An editor's choice of home-page placement: the article page and its snapshot do not show it.",
+    ),
+    Visible(
+        "figures",  # the library images the body's [[figure:N]] markers show: file, alt text, caption and credit
+        article_field=False,
+        sanitized={"Image.alt_text": PLAIN, "Image.caption": PLAIN, "Image.credit": PLAIN},
+        hashed=_figures,
+        frozen=lambda article, publishing: {"figures": publishing.rendered.figures},
     ),
     Visible(
         "references",  # each cited reference's record, as REFERENCE_FIELDS pins it (identity.content_hash)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.utils.html import format_html
 from django.utils.text import slugify
 
-from articles import citations, evidence_legend
+from articles import citations, evidence_legend, figures
 from articles.models import Article, EvidenceLevel, Reference
 from articles.sanitize import plain_text
 
@@ -28,6 +28,8 @@ class RenderedArticle:
     unknown_keys: list[str] = field(default_factory=list)
     malformed_markers: list[str] = field(default_factory=list)
     cited: list[Reference] = field(default_factory=list)  # the references as resolved, in citation order
+    figures: list[dict] = field(default_factory=list)  # each figure shown, as the snapshot freezes it (figures.py)
+    figure_problems: list[str] = field(default_factory=list)  # what stops its figures being published
 
 
 def reference_entry(ref: Reference, number: int, backlink: str = "") -> dict:
@@ -152,9 +154,11 @@ def render_article(
         **citations.first_citation_anchors(article.body, numbers),
         **citations.first_citation_anchors(key_points, numbers, id_prefix=KEY_POINT_CITE_PREFIX),
     }
-    body_html, contents = with_section_ids(
-        citations.render_markers(article.body, numbers, after=labels(article.body)), article.body
+    found = figures.library_images(figures.figure_ids(article.body))
+    body_html, shown = figures.render(
+        citations.render_markers(article.body, numbers, after=labels(article.body)), found, mark_missing=mark_unapproved
     )
+    body_html, contents = with_section_ids(body_html, article.body)
     key_points_html = citations.render_markers(
         key_points, numbers, after=labels(key_points), id_prefix=KEY_POINT_CITE_PREFIX
     )
@@ -171,4 +175,6 @@ def render_article(
             dict.fromkeys(citations.malformed_markers(key_points) + citations.malformed_markers(article.body))
         ),
         cited=references,
+        figures=shown,
+        figure_problems=figures.problems(article, found),
     )

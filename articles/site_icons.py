@@ -15,6 +15,7 @@ THEME_COLOR = "#0b5cab"  # site.css --accent, the colour of the drawing (manage.
 CARD = {"path": ICONS + "card.png", "width": 1200, "height": 630, "type": "image/png"}
 CARD_ALT = "A white cross on blue, beside the words: Health information checked by our clinicians."
 DESCRIPTION_WORDS = 40
+MEDIA_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
 def absolute(path: str) -> str:
@@ -27,16 +28,28 @@ def plain_text(html: str) -> str:
     return " ".join(html_lib.unescape(strip_tags(html)).split())
 
 
-def link_preview(*, title: str, description: str, path: str, kind: str = "website") -> dict:
-    """Return what the Open Graph and Twitter card tags of a page say (templates/articles/_site_head.html)."""
+def media_address(url: str) -> str:
+    """Return a stored file's address whole: the storage gives a path on this site, or a CDN's full address."""
+    return absolute(url) if url.startswith("/") else url
+
+
+def link_preview(*, title: str, description: str, path: str, kind: str = "website", image: dict | None = None) -> dict:
+    """Return what the Open Graph and Twitter card tags of a page say (templates/articles/_site_head.html).
+
+    `image`: an article's lead figure (figures.lead_image) to show instead of the site's card.
+    """
     language, _, region = settings.LANGUAGE_CODE.partition("-")
+    if image:
+        media_type = MEDIA_TYPES.get(image["format"], "")
+        image = {"url": media_address(image["url"]), "width": image["width"], "height": image["height"],
+                 "type": media_type, "alt": image["alt"]}  # fmt: skip
     return {
         "type": kind,
         "title": title,
         "description": Truncator(description).words(DESCRIPTION_WORDS),
         "url": absolute(path),
         "locale": f"{language}_{region.upper()}" if region else language,
-        "image": {**CARD, "url": absolute(static(CARD["path"])), "alt": CARD_ALT},
+        "image": image or {**CARD, "url": absolute(static(CARD["path"])), "alt": CARD_ALT},
     }
 
 

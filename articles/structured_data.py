@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from articles import figures, site_icons
 from articles.models import PublishedSnapshot
 
 # The characters json_script escapes, so the JSON can never close its <script> element.
@@ -59,6 +60,15 @@ def medical_web_page(snapshot: PublishedSnapshot, *, url: str) -> dict:
         data["correction"] = [
             {"@type": "CorrectionComment", "text": c["note"], "datePublished": c["at"].isoformat()} for c in corrections
         ]
+    if lead := figures.lead_image(snapshot.figures):
+        data["image"] = {
+            "@type": "ImageObject",
+            "contentUrl": site_icons.media_address(lead["url"]),
+            "width": lead["width"],
+            "height": lead["height"],
+            "description": lead["alt"],
+            **({"caption": lead["caption"]} if lead["caption"] else {}),
+        }
     if snapshot.reviewed_by:
         data["reviewedBy"] = _person(snapshot.reviewed_by)
     # The real review date, also once the next review is overdue: no date here moves on with the calendar.

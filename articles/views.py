@@ -18,7 +18,7 @@ from django.utils.http import content_disposition_header, http_date, quote_etag
 from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles import leaflets, page_cache, search, site_icons, structured_data
+from articles import figures, leaflets, page_cache, search, site_icons, structured_data
 from articles.forms import SearchForm
 from articles.models import Article, Disclaimer, Page, PublishedSnapshot, StaffProfile, Topic, UrgentHelp
 
@@ -183,7 +183,11 @@ class ArticleDetailView(PublicPageMixin, DetailView):
             canonical_url=url,
             structured_data=structured_data.as_script(structured_data.medical_web_page(snapshot, url=url)),
             link_preview=site_icons.link_preview(
-                title=snapshot.title, description=snapshot.summary, path=snapshot.get_absolute_url(), kind="article"
+                title=snapshot.title,
+                description=snapshot.summary,
+                path=snapshot.get_absolute_url(),
+                kind="article",
+                image=figures.lead_image(snapshot.figures),
             ),
             sitewide_disclaimers=[d for d in disclaimers if d.scope == Disclaimer.Scope.ALL],
             topic_disclaimers=[d for d in disclaimers if d.scope == Disclaimer.Scope.TOPICS],

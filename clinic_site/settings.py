@@ -167,6 +167,10 @@ if MEDIA_S3_BUCKET:
             "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
         },
     }
+# Where patients' browsers load article figures from: this site (MEDIA_URL), or the CDN in front of the bucket.
+MEDIA_IMAGE_SOURCES = [f"https://{os.environ['MEDIA_CDN_DOMAIN']}"] if os.environ.get("MEDIA_CDN_DOMAIN") else []
+# Serve MEDIA_URL from MEDIA_ROOT through Django: the demo and tests. In production nginx or the CDN serves it.
+SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
 STORAGES = {
     "default": MEDIA_STORAGE,
     "staticfiles": {
@@ -235,7 +239,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],  # a nonce only where a page asks for one: the editor's import map
         "style-src": [SELF, UNSAFE_INLINE],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", *MEDIA_IMAGE_SOURCES],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],

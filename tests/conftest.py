@@ -2,6 +2,7 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.conf import settings as django_settings
 from django.db import connection
 from django.db.backends.postgresql.operations import DatabaseOperations
 from pytest_django.plugin import blocking_manager_key
@@ -56,6 +57,19 @@ def editor(db):
 def patient(db):
     """A logged-in member of the public: no staff rights at all."""
     return UserFactory(is_staff=False)
+
+
+CONFIGURED_MEDIA_ROOT = django_settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def _media_outside_the_checkout(settings, tmp_path_factory):
+    # seed_demo stores its diagram, and tests upload pictures: never into the checkout's media/ folder. Django
+    # serves the renditions (SERVE_MEDIA), as in the demo, so pages show their figures in the browser tests.
+    # A fixture that set a folder of its own for a whole module (tests/test_admin_walk.py) keeps it.
+    if str(settings.MEDIA_ROOT) == str(CONFIGURED_MEDIA_ROOT):
+        settings.MEDIA_ROOT = tmp_path_factory.getbasetemp() / "media"
+    settings.SERVE_MEDIA = True
 
 
 @pytest.fixture(autouse=True)

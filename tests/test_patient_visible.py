@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles import patient_visible, workflow
-from articles.models import Article, Disclaimer, Page, RedFlagPhrase, StaffProfile, Topic, UrgentHelp
+from articles.models import Article, Disclaimer, Image, Page, RedFlagPhrase, StaffProfile, Topic, UrgentHelp
 from articles.sanitize import clean_html, plain_text
 from tests.factories import ArticleFactory, ReferenceFactory, TopicFactory
 
@@ -86,13 +86,17 @@ def test_the_list_keeps_what_each_place_did_before():
         "UrgentHelp.same_day_phone": "plain_text",
         "UrgentHelp.emergency_symptoms": "plain_lines",
         "UrgentHelp.emergency_phone": "plain_text",
+        # issue 16: what a figure says of its library image (articles/figures.py)
+        "Image.alt_text": "plain_text",
+        "Image.caption": "plain_text",
+        "Image.credit": "plain_text",
     }
 
 
 def test_no_field_is_sanitized_by_two_entries_and_each_names_a_real_field():
     targets = [target for entry in patient_visible.VISIBLE for target in entry.sanitized]
     assert len(targets) == len(set(targets))
-    models = {model.__name__: model for model in (Article, Disclaimer, Page, StaffProfile, Topic, UrgentHelp)}
+    models = {model.__name__: model for model in (Article, Disclaimer, Image, Page, StaffProfile, Topic, UrgentHelp)}
     for target in targets:
         model, name = target.split(".")
         if model in models:

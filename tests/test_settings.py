@@ -118,3 +118,19 @@ def test_the_mail_sender_retries_as_the_environment_says_and_delivers_through_em
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "3 150.0 django.core.mail.backends.smtp.EmailBackend"
+
+
+def test_images_may_come_from_the_media_cdn_and_django_serves_media_only_when_told():
+    code = (
+        "from django.conf import settings as s; "
+        "print(' '.join(s.CONTENT_SECURITY_POLICY['DIRECTIVES']['img-src']), s.SERVE_MEDIA)"
+    )
+    secret = secrets.token_urlsafe(64)
+    cdn = manage("shell", "-c", code, DEBUG="0", SECRET_KEY=secret, MEDIA_CDN_DOMAIN="media.clinic.example")
+    plain = manage("shell", "-c", code, DEBUG="0", SECRET_KEY=secret)
+    demo = manage("shell", "-c", code, DEBUG="1", SECRET_KEY=secret)
+    for result in (cdn, plain, demo):
+        assert result.returncode == 0, result.stderr
+    assert cdn.stdout.splitlines()[-1] == "'self' data: https://media.clinic.example False"
+    assert plain.stdout.splitlines()[-1] == "'self' data: False"
+    assert demo.stdout.splitlines()[-1].endswith(" True")

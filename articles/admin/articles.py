@@ -202,6 +202,7 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
         rendered = render_article(obj)
         problems = citations.unknown_key_messages(rendered.unknown_keys, known_citation_keys())
         problems += [UNREADABLE_MARKER.format(marker=marker) for marker in rendered.malformed_markers]
+        problems += rendered.figure_problems
         return _panel("citation_check", obj, count=len(rendered.references), problems=problems)
 
     @admin.display(description="References, in citation order")
@@ -255,7 +256,11 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
             if after != before:
                 self.message_user(request, REOPENED[before], messages.WARNING)
         rendered = render_article(form.instance)
-        request.citation_problems = bool(rendered.unknown_keys or rendered.malformed_markers)
+        request.citation_problems = bool(
+            rendered.unknown_keys or rendered.malformed_markers or rendered.figure_problems
+        )
+        for problem in rendered.figure_problems:
+            self.message_user(request, f"Saved, but: {problem}", messages.WARNING)
         for problem in citations.unknown_key_messages(rendered.unknown_keys, known_citation_keys()):
             self.message_user(request, f"Saved, but: {problem}", messages.WARNING)
         if rendered.malformed_markers:

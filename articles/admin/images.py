@@ -8,8 +8,8 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.db.models import Count
-from django.http import FileResponse, Http404
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from articles import images, permissions, renditions
 from articles.admin.base import StatedLengthLimits
 from articles.models import Image, ImageRendition, PatientConsent
+from articles.sanitize import plain_text, storable_text
 
 REPLACING = (
     "Choose a new file only to replace the picture. Pages already published keep showing the old one; the new "
@@ -24,6 +25,12 @@ REPLACING = (
 )
 NO_PICTURE = "This image has no picture yet: run `manage.py make_image_renditions`."
 PREVIEW_WIDTH = 640
+PICKER_RESULTS = 20  # pictures the figure picker lists for one search
+PICKER_PROMPT = "Type words of the picture's alt text, caption, credit or title."
+PICKER_NO_MATCH = (
+    "No picture that can be shown matches. Upload it to the image library first; a photograph of a patient needs "
+    "an editor to record their consent."
+)
 MEDIA_TYPES = {format: media_type for format, (_ext, media_type, _opts) in images.FORMATS.items()}
 
 
@@ -67,13 +74,13 @@ class ImageAdminForm(forms.ModelForm):
         cleaned = super().clean()
         upload = cleaned.get("upload")
         file_name = upload.name if upload else self.instance.original_name
+        if "alt_text" in cleaned:  # as patients will read it (Image.save): markup gone, spaces collapsed
+            cleaned["alt_text"] = plain_text(cleaned["alt_text"])
         problem = images.alt_text_problem(
             cleaned.get("alt_text", ""), decorative=bool(cleaned.get("decorative")), file_name=file_name or ""
         )
         if problem and "alt_text" not in self.errors:
             self.add_error("alt_text", problem)
-        elif cleaned.get("alt_text"):
-            cleaned["alt_text"] = " ".join(cleaned["alt_text"].split())
         return cleaned
 
 
@@ -172,7 +179,37 @@ class ImageAdmin(StatedLengthLimits, admin.ModelAdmin):
 
     def get_urls(self):
         picture = self.admin_site.admin_view(self.picture_view)
-        return [path("<path:object_id>/picture/", picture, name="articles_image_picture"), *super().get_urls()]
+        search = self.admin_site.admin_view(self.search_view)
+        return [
+            path("search/", search, name="articles_image_search"),
+            path("<path:object_id>/picture/", picture, name="articles_image_picture"),
+            *super().get_urls(),
+        ]
+
+    def search_view(self, request):
+        """Answer the usable pictures matching `q`, for the figure picker beside an article's body."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        words = storable_text(request.GET.get("q", "")).split()[:8]
+        found = Image.objects.usable()
+        for word in words:
+            found = found.filter(
+                Q(title__icontains=word) | Q(alt_text__icontains=word) | Q(caption__icontains=word)
+                | Q(credit__icontains=word)
+            )  # fmt: skip
+        results = [
+            {
+                "id": image.pk,
+                "marker": f"[[figure:{image.pk}]]",
+                "title": image.title,
+                "alt": "(decorative)" if image.decorative else image.alt_text,
+                "caption": image.caption,
+                "picture": reverse("admin:articles_image_picture", args=[image.pk]),
+            }
+            for image in (found[:PICKER_RESULTS] if words else [])
+        ]
+        message = "" if results else PICKER_NO_MATCH if words else PICKER_PROMPT
+        return JsonResponse({"results": results, "message": message})
 
     def picture_view(self, request, object_id):
         """Send the image's preview rendition to staff who may see the library, from whichever storage holds it."""

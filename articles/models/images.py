@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from articles import patient_visible
 from articles.models.fields import at_most
 
 CAPTION_MAX_CHARS = 500
@@ -104,6 +105,10 @@ class Image(models.Model):
 
     def __str__(self):
         return self.title
+
+    def save(self, *args, **kwargs):
+        patient_visible.sanitize(self)
+        super().save(*args, **kwargs)
 
     def usable_problem(self) -> str | None:
         """Return why an article may not show this image, or None if it may."""

@@ -52,6 +52,9 @@ class PublishedSnapshot(AppendOnlyModel):
     key_points_source = models.TextField(blank=True, help_text="The working copy's key points as published.")
     key_points_html = models.TextField(blank=True, help_text="The key points with citation numbers and labels.")
     references = models.JSONField(default=list, help_text="The numbered reference list as published.")
+    figures = models.JSONField(
+        default=list, blank=True, help_text="The library images the body shows, with their stored files, as published."
+    )
     statements = models.JSONField(default=list, help_text="Each statement with its evidence grade and reviewer.")
     topics = models.JSONField(default=list, help_text='[{"slug": ..., "name": ...}] at publication.')
     topic_set = models.ManyToManyField(

@@ -337,7 +337,7 @@ def content_problems(article: Article, rendered: RenderedArticle | None = None) 
         problems.append(UNKNOWN_KEYS.format(title=article.title, problem=problem))
     if rendered.malformed_markers:
         problems.append(MALFORMED_MARKERS.format(title=article.title, markers=", ".join(rendered.malformed_markers)))
-    return problems
+    return problems + rendered.figure_problems  # unknown, unusable or unstored images (figures.py)
 
 
 def _disclaimer_problems(article: Article) -> list[str]:

@@ -1112,6 +1112,7 @@ class ArticleBuilder:
             "contents": "[]",
             "key_points_source": "",
             "key_points_html": "",
+            "figures": "[]",
             "content_hash": content_hash,
             "hash_version": self.identity.HASH_VERSION,
             "published_at": cycle.published_at,

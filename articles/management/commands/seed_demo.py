@@ -23,12 +23,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from articles import citations, feedback, workflow
+from articles import citations, demo_diagram, feedback, images, renditions, workflow
 from articles.importers import ReferenceImportError, import_references
 from articles.models import (
     Article,
     ArticleDailyViews,
     Disclaimer,
+    Image,
     PageFeedback,
     ProblemReport,
     StaffProfile,
@@ -58,6 +59,8 @@ CONFLICTS_OF_INTEREST = {
 LAB_FINDING = ("in lab studies", "in lab dishes", "in the lab")
 # How long ago each live article went through review and publication.
 DEMO_VIEW_DAYS = 90  # invented daily page views for each live article, so the reach dashboard has a history
+# The labelled diagram (demo_diagram.py) goes into this article, before this heading.
+DEMO_FIGURE = ("exosomes-wound-healing", "<h2>What the research shows</h2>")
 PUBLISHED_AGO = {"live": 60, "live_with_changes": 90, "due_for_rereview": 400}
 
 
@@ -173,7 +176,7 @@ class Command(BaseCommand):
                 slug=item["slug"],
                 summary=item["summary"],
                 key_points=item.get("key_points_html", ""),
-                body=item["body_html"],
+                body=self.with_demo_figure(item),
                 author=self.users["writer"],
                 is_featured=item.get("featured", False),
                 drafted_with_ai=item.get("drafted_with_ai", False),
@@ -184,6 +187,24 @@ class Command(BaseCommand):
         getattr(self, f"bring_to_{state}")(article, item, days_ago)
         article.refresh_from_db()
         self.stdout.write(f"Article ({article.get_status_display().lower()}): {article.title}")
+
+    def with_demo_figure(self, item: dict) -> str:
+        """Return the article's body, with the demo diagram inserted where DEMO_FIGURE places it."""
+        slug, before = DEMO_FIGURE
+        if item["slug"] != slug or before not in item["body_html"]:
+            return item["body_html"]
+        image = Image.objects.filter(title=demo_diagram.TITLE).first()
+        if image is None:
+            image = Image(
+                title=demo_diagram.TITLE, original_name=demo_diagram.FILE_NAME, alt_text=demo_diagram.ALT_TEXT,
+                caption=demo_diagram.CAPTION, credit=demo_diagram.CREDIT, licence=demo_diagram.LICENCE,
+                uploaded_by=self.users["writer"],
+            )  # fmt: skip
+            renditions.save_upload(
+                image, images.clean_image(demo_diagram.draw(), demo_diagram.FILE_NAME), save=image.save
+            )
+            self.stdout.write(f"Image: {image.title}")
+        return item["body_html"].replace(before, f"<p>[[figure:{image.pk}]]</p>{before}", 1)
 
     def clock(self, days_ago: int, minutes: int = 0):
         """Run the enclosed steps as if it were `days_ago` days (plus `minutes`) in the past."""

@@ -1,0 +1,133 @@
+// The figure picker beside an article's body: search the image library, insert [[figure:N]] as a paragraph of its
+// own after the one the cursor is in. Loaded before the editor's modules, so it hears the editor announce itself.
+"use strict";
+(function () {
+  const SEARCH_DELAY_MS = 250;
+  let editor = null;
+  let editorHadFocus = false;
+
+  document.addEventListener("prose-editor:ready", function (event) {
+    if (!event.detail || !event.detail.textarea || event.detail.textarea.id !== "id_body") return;
+    editor = event.detail.editor;
+    editor.on("focus", function () {
+      editorHadFocus = true;
+    });
+  });
+
+  function insertIntoEditor(marker) {
+    if (editorHadFocus || editor.state.selection.from > 1) editor.commands.focus();
+    else editor.commands.focus("end");
+    const from = editor.state.selection.$from;
+    const at = from.depth ? from.after(1) : editor.state.doc.content.size; // after the top-level block
+    editor.chain().insertContentAt(at, { type: "paragraph", content: [{ type: "text", text: marker }] }).run();
+  }
+
+  function insertIntoTextarea(field, marker) {
+    const at = field.selectionEnd ?? field.value.length;
+    field.focus();
+    field.setRangeText("\n<p>" + marker + "</p>\n", at, at, "end");
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function setUp() {
+    const picker = document.getElementById("figure-picker");
+    const bodyRow = document.querySelector(".form-row.field-body");
+    if (!picker || !bodyRow) return;
+    const citationPicker = document.getElementById("citation-picker");
+    (citationPicker && !citationPicker.hidden ? citationPicker : bodyRow).after(picker);
+    picker.hidden = false;
+
+    const input = document.getElementById("figure-picker-search");
+    const status = document.getElementById("figure-picker-status");
+    const list = document.getElementById("figure-picker-results");
+    let timer = null;
+    let controller = null;
+
+    function buttons() {
+      return Array.from(list.querySelectorAll("button"));
+    }
+
+    function choose(result) {
+      if (editor) insertIntoEditor(result.marker);
+      else insertIntoTextarea(document.getElementById("id_body"), result.marker);
+      status.textContent = "Inserted " + result.marker + " (" + result.title + ") into the text.";
+    }
+
+    function show(answer) {
+      list.replaceChildren();
+      for (const result of answer.results) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.dataset.marker = result.marker;
+        const picture = document.createElement("img");
+        picture.src = result.picture;
+        picture.alt = ""; // the alt text is written out beside it
+        const key = document.createElement("span");
+        key.className = "citation-picker-key";
+        key.textContent = result.marker;
+        const words = document.createElement("span");
+        words.textContent = result.title + ": " + result.alt + (result.caption ? " (" + result.caption + ")" : "");
+        button.append(picture, key, words);
+        button.addEventListener("click", function () {
+          choose(result);
+        });
+        const item = document.createElement("li");
+        item.append(button);
+        list.append(item);
+      }
+      const count = answer.results.length;
+      status.textContent = count
+        ? count + (count === 1 ? " picture found." : " pictures found.") + " Down arrow to choose."
+        : answer.message;
+    }
+
+    async function search() {
+      clearTimeout(timer);
+      if (controller) controller.abort();
+      controller = new AbortController();
+      try {
+        const response = await fetch(picker.dataset.url + "?" + new URLSearchParams({ q: input.value }), {
+          headers: { Accept: "application/json" },
+          credentials: "same-origin",
+          signal: controller.signal,
+        });
+        if (!response.ok) throw new Error(String(response.status));
+        show(await response.json());
+      } catch (error) {
+        if (error.name === "AbortError") return;
+        list.replaceChildren();
+        status.textContent = "The search did not work. Check that you are still logged in, then try again.";
+      }
+    }
+
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(search, SEARCH_DELAY_MS);
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {
+        event.preventDefault(); // the search box sits in the article's form: Enter must not save it
+        search();
+      } else if (event.key === "ArrowDown" && buttons().length) {
+        event.preventDefault();
+        buttons()[0].focus();
+      }
+    });
+    list.addEventListener("keydown", function (event) {
+      const all = buttons();
+      const index = all.indexOf(document.activeElement);
+      if (index < 0) return;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        const next = index + (event.key === "ArrowDown" ? 1 : -1);
+        if (next < 0) input.focus();
+        else all[Math.min(next, all.length - 1)].focus();
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        input.focus();
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", setUp);
+})();
