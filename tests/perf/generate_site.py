@@ -60,6 +60,9 @@ STATUS = {
 }  # fmt: skip
 RETRACTED_CITATION_SHARE = 0.0005  # live articles that cite a retracted reference
 EDIT = "<p>We added a note on what the newest studies found.</p>"
+# The generated site has no image library: the demo's figures (marker and rendered figure) are left out.
+FIGURE_MARKER = re.compile(r"<p>\s*\[\[\s*figure\s*:\s*\d+\s*\]\]\s*</p>", re.IGNORECASE)
+FIGURE_ELEMENT = re.compile(r"<figure\b.*?</figure>", re.DOTALL)
 EDIT_MESSAGE = "Edited after publication: the live page stays as it was until the edit is reviewed and published."
 STATEMENT_COMMENT = "Say this was found in mice, not in people."
 ARTICLE_COMMENT = "One claim needs rewording; see the statement comment."
@@ -549,8 +552,8 @@ def capture_templates(staff: Staff) -> list[Template]:
                 Template(
                     title=snapshot.title,
                     summary=snapshot.summary,
-                    body=snapshot.body_source,
-                    body_html=snapshot.body_html,
+                    body=FIGURE_MARKER.sub("", snapshot.body_source),
+                    body_html=FIGURE_ELEMENT.sub("", snapshot.body_html),
                     body_text=snapshot.body_text,
                     references=snapshot.references,
                     statements=snapshot.statements,
