@@ -289,3 +289,12 @@ def test_replacing_the_file_in_the_admin_is_audited(editor):
     assert client_for(editor).post(change, data).status_code == 302
     assert AuditEvent.objects.filter(action=REPLACE_IMAGE, actor=editor).count() == 1
     assert figure_claims.RESULTS_VARY == figures.RESULTS_VARY
+
+
+def test_a_withdrawal_for_a_photograph_no_live_page_shows_says_so(editor):
+    image = before_after(shows_patient=True)
+    consent = with_consent(image)
+    response = withdraw_in_admin(editor, image, consent, timezone.localdate().isoformat())
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    assert image_events.WITHDRAWN_NOT_LIVE.format(image=image.title) in said
+    assert AuditEvent.objects.filter(action=WITHDRAW_CONSENT, article=None, actor=editor).count() == 1
