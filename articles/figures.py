@@ -20,6 +20,7 @@ _FIGURE_PARAGRAPH = re.compile(rf"<p>\s*{MARKER_PATTERN}\s*</p>", re.IGNORECASE)
 _LOOKS_LIKE_FIGURE = re.compile(r"\[\[\s*figure\b[^\]\n<]{0,40}\]?\]?", re.IGNORECASE)
 SIZES = "(min-width: 46rem) 44rem, calc(100vw - 2rem)"  # site.css .wrap: 46rem wide less 1rem padding each side
 CREDIT_SEPARATOR = " · "
+RESULTS_VARY = "Results vary: this shows one person's result, and yours may be different."
 
 UNKNOWN_FIGURE = (
     "“{title}”: no image in the library has the number {id} ([[figure:{id}]]). Choose the picture again with "
@@ -73,6 +74,7 @@ def record(image) -> dict:
         "decorative": image.decorative,
         "caption": image.caption,
         "credit": image.credit,
+        "before_after": image.before_after,
         "format": image.format,
         "renditions": [
             {
@@ -102,7 +104,9 @@ def hashed(article, cited) -> object:
 
 
 def _pinned(image) -> list:
-    return [image.content_hash, image.decorative, image.alt_text, image.caption, image.credit]
+    # "Results vary" shows under a before/after photograph: the flag is pinned only when set, so no earlier hash moves.
+    flags = ["before_after"] if image.before_after else []
+    return [image.content_hash, image.decorative, image.alt_text, image.caption, image.credit, *flags]
 
 
 def problems(article, found: dict) -> list[str]:
@@ -133,7 +137,9 @@ def figure_html(figure: dict, *, first: bool) -> str:
     webp = by_format.get("WEBP") if figure["format"] != "WEBP" else None
     source = format_html('<source type="image/webp" srcset="{}" sizes="{}">', srcset(webp), SIZES) if webp else ""
     words = [part for part in (figure["caption"], figure["credit"]) if part]
-    caption = format_html("<figcaption>{}</figcaption>", CREDIT_SEPARATOR.join(words)) if words else ""
+    # A before/after photograph is a claim (figure_claims.py): patients read that results vary, next to it.
+    vary = format_html(' <strong class="results-vary">{}</strong>', RESULTS_VARY) if figure.get("before_after") else ""
+    caption = format_html("<figcaption>{}{}</figcaption>", CREDIT_SEPARATOR.join(words), vary) if words or vary else ""
     return format_html(
         '<figure class="article-figure"><picture>{}<img src="{}" srcset="{}" sizes="{}" width="{}" height="{}" '
         'alt="{}" loading="{}" decoding="{}"></picture>{}</figure>',

@@ -132,3 +132,13 @@ def withdrawn_overdue(article: Article, reason: str) -> Email | None:
         f"{_desk_url(article)}\n"
     )
     return _queue(f"Withdrawn, review overdue: {article.title}", body, [*editors, article.author.email])
+
+
+def photograph_withdrawn(article: Article, reason: str) -> Email | None:
+    """Tell the editors and the writer that a withdrawn consent took the article off the site."""
+    editors = [user.email for user in _holders_of("publish_article")]
+    body = (
+        f"“{article.title}” has been taken off the site.\n\n{reason}\n\n"
+        f"Remove the figure from its body, have it reviewed and publish it again:\n{_admin_url(article)}\n"
+    )
+    return _queue(f"Taken off the site, consent withdrawn: {article.title}", body, [*editors, article.author.email])

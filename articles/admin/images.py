@@ -5,7 +5,7 @@ Every upload goes through `articles.images.read_upload` before anything is store
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db.models import Count, Q
@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from articles import images, permissions, renditions
+from articles import image_events, images, permissions, renditions
 from articles.admin.base import StatedLengthLimits
 from articles.models import Image, ImageRendition, PatientConsent
 from articles.sanitize import plain_text, storable_text
@@ -106,6 +106,18 @@ class PatientConsentInline(admin.StackedInline):
     def has_delete_permission(self, request, obj=None):
         return False  # a consent record is evidence: it is withdrawn with a date, never deleted
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class ConsentFormSet(formset):
+            def clean(self):
+                super().clean()
+                withdrawing = obj is not None and image_events.withdrawals(self)
+                if withdrawing and (refusal := image_events.refusal(obj, by=request.user)):
+                    raise ValidationError(refusal)
+
+        return ConsentFormSet
+
 
 class ConsentFilter(admin.SimpleListFilter):
     title = "consent"
@@ -165,17 +177,26 @@ class ImageAdmin(StatedLengthLimits, admin.ModelAdmin):
             return super().save_model(request, obj, form, change)
         if not change:
             obj.uploaded_by = request.user
+        old_hash = obj.content_hash
         obj.original_name = form.cleaned_data["upload"].name[:255]
         renditions.save_upload(
             obj, picture, save=lambda: super(ImageAdmin, self).save_model(request, obj, form, change)
         )
+        if change and obj.content_hash != old_hash:
+            image_events.image_replaced(obj, by=request.user, old_hash=old_hash)
 
     def save_formset(self, request, form, formset, change):
+        withdrawn = image_events.withdrawals(formset)
         for consent in formset.save(commit=False):
-            if consent.pk is None:
+            added = consent.pk is None
+            if added:
                 consent.recorded_by = request.user
             consent.save()
+            if added:
+                image_events.consent_recorded(consent, by=request.user)
         formset.save_m2m()
+        for consent in withdrawn:
+            messages.warning(request, image_events.consent_withdrawn(consent, by=request.user))
 
     def get_urls(self):
         picture = self.admin_site.admin_view(self.picture_view)

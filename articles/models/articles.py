@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_prose_editor.fields import ProseEditorField
 from simple_history.models import HistoricalRecords
 
-from articles import citations, identity, patient_visible
+from articles import citations, figure_claims, identity, patient_visible
 from articles.models.audit import AuditEvent
 from articles.models.fields import (
     BODY_EDITOR_EXTENSIONS,
@@ -323,7 +323,8 @@ class Article(models.Model):
     @property
     def statements(self) -> list[citations.Sentence]:
         """The evidence statements of the working copy, read from its text: the key points', then the body's."""
-        return citations.statements(self.key_points) + citations.statements(self.body)
+        body = citations.statements(self.body) + figure_claims.statements(self.body)  # before/after photos too
+        return citations.statements(self.key_points) + body
 
     def contributor_ids(self) -> set[int]:
         """Return the ids of everyone who wrote or edited the working copy or a reference it cites."""

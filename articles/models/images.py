@@ -108,7 +108,12 @@ class Image(models.Model):
 
     def save(self, *args, **kwargs):
         patient_visible.sanitize(self)
+        adding = self._state.adding
         super().save(*args, **kwargs)
+        if not adding:  # a before/after figure's statement is pinned to the picture and its description
+            from articles import figure_claims
+
+            figure_claims.resync(self)
 
     def usable_problem(self) -> str | None:
         """Return why an article may not show this image, or None if it may."""

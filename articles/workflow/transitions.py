@@ -298,6 +298,11 @@ SCHEDULE_FAILED = "articles.article.schedule_failed"
 REMIND = "articles.review.remind"
 # Not a transition: an editor closing a patient's problem report (articles.feedback.close_report) is audited too.
 CLOSE_REPORT = "articles.report.close"
+# Nor are changes to a library image an article uses (articles.image_events): its file replaced, consent recorded
+# or withdrawn.
+REPLACE_IMAGE = "articles.image.replace"
+RECORD_CONSENT = "articles.consent.record"
+WITHDRAW_CONSENT = "articles.consent.withdraw"
 # What the article's timeline (desk and admin) says of each audit action.
 TIMELINE = {
     **{transition.action: transition.done for transition in (*ARTICLE_TRANSITIONS, *STATEMENT_TRANSITIONS)},
@@ -306,6 +311,9 @@ TIMELINE = {
     SCHEDULE_FAILED: "could not publish it as scheduled",
     REMIND: "reminded the reviewers that a re-review is due",
     CLOSE_REPORT: "closed a patient's problem report",
+    REPLACE_IMAGE: "replaced the picture of one of its figures",
+    RECORD_CONSENT: "recorded a patient's consent to a photograph",
+    WITHDRAW_CONSENT: "recorded that a patient withdrew consent to a photograph",
 }
 
 

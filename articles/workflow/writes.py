@@ -19,17 +19,21 @@ def locked(article: Article, *, with_references: bool = False) -> Article:
 
 
 def record(
-    article: Article, *, by, action: str, from_state: str, message: str = "", content_hash: str | None = None
+    article: Article | None, *, by, action: str, from_state: str, message: str = "", content_hash: str | None = None
 ) -> AuditEvent:
-    """Write the step's append-only audit event: who, which dotted action, from which state to which."""
+    """Write the step's append-only audit event: who, which dotted action, from which state to which.
+
+    `article` is None for an event of no one article (a library image's, articles.image_events)."""
+    if content_hash is None:
+        content_hash = article.content_hash() if article else ""
     return AuditEvent.objects.create(
         at=timezone.now(),
         actor=by,
         action=action,
         article=article,
         from_state=from_state,
-        to_state=article.status,
-        content_hash=content_hash if content_hash is not None else article.content_hash(),
+        to_state=article.status if article else "",
+        content_hash=content_hash,
         message=message,
     )
 
