@@ -18,7 +18,7 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Editorial"
 
     def ready(self):
-        from articles import page_cache
+        from articles import checks, page_cache  # noqa: F401 - importing checks registers them
 
         connection_created.connect(_tune_trigram_matching, dispatch_uid="articles_trigram_threshold")
         page_cache.connect_signals()

@@ -42,6 +42,19 @@ def test_deploy_check_is_clean_with_production_settings():
     assert "System check identified no issues" in result.stdout
 
 
+def test_deploy_check_refuses_object_storage_whose_addresses_a_page_cannot_keep():
+    production = {"DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(64), "ALLOWED_HOSTS": "clinic.example"}
+    for extra in ({}, {"MEDIA_CDN_DOMAIN": "media.clinic.example", "MEDIA_S3_SIGNED_URLS": "1"}):
+        result = manage("check", "--deploy", **production, MEDIA_S3_BUCKET="clinic-media", **extra)
+        assert result.returncode != 0, extra
+        assert "articles.E001" in result.stderr + result.stdout, extra
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        **production, MEDIA_S3_BUCKET="clinic-media", MEDIA_CDN_DOMAIN="media.clinic.example",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_production_refuses_to_start_without_a_secret_key():
     result = manage("check", DEBUG="0")
     assert result.returncode != 0
