@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import textstat
 
-from articles import citations
+from articles import citations, figures
 from articles.models.review import EvidenceLevel
 from articles.sanitize import plain_paragraphs
 
@@ -346,7 +346,9 @@ class Readability:
 
 
 def _body_sentences(body_html: str) -> list[str]:
-    blocks = [citations.normalise_statement_text(block) for block in plain_paragraphs(body_html)]
+    # A figure's marker is no sentence: its caption is checked with the image, not read as prose.
+    prose = figures.without_markers(body_html)
+    blocks = [citations.normalise_statement_text(block) for block in plain_paragraphs(prose)]
     return [sentence for block in blocks for sentence in citations.split_sentences(block) if sentence.strip()]
 
 

@@ -43,6 +43,11 @@ def figure_ids(html: str) -> list[int]:
     return list(dict.fromkeys(int(match.group(1)) for match in _FIGURE_PARAGRAPH.finditer(html or "")))
 
 
+def without_markers(html: str) -> str:
+    """Return the HTML without its figure paragraphs: the words patients read around the pictures."""
+    return _FIGURE_PARAGRAPH.sub("", html or "")
+
+
 def malformed_markers(html: str) -> list[str]:
     """Return each `[[figure...` snippet that is not a marker alone in its paragraph, once."""
     rest = _FIGURE_PARAGRAPH.sub("", html or "")

@@ -617,3 +617,8 @@ def test_an_unsupported_key_point_is_on_the_desk_and_blocks_sign_off_until_justi
 
     workflow.justify_finding(article, by=reviewer, finding_key=finding.key, reason="It is the headline of the box.")
     assert not [f for f in workflow.review_status(article).unresolved_findings if f.rule == "unsupported_key_point"]
+
+
+def test_a_figure_marker_is_not_read_as_a_sentence():
+    found = claims.readability("<p>In rats, wounds closed faster.</p><p>[[figure:19]]</p>")
+    assert found.longest_sentences == ["In rats, wounds closed faster."]
