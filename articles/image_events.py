@@ -12,6 +12,9 @@ record as soon as it learns it: only someone who may also unpublish those articl
 working copies that still show it cannot be published again until the figure is removed (figures.problems).
 """
 
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
 from articles import notifications, permissions
 from articles.figure_claims import articles_using, marker_regex
 from articles.models import Article, Image, PatientConsent
@@ -100,6 +103,23 @@ def consent_withdrawn(consent: PatientConsent, *, by) -> str:
     )
     working = [a for a in articles_using(image) if a.pk not in {b.pk for b in live}]
     return said + (STILL_IN_WORKING_COPIES.format(titles=_titles(working)) if working else "")
+
+
+def withdraw_consent(consent: PatientConsent, *, by, on) -> str:
+    """Record that the patient withdrew this consent on `on`, and act on it (`consent_withdrawn`); one transaction.
+
+    The one way to withdraw a consent, from the admin or a shell: saving a withdrawal date any other way is refused.
+    Raise PermissionDenied with the reason if `by` may not take down the live pages showing the photograph.
+    """
+    with transaction.atomic():
+        PatientConsent.objects.select_for_update().filter(pk=consent.pk).exists()  # one withdrawal at a time
+        if (reason := refusal(consent.image, by=by)) is not None:
+            raise PermissionDenied(reason)
+        consent.withdrawn_on = on
+        consent.full_clean()
+        consent._withdrawing = True
+        consent.save()
+        return consent_withdrawn(consent, by=by)
 
 
 def withdrawals(formset) -> list[PatientConsent]:

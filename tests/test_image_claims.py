@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from django.contrib.messages import get_messages
 from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -298,3 +299,28 @@ def test_a_withdrawal_for_a_photograph_no_live_page_shows_says_so(editor):
     said = [str(m) for m in get_messages(response.wsgi_request)]
     assert image_events.WITHDRAWN_NOT_LIVE.format(image=image.title) in said
     assert AuditEvent.objects.filter(action=WITHDRAW_CONSENT, article=None, actor=editor).count() == 1
+
+
+def test_a_withdrawal_saved_from_a_shell_is_refused_and_the_function_takes_the_page_down(editor):
+    _image, consent, article = live_photo_article(editor)
+    consent.withdrawn_on = timezone.localdate()
+    with pytest.raises(ValidationError, match=r"image_events\.withdraw_consent"):
+        consent.save()
+    consent.refresh_from_db()
+    assert consent.withdrawn_on is None
+    told = image_events.withdraw_consent(consent, by=editor, on=timezone.localdate())
+    assert "Healing scars" in told
+    article.refresh_from_db()
+    assert article.live_snapshot_id is None
+    consent.refresh_from_db()
+    assert consent.withdrawn_on == timezone.localdate()
+
+
+def test_the_function_refuses_one_who_may_not_take_the_pages_down(editor):
+    _image, consent, article = live_photo_article(editor)
+    clerk = member_of("Writers")
+    with pytest.raises(PermissionDenied, match="Healing scars"):
+        image_events.withdraw_consent(consent, by=clerk, on=timezone.localdate())
+    consent.refresh_from_db()
+    article.refresh_from_db()
+    assert (consent.withdrawn_on, article.live_snapshot_id is not None) == (None, True)

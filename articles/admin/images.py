@@ -188,6 +188,8 @@ class ImageAdmin(StatedLengthLimits, admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         withdrawn = image_events.withdrawals(formset)
         for consent in formset.save(commit=False):
+            if consent in withdrawn:
+                continue  # recorded below, with what a withdrawal does
             added = consent.pk is None
             if added:
                 consent.recorded_by = request.user
@@ -196,7 +198,8 @@ class ImageAdmin(StatedLengthLimits, admin.ModelAdmin):
                 image_events.consent_recorded(consent, by=request.user)
         formset.save_m2m()
         for consent in withdrawn:
-            messages.warning(request, image_events.consent_withdrawn(consent, by=request.user))
+            told = image_events.withdraw_consent(consent, by=request.user, on=consent.withdrawn_on)
+            messages.warning(request, told)
 
     def get_urls(self):
         picture = self.admin_site.admin_view(self.picture_view)

@@ -26,6 +26,10 @@ CONSENT_WITHDRAWN = (
 )
 CONSENT_IN_FUTURE = "Consent cannot be dated in the future: enter the date the form was signed."
 WITHDRAWN_BEFORE_CONSENT = "Consent cannot be withdrawn before the day it was given."
+WITHDRAW_THROUGH_EVENTS = (
+    "Record a withdrawal of consent with articles.image_events.withdraw_consent (the admin's consent form does): it "
+    "also takes the live pages that show the photograph off the site."
+)
 
 
 class ImageFormat(models.TextChoices):
@@ -188,6 +192,14 @@ class PatientConsent(models.Model):
 
     def __str__(self):
         return f"Consent of {self.consented_by} ({self.consented_on})"
+
+    def save(self, *args, **kwargs):
+        # A withdrawal must also take down the live pages showing the photograph: only
+        # `image_events.withdraw_consent` records one (it sets `_withdrawing`), from the admin or a shell alike.
+        withdrawing_here = self.pk and self.withdrawn_on and not getattr(self, "_withdrawing", False)
+        if withdrawing_here and PatientConsent.objects.filter(pk=self.pk, withdrawn_on__isnull=True).exists():
+            raise ValidationError(WITHDRAW_THROUGH_EVENTS)
+        super().save(*args, **kwargs)
 
     def clean(self):
         errors = {}
