@@ -4,7 +4,7 @@ The leaflet's HTML is rendered on every request (milliseconds); its hash, with t
 LEAFLET_VERSION, names the PDF in Django's cache, so the slow part (WeasyPrint, ~0.5-2 s) runs once per
 snapshot and day ("Printed on" names the day) and again only when something printed changes: a disclaimer,
 the clinic's details, the template. WeasyPrint fetches nothing from the network: LeafletFetcher refuses every
-address but the site's own static files, whatever a snapshot's HTML names.
+address but the site's own static files and the pictures of the snapshot's figures, whatever its HTML names.
 
 WeasyPrint needs the Pango library (Debian's libpango-1.0-0 and libpangoft2-1.0-0). Without it the leaflet
 raises LeafletUnavailable, and the view answers with a page saying so.
@@ -15,11 +15,13 @@ import hashlib
 import logging
 import mimetypes
 from pathlib import Path
+from urllib.parse import urljoin
 
 import segno
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
+from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -66,7 +68,7 @@ def leaflet_for(snapshot, *, context: dict) -> Leaflet:
     key = f"leaflet:{snapshot.pk}:{LEAFLET_VERSION}:{digest}"
     pdf = _cached(key)
     if pdf is None:
-        pdf = render_pdf(html)
+        pdf = render_pdf(html, pictures=figure_files(snapshot))
         _keep(key, pdf)
     return Leaflet(pdf=pdf, digest=digest, filename=f"{snapshot.slug}-leaflet.pdf")
 
@@ -77,10 +79,24 @@ def qr_code_svg(url: str) -> str:
     return mark_safe(svg)  # noqa: S308 - segno's own markup; the URL is encoded as modules, not text
 
 
-def render_pdf(html: str) -> bytes:
-    """Return `html` printed to PDF by WeasyPrint, fetching nothing but the site's static files."""
+def figure_files(snapshot) -> dict[str, str]:
+    """Return the stored file of each figure picture the snapshot froze, by the absolute address its HTML names."""
+    base = settings.SITE_URL + "/"
+    return {
+        urljoin(base, rendition["url"]): rendition["file"]
+        for figure in snapshot.figures or []
+        for rendition in figure["renditions"]
+    }
+
+
+def render_pdf(html: str, *, pictures: dict[str, str] | None = None) -> bytes:
+    """Return `html` printed to PDF by WeasyPrint, fetching nothing but the site's static files and `pictures`.
+
+    `pictures` maps the addresses of the snapshot's figure pictures to their files in the storage.
+    """
     weasyprint = _weasyprint()
-    return weasyprint.HTML(string=html, base_url=settings.SITE_URL + "/", url_fetcher=_fetcher(weasyprint)).write_pdf()
+    fetcher = _fetcher(weasyprint, pictures)
+    return weasyprint.HTML(string=html, base_url=settings.SITE_URL + "/", url_fetcher=fetcher).write_pdf()
 
 
 def _weasyprint():
@@ -92,12 +108,19 @@ def _weasyprint():
     return weasyprint
 
 
-def _fetcher(weasyprint):
-    """Return a fetcher that serves the site's static files from disk and refuses every other address."""
+def _fetcher(weasyprint, pictures: dict[str, str] | None = None):
+    """Return a fetcher that serves the site's static files and the figures' pictures, and refuses every other
+    address."""
     static_prefix = settings.SITE_URL + settings.STATIC_URL if settings.STATIC_URL.startswith("/") else None
+    pictures = pictures or {}
 
     class LeafletFetcher(weasyprint.urls.URLFetcher):
         def fetch(self, url, headers=None):
+            if url in pictures:
+                with default_storage.open(pictures[url]) as picture:
+                    content = picture.read()
+                kind = mimetypes.guess_type(pictures[url])[0] or "application/octet-stream"
+                return weasyprint.urls.URLFetcherResponse(url, content, {"Content-Type": kind})
             path = static_file(url, static_prefix)
             if path is None:
                 raise ValueError(REFUSED_FETCH.format(url=url[:200]))

@@ -5,9 +5,11 @@ import re
 from pathlib import Path
 
 import pytest
+import weasyprint
+from django.conf import settings
 from django.core.files.storage import default_storage
 
-from articles import figures, images, patient_visible, renditions, workflow
+from articles import figures, images, leaflets, patient_visible, renditions, workflow
 from articles.admin.images import PICKER_NO_MATCH, PICKER_PROMPT
 from articles.models import PatientConsent
 from articles.rendering import render_article
@@ -298,8 +300,7 @@ def test_the_picker_finds_usable_pictures_by_alt_text_caption_or_title_for_those
     assert client.get(url, {"q": "skin"}).status_code == 403
 
 
-def test_the_leaflet_of_an_article_with_a_figure_is_still_printed(client, editor):
-    pytest.importorskip("weasyprint")
+def test_the_leaflet_prints_the_figure_from_the_storage(client, editor):
     image = library_image()
     article = ArticleFactory(body=body_with(image.pk), topics=[TopicFactory()])
     publish_reviewed(article, editor=editor)
@@ -307,3 +308,8 @@ def test_the_leaflet_of_an_article_with_a_figure_is_still_printed(client, editor
     response = client.get(f"{article.get_absolute_url()}leaflet.pdf")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
+    assert b"/Subtype /Image" in response.content  # the picture itself, read from the storage, not its address
+    # Only the snapshot's own pictures: another address under /media/ is refused like any other.
+    fetcher = leaflets._fetcher(weasyprint, leaflets.figure_files(article.live_snapshot))
+    with pytest.raises(ValueError, match="refused"):
+        fetcher.fetch(settings.SITE_URL + "/media/images/originals/secret.png")

@@ -141,7 +141,7 @@ def test_the_patient_page_and_the_leaflet_say_results_vary_under_a_before_after_
     assert f'{CAPTION} <strong class="results-vary">Results vary' in page
 
     printed = []
-    monkeypatch.setattr(leaflets, "render_pdf", lambda html: printed.append(html) or b"%PDF-1.7")
+    monkeypatch.setattr(leaflets, "render_pdf", lambda html, **kwargs: printed.append(html) or b"%PDF-1.7")
     assert client.get(reverse("articles:article_leaflet", args=[snapshot.slug])).status_code == 200
     assert "Results vary" in printed[0]
 

@@ -65,9 +65,9 @@ def renders(monkeypatch):
     made = []
     render_pdf = leaflets.render_pdf
 
-    def counted(html):
+    def counted(html, **kwargs):
         made.append(html)
-        return render_pdf(html)
+        return render_pdf(html, **kwargs)
 
     monkeypatch.setattr(leaflets, "render_pdf", counted)
     return made
