@@ -39,10 +39,14 @@ def test_a_key_point_is_written_approved_and_shown_labelled_with_the_contents(br
     writer.goto(f"/admin/articles/article/{article.pk}/change/")
     box = writer.locator(".field-key_points .prose-editor [contenteditable=true]")
     expect(box).to_contain_text("Almost all of the research on exosomes")
+    points_before = box.locator("li").count()
     box.click()
+    expect(box).to_be_focused()  # keys sent before the editor has the caret land elsewhere on a busy machine
     box.press("Control+End")
     box.press("Enter")
+    expect(box.locator("li")).to_have_count(points_before + 1)  # a new, empty point at the end of the list
     box.press_sequentially(NEW_POINT)
+    expect(box.locator("li").last).to_have_text(NEW_POINT)
     writer.set_viewport_size(PHONE)
     writer.locator(".field-key_points").scroll_into_view_if_needed()
     # Photographed only: Django's own admin pages are not axe-clean (breadcrumbs, the editor's toolbar); the
