@@ -63,6 +63,7 @@ def test_writer_is_told_about_an_unknown_key_while_typing(page):
     page.goto("/admin/articles/article/add/")
     editor = page.locator(".field-body .prose-editor [contenteditable=true]")
     editor.click()
+    expect(editor).to_be_focused()
     editor.press_sequentially("Wounds closed faster in rats [@hu2016; @hu2061].")
 
     status = page.locator("#citation-live-check")

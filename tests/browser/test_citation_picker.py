@@ -28,6 +28,7 @@ def test_writer_finds_a_reference_by_author_and_inserts_its_marker_at_the_cursor
     page.goto(reverse("admin:articles_article_change", args=[article.pk]))
     editor = page.locator(".field-body .prose-editor [contenteditable=true]")
     editor.click()
+    expect(editor).to_be_focused()
     editor.press("Control+End")
     editor.press("ArrowLeft")  # before the full stop, where a citation goes
     page.wait_for_function(

@@ -45,6 +45,7 @@ def type_body(page, *paragraphs):
     """Replace the whole body in the prose editor with these paragraphs, typed as a person would."""
     editor = page.locator(".field-body .prose-editor [contenteditable=true]")
     editor.click()
+    expect(editor).to_be_focused()  # keys sent before the editor has the caret land elsewhere on a busy machine
     editor.press("Control+a")
     editor.press("Delete")
     for index, paragraph in enumerate(paragraphs):

@@ -72,6 +72,7 @@ def test_a_figure_goes_from_upload_to_patients_without_layout_shift(browser, liv
         page.goto(f"/admin/articles/article/{article.pk}/change/")
         body = page.locator(".field-body .prose-editor [contenteditable=true]")
         body.click()
+        expect(body).to_be_focused()
         body.press("Control+End")
         search = page.get_by_label("Insert a figure")
         search.fill("layers")
