@@ -2,7 +2,6 @@
 // Loaded before the editor's modules, so it hears the editor announce itself ("prose-editor:ready").
 "use strict";
 (function () {
-  const SEARCH_DELAY_MS = 250;
   let editor = null;
   let editorHadFocus = false;
   let lastField = null;
@@ -50,12 +49,6 @@
     const input = document.getElementById("citation-picker-search");
     const status = document.getElementById("citation-picker-status");
     const list = document.getElementById("citation-picker-results");
-    let timer = null;
-    let controller = null;
-
-    function buttons() {
-      return Array.from(list.querySelectorAll("button"));
-    }
 
     function choose(key) {
       const marker = "[@" + key + "]";
@@ -87,53 +80,7 @@
         : answer.message;
     }
 
-    async function search() {
-      clearTimeout(timer);
-      if (controller) controller.abort();
-      controller = new AbortController();
-      try {
-        const response = await fetch(list.closest("#citation-picker").dataset.url + "?" +
-          new URLSearchParams({ q: input.value }), {
-          headers: { Accept: "application/json" },
-          credentials: "same-origin",
-          signal: controller.signal,
-        });
-        if (!response.ok) throw new Error(String(response.status));
-        show(await response.json());
-      } catch (error) {
-        if (error.name === "AbortError") return;
-        list.replaceChildren();
-        status.textContent = "The search did not work. Check that you are still logged in, then try again.";
-      }
-    }
-
-    input.addEventListener("input", function () {
-      clearTimeout(timer);
-      timer = setTimeout(search, SEARCH_DELAY_MS);
-    });
-    input.addEventListener("keydown", function (event) {
-      if (event.key === "Enter") {
-        event.preventDefault(); // the search box sits in the article's form: Enter must not save it
-        search();
-      } else if (event.key === "ArrowDown" && buttons().length) {
-        event.preventDefault();
-        buttons()[0].focus();
-      }
-    });
-    list.addEventListener("keydown", function (event) {
-      const all = buttons();
-      const index = all.indexOf(document.activeElement);
-      if (index < 0) return;
-      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-        event.preventDefault();
-        const next = index + (event.key === "ArrowDown" ? 1 : -1);
-        if (next < 0) input.focus();
-        else all[Math.min(next, all.length - 1)].focus();
-      } else if (event.key === "Escape") {
-        event.preventDefault();
-        input.focus();
-      }
-    });
+    window.clinicPickerSearch({ url: list.closest("#citation-picker").dataset.url, input, status, list, show });
   }
 
   document.addEventListener("DOMContentLoaded", setUp);
