@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from PIL import Image
 
 from articles import site_icons
@@ -125,3 +125,11 @@ def test_the_committed_icons_are_what_the_drawing_script_makes(tmp_path):
         assert apple.mode == "RGB"  # no transparency, which iOS would show as black
     with Image.open(ICONS / "favicon.ico") as ico:
         assert {(16, 16), (32, 32), (48, 48)} <= set(ico.info["sizes"])
+
+
+def test_a_folder_that_cannot_be_made_is_a_clear_message_and_nothing_is_written(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(CommandError, match="Cannot write the icons into"):
+        call_command("draw_site_icons", out=blocker / "icons", stdout=io.StringIO())
+    assert blocker.read_text() == "not a folder"

@@ -8,7 +8,7 @@ of WeasyPrint, so installed with requirements.txt).
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from PIL import Image, ImageDraw, ImageFont
 
 OUT = Path(__file__).resolve().parents[2] / "static" / "articles" / "icons"
@@ -73,7 +73,10 @@ class Command(BaseCommand):
         parser.add_argument("--out", type=Path, default=OUT, help="Folder to write into (default: %(default)s).")
 
     def handle(self, *args, out: Path, **options):
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise CommandError(f"Cannot write the icons into {out}: {error.strerror or error}.") from error
         (out / "icon.svg").write_text(svg(), encoding="utf-8")
         for name, (size, rounded) in PNG_ICONS.items():
             image = icon(size, rounded=rounded)
