@@ -5,6 +5,7 @@ from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import get_language
 
 from articles.models import PublishedSnapshot, Topic
 
@@ -22,7 +23,11 @@ class LatestArticlesFeed(Feed):
         return reverse("articles:article_list")
 
     def items(self, obj=None):
-        return PublishedSnapshot.objects.live().order_by("-published_at", "pk")[:ITEMS_PER_FEED]
+        return (
+            PublishedSnapshot.objects.live()
+            .filter(language=get_language())
+            .order_by("-published_at", "pk")[:ITEMS_PER_FEED]
+        )
 
     def item_title(self, item):
         return item.title
@@ -56,13 +61,14 @@ class TopicFeed(LatestArticlesFeed):
         return get_object_or_404(Topic, slug=slug)
 
     def title(self, obj=None):
-        return f"{settings.CLINIC['name']}: {obj.name}"
+        return f"{settings.CLINIC['name']}: {obj.local_name}"
 
     def link(self, obj=None):
         return obj.get_absolute_url()
 
     def items(self, obj=None):
-        return PublishedSnapshot.objects.live().filter(topic_set=obj).order_by("-published_at", "pk")[:ITEMS_PER_FEED]
+        in_topic = PublishedSnapshot.objects.live().filter(topic_set=obj, language=get_language())
+        return in_topic.order_by("-published_at", "pk")[:ITEMS_PER_FEED]
 
 
 class TopicAtomFeed(TopicFeed):

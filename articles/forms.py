@@ -87,7 +87,7 @@ def _one_newline(text: str) -> str:
 class DisclaimerAdminForm(forms.ModelForm):
     class Meta:
         model = Disclaimer
-        fields = ["title", "text", "scope", "topics", "is_active", "position"]
+        fields = ["title", "text", "language", "scope", "topics", "is_active", "position"]
 
     def clean(self):
         cleaned = super().clean()

@@ -24,6 +24,7 @@ from functools import cached_property
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
@@ -73,6 +74,11 @@ def _unless_blank(name: str) -> Callable[[Any, list], Any]:
     return lambda article, cited: getattr(article, name) or NOT_HASHED
 
 
+def _unless_default_language(article, cited):
+    # English adds nothing, so that articles published before there were languages keep their hashes.
+    return article.language if article.language != settings.LANGUAGE_CODE else NOT_HASHED
+
+
 def _correction(article, publishing: Publishing) -> dict:
     """Freeze the note, whether this publication corrects a live article, and the article's earlier corrections."""
     corrected = article.snapshots.filter(is_correction=True).order_by("-published_at") if article.pk else None
@@ -107,11 +113,11 @@ def _next_review_due(article, publishing: Publishing) -> dict:
     return {"next_review_due": due}
 
 
-def disclaimers_in_force(topic_ids) -> list[dict]:
-    """Return the active disclaimers for an article in these topics, each with the version now in force."""
+def disclaimers_in_force(topic_ids, language: str) -> list[dict]:
+    """Return the active disclaimers for an article in these topics and language, with the versions in force."""
     from articles.models import Disclaimer
 
-    disclaimers = list(Disclaimer.objects.applying_to(topic_ids))
+    disclaimers = list(Disclaimer.objects.applying_to(topic_ids).filter(language=language))
     versions = dict(
         Disclaimer.history.filter(id__in=[d.pk for d in disclaimers])
         .values("id")
@@ -158,6 +164,12 @@ VISIBLE = (
         compared=("slug", lambda record: record.slug),
     ),
     Visible(
+        "language",  # which site the page is on (/es/ ...), and the language its labels and dates are in
+        hashed=_unless_default_language,
+        frozen=lambda article, publishing: {"language": article.language},
+        compared=("language", lambda record: record.get_language_display()),
+    ),
+    Visible(
         "summary",
         sanitized={"Article.summary": PLAIN},
         hashed=_field("summary"),
@@ -177,11 +189,21 @@ VISIBLE = (
     ),
     Visible(
         "topics",  # the topic list, and the topic disclaimers that follow from it
-        sanitized={"Topic.name": PLAIN, "Topic.description": PLAIN},
+        sanitized={
+            "Topic.name": PLAIN,
+            "Topic.description": PLAIN,
+            "Topic.name_es": PLAIN,
+            "Topic.description_es": PLAIN,
+        },
         hashed=_topic_slugs,
         frozen=lambda article, publishing: {
             "topics": [
-                {"id": t.pk, "slug": t.slug, "name": t.name, "offered_by_clinic": t.offered_by_clinic}
+                {
+                    "id": t.pk,
+                    "slug": t.slug,
+                    "name": t.name_in(article.language),
+                    "offered_by_clinic": t.offered_by_clinic,
+                }
                 for t in publishing.topics
             ]
         },
@@ -251,7 +273,9 @@ VISIBLE = (
         pinned="Editors' rules for whole topics or the site: no article's review covers them.",
         article_field=False,
         sanitized={"Disclaimer.title": PLAIN, "Disclaimer.text": RICH},
-        frozen=lambda article, publishing: {"disclaimers": disclaimers_in_force([t.pk for t in publishing.topics])},
+        frozen=lambda article, publishing: {
+            "disclaimers": disclaimers_in_force([t.pk for t in publishing.topics], article.language)
+        },
         stale_on=("Disclaimer",),
     ),
     Visible(

@@ -5,6 +5,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.text import slugify
 
@@ -132,7 +133,13 @@ def with_section_ids(body_html: str, source_html: str) -> tuple[str, list[dict]]
     return _H2.sub(lambda match: f'<h2 id="{next(ids)["id"]}">{match.group(1)}</h2>', body_html), contents
 
 
-def render_article(
+def render_article(article: Article, **options) -> RenderedArticle:
+    """Render the working copy in its own language: the labels and captions it carries are in that language."""
+    with translation.override(article.language):
+        return _render_article(article, **options)
+
+
+def _render_article(
     article: Article, *, levels: dict[str, str] | None = None, mark_unapproved: bool = False
 ) -> RenderedArticle:
     """Render the working copy: numbered citations, reference list in order of first citation.

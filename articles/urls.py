@@ -6,7 +6,8 @@ from articles.sitemaps import SITEMAPS
 
 app_name = "articles"
 
-urlpatterns = [
+# The pages patients read, in each language: clinic_site.urls_es serves them again under /es/.
+language_urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("articles/", views.ArticleListView.as_view(), name="article_list"),
     path("articles/<slug:slug>/", views.ArticleDetailView.as_view(), name="article_detail"),
@@ -18,8 +19,22 @@ urlpatterns = [
     path("feeds/articles.atom", views.public_page(feeds.LatestArticlesAtomFeed()), name="feed_atom"),
     path("feeds/topics/<slug:slug>.rss", views.public_page(feeds.TopicFeed()), name="topic_feed_rss"),
     path("feeds/topics/<slug:slug>.atom", views.public_page(feeds.TopicAtomFeed()), name="topic_feed_atom"),
+    path("articles/<slug:slug>/leaflet.pdf", views.ArticleLeafletView.as_view(), name="article_leaflet"),
+    path("corrections/", views.CorrectionListView.as_view(), name="correction_list"),
+    path("articles/<slug:slug>/feedback/", feedback.FeedbackView.as_view(), name="feedback"),
+]
+
+# What belongs to the site, not to a language: at the root whatever the page's language (clinic_site.urls_es).
+site_urlpatterns = [
     path("sitemap.xml", views.public_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("site.webmanifest", views.public_page(site_icons.web_app_manifest), name="web_app_manifest"),
+    path("favicon.ico", views.public_page(site_icons.favicon), name="favicon"),
+    path("reach/<int:pk>.gif", reach.beacon, name="reach_beacon"),
+]
+
+# Staff pages, in English only.
+staff_urlpatterns = [
     path("staff/two-factor/", two_factor.SecondFactorView.as_view(), name="second_factor"),
     path("staff/two-factor/verify/", two_factor.VerifyView.as_view(), name="second_factor_verify"),
     path("staff/two-factor/set-up/", two_factor.SetUpView.as_view(), name="second_factor_set_up"),
@@ -50,12 +65,8 @@ urlpatterns = [
         desk.RequestStatementChangesView.as_view(),
         name="review_statement_changes",
     ),
-    path("articles/<slug:slug>/leaflet.pdf", views.ArticleLeafletView.as_view(), name="article_leaflet"),
-    path("corrections/", views.CorrectionListView.as_view(), name="correction_list"),
-    path("articles/<slug:slug>/feedback/", feedback.FeedbackView.as_view(), name="feedback"),
     path("review/reports/<int:pk>/", desk.ProblemReportView.as_view(), name="review_report"),
-    path("site.webmanifest", views.public_page(site_icons.web_app_manifest), name="web_app_manifest"),
-    path("favicon.ico", views.public_page(site_icons.favicon), name="favicon"),
-    path("reach/<int:pk>.gif", reach.beacon, name="reach_beacon"),
     path("review/reach/", reach_desk.ReachView.as_view(), name="review_reach"),
 ]
+
+urlpatterns = language_urlpatterns + site_urlpatterns + staff_urlpatterns

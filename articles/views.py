@@ -13,12 +13,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template import loader
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header, http_date, quote_etag
 from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles import figures, leaflets, page_cache, search, site_icons, structured_data
+from articles import figures, leaflets, page_cache, search, site_icons, structured_data, translations
 from articles.forms import SearchForm
 from articles.models import Article, Disclaimer, Page, PublishedSnapshot, StaffProfile, Topic, UrgentHelp
 
@@ -79,6 +80,14 @@ def not_found(request, exception):
     return with_public_caching(request, page_not_found(request, exception))
 
 
+def footer_pages(pages, language: str) -> list:
+    """The footer's pages for a page in `language`: those in it, or the English ones where it has none."""
+    shown = [page for page in pages if page.show_in_footer]
+    return [page for page in shown if page.language == language] or [
+        page for page in shown if page.language == settings.LANGUAGE_CODE
+    ]
+
+
 class PublicPageMixin:
     """Public pages: the same for every visitor (see public_page)."""
 
@@ -91,13 +100,14 @@ class HomeView(PublicPageMixin, TemplateView):
     template_name = "articles/home.html"
 
     def get_context_data(self, **kwargs):
-        live = Article.objects.live().as_cards().newest_first()
+        live = Article.objects.live().in_language().as_cards().newest_first()
         featured = list(live.filter(is_featured=True)[:FEATURED_ON_HOME])
         newest = [a for a in live[: NEWEST_ON_HOME + len(featured)] if a not in featured][:NEWEST_ON_HOME]
+        in_language = PublishedSnapshot.objects.live().filter(language=translation.get_language())
         return super().get_context_data(
             featured=featured,
             newest=newest,
-            topics=Topic.objects.filter(snapshots__in=PublishedSnapshot.objects.live()).distinct(),
+            topics=Topic.objects.filter(snapshots__in=in_language).distinct(),
             link_preview=site_icons.link_preview(title=settings.CLINIC["name"], description=HOME_DESCRIPTION, path="/"),
             **kwargs,
         )
@@ -123,7 +133,7 @@ class ArticleListView(PublicPageMixin, ListView):
     paginator_class = IdsFirstPaginator
 
     def get_queryset(self):
-        return Article.objects.live().as_cards().newest_first()
+        return Article.objects.live().in_language().as_cards().newest_first()
 
 
 class TopicDetailView(PublicPageMixin, ListView):
@@ -134,7 +144,7 @@ class TopicDetailView(PublicPageMixin, ListView):
 
     def get_queryset(self):
         self.topic = get_object_or_404(Topic, slug=self.kwargs["slug"])
-        return Article.objects.live().published_under(self.topic).as_cards().newest_first()
+        return Article.objects.live().in_language().published_under(self.topic).as_cards().newest_first()
 
     def get_context_data(self, **kwargs):
         topic, path = self.topic, self.topic.get_absolute_url()
@@ -148,7 +158,7 @@ class ArticleDetailView(PublicPageMixin, DetailView):
 
     def get(self, request, *args, **kwargs):
         try:
-            return super().get(request, *args, **kwargs)
+            response = super().get(request, *args, **kwargs)
         except Http404:
             earlier = PublishedSnapshot.objects.filter(slug=kwargs["slug"]).select_related("article__live_snapshot")
             for snapshot in earlier.order_by("-published_at")[:1]:
@@ -157,29 +167,36 @@ class ArticleDetailView(PublicPageMixin, DetailView):
                 if snapshot.article.status == Article.Status.ARCHIVED:
                     return TemplateResponse(request, "410.html", status=410)
             raise
+        if self.object.language != translation.get_language():  # a Spanish article's slug under English, say
+            return redirect(self.address_of(self.object.live_snapshot), permanent=True)
+        return response
 
     def address_of(self, snapshot: PublishedSnapshot) -> str:
         """Return where this view shows `snapshot` (a renamed article's old address redirects there)."""
         return snapshot.get_absolute_url()
 
     def get_object(self, queryset=None):
-        return get_object_or_404(Article.objects.live(), live_snapshot__slug=self.kwargs["slug"])
+        live = translations.with_counterparts(Article.objects.live())
+        return get_object_or_404(live, live_snapshot__slug=self.kwargs["slug"])
 
     def get_context_data(self, **kwargs):
         snapshot = self.object.live_snapshot
         # Inactive disclaimers and hidden pages too: retiring one must move Last-Modified forward.
-        in_scope = list(Disclaimer.objects.in_scope_of(snapshot.topic_ids))
+        in_scope = list(Disclaimer.objects.in_scope_of(snapshot.topic_ids).filter(language=snapshot.language))
         disclaimers = [d for d in in_scope if d.is_active]
-        pages = list(Page.objects.only("title", "slug", "show_in_footer", "updated_at"))
+        pages = list(Page.objects.only("title", "slug", "language", "show_in_footer", "updated_at"))
         boxes = list(UrgentHelp.objects.for_topics(snapshot.topic_ids))  # retired ones too, as disclaimers
-        related = list(Article.objects.live().as_cards().related_to(self.object).newest_first()[:RELATED_ARTICLES])
+        live = Article.objects.live().in_language(snapshot.language).as_cards()
+        related = list(live.related_to(self.object).newest_first()[:RELATED_ARTICLES])
         changes = [snapshot.published_at, *(d.updated_at for d in in_scope), *(p.updated_at for p in pages)]
         changes += [box.updated_at for box in boxes] + [article.live_snapshot.published_at for article in related]
         self.last_modified = max(changes)
         url = settings.SITE_URL + snapshot.get_absolute_url()
         return super().get_context_data(
             snapshot=snapshot,
-            footer_pages=[page for page in pages if page.show_in_footer],
+            footer_pages=footer_pages(pages, snapshot.language),
+            counterparts=translations.counterparts(self.object),
+            newer_source=self.object.translation_of_id and translations.newer_source_notice_due(self.object),
             canonical_url=url,
             structured_data=structured_data.as_script(structured_data.medical_web_page(snapshot, url=url)),
             link_preview=site_icons.link_preview(
@@ -240,8 +257,10 @@ class CorrectionListView(PublicPageMixin, ListView):
 
     def get_queryset(self):
         # The live version's title and address: the article may have been renamed or moved since the correction.
-        return PublishedSnapshot.objects.corrections().values(
-            "published_at", "correction_note", "article__live_snapshot__title", "article__live_snapshot__slug"
+        return (
+            PublishedSnapshot.objects.corrections()
+            .filter(language=translation.get_language())
+            .values("published_at", "correction_note", "article__live_snapshot__title", "article__live_snapshot__slug")
         )
 
 
@@ -277,6 +296,12 @@ class PageView(PublicPageMixin, DetailView):
     context_object_name = "page"
     model = Page
 
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        if self.object.language != translation.get_language():  # it lives at its own language's address
+            return redirect(self.object.get_absolute_url(), permanent=True)
+        return response
+
     def get_context_data(self, **kwargs):
         page = self.object
         preview = site_icons.link_preview(
@@ -293,7 +318,7 @@ class StaffBioView(PublicPageMixin, DetailView):
         return StaffProfile.objects.select_related("user")
 
     def get_context_data(self, **kwargs):
-        live = Article.objects.live().as_cards().newest_first()
+        live = Article.objects.live().in_language().as_cards().newest_first()
         # One more than shown says whether there are more, without counting a reviewer's thousands.
         written = list(live.bylined_to(self.object)[: ARTICLES_ON_BIO + 1])
         reviewed = list(live.signed_off_by(self.object)[: ARTICLES_ON_BIO + 1])

@@ -90,6 +90,7 @@ def restore_migration_data() -> None:
         ("0019_reach", "grant_reach_and_tell_the_privacy_policy"),
         ("0020_urgent_help", "grant_urgent_help"),
         ("0022_images", "grant_images"),
+        ("0024_spanish", "grant_translation_policy"),
     ]:
         getattr(importlib.import_module(f"articles.migrations.{name}"), step)(apps, None)
 

@@ -157,6 +157,8 @@ def admin_form_data(article: Article, **extra) -> dict:
     return {
         "title": article.title,
         "slug": article.slug,
+        "language": article.language,
+        "translation_of": article.translation_of_id or "",
         "summary": article.summary,
         "body": article.body,
         "topics": list(article.topics.values_list("pk", flat=True)),

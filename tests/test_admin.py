@@ -67,6 +67,7 @@ def article_form(**overrides):
     return {
         "title": "Exosomes for hair loss",
         "slug": "exosomes-for-hair-loss",
+        "language": "en",
         "summary": "What the research shows so far.",
         "body": "<p>In mice, hair grew back faster [@kost2022].</p>",
         "topics": [topic.pk],
@@ -246,7 +247,14 @@ def test_topic_disclaimer_needs_topics(client, editor):
     client.force_login(editor)
     response = client.post(
         reverse("admin:articles_disclaimer_add"),
-        {"title": "FDA", "text": "<p>Not approved.</p>", "scope": "topics", "position": 0, "is_active": "on"},
+        {
+            "title": "FDA",
+            "text": "<p>Not approved.</p>",
+            "language": "en",
+            "scope": "topics",
+            "position": 0,
+            "is_active": "on",
+        },
     )
     assert response.status_code == 200
     assert "Choose at least one topic" in response.content.decode()
@@ -258,7 +266,14 @@ def test_disclaimer_edits_keep_version_history(client, editor):
     client.force_login(editor)
     client.post(
         reverse("admin:articles_disclaimer_change", args=[disclaimer.pk]),
-        {"title": disclaimer.title, "text": "<p>Version two.</p>", "scope": "all", "position": 0, "is_active": "on"},
+        {
+            "title": disclaimer.title,
+            "text": "<p>Version two.</p>",
+            "language": "en",
+            "scope": "all",
+            "position": 0,
+            "is_active": "on",
+        },
     )
     texts = list(disclaimer.history.order_by("history_date").values_list("text", flat=True))
     assert texts == ["<p>Version one.</p>", "<p>Version two.</p>"]

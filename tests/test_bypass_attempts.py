@@ -321,6 +321,7 @@ def test_the_add_form_cannot_create_a_live_or_scheduled_article(client, editor):
     data = {
         "title": "Forged live article",
         "slug": "forged-live-article",
+        "language": "en",
         "summary": "Never reviewed.",
         "body": "<p>Exosomes cure everything.</p>",
         "topics": [other.topics.first().pk],
@@ -423,7 +424,14 @@ def test_an_editor_may_still_restore_a_disclaimer_revision(client, editor):
 
     response = client.post(
         reverse("admin:articles_disclaimer_simple_history", args=[disclaimer.pk, first.history_id]),
-        {"title": disclaimer.title, "text": "<p>Version one.</p>", "scope": "all", "position": 0, "is_active": "on"},
+        {
+            "title": disclaimer.title,
+            "text": "<p>Version one.</p>",
+            "language": "en",
+            "scope": "all",
+            "position": 0,
+            "is_active": "on",
+        },
     )
 
     assert response.status_code == 302

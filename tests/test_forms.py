@@ -114,7 +114,7 @@ def test_author_rows_render_what_was_typed_escaped():
 @pytest.mark.django_db
 def test_a_disclaimer_scope_must_match_its_topics():
     topic = TopicFactory()
-    base = {"title": "Not advice", "text": "<p>Read this.</p>", "is_active": "on", "position": "0"}
+    base = {"title": "Not advice", "text": "<p>Read this.</p>", "is_active": "on", "position": "0", "language": "en"}
     for_topics = forms.DisclaimerAdminForm({**base, "scope": Disclaimer.Scope.TOPICS})
     assert "Choose at least one topic" in errors_of(for_topics)[0]
     everywhere = forms.DisclaimerAdminForm({**base, "scope": Disclaimer.Scope.ALL, "topics": [topic.pk]})

@@ -49,13 +49,16 @@ def test_a_new_entry_reaches_the_content_hash_the_revision_history_the_snapshot_
 def test_the_list_keeps_what_each_place_did_before():
     """The declared list is the same content hash, revision compare, page-cache models and sanitizing as before."""
     pinned = [
-        *("title", "slug", "summary", "body", "topics", "author", "drafted_with_ai", "review_interval_months"),
+        "title",
+        "slug",
+        "language",  # issue 17: English adds nothing to the hash, so earlier articles keep theirs
+        *("summary", "body", "topics", "author", "drafted_with_ai", "review_interval_months"),
         "correction_note",  # issue 15: blank, it adds nothing to the hash (tests/test_corrections.py)
         "key_points",  # issue 15: blank, it adds nothing to the hash (tests/test_models.py)
     ]
     assert patient_visible.pinned(patient_visible.ARTICLE_FIELDS) == pinned
     assert set(patient_visible.ARTICLE_FIELDS) == {*pinned, "is_featured"}
-    compared = ["title", "slug", "summary", "body", "topics", "author", "correction note", "key points"]
+    compared = ["title", "slug", "language", "summary", "body", "topics", "author", "correction note", "key points"]
     assert compared == patient_visible.COMPARED
     assert set(patient_visible.stale_on_models()) == {Disclaimer, Page, StaffProfile, Topic, UrgentHelp}
     policies = {
@@ -67,6 +70,8 @@ def test_the_list_keeps_what_each_place_did_before():
         "Article.body": "clean_html",
         "Topic.name": "plain_text",
         "Topic.description": "plain_text",
+        "Topic.name_es": "plain_text",
+        "Topic.description_es": "plain_text",
         "Article.correction_note": "plain_text",
         "Article.key_points": "clean_html",
         "StaffProfile.display_name": "plain_text",

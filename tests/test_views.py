@@ -486,6 +486,7 @@ def test_editors_edit_policy_pages_and_their_text_is_sanitized(client, editor):
         {
             "title": "Privacy policy",
             "slug": "privacy-policy",
+            "language": "en",
             "body": "<p>New text.</p><script>x()</script>",
             "show_in_footer": "on",
             "position": 2,

@@ -93,13 +93,14 @@ class TopicListFilter(admin.SimpleListFilter):
 @admin.register(Article)
 class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
     limited_fields = ["title", "slug", "summary", "key_points", "body", "correction_note"]
-    list_display = ["title", "status", "is_live", "author", "updated_at"]
+    list_display = ["title", "language", "status", "is_live", "author", "updated_at"]
     list_select_related = ["author"]
-    list_filter = ["status", TopicListFilter]
+    list_filter = ["status", "language", TopicListFilter]
     search_fields = ["title", "summary"]  # trigram indexes (migration 0009) serve icontains on PostgreSQL
     show_full_result_count = False  # "N results (M total)" would count every article on each filtered page
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["topics"]
+    raw_id_fields = ["translation_of"]
     readonly_fields = [
         "status",
         "publishing_checklist",
@@ -120,6 +121,7 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
             None,
             {"fields": ["title", "slug", "summary", "key_points", "body", "live_citation_check", "topics", "author"]},
         ),
+        ("Language", {"fields": ["language", "translation_of"]}),
         ("Correcting a live article", {"fields": ["correction_note"]}),
         ("Citations", {"fields": ["citation_check", "reference_list"]}),
         (

@@ -6,7 +6,7 @@ from django.contrib import admin
 from articles import permissions
 from articles.admin.base import RevisionAdmin, RichTextAdmin, StatedLengthLimits
 from articles.forms import DisclaimerAdminForm
-from articles.models import Disclaimer, Page, RedFlagPhrase, StaffProfile, Topic, UrgentHelp
+from articles.models import Disclaimer, Page, RedFlagPhrase, StaffProfile, Topic, TranslationPolicy, UrgentHelp
 from articles.models.site_content import GRACE_DAYS_INVALID
 from articles.models.urgent_help import NO_SYMPTOMS, PHONE_INVALID
 
@@ -15,7 +15,7 @@ class TopicAdminForm(forms.ModelForm):
     class Meta:
         model = Topic
         fields = [
-            "name", "slug", "description", "review_interval_months", "overdue_grace_days",
+            "name", "slug", "description", "name_es", "description_es", "review_interval_months", "overdue_grace_days",
             "requires_topic_disclaimer", "not_fda_approved", "offered_by_clinic", "is_treatment",
         ]  # fmt: skip
         # Text, a fraction, zero or a negative number: one message that says what is wanted.
@@ -28,7 +28,7 @@ class TopicAdminForm(forms.ModelForm):
 @admin.register(Topic)
 class TopicAdmin(StatedLengthLimits, admin.ModelAdmin):
     form = TopicAdminForm
-    limited_fields = ["description"]
+    limited_fields = ["description", "description_es"]
     list_display = [
         "name", "slug", "review_interval_months", "overdue_grace_days", "requires_topic_disclaimer",
         "not_fda_approved", "offered_by_clinic", "is_treatment",
@@ -41,8 +41,8 @@ class TopicAdmin(StatedLengthLimits, admin.ModelAdmin):
 class DisclaimerAdmin(StatedLengthLimits, RevisionAdmin):
     form = DisclaimerAdminForm
     limited_fields = ["text"]
-    list_display = ["title", "scope", "topic_names", "is_active", "position", "updated_at"]
-    list_filter = ["is_active", "scope", "topics"]
+    list_display = ["title", "language", "scope", "topic_names", "is_active", "position", "updated_at"]
+    list_filter = ["is_active", "language", "scope", "topics"]
     filter_horizontal = ["topics"]
 
     def get_queryset(self, request):
@@ -100,7 +100,8 @@ class UrgentHelpAdmin(StatedLengthLimits, RevisionAdmin):
 @admin.register(Page)
 class PageAdmin(StatedLengthLimits, RichTextAdmin):
     limited_fields = ["body"]
-    list_display = ["title", "slug", "show_in_footer", "position", "updated_at"]
+    list_display = ["title", "language", "slug", "show_in_footer", "position", "updated_at"]
+    list_filter = ["language"]
     prepopulated_fields = {"slug": ["title"]}
 
     def has_delete_permission(self, request, obj=None):
@@ -110,8 +111,8 @@ class PageAdmin(StatedLengthLimits, RichTextAdmin):
 
 @admin.register(RedFlagPhrase)
 class RedFlagPhraseAdmin(RevisionAdmin):
-    list_display = ["phrase", "why", "instead", "is_active"]
-    list_filter = ["is_active"]
+    list_display = ["phrase", "language", "why", "instead", "is_active"]
+    list_filter = ["is_active", "language"]
     search_fields = ["phrase", "why"]
 
     def has_delete_permission(self, request, obj=None):
@@ -125,3 +126,16 @@ class StaffProfileAdmin(StatedLengthLimits, admin.ModelAdmin):
     list_display = ["display_name", "credentials", "user"]
     search_fields = ["display_name", "credentials", "user__username"]
     prepopulated_fields = {"slug": ["display_name"]}
+
+
+@admin.register(TranslationPolicy)
+class TranslationPolicyAdmin(RevisionAdmin):
+    """One row, made by migration 0024: editors change it, nobody adds a second or deletes it."""
+
+    list_display = ["__str__", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

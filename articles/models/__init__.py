@@ -77,7 +77,14 @@ from articles.models.review import (
     ReviewSignOff,
     StatementApproval,
 )
-from articles.models.site_content import Disclaimer, DisclaimerQuerySet, Page, RedFlagPhrase, Topic
+from articles.models.site_content import (
+    Disclaimer,
+    DisclaimerQuerySet,
+    Page,
+    RedFlagPhrase,
+    Topic,
+    TranslationPolicy,
+)
 from articles.models.snapshots import SEARCH_VECTOR, PublishedSnapshot, PublishedSnapshotQuerySet
 from articles.models.staff import StaffProfile, TwoFactorRequirement, public_person
 from articles.models.urgent_help import UrgentHelp, UrgentHelpQuerySet
@@ -140,6 +147,7 @@ __all__ = [
     "StaffProfile",
     "StatementApproval",
     "Topic",
+    "TranslationPolicy",
     "TwoFactorRequirement",
     "UrgentHelp",
     "UrgentHelpQuerySet",

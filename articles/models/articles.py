@@ -5,12 +5,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.db.models import Exists, OuterRef, Q
-from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_prose_editor.fields import ProseEditorField
 from simple_history.models import HistoricalRecords
 
-from articles import citations, figure_claims, identity, patient_visible
+from articles import citations, figure_claims, identity, languages, patient_visible
 from articles.models.audit import AuditEvent
 from articles.models.fields import (
     BODY_EDITOR_EXTENSIONS,
@@ -19,6 +18,7 @@ from articles.models.fields import (
     KEY_POINTS_EDITOR_EXTENSIONS,
     KEY_POINTS_MAX_CHARS,
     at_most,
+    language_field,
 )
 from articles.models.references import Reference
 from articles.models.site_content import Topic
@@ -28,13 +28,23 @@ from articles.sanitize import clean_html
 # Kept by name so a save and its topic changes can be recorded as one revision (see record_revision).
 # Written only by articles/workflow/ (through save(update_fields=...)); an ordinary save leaves them alone.
 WORKFLOW_FIELDS = frozenset(
-    {"status", "live_snapshot", "live_published_at", "live_review_due", "scheduled_for", "scheduled_by"}
+    {
+        "status",
+        "live_snapshot",
+        "live_published_at",
+        "live_review_due",
+        "scheduled_for",
+        "scheduled_by",
+        "source_changed_at",
+    }
 )
 # Refused by Article.clean: a note on an article patients cannot read yet would be frozen but never shown.
 CORRECTION_NOT_LIVE = (
     "Only an article patients can read now can be corrected: this one is not on the site, so leave "
     "“What changed” empty."
 )
+TRANSLATION_SAME_LANGUAGE = "A translation is in another language than the article it translates: choose its language."
+TRANSLATION_OF_TRANSLATION = "Translate the original article, not one of its translations."
 article_history = HistoricalRecords(excluded_fields=[*sorted(WORKFLOW_FIELDS), "updated_at"])
 
 
@@ -42,6 +52,10 @@ class ArticleQuerySet(models.QuerySet):
     def live(self):
         """Articles patients can read, with the snapshot they read."""
         return self.filter(live_snapshot__isnull=False).select_related("live_snapshot")
+
+    def in_language(self, language: str | None = None):
+        """Articles in `language`; by default the language of the page being made (articles.languages)."""
+        return self.filter(language=language or translation.get_language())
 
     def newest_first(self):
         """Order live articles by when their live version was published, newest first."""
@@ -154,6 +168,20 @@ class Article(models.Model):
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True, help_text="The article's address; keep it once published.")
+    language = language_field("The language it is written in. A translation names the article it translates.")
+    translation_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="translations",
+        limit_choices_to={"language": settings.LANGUAGE_CODE},
+        help_text="For a translation: the English article it translates. Its statements are reviewed beside "
+        "that article's, and it is marked out of date when that article is republished with changed statements.",
+    )
+    # When the source was republished with statements this translation no longer matches (translations.py);
+    # emptied when the translation is published again.
+    source_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     summary = models.TextField(
         help_text="One or two plain sentences: shown in lists, search results and link previews.", **at_most(300)
     )
@@ -231,6 +259,7 @@ class Article(models.Model):
             ("review_article", "Can approve evidence statements and sign off articles"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["translation_of", "language"], name="article_one_translation_per_language"),
             models.CheckConstraint(
                 condition=Q(
                     status__in=[
@@ -296,12 +325,18 @@ class Article(models.Model):
             EvidenceStatement.objects.sync(self)
 
     def get_absolute_url(self):
-        return reverse("articles:article_detail", kwargs={"slug": self.slug})
+        return languages.url_in(self.language, "articles:article_detail", slug=self.slug)
 
     def clean(self):
         super().clean()
         if self.correction_note.strip() and self.live_snapshot_id is None:
             raise ValidationError({"correction_note": CORRECTION_NOT_LIVE})
+        source = self.translation_of
+        if source is not None:
+            if source.pk == self.pk or source.language == self.language:
+                raise ValidationError({"translation_of": TRANSLATION_SAME_LANGUAGE})
+            if source.translation_of_id is not None:
+                raise ValidationError({"translation_of": TRANSLATION_OF_TRANSLATION})
 
     # Where the article stands, for templates: they ask these rather than compare status strings.
     @property

@@ -1,6 +1,8 @@
 """What the models' text fields share: the longest texts staff may save, and the rich-text editor's toolbar."""
 
+from django.conf import settings
 from django.core.validators import MaxLengthValidator
+from django.db import models
 
 # Longest texts staff may save, in characters of source (HTML for rich text). A clinic's longest article is far
 # shorter (the demo's longest body is about 4,000; a long patient leaflet about 40,000); a longer text is a paste
@@ -49,3 +51,10 @@ KEY_POINTS_EDITOR_EXTENSIONS = {
     "HardBreak": True,
     "History": True,
 }
+
+
+def language_field(help_text: str) -> models.CharField:
+    """The language patients read a text in (settings.LANGUAGES; English unless set)."""
+    return models.CharField(
+        max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE, db_index=True, help_text=help_text
+    )

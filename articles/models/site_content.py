@@ -7,16 +7,18 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import translation
 from django_prose_editor.fields import ProseEditorField
 from simple_history.models import HistoricalRecords
 
-from articles import patient_visible
+from articles import languages, patient_visible
 from articles.models.fields import (
     BODY_EDITOR_EXTENSIONS,
     BODY_MAX_CHARS,
     DESCRIPTION_MAX_CHARS,
     NOTE_MAX_CHARS,
     at_most,
+    language_field,
 )
 from articles.sanitize import clean_html, plain_text
 
@@ -32,6 +34,15 @@ class Topic(models.Model):
     slug = models.SlugField(unique=True)
     description = models.TextField(
         blank=True, help_text="One or two plain sentences shown on the topic page.", **at_most(DESCRIPTION_MAX_CHARS)
+    )
+    name_es = models.CharField(
+        "name in Spanish", max_length=100, blank=True, help_text="Spanish pages show it; empty: the English name."
+    )
+    description_es = models.TextField(
+        "description in Spanish",
+        blank=True,
+        help_text="The description on the Spanish topic page.",
+        **at_most(DESCRIPTION_MAX_CHARS),
     )
     review_interval_months = models.PositiveSmallIntegerField(
         null=True,
@@ -97,6 +108,19 @@ class Topic(models.Model):
     def get_absolute_url(self):
         return reverse("articles:topic_detail", kwargs={"slug": self.slug})
 
+    def name_in(self, language: str) -> str:
+        """Its name as patients read it in `language`."""
+        return self.name_es if language == "es" and self.name_es else self.name
+
+    @property
+    def local_name(self) -> str:
+        """Its name in the language of the page being made."""
+        return self.name_in(translation.get_language())
+
+    @property
+    def local_description(self) -> str:
+        return self.description_es if translation.get_language() == "es" and self.description_es else self.description
+
 
 class DisclaimerQuerySet(models.QuerySet):
     def active(self):
@@ -124,6 +148,7 @@ class Disclaimer(models.Model):
 
     title = models.CharField(max_length=200)
     text = models.TextField(help_text="What patients read. Plain, short, and specific.", **at_most(NOTE_MAX_CHARS))
+    language = language_field("Shown on articles in this language only; each language needs its own.")
     scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.ALL)
     topics = models.ManyToManyField(
         Topic, blank=True, related_name="disclaimers", help_text="Only for the scope “Articles in the chosen topics”."
@@ -156,6 +181,7 @@ class Page(models.Model):
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(unique=True, help_text="Its address: /about/<slug>/.")
+    language = language_field("Footers of pages in this language link to it (English ones where a language has none).")
     body = ProseEditorField(extensions=BODY_EDITOR_EXTENSIONS, sanitize=clean_html, **at_most(BODY_MAX_CHARS))
     show_in_footer = models.BooleanField(default=True, help_text="Link to it from the footer of every page.")
     position = models.PositiveSmallIntegerField(default=0, help_text="Lower numbers come first in the footer.")
@@ -174,13 +200,14 @@ class Page(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("articles:page", kwargs={"slug": self.slug})
+        return languages.url_in(self.language, "articles:page", slug=self.slug)
 
 
 class RedFlagPhrase(models.Model):
     """A phrase regulators act against in health claims; editors keep the list, the checks match its word forms."""
 
-    phrase = models.CharField(max_length=100, unique=True, help_text="E.g. “cure” also finds “cures” and “cured”.")
+    phrase = models.CharField(max_length=100, help_text="E.g. “cure” also finds “cures” and “cured”.")
+    language = language_field("Checked in articles in this language.")
     why = models.CharField(max_length=300, help_text="Why it is a problem, as writers and reviewers read it.")
     instead = models.CharField("write instead", max_length=300, help_text="What to write instead.")
     is_active = models.BooleanField("active", default=True)
@@ -188,8 +215,9 @@ class RedFlagPhrase(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["phrase"]
+        ordering = ["language", "phrase"]
         verbose_name = "red-flag phrase"
+        constraints = [models.UniqueConstraint(fields=["phrase", "language"], name="red_flag_phrase_unique")]
 
     def __str__(self):
         return self.phrase
@@ -201,3 +229,32 @@ class RedFlagPhrase(models.Model):
     def clean(self):
         if not re.search(r"\w", plain_text(self.phrase)):
             raise ValidationError({"phrase": "Write a word or words to look for, such as “cure” or “risk-free”."})
+
+
+class TranslationPolicy(models.Model):
+    """What editors decide about translations: how long one may lag its source before its readers are told.
+
+    One row (`current()`); editors change it in the admin, with history.
+    """
+
+    out_of_date_grace_days = models.PositiveSmallIntegerField(
+        "tell readers after (days)",
+        default=14,
+        validators=[MaxValueValidator(MAX_GRACE_DAYS)],
+        help_text="When an article is republished with changed statements, its translations are marked out of "
+        "date on the review desk at once; after this many days the translated page also tells readers that the "
+        "original is newer, and links to it. 0: tell them at once.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = verbose_name_plural = "translation policy"
+
+    def __str__(self):
+        return f"Translations: readers told after {self.out_of_date_grace_days} days"
+
+    @classmethod
+    def current(cls) -> "TranslationPolicy":
+        return cls.objects.order_by("pk").first() or cls()

@@ -6,11 +6,11 @@ import re
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 
-from articles import citations, identity
+from articles import citations, identity, languages
 from articles.models.append_only import AppendOnlyModel, AppendOnlyQuerySet
+from articles.models.fields import language_field
 from articles.models.site_content import Topic
 from articles.sanitize import plain_paragraphs
 
@@ -42,6 +42,7 @@ class PublishedSnapshot(AppendOnlyModel):
     article = models.ForeignKey("Article", on_delete=models.PROTECT, related_name="snapshots")
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200)
+    language = language_field("The language it was published in.")
     summary = models.TextField()
     body_source = models.TextField(blank=True, help_text="The working copy's body as published, with its markers.")
     body_html = models.TextField(help_text="Sanitized body with citation numbers, as rendered at publication.")
@@ -116,7 +117,7 @@ class PublishedSnapshot(AppendOnlyModel):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("articles:article_detail", kwargs={"slug": self.slug})
+        return languages.url_in(self.language, "articles:article_detail", slug=self.slug)
 
     @property
     def is_update(self) -> bool:

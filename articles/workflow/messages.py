@@ -50,10 +50,12 @@ RETRACTED = (
     "the retraction on the review desk."
 )
 NO_SITEWIDE_DISCLAIMER = (
-    "No site-wide disclaimer is active: an editor must activate one (such as “not medical advice”) "
-    "before anything is published."
+    "No site-wide disclaimer is active in {language}: an editor must activate one (such as “not medical "
+    "advice”) before anything in {language} is published."
 )
-TOPIC_DISCLAIMER_MISSING = "Topic “{topic}” needs its own disclaimer and none is active: an editor must add one."
+TOPIC_DISCLAIMER_MISSING = (
+    "Topic “{topic}” needs its own disclaimer in {language} and none is active: an editor must add one."
+)
 ALREADY_LIVE = "“{title}” is already live as it is: there is nothing new to publish."
 NOT_READY_TO_SCHEDULE = "“{title}” is {state}: only a signed-off article can be scheduled."
 SCHEDULE_IN_PAST = "Choose a publication time in the future."

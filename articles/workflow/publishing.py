@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from articles import notifications
+from articles import notifications, translations
 from articles.models import Article, PublishedSnapshot
 from articles.workflow.gate import gate
 from articles.workflow.messages import REASON_REQUIRED, SCHEDULE_IN_PAST, WorkflowError
@@ -19,6 +19,7 @@ from articles.workflow.transitions import (
     RESTORE,
     SCHEDULE,
     SCHEDULE_FAILED,
+    TRANSLATION_OUT_OF_DATE,
     UNPUBLISH,
     UNSCHEDULE,
     implements,
@@ -39,7 +40,7 @@ def publish(article: Article, *, by) -> PublishedSnapshot:
     snapshot = build_snapshot(article, status, by=by, now=timezone.now())
     snapshot.save()
     snapshot.topic_set.set([topic["id"] for topic in snapshot.topics])
-    from_state = article.status
+    from_state, previous_snapshot_id = article.status, article.live_snapshot_id
     article.status = Article.Status.PUBLISHED
     article.live_snapshot, article.live_published_at = snapshot, snapshot.published_at
     article.live_review_due = snapshot.next_review_due
@@ -47,7 +48,8 @@ def publish(article: Article, *, by) -> PublishedSnapshot:
     # The snapshot froze the note: the next edit starts blank (status.shows_working_copy puts it back to compare).
     noted = ("correction_note",) if article.correction_note else ()
     article.correction_note = ""
-    save_state(article, "status", *LIVE_FIELDS, "scheduled_for", "scheduled_by", *noted)
+    article.source_changed_at = None  # a translation published again is as up to date as its reviewer saw it
+    save_state(article, "status", *LIVE_FIELDS, "scheduled_for", "scheduled_by", "source_changed_at", *noted)
     record(
         article,
         by=by,
@@ -56,8 +58,19 @@ def publish(article: Article, *, by) -> PublishedSnapshot:
         content_hash=status.content_hash,
         message=_publish_message(snapshot),
     )
+    _mark_translations_out_of_date(article, previous_snapshot_id, snapshot, by=by)
     notifications.article_published(article)
     return snapshot
+
+
+def _mark_translations_out_of_date(article: Article, previous_snapshot_id, snapshot: PublishedSnapshot, *, by) -> None:
+    """Mark the translations this publication leaves behind (translations.py), each in its own audit trail."""
+    for translation in translations.translations_left_behind(
+        article, previous_snapshot_id=previous_snapshot_id, snapshot=snapshot
+    ):
+        translation.source_changed_at = snapshot.published_at
+        save_state(translation, "source_changed_at")
+        record(translation, by=by, action=TRANSLATION_OUT_OF_DATE, from_state=translation.status, content_hash="")
 
 
 def _publish_message(snapshot: PublishedSnapshot) -> str:

@@ -342,11 +342,12 @@ def content_problems(article: Article, rendered: RenderedArticle | None = None) 
 
 def _disclaimer_problems(article: Article) -> list[str]:
     problems = []
-    if not Disclaimer.objects.active().filter(scope=Disclaimer.Scope.ALL).exists():
-        problems.append(NO_SITEWIDE_DISCLAIMER)
+    active, language = Disclaimer.objects.active().filter(language=article.language), article.get_language_display()
+    if not active.filter(scope=Disclaimer.Scope.ALL).exists():
+        problems.append(NO_SITEWIDE_DISCLAIMER.format(language=language))
     for topic in article.topics.filter(Q(requires_topic_disclaimer=True) | Q(not_fda_approved=True)):
-        if not Disclaimer.objects.active().filter(scope=Disclaimer.Scope.TOPICS, topics=topic).exists():
-            problems.append(TOPIC_DISCLAIMER_MISSING.format(topic=topic.name))
+        if not active.filter(scope=Disclaimer.Scope.TOPICS, topics=topic).exists():
+            problems.append(TOPIC_DISCLAIMER_MISSING.format(topic=topic.name, language=language))
     return problems
 
 

@@ -303,6 +303,8 @@ CLOSE_REPORT = "articles.report.close"
 REPLACE_IMAGE = "articles.image.replace"
 RECORD_CONSENT = "articles.consent.record"
 WITHDRAW_CONSENT = "articles.consent.withdraw"
+# Nor is a translation falling behind its source, when the source is republished (articles.translations).
+TRANSLATION_OUT_OF_DATE = "articles.translation.out_of_date"
 # What the article's timeline (desk and admin) says of each audit action.
 TIMELINE = {
     **{transition.action: transition.done for transition in (*ARTICLE_TRANSITIONS, *STATEMENT_TRANSITIONS)},
@@ -314,6 +316,7 @@ TIMELINE = {
     REPLACE_IMAGE: "replaced the picture of one of its figures",
     RECORD_CONSENT: "recorded a patient's consent to a photograph",
     WITHDRAW_CONSENT: "recorded that a patient withdrew consent to a photograph",
+    TRANSLATION_OUT_OF_DATE: "republished the original with changed statements: this translation is out of date",
 }
 
 
