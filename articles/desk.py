@@ -20,7 +20,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, TemplateView
 
-from articles import citations, claims, feedback, permissions, workflow
+from articles import citations, claims, feedback, permissions, translations, workflow
 from articles.diffs import paragraph_diff, word_diff
 from articles.forms import (
     AcknowledgeRetractionForm,
@@ -120,6 +120,9 @@ class ReviewQueueView(ReviewDeskMixin, TemplateView):
             reference_changed=QueueSection(gate.reapproval, len(gate.reapproval)),
             blocked=QueueSection(gate.blocked, len(gate.blocked)),
             review_overdue=QueueSection.of(overdue.order_by("live_review_due", "pk"), date_field="live_review_due"),
+            out_of_date=QueueSection.of(
+                articles.out_of_date().order_by("source_changed_at", "pk"), date_field="source_changed_at"
+            ),
             retractions=[
                 (ref, [article for article in citing if ref.citation_key in article.live_snapshot.cited_keys])
                 for ref in retracted
@@ -217,7 +220,9 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             for item in status.statements
         ]
         in_key_points = {sentence.hash for sentence in citations.statements(article.key_points)}
-        for entry in statements:
+        originals = translations.source_statements(article, [item.sentence for item in status.statements])
+        for entry, original in zip(statements, originals, strict=True):
+            entry["original"] = original  # for a translation: the statement of its source it translates
             item = entry["status"]
             entry["in_key_points"] = item.sentence.hash in in_key_points
             entry["can_approve"] = item.number in steps.approve and entry["approve_form"] is not None
@@ -242,6 +247,7 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             if live
             else None,
             since_last_review=changes_since_last_review(article, user),
+            translation_family=translations.family_on_desk(article),
             timeline=timeline_of(article),
             can_approve="justify_finding" in steps,  # the claim-check list's forms
             can_publish=permissions.can_publish(user, article),

@@ -117,7 +117,7 @@ def disclaimers_in_force(topic_ids, language: str) -> list[dict]:
     """Return the active disclaimers for an article in these topics and language, with the versions in force."""
     from articles.models import Disclaimer
 
-    disclaimers = list(Disclaimer.objects.applying_to(topic_ids).filter(language=language))
+    disclaimers = list(Disclaimer.objects.applying_to(topic_ids, language))
     versions = dict(
         Disclaimer.history.filter(id__in=[d.pk for d in disclaimers])
         .values("id")

@@ -26,6 +26,11 @@ def can_edit(user, article: Article | None = None) -> bool:
     return _is_staff(user) and user.has_perm("articles.change_article")
 
 
+def can_translate(user, article: Article) -> bool:
+    """Return True if the user may start a translation of the article (a new article: writers and editors)."""
+    return article.status != Article.Status.ARCHIVED and _is_staff(user) and user.has_perm("articles.add_article")
+
+
 def can_submit(user, article: Article) -> bool:
     """Return True if the user may send the article to the reviewers."""
     if can_edit(user, article):

@@ -8,12 +8,15 @@ A translation is an article of its own in the workflow; what this module adds is
 """
 
 import datetime
+import itertools
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from articles import citations, languages
+from articles import citations, languages, permissions
 from articles.models import Article, PublishedSnapshot, TranslationPolicy
 
 
@@ -57,13 +60,26 @@ def counterparts(article: Article) -> list[Counterpart]:
     return found
 
 
-def newer_source_notice_due(article: Article, now: datetime.datetime | None = None) -> bool:
-    """Whether the translated page must tell readers that its source is newer (needs `with_counterparts`)."""
+def newer_source(article: Article, now: datetime.datetime | None = None) -> Counterpart | None:
+    """The live source a translated page must now tell its readers is newer (see `readers_told_from`), or None.
+
+    Needs `with_counterparts`; none when the source is not live, as there is nothing newer to read.
+    """
+    told_from = readers_told_from(article)
+    if told_from is None or (now or timezone.now()) < told_from:
+        return None
+    # Sources are in the default language (Article.clean), so this reads nothing more from the database.
+    return next((c for c in counterparts(article) if c.language == settings.LANGUAGE_CODE), None)
+
+
+def readers_told_from(article: Article) -> datetime.datetime | None:
+    """When a translation's readers are told its source is newer: the editors' grace period after the source
+    changed; None while it is up to date. The grace comes from `with_counterparts` where it annotated it."""
     if article.source_changed_at is None:
-        return False
+        return None
     days = getattr(article, "out_of_date_grace_days", None)
     days = TranslationPolicy.current().out_of_date_grace_days if days is None else days
-    return (now or timezone.now()) >= article.source_changed_at + datetime.timedelta(days=days)
+    return article.source_changed_at + datetime.timedelta(days=days)
 
 
 def translations_left_behind(article: Article, *, previous_snapshot_id: int | None, snapshot: PublishedSnapshot):
@@ -112,3 +128,64 @@ def source_statements(translation: Article, translated: list) -> list[SourceStat
         candidates = by_keys.get(tuple(sentence.keys), [])
         paired.append(candidates.pop(0) if candidates else None)
     return paired
+
+
+def family_on_desk(article: Article) -> dict:
+    """What the desk and the admin say of an article's translations: its source, or its translations, and
+    which translations are out of date (since when, and from when their readers are told)."""
+    if article.translation_of_id:
+        source = Article.objects.select_related("live_snapshot").get(pk=article.translation_of_id)
+        return {"source": source, "readers_told_from": readers_told_from(article)}
+    members = article.translations.select_related("live_snapshot").order_by("language")
+    return {"translations": [(member, readers_told_from(member)) for member in members]}
+
+
+class CannotTranslate(Exception):
+    """Why a translation cannot be started: said to the person who asked, as it is."""
+
+
+def start_translation(source: Article, language: str, *, by) -> Article:
+    """Start a draft translation of `source` into `language`, written by `by`, and return it.
+
+    The draft begins as a copy of the original, citations and figures in place: the translator replaces the
+    English sentence by sentence and keeps each [@key] where it is, which is how the desk pairs each translated
+    statement with the one it translates. Refused if there is one already, or for a translation.
+    """
+    if not permissions.can_translate(by, source):
+        raise CannotTranslate(NOT_ALLOWED)
+    if source.translation_of_id is not None or source.language != settings.LANGUAGE_CODE:
+        raise CannotTranslate(NOT_AN_ORIGINAL.format(title=source.title))
+    if language not in languages.PREFIXED:
+        raise CannotTranslate(NO_SUCH_LANGUAGE.format(language=language))
+    existing = source.translations.filter(language=language).first()
+    if existing is not None:
+        raise CannotTranslate(ALREADY_TRANSLATED.format(title=existing.title, language=existing.get_language_display()))
+    with transaction.atomic():
+        draft = Article(
+            title=source.title,
+            slug=_free_slug(f"{source.slug}-{language}"),
+            language=language,
+            translation_of=source,
+            summary=source.summary,
+            key_points=source.key_points,
+            body=source.body,
+            author=by,
+            review_interval_months=source.review_interval_months,
+            drafted_with_ai=source.drafted_with_ai,
+        )
+        draft.save()
+        draft.topics.set(source.topics.all())
+    return draft
+
+
+def _free_slug(slug: str) -> str:
+    """`slug`, or `slug-2`, `slug-3` ... whichever no article has (a staff member may change it before publishing)."""
+    slug = slug[: Article._meta.get_field("slug").max_length - 10]
+    taken = set(Article.objects.filter(slug__startswith=slug).values_list("slug", flat=True))
+    return next(c for n in itertools.count(1) if (c := slug if n == 1 else f"{slug}-{n}") not in taken)
+
+
+NOT_ALLOWED = "You may not start translations: ask an editor."
+NOT_AN_ORIGINAL = "“{title}” is a translation: translate the English original instead."
+NO_SUCH_LANGUAGE = "There is no language “{language}” to translate into."
+ALREADY_TRANSLATED = "It has a {language} translation already: “{title}”. Open that one."

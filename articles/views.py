@@ -182,7 +182,7 @@ class ArticleDetailView(PublicPageMixin, DetailView):
     def get_context_data(self, **kwargs):
         snapshot = self.object.live_snapshot
         # Inactive disclaimers and hidden pages too: retiring one must move Last-Modified forward.
-        in_scope = list(Disclaimer.objects.in_scope_of(snapshot.topic_ids).filter(language=snapshot.language))
+        in_scope = list(Disclaimer.objects.in_scope_of(snapshot.topic_ids, snapshot.language))
         disclaimers = [d for d in in_scope if d.is_active]
         pages = list(Page.objects.only("title", "slug", "language", "show_in_footer", "updated_at"))
         boxes = list(UrgentHelp.objects.for_topics(snapshot.topic_ids))  # retired ones too, as disclaimers
@@ -195,8 +195,7 @@ class ArticleDetailView(PublicPageMixin, DetailView):
         return super().get_context_data(
             snapshot=snapshot,
             footer_pages=footer_pages(pages, snapshot.language),
-            counterparts=translations.counterparts(self.object),
-            newer_source=self.object.translation_of_id and translations.newer_source_notice_due(self.object),
+            newer_source=translations.newer_source(self.object),
             canonical_url=url,
             structured_data=structured_data.as_script(structured_data.medical_web_page(snapshot, url=url)),
             link_preview=site_icons.link_preview(

@@ -97,7 +97,7 @@ def test_disclaimers_applying_to_topics():
     for_topic.topics.set([topic, other])
     DisclaimerFactory(scope=Disclaimer.Scope.TOPICS).topics.set([other])
     DisclaimerFactory(is_active=False)
-    assert list(Disclaimer.objects.applying_to([topic.pk])) == [sitewide, for_topic]
+    assert list(Disclaimer.objects.applying_to([topic.pk], "en")) == [sitewide, for_topic]
 
 
 def test_what_a_disclaimer_said_on_a_given_day_can_be_reconstructed():

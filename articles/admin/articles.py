@@ -15,11 +15,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import cached_property
 
 from articles import citations, page_cache, patient_visible, permissions, workflow
 from articles.admin.base import RichTextAdmin, StatedLengthLimits, User, known_citation_keys
+from articles.admin.translations import TranslationAdminMixin
 from articles.admin_site import DeclaredFiltersChangeList
 from articles.desk import timeline_of
 from articles.diffs import word_diff
@@ -91,7 +92,7 @@ class TopicListFilter(admin.SimpleListFilter):
 
 
 @admin.register(Article)
-class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
+class ArticleAdmin(TranslationAdminMixin, StatedLengthLimits, RichTextAdmin):
     limited_fields = ["title", "slug", "summary", "key_points", "body", "correction_note"]
     list_display = ["title", "language", "status", "is_live", "author", "updated_at"]
     list_select_related = ["author"]
@@ -112,6 +113,7 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
         "citation_check",
         "reference_list",
         "applicable_disclaimers",
+        "translations_panel",
     ]
     actions = ["submit_selected", "publish_selected"]
     object_history_template = "admin/articles/article/object_history.html"
@@ -121,7 +123,7 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
             None,
             {"fields": ["title", "slug", "summary", "key_points", "body", "live_citation_check", "topics", "author"]},
         ),
-        ("Language", {"fields": ["language", "translation_of"]}),
+        ("Language", {"fields": ["language", "translation_of", "translations_panel"]}),
         ("Correcting a live article", {"fields": ["correction_note"]}),
         ("Citations", {"fields": ["citation_check", "reference_list"]}),
         (
@@ -246,7 +248,8 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
 
     @admin.display(description="Disclaimers shown with it")
     def applicable_disclaimers(self, obj):
-        disclaimers = Disclaimer.objects.applying_to(obj.topics.values_list("pk", flat=True)) if obj.pk else []
+        topic_ids = obj.topics.values_list("pk", flat=True) if obj.pk else []
+        disclaimers = Disclaimer.objects.applying_to(topic_ids, obj.language) if obj.pk else []
         return _panel("applicable_disclaimers", obj, disclaimers=disclaimers)
 
     def save_related(self, request, form, formsets, change):
@@ -315,6 +318,7 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
             can_submit=steps is None or "submit" in steps.after_save,
             can_publish=steps is not None and "publish" in steps.after_save,
             change_requests=list(ChangeRequest.objects.filter(article=obj).open()) if obj else [],
+            translation_choices=self.translation_choices(request, obj) if obj else [],
         )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -379,9 +383,9 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
             raise PermissionDenied
         status = workflow.review_status(article)
         snapshot = workflow.build_snapshot(article, status, by=None, now=timezone.now())
-        disclaimers = list(Disclaimer.objects.applying_to([topic["id"] for topic in snapshot.topics]))
+        disclaimers = list(Disclaimer.objects.applying_to(snapshot.topic_ids, article.language))
         urgent_help = list(UrgentHelp.objects.for_topics(snapshot.topic_ids).active())
-        return TemplateResponse(
+        response = TemplateResponse(
             request,
             "articles/article_detail.html",
             {
@@ -393,6 +397,8 @@ class ArticleAdmin(StatedLengthLimits, RichTextAdmin):
                 "urgent_help": sorted(urgent_help, key=lambda box: snapshot.topic_ids.index(box.topic_id)),
             },
         )
+        with translation.override(article.language):  # the page's words in the article's language
+            return response.render()
 
     def history_view(self, request, object_id, extra_context=None):
         article = self.get_object(request, unquote(object_id))

@@ -44,7 +44,10 @@ CORRECTION_NOT_LIVE = (
     "“What changed” empty."
 )
 TRANSLATION_SAME_LANGUAGE = "A translation is in another language than the article it translates: choose its language."
-TRANSLATION_OF_TRANSLATION = "Translate the original article, not one of its translations."
+LANGUAGE_FIXED_ONCE_PUBLISHED = (
+    "This article has been published in its language, at that language's address: write a translation instead."
+)
+TRANSLATION_OF_TRANSLATION = "Translate an original article in English, not a translation."
 article_history = HistoricalRecords(excluded_fields=[*sorted(WORKFLOW_FIELDS), "updated_at"])
 
 
@@ -122,6 +125,10 @@ class ArticleQuerySet(models.QuerySet):
         return self.live().filter(
             live_review_due__lt=today or timezone.localdate(), live_snapshot__in=with_grace.values("publishedsnapshot")
         )
+
+    def out_of_date(self):
+        """Translations whose source was republished with changed statements since they were last published."""
+        return self.filter(source_changed_at__isnull=False)
 
     def citing(self, key: str):
         """Articles whose working copy cites the reference `key` (in its body or its key points)."""
@@ -331,11 +338,13 @@ class Article(models.Model):
         super().clean()
         if self.correction_note.strip() and self.live_snapshot_id is None:
             raise ValidationError({"correction_note": CORRECTION_NOT_LIVE})
+        if self.pk and self.snapshots.exclude(language=self.language).exists():
+            raise ValidationError({"language": LANGUAGE_FIXED_ONCE_PUBLISHED})
         source = self.translation_of
         if source is not None:
             if source.pk == self.pk or source.language == self.language:
                 raise ValidationError({"translation_of": TRANSLATION_SAME_LANGUAGE})
-            if source.translation_of_id is not None:
+            if source.translation_of_id is not None or source.language != settings.LANGUAGE_CODE:
                 raise ValidationError({"translation_of": TRANSLATION_OF_TRANSLATION})
 
     # Where the article stands, for templates: they ask these rather than compare status strings.

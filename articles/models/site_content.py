@@ -126,17 +126,18 @@ class DisclaimerQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
-    def in_scope_of(self, topic_ids):
-        """Disclaimers, active or not, for an article in these topics, site-wide ones first."""
+    def in_scope_of(self, topic_ids, language: str):
+        """Disclaimers, active or not, for an article in these topics and language, site-wide ones first."""
         return (
-            self.filter(Q(scope=Disclaimer.Scope.ALL) | Q(topics__in=list(topic_ids)))
+            self.filter(language=language)
+            .filter(Q(scope=Disclaimer.Scope.ALL) | Q(topics__in=list(topic_ids)))
             .distinct()
             .order_by("scope", "position", "title")
         )
 
-    def applying_to(self, topic_ids):
-        """Active disclaimers for an article in these topics, site-wide ones first."""
-        return self.in_scope_of(topic_ids).active()
+    def applying_to(self, topic_ids, language: str):
+        """Active disclaimers for an article in these topics and language, site-wide ones first."""
+        return self.in_scope_of(topic_ids, language).active()
 
 
 class Disclaimer(models.Model):
