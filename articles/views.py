@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header, http_date, quote_etag
+from django.utils.translation import gettext, gettext_noop
 from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
 
@@ -29,7 +30,9 @@ CORRECTIONS_PER_PAGE = 20
 RELATED_ARTICLES = 4  # on an article page: the newest live articles sharing a topic with it
 ARTICLES_ON_BIO = 12  # of each list on a staff bio page, the newest; the page says when there are more
 DATABASE_RETRY_AFTER_SECONDS = 30
-HOME_DESCRIPTION = "Articles written by our team and checked by our clinicians, with how strong the research is."
+HOME_DESCRIPTION = gettext_noop(
+    "Articles written by our team and checked by our clinicians, with how strong the research is."
+)
 
 
 def public_page(view):
@@ -98,7 +101,9 @@ class HomeView(PublicPageMixin, TemplateView):
             featured=featured,
             newest=newest,
             topics=Topic.objects.filter(snapshots__in=PublishedSnapshot.objects.live()).distinct(),
-            link_preview=site_icons.link_preview(title=settings.CLINIC["name"], description=HOME_DESCRIPTION, path="/"),
+            link_preview=site_icons.link_preview(
+                title=settings.CLINIC["name"], description=gettext(HOME_DESCRIPTION), path="/"
+            ),
             **kwargs,
         )
 
@@ -221,7 +226,7 @@ class ArticleLeafletView(ArticleDetailView):
             return TemplateResponse(
                 self.request,
                 "articles/leaflet_unavailable.html",
-                {**context, "message": leaflets.NOT_AVAILABLE},
+                {**context, "message": gettext(leaflets.NOT_AVAILABLE)},
                 status=503,
             )
         response = HttpResponse(leaflet.pdf, content_type="application/pdf")
