@@ -45,7 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.humanize",  # intcomma: counts in the reader's language ("1,234", "1.234")
+    "django.contrib.humanize",  # intcomma: counts grouped as the reader's language groups them
     "django.contrib.postgres",
     "django.contrib.sitemaps",
     "simple_history",

@@ -13,15 +13,18 @@ import subprocess
 import sys
 import zoneinfo
 from pathlib import Path
+from types import SimpleNamespace
 from unittest import mock
 
 import polib
 import pytest
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
 from articles import rendering
+from articles.forms import SearchForm
 from tests.factories import TopicFactory, live_article
 from tests.tools import missing
 
@@ -46,6 +49,16 @@ def require_gettext_tools() -> None:
     """Skip without GNU gettext's tools (Debian's gettext package), or fail under CI=true."""
     if absent := [tool for tool in GETTEXT_TOOLS if shutil.which(tool) is None]:
         missing(f"GNU gettext is not installed ({', '.join(absent)}): apt-get install gettext")
+
+
+def test_missing_gettext_fails_under_ci_and_skips_elsewhere(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda tool: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="GNU gettext is not installed"):
+        require_gettext_tools()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        require_gettext_tools()
 
 
 def entries(po: polib.POFile) -> set[tuple[str, str]]:
@@ -102,6 +115,23 @@ def test_evidence_labels_are_frozen_in_the_language_active_at_publishing():
     assert "Estudio en animales" in label
     assert "Animal study" in rendering.evidence_label("E")
     assert "Evidence: " in rendering.evidence_label("E")
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [("es", "Encontramos 1\xa0234 artículos para “piel”."), ("en", "1,234 articles found for “piel”.")],
+)
+def test_counts_are_grouped_as_the_reader_reads_them(db, language, said):
+    card = SimpleNamespace(slug="piel", title="Piel", summary="", is_update=False, published_at=PUBLISHED)
+    context = {
+        "query": "piel",
+        "results": [(card, "")],
+        "paginator": SimpleNamespace(count=1234),
+        "form": SearchForm({"q": "piel"}),
+        "clinic": settings.CLINIC,
+    }
+    with translation.override(language):
+        assert said in render_to_string("articles/search.html", context)
 
 
 @pytest.fixture
