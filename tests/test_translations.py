@@ -26,6 +26,7 @@ from django.utils import translation
 from articles import rendering
 from articles.forms import SearchForm
 from tests.factories import TopicFactory, live_article
+from tests.test_leaflet import poppler, weasyprint  # noqa: F401 - the fixtures
 from tests.tools import missing
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -171,6 +172,17 @@ def test_the_article_page_in_english_is_as_before(client, article):
     assert "3 December 2025" in shown
     assert "What the evidence labels mean" in shown
     assert "de diciembre de" not in shown
+
+
+def test_the_leaflet_prints_in_spanish(client, article, weasyprint, poppler, tmp_path):  # noqa: F811 - fixtures
+    with translation.override("es"):
+        pdf = client.get(reverse("articles:article_leaflet", args=[article.live_snapshot.slug])).content
+    leaflet = tmp_path / "leaflet.pdf"
+    leaflet.write_bytes(pdf)
+    read = subprocess.run(["pdftotext", "-enc", "UTF-8", leaflet, "-"], capture_output=True, text=True, check=True)
+    printed = " ".join(read.stdout.split())
+    for spanish in ("Revisado médicamente por", "el 3 de diciembre de 2025", "Estudio en animales", "Página 1 de "):
+        assert spanish in printed
 
 
 def test_the_lists_search_and_missing_pages_read_in_spanish(client, article):
