@@ -163,6 +163,8 @@ def test_the_article_page_reads_in_spanish_with_spanish_dates(client, article):
         assert spanish in shown
     for english in ("Medically reviewed by", "3 December 2025", "Was this page helpful?", "Skip to main content"):
         assert english not in shown
+    assert '"inLanguage": "es"' in shown  # JSON-LD
+    assert '<meta property="og:locale" content="es_US">' in shown
 
 
 def test_the_article_page_in_english_is_as_before(client, article):
@@ -172,6 +174,8 @@ def test_the_article_page_in_english_is_as_before(client, article):
     assert "3 December 2025" in shown
     assert "What the evidence labels mean" in shown
     assert "de diciembre de" not in shown
+    assert '"inLanguage": "en"' in shown
+    assert '<meta property="og:locale" content="en_US">' in shown
 
 
 def test_the_leaflet_prints_in_spanish(client, article, weasyprint, poppler, tmp_path):  # noqa: F811 - fixtures
