@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from articles.sanitize import clean_html
 
@@ -159,6 +160,7 @@ def render_markers(
     out: list[str] = []
     last = 0
     in_link = _inside_links(html)
+    reference = escape(gettext("Reference %(number)s") % {"number": "{0}"})  # the words in the active language
     for index, marker in enumerate(find_markers(html), start=1):
         out.append(html[last : marker.start])
         last = marker.end
@@ -166,7 +168,7 @@ def render_markers(
         pieces = []
         for first, final in _number_runs(known):
             # A link cannot hold a link: inside one, the numbers are plain (the reference list still has them).
-            link = "{0}" if in_link(marker.start) else '<a href="#ref-{0}" aria-label="Reference {0}">{0}</a>'
+            link = "{0}" if in_link(marker.start) else f'<a href="#ref-{{0}}" aria-label="{reference}">{{0}}</a>'
             if final - first >= 2:
                 pieces.append(link.format(first) + "&#8211;" + link.format(final))
             else:
@@ -465,10 +467,10 @@ def _link(href: str, text: str) -> str:
 
 
 def reference_links(ref) -> SafeString:
-    """Return the PubMed, PMC and open-access links of a reference as HTML."""
+    """Return the PubMed, PMC and open-access links of a reference as HTML, in the active language."""
     links = [
         (ref.pubmed_url, f"PubMed {ref.pmid}"),
-        (ref.pmc_url, f"Free full text ({ref.pmcid})"),
-        (ref.open_access_pdf if not ref.pmcid else "", "Free full text (PDF)"),
+        (ref.pmc_url, gettext("Free full text (%(pmcid)s)") % {"pmcid": ref.pmcid}),
+        (ref.open_access_pdf if not ref.pmcid else "", gettext("Free full text (PDF)")),
     ]
     return mark_safe(" · ".join(_link(href, text) for href, text in links if href))  # noqa: S308 - clean_html

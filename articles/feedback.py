@@ -23,6 +23,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -45,13 +46,13 @@ RATE_LIMIT_SECONDS = 10 * 60  # ... in this window, after which its count expire
 RATE_KEY = "feedback-rate:"
 HONEYPOT_FIELD = "website"  # hidden from people and screen readers; bots fill it in
 
-FOREIGN_ORIGIN = "This form can only be sent from a page of this website."
-TOO_MANY = "You have sent a lot of feedback in a short time. Please wait 10 minutes and try again."
-UNKNOWN_FORM = "We could not tell which form this came from. Go back to the page and try again."
-CHOOSE_HELPFUL = "Choose Yes or No."
-CHOOSE_KIND = "Choose what kind of problem it is."
-DESCRIBE_PROBLEM = "Tell us what the problem is."
-BAD_EMAIL = "Enter an email address like name@example.com, or leave it empty."
+FOREIGN_ORIGIN = gettext_noop("This form can only be sent from a page of this website.")
+TOO_MANY = gettext_noop("You have sent a lot of feedback in a short time. Please wait 10 minutes and try again.")
+UNKNOWN_FORM = gettext_noop("We could not tell which form this came from. Go back to the page and try again.")
+CHOOSE_HELPFUL = gettext_noop("Choose Yes or No.")
+CHOOSE_KIND = gettext_noop("Choose what kind of problem it is.")
+DESCRIBE_PROBLEM = gettext_noop("Tell us what the problem is.")
+BAD_EMAIL = gettext_noop("Enter an email address like name@example.com, or leave it empty.")
 NOT_ALLOWED_TO_CLOSE = "Only editors can close problem reports."
 ALREADY_CLOSED = "This report was closed already, by {name} on {date}."
 CHOOSE_OUTCOME = "Choose the outcome."
@@ -60,41 +61,42 @@ CLOSED = "Report closed as “{outcome}”. The reporter's email address has bee
 CLOSE_ACTION = workflow.CLOSE_REPORT
 
 
+# Patients' forms speak the reader's language: the messages above are translated when a form shows them.
 class HelpfulForm(forms.Form):
     helpful = forms.TypedChoiceField(
-        label="Was this page helpful?",
-        choices=[("yes", "Yes"), ("no", "No")],
+        label=gettext_lazy("Was this page helpful?"),
+        choices=[("yes", gettext_lazy("Yes")), ("no", gettext_lazy("No"))],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
-        error_messages={"required": CHOOSE_HELPFUL, "invalid_choice": CHOOSE_HELPFUL},
+        error_messages={"required": gettext_lazy(CHOOSE_HELPFUL), "invalid_choice": gettext_lazy(CHOOSE_HELPFUL)},
     )
     comment = forms.CharField(
-        label="What was missing or wrong? (optional)",
+        label=gettext_lazy("What was missing or wrong? (optional)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=FEEDBACK_COMMENT_MAX_CHARS,
-        error_messages={"max_length": TOO_LONG},
+        error_messages={"max_length": gettext_lazy(TOO_LONG)},
     )
 
 
 class ProblemReportForm(forms.Form):
     kind = forms.ChoiceField(
-        label="What kind of problem is it?",
-        choices=ProblemReport.Kind.choices,
+        label=gettext_lazy("What kind of problem is it?"),
+        choices=[(kind, gettext_lazy(label)) for kind, label in ProblemReport.Kind.choices],
         widget=forms.RadioSelect,
-        error_messages={"required": CHOOSE_KIND, "invalid_choice": CHOOSE_KIND},
+        error_messages={"required": gettext_lazy(CHOOSE_KIND), "invalid_choice": gettext_lazy(CHOOSE_KIND)},
     )
     description = forms.CharField(
-        label="What is the problem?",
+        label=gettext_lazy("What is the problem?"),
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=REPORT_DESCRIPTION_MAX_CHARS,
-        error_messages={"required": DESCRIBE_PROBLEM, "max_length": TOO_LONG},
+        error_messages={"required": gettext_lazy(DESCRIBE_PROBLEM), "max_length": gettext_lazy(TOO_LONG)},
     )
     email = forms.EmailField(
-        label="Your email address (optional, only if you would like a reply)",
+        label=gettext_lazy("Your email address (optional, only if you would like a reply)"),
         required=False,
         max_length=EMAIL_MAX_CHARS,
-        error_messages={"invalid": BAD_EMAIL, "max_length": TOO_LONG},
+        error_messages={"invalid": gettext_lazy(BAD_EMAIL), "max_length": gettext_lazy(TOO_LONG)},
     )
 
 
@@ -172,16 +174,16 @@ class FeedbackView(View):
 
     def post(self, request, slug: str):
         if not from_this_site(request):
-            return self.answer("articles/feedback_refused.html", status=403, message=FOREIGN_ORIGIN)
+            return self.answer("articles/feedback_refused.html", status=403, message=gettext(FOREIGN_ORIGIN))
         article = get_object_or_404(Article.objects.live().only("pk", "live_snapshot"), live_snapshot__slug=slug)
         snapshot_pk = article.live_snapshot_id
         if over_rate_limit(client_address(request)):
-            response = self.answer("articles/feedback_refused.html", status=429, message=TOO_MANY)
+            response = self.answer("articles/feedback_refused.html", status=429, message=gettext(TOO_MANY))
             response["Retry-After"] = str(RATE_LIMIT_SECONDS)
             return response
         form_class = FORMS.get(request.POST.get("form", ""))
         if form_class is None:
-            return self.answer("articles/feedback_refused.html", status=400, message=UNKNOWN_FORM)
+            return self.answer("articles/feedback_refused.html", status=400, message=gettext(UNKNOWN_FORM))
         if request.POST.get(HONEYPOT_FIELD):  # a bot: thanked whatever it sent, so it learns nothing
             return self.answer("articles/feedback_thanks.html", slug=slug, kind=request.POST["form"])
         form = form_class(request.POST)

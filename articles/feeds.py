@@ -5,19 +5,24 @@ from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext, gettext_noop
 
 from articles.models import PublishedSnapshot, Topic
 
 ITEMS_PER_FEED = 20
-DESCRIPTION = "New and updated patient information, reviewed by our clinicians."
+DESCRIPTION = gettext_noop("New and updated patient information, reviewed by our clinicians.")
 
 
 class LatestArticlesFeed(Feed):
-    description = DESCRIPTION
+    """The newest live articles, in the active language's words."""
 
     def title(self, obj=None):
-        return f"{settings.CLINIC['name']}: health articles"
+        return gettext("%(clinic)s: health articles") % {"clinic": settings.CLINIC["name"]}
+
+    def description(self, obj=None):
+        return gettext(DESCRIPTION)
+
+    subtitle = description  # what Atom calls it
 
     def link(self, obj=None):
         return reverse("articles:article_list")
@@ -53,7 +58,6 @@ class LatestArticlesFeed(Feed):
 
 class LatestArticlesAtomFeed(LatestArticlesFeed):
     feed_type = Atom1Feed
-    subtitle = DESCRIPTION
 
 
 class TopicFeed(LatestArticlesFeed):
@@ -73,4 +77,3 @@ class TopicFeed(LatestArticlesFeed):
 
 class TopicAtomFeed(TopicFeed):
     feed_type = Atom1Feed
-    subtitle = DESCRIPTION

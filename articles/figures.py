@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from django.core.files.storage import default_storage
 from django.db.models import Prefetch
 from django.utils.html import escape, format_html
+from django.utils.translation import gettext, gettext_noop
 
 MARKER_PATTERN = r"\[\[\s*figure\s*:\s*(\d{1,9})\s*\]\]"
 # A marker alone in its paragraph of sanitized HTML (the body's <p> carry no attributes).
@@ -20,7 +21,7 @@ _FIGURE_PARAGRAPH = re.compile(rf"<p>\s*{MARKER_PATTERN}\s*</p>", re.IGNORECASE)
 _LOOKS_LIKE_FIGURE = re.compile(r"\[\[\s*figure\b[^\]\n<]{0,40}\]?\]?", re.IGNORECASE)
 SIZES = "(min-width: 46rem) 44rem, calc(100vw - 2rem)"  # site.css .wrap: 46rem wide less 1rem padding each side
 CREDIT_SEPARATOR = " · "
-RESULTS_VARY = "Results vary: this shows one person's result, and yours may be different."
+RESULTS_VARY = gettext_noop("Results vary: this shows one person's result, and yours may be different.")
 
 UNKNOWN_FIGURE = (
     "“{title}”: no image in the library has the number {id} ([[figure:{id}]]). Choose the picture again with "
@@ -143,7 +144,11 @@ def figure_html(figure: dict, *, first: bool) -> str:
     source = format_html('<source type="image/webp" srcset="{}" sizes="{}">', srcset(webp), SIZES) if webp else ""
     words = [part for part in (figure["caption"], figure["credit"]) if part]
     # A before/after photograph is a claim (figure_claims.py): patients read that results vary, next to it.
-    vary = format_html(' <strong class="results-vary">{}</strong>', RESULTS_VARY) if figure.get("before_after") else ""
+    vary = (
+        format_html(' <strong class="results-vary">{}</strong>', gettext(RESULTS_VARY))
+        if figure.get("before_after")
+        else ""
+    )
     caption = format_html("<figcaption>{}{}</figcaption>", CREDIT_SEPARATOR.join(words), vary) if words or vary else ""
     return format_html(
         '<figure class="article-figure"><picture>{}<img src="{}" srcset="{}" sizes="{}" width="{}" height="{}" '

@@ -4,6 +4,7 @@ from django.core.validators import MaxLengthValidator
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
 from articles.importers import MAX_INPUT_BYTES, SUPPORTED_FORMATS
 from articles.models import EVIDENCE_LEVEL_DESIGNS, Certainty, Disclaimer, EvidenceLevel, Reference
@@ -236,10 +237,10 @@ class ReferenceAdminForm(forms.ModelForm):
 
 class SearchForm(forms.Form):
     q = forms.CharField(
-        label="Search our articles",
+        label=gettext_lazy("Search our articles"),
         max_length=200,
         strip=True,
-        error_messages={"max_length": "Please use fewer words (at most %(limit_value)d characters)."},
+        error_messages={"max_length": gettext_lazy("Please use fewer words (at most %(limit_value)d characters).")},
     )
 
 

@@ -25,6 +25,7 @@ from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_noop
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ TEMPLATE = "articles/leaflet.html"
 # Move it on when a PDF would change with the same HTML (a new WeasyPrint, fonts), so none is served stale.
 LEAFLET_VERSION = 1
 CACHE_SECONDS = 8 * 24 * 60 * 60  # a day's leaflet is asked for again within days, or never
-NOT_AVAILABLE = "Leaflets are not available on this server"  # what patients read
+NOT_AVAILABLE = gettext_noop("Leaflets are not available on this server")  # what patients read
 PANGO_MISSING = (
     "Leaflets are not available: WeasyPrint, which makes them, needs the Pango library "
     "(Debian packages libpango-1.0-0 and libpangoft2-1.0-0); see .ci/system-packages"

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from django.utils import translation
 from django.utils.html import format_html
 from django.utils.text import slugify
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from articles import citations, evidence_legend, figures
 from articles.models import Article, EvidenceLevel, Reference
 from articles.sanitize import plain_text
 
-NOT_YET_APPROVED = "Not yet approved"
+NOT_YET_APPROVED = gettext_noop("Not yet approved")
 CONTENTS_FROM_SECTIONS = 3  # a body with this many h2 sections or more gets "On this page"
 KEY_POINT_CITE_PREFIX = "key-point-cite-"  # the key points' citation ids: the body's are "cite-N"
 SECTION_PREFIX = "section-"  # section ids: no other id of the article page starts so
@@ -56,13 +57,14 @@ def evidence_label(level: str, *, claims: int = 1, closing: str = "", in_link: b
     It links to the legend on the page, and it carries the punctuation that closes its statement in one
     unbreakable piece: on a narrow screen the label moves to the next line with its full stop, rather than
     leave the stop alone there. The label stays before the stop because it belongs to the claim it qualifies.
-    One label may stand for the last `claims` statements of a paragraph (see `render_article`).
+    One label may stand for the last `claims` statements of a paragraph (see `render_article`). Its words are in
+    the active language: the snapshot freezes them in the article's.
     """
-    said = "Evidence: " if claims == 1 else f"Evidence for the last {claims} claims: "
+    said = ngettext("Evidence: ", "Evidence for the last %(claims)d claims: ", claims) % {"claims": claims}
     label = format_html(
         '<span class="visually-hidden">{}</span>{}',
         said,
-        EvidenceLevel(level).label,
+        gettext(EvidenceLevel(level).label),
     )
     element = (
         format_html('<span class="evidence-label evidence-{}">{}</span>', level.lower(), label)
@@ -77,7 +79,7 @@ def evidence_label(level: str, *, claims: int = 1, closing: str = "", in_link: b
 def unapproved_label(closing: str = "") -> str:
     return format_html(
         ' <span class="evidence-tail"><mark class="evidence-label evidence-unapproved">{}</mark>{}</span>',
-        NOT_YET_APPROVED,
+        gettext(NOT_YET_APPROVED),
         closing,
     )
 
@@ -128,7 +130,7 @@ def with_section_ids(body_html: str, source_html: str) -> tuple[str, list[dict]]
         while anchor in taken:
             anchor, suffix = f"{base}-{suffix}", suffix + 1
         taken.add(anchor)
-        contents.append({"id": anchor, "title": title or f"Section {number}"})
+        contents.append({"id": anchor, "title": title or gettext("Section %(number)d") % {"number": number}})
     ids = iter(contents)
     return _H2.sub(lambda match: f'<h2 id="{next(ids)["id"]}">{match.group(1)}</h2>', body_html), contents
 

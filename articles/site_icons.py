@@ -9,13 +9,15 @@ from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
+from django.utils.translation import get_language, gettext, gettext_noop
 
 ICONS = "articles/icons/"
 THEME_COLOR = "#0b5cab"  # site.css --accent, the colour of the drawing (manage.py draw_site_icons)
 CARD = {"path": ICONS + "card.png", "width": 1200, "height": 630, "type": "image/png"}
-CARD_ALT = "A white cross on blue, beside the words: Health information checked by our clinicians."
+CARD_ALT = gettext_noop("A white cross on blue, beside the words: Health information checked by our clinicians.")
 DESCRIPTION_WORDS = 40
 MEDIA_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+OPEN_GRAPH_LOCALES = {"en": "en_US", "es": "es_US"}  # settings.LANGUAGES, as read in the clinic's country
 
 
 def absolute(path: str) -> str:
@@ -38,7 +40,6 @@ def link_preview(*, title: str, description: str, path: str, kind: str = "websit
 
     `image`: an article's lead figure (figures.lead_image) to show instead of the site's card.
     """
-    language, _, region = settings.LANGUAGE_CODE.partition("-")
     if image:
         media_type = MEDIA_TYPES.get(image["format"], "")
         image = {"url": media_address(image["url"]), "width": image["width"], "height": image["height"],
@@ -48,8 +49,8 @@ def link_preview(*, title: str, description: str, path: str, kind: str = "websit
         "title": title,
         "description": Truncator(description).words(DESCRIPTION_WORDS),
         "url": absolute(path),
-        "locale": f"{language}_{region.upper()}" if region else language,
-        "image": image or {**CARD, "url": absolute(static(CARD["path"])), "alt": CARD_ALT},
+        "locale": OPEN_GRAPH_LOCALES.get(get_language(), get_language()),
+        "image": image or {**CARD, "url": absolute(static(CARD["path"])), "alt": gettext(CARD_ALT)},
     }
 
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from articles import figures, site_icons
 from articles.models import PublishedSnapshot
@@ -47,7 +48,7 @@ def medical_web_page(snapshot: PublishedSnapshot, *, url: str) -> dict:
         "name": snapshot.title,
         "headline": snapshot.title,
         "description": snapshot.summary,
-        "inLanguage": "en",
+        "inLanguage": get_language(),  # the language the page is shown in
         "datePublished": (snapshot.first_published_at or snapshot.published_at).isoformat(),
         "dateModified": snapshot.published_at.isoformat(),
         "author": _person(snapshot.author),

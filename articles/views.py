@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header, http_date, quote_etag
+from django.utils.translation import gettext, gettext_noop
 from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
 
@@ -30,7 +31,9 @@ CORRECTIONS_PER_PAGE = 20
 RELATED_ARTICLES = 4  # on an article page: the newest live articles sharing a topic with it
 ARTICLES_ON_BIO = 12  # of each list on a staff bio page, the newest; the page says when there are more
 DATABASE_RETRY_AFTER_SECONDS = 30
-HOME_DESCRIPTION = "Articles written by our team and checked by our clinicians, with how strong the research is."
+HOME_DESCRIPTION = gettext_noop(
+    "Articles written by our team and checked by our clinicians, with how strong the research is."
+)
 
 
 def public_page(view):
@@ -108,7 +111,9 @@ class HomeView(PublicPageMixin, TemplateView):
             featured=featured,
             newest=newest,
             topics=Topic.objects.filter(snapshots__in=in_language).distinct(),
-            link_preview=site_icons.link_preview(title=settings.CLINIC["name"], description=HOME_DESCRIPTION, path="/"),
+            link_preview=site_icons.link_preview(
+                title=settings.CLINIC["name"], description=gettext(HOME_DESCRIPTION), path="/"
+            ),
             **kwargs,
         )
 
@@ -148,7 +153,8 @@ class TopicDetailView(PublicPageMixin, ListView):
 
     def get_context_data(self, **kwargs):
         topic, path = self.topic, self.topic.get_absolute_url()
-        preview = site_icons.link_preview(title=topic.name, description=topic.description or topic.name, path=path)
+        name, description = topic.local_name, topic.local_description or topic.local_name
+        preview = site_icons.link_preview(title=name, description=description, path=path)
         return super().get_context_data(topic=topic, link_preview=preview, **kwargs)
 
 
@@ -237,7 +243,7 @@ class ArticleLeafletView(ArticleDetailView):
             return TemplateResponse(
                 self.request,
                 "articles/leaflet_unavailable.html",
-                {**context, "message": leaflets.NOT_AVAILABLE},
+                {**context, "message": gettext(leaflets.NOT_AVAILABLE)},
                 status=503,
             )
         response = HttpResponse(leaflet.pdf, content_type="application/pdf")

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # intcomma: counts grouped as the reader's language groups them
     "django.contrib.postgres",
     "django.contrib.sitemaps",
     "simple_history",
@@ -143,6 +144,9 @@ LANGUAGE_CODE = "en"
 # Patients read English at / and Spanish at /es/ (articles/languages.py); staff pages are in English.
 LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "articles" / "locale"]
+# The patient site's Spanish strings are in articles/locale (README: "Spanish interface strings"). English dates
+# keep the site's "5 December 2026" (articles/formats/en); Spanish ones are Django's ("5 de diciembre de 2026").
+FORMAT_MODULE_PATH = ["articles.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True

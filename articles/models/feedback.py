@@ -8,6 +8,7 @@ report's optional email, deleted when the report is closed.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from articles.models.fields import at_most
 
@@ -46,11 +47,12 @@ class ProblemReport(models.Model):
     """A problem a patient reported with an article's page, until an editor closes it with an outcome."""
 
     class Kind(models.TextChoices):
-        FACTUAL_ERROR = "factual_error", "Factual error"
-        OUT_OF_DATE = "out_of_date", "Out of date"
-        BROKEN_LINK = "broken_link", "Broken link"
-        HARD_TO_UNDERSTAND = "hard_to_understand", "Hard to understand"
-        OTHER = "other", "Other"
+        # English, as staff read them; patients read them translated (feedback.ProblemReportForm).
+        FACTUAL_ERROR = "factual_error", gettext_noop("Factual error")
+        OUT_OF_DATE = "out_of_date", gettext_noop("Out of date")
+        BROKEN_LINK = "broken_link", gettext_noop("Broken link")
+        HARD_TO_UNDERSTAND = "hard_to_understand", gettext_noop("Hard to understand")
+        OTHER = "other", gettext_noop("Other")
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

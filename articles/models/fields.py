@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.utils.translation import gettext_noop
 
 # Longest texts staff may save, in characters of source (HTML for rich text). A clinic's longest article is far
 # shorter (the demo's longest body is about 4,000; a long patient leaflet about 40,000); a longer text is a paste
@@ -15,7 +16,9 @@ KEY_POINTS_MAX_CHARS = 5_000  # "Key points": a few short list items
 CORRECTION_NOTE_MAX_CHARS = 300  # "what changed, for patients, in one sentence"
 REFERENCE_TITLE_MAX_CHARS = 2_000  # the longest real titles are a few hundred characters
 ABSTRACT_MAX_CHARS = 30_000  # structured abstracts run to a few thousand
-TOO_LONG = "This is %(show_value)d characters long; at most %(limit_value)d fit. Shorten it: nothing was cut."
+TOO_LONG = gettext_noop(
+    "This is %(show_value)d characters long; at most %(limit_value)d fit. Shorten it: nothing was cut."
+)
 
 
 def at_most(limit: int) -> dict:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from articles import citations, identity
 from articles.models.append_only import AppendOnlyModel, AppendOnlyQuerySet
@@ -11,14 +12,17 @@ from articles.models.articles import Article
 
 
 class EvidenceLevel(models.TextChoices):
-    """Study design behind a claim, after the Oxford CEBM 2011 levels; the label is what patients read."""
+    """Study design behind a claim, after the Oxford CEBM 2011 levels; the label is what patients read.
 
-    A = "A", "Review of several trials in people"
-    B = "B", "Randomised trial in people"
-    C = "C", "Observational study in people"
-    D = "D", "Small study in people, no comparison group"
-    E = "E", "Animal study"
-    F = "F", "Lab study or expert view"
+    Labels stay English strings (staff read them so); patients read them through gettext (rendering.py).
+    """
+
+    A = "A", gettext_noop("Review of several trials in people")
+    B = "B", gettext_noop("Randomised trial in people")
+    C = "C", gettext_noop("Observational study in people")
+    D = "D", gettext_noop("Small study in people, no comparison group")
+    E = "E", gettext_noop("Animal study")
+    F = "F", gettext_noop("Lab study or expert view")
 
 
 EVIDENCE_LEVEL_DESIGNS = {
