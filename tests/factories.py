@@ -118,11 +118,10 @@ def member_of(group_name: str, **fields):
     return user
 
 
-def sitewide_disclaimer() -> Disclaimer:
-    """Return the active site-wide disclaimer publishing requires, making one if there is none."""
-    return Disclaimer.objects.filter(scope=Disclaimer.Scope.ALL, is_active=True).first() or DisclaimerFactory(
-        title="Not medical advice"
-    )
+def sitewide_disclaimer(language: str = "en") -> Disclaimer:
+    """Return the active site-wide disclaimer publishing in `language` requires, making one if there is none."""
+    active = Disclaimer.objects.filter(scope=Disclaimer.Scope.ALL, is_active=True, language=language)
+    return active.first() or DisclaimerFactory(title="Not medical advice", language=language)
 
 
 def review(article: Article, *, reviewer=None, level: str = "E", certainty: str = "low", submitter=None):
@@ -147,7 +146,7 @@ def publish_reviewed(article: Article, *, editor=None, reviewer=None, level: str
     """Review the article (every statement approved, signed off) and publish it. Return the snapshot."""
     from articles import workflow
 
-    sitewide_disclaimer()
+    sitewide_disclaimer(article.language)
     review(article, reviewer=reviewer, level=level)
     return workflow.publish(article, by=editor or member_of("Editors"))
 
