@@ -16,9 +16,13 @@ from django.utils import translation
 
 DEFAULT = settings.LANGUAGE_CODE
 NAMES = dict(settings.LANGUAGES)
-# Each language but the default: its URL prefix and the URLconf of its public pages.
+# Each language but the default, by its URL prefix.
 PREFIXED = {code: f"/{code}/" for code in NAMES if code != DEFAULT}
-URLCONFS = {DEFAULT: settings.ROOT_URLCONF, **{code: f"{settings.ROOT_URLCONF}_{code}" for code in PREFIXED}}
+
+
+def urlconf(language: str) -> str:
+    """The URLconf of `language`'s pages: the site's own for the default, clinic_site.urls_<code> for the others."""
+    return settings.ROOT_URLCONF if language == DEFAULT else f"clinic_site.urls_{language}"
 
 
 def language_of_path(path: str) -> str:
@@ -32,7 +36,7 @@ def language_of_path(path: str) -> str:
 def url_in(language: str, viewname: str, **kwargs) -> str:
     """Return the address of a public page in `language` (as reverse(), whatever language is active now)."""
     with translation.override(language):
-        return reverse(viewname, urlconf=URLCONFS[language], kwargs=kwargs)
+        return reverse(viewname, urlconf=urlconf(language), kwargs=kwargs)
 
 
 class LanguageMiddleware:
@@ -49,7 +53,7 @@ class LanguageMiddleware:
     def __call__(self, request):
         language = language_of_path(request.path_info)
         if language != DEFAULT:
-            request.urlconf = URLCONFS[language]
+            request.urlconf = urlconf(language)
         request.LANGUAGE_CODE = language
         translation.activate(language)
         try:

@@ -251,6 +251,11 @@ VISIBLE = (
         compared=("key points", lambda record: _revision_rich_text(record.key_points)),
     ),
     Visible(
+        "translation_of",  # the desk pairs statements by it; the language switcher links the live counterpart
+        pinned="Which original a translation translates: each article's own review pins what patients read of it, "
+        "and the switcher links only live versions.",
+    ),
+    Visible(
         "is_featured",  # the admin invalidates the page cache when it changes (ArticleAdmin.save_model)
         pinned="An editor's choice of home-page placement: the article page and its snapshot do not show it.",
     ),

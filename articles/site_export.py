@@ -45,9 +45,10 @@ EXCLUDED = {
     "post_office.attachment": "unused: our mail carries no attachments",
     "post_office.attachment_emails": "unused: as for post_office.attachment",
 }
-# Every new database has the rows its data migrations made (role groups, policy pages, red-flag phrases):
+# Every new database has the rows its data migrations made (role groups, policy pages, red-flag phrases, the
+# translation policy):
 # they do not count as content, and the export's own rows replace them.
-MADE_BY_MIGRATIONS = ["auth.group", "articles.page", "articles.redflagphrase"]
+MADE_BY_MIGRATIONS = ["auth.group", "articles.page", "articles.redflagphrase", "articles.translationpolicy"]
 # Rows point at these by natural key, because migrate gives them different ids in every database.
 BY_NATURAL_KEY = ["contenttypes.contenttype", "auth.permission"]
 

@@ -12,7 +12,6 @@ from django.http import Http404, HttpResponse, HttpResponseServerError
 from django.shortcuts import get_object_or_404, redirect
 from django.template import loader
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header, http_date, quote_etag
@@ -20,7 +19,7 @@ from django.utils.translation import gettext, gettext_noop
 from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles import figures, leaflets, page_cache, search, site_icons, structured_data, translations
+from articles import figures, languages, leaflets, page_cache, search, site_icons, structured_data, translations
 from articles.forms import SearchForm
 from articles.models import Article, Disclaimer, Page, PublishedSnapshot, StaffProfile, Topic, UrgentHelp
 
@@ -234,7 +233,7 @@ class ArticleLeafletView(ArticleDetailView):
         return public_response(super(PublicPageMixin, cls).as_view(**initkwargs))
 
     def address_of(self, snapshot: PublishedSnapshot) -> str:
-        return reverse("articles:article_leaflet", kwargs={"slug": snapshot.slug})
+        return languages.url_in(snapshot.language, "articles:article_leaflet", slug=snapshot.slug)
 
     def render_to_response(self, context, **response_kwargs):
         try:

@@ -114,7 +114,8 @@ def test_every_workflow_column_is_guarded(column, value):
 
 
 def test_the_triggers_guard_every_workflow_field_and_every_append_only_table():
-    assert set(MIGRATION.WORKFLOW_COLUMNS) == {Article._meta.get_field(name).column for name in WORKFLOW_FIELDS}
+    guarded = importlib.import_module("articles.migrations.0024_spanish").WORKFLOW_COLUMNS  # the latest to add one
+    assert set(guarded) == {Article._meta.get_field(name).column for name in WORKFLOW_FIELDS}
     append_only = {model._meta.db_table for model in apps.get_models() if issubclass(model, AppendOnlyModel)}
     assert append_only == set(MIGRATION.APPEND_ONLY_TABLES)
 

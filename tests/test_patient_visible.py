@@ -57,7 +57,7 @@ def test_the_list_keeps_what_each_place_did_before():
         "key_points",  # issue 15: blank, it adds nothing to the hash (tests/test_models.py)
     ]
     assert patient_visible.pinned(patient_visible.ARTICLE_FIELDS) == pinned
-    assert set(patient_visible.ARTICLE_FIELDS) == {*pinned, "is_featured"}
+    assert set(patient_visible.ARTICLE_FIELDS) == {*pinned, "is_featured", "translation_of"}
     compared = ["title", "slug", "language", "summary", "body", "topics", "author", "correction note", "key points"]
     assert compared == patient_visible.COMPARED
     assert set(patient_visible.stale_on_models()) == {Disclaimer, Page, StaffProfile, Topic, UrgentHelp}

@@ -243,6 +243,7 @@ def _another_value(field, value):
 ARTICLE_CHANGES = {
     "title": lambda article: setattr(article, "title", article.title + " (updated)"),
     "slug": lambda article: setattr(article, "slug", article.slug + "-moved"),
+    "language": lambda article: setattr(article, "language", "es"),
     "summary": lambda article: setattr(article, "summary", article.summary + " More."),
     "body": lambda article: setattr(article, "body", article.body + "<p>Another sentence.</p>"),
     "topics": lambda article: article.topics.add(TopicFactory()),

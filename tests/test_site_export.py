@@ -30,7 +30,16 @@ from django.urls import reverse
 
 from articles import workflow
 from articles.management.commands.import_site import NO_SUCH_FILE, NOT_UTF8, NOTHING_IMPORTED
-from articles.models import Article, AuditEvent, Disclaimer, Page, PatientConsent, PublishedSnapshot, RedFlagPhrase
+from articles.models import (
+    Article,
+    AuditEvent,
+    Disclaimer,
+    Page,
+    PatientConsent,
+    PublishedSnapshot,
+    RedFlagPhrase,
+    TranslationPolicy,
+)
 from articles.site_export import (
     ALREADY_HAS_CONTENT,
     EXCLUDED,
@@ -171,6 +180,9 @@ def build_site(settings) -> None:
     phrase = RedFlagPhrase.objects.order_by("pk").first()
     phrase.instead = "Say what the studies found, and in whom."
     phrase.save()
+    policy = TranslationPolicy.current()
+    policy.out_of_date_grace_days = 10
+    policy.save()
     page = Page.objects.order_by("pk").first()
     page.body += "<p>Updated by the editor.</p>"
     page.save()

@@ -109,7 +109,7 @@ def test_makemessages_finds_no_string_the_catalogue_lacks(tmp_path):
     assert not gone, f"The catalogue has strings the code no longer uses; {update}: {gone}"
 
 
-def test_evidence_labels_are_frozen_in_the_language_active_at_publishing():
+def test_evidence_labels_are_written_in_the_language_active():
     with translation.override("es"):
         label = rendering.evidence_label("E", claims=2)
     assert "Evidencia de las últimas 2 afirmaciones: " in label
@@ -137,14 +137,23 @@ def test_counts_are_grouped_as_the_reader_reads_them(db, language, said):
 
 @pytest.fixture
 def article(db):
-    """A live article published and reviewed on 3 December 2025, with its evidence label frozen in Spanish."""
-    with mock.patch("django.utils.timezone.now", return_value=PUBLISHED), translation.override("es"):
-        return live_article(title="Exosomas y cicatrización", topics=[TopicFactory(name="Piel")])
+    """A live Spanish article published and reviewed on 3 December 2025: its evidence labels are frozen in Spanish."""
+    with mock.patch("django.utils.timezone.now", return_value=PUBLISHED):
+        return live_article(title="Exosomas y cicatrización", language="es", topics=[TopicFactory(name="Piel")])
+
+
+@pytest.fixture
+def english_article(db):
+    with mock.patch("django.utils.timezone.now", return_value=PUBLISHED):
+        return live_article(title="Exosomes and wound healing", topics=[TopicFactory(name="Skin")])
 
 
 def page(client, url: str, language: str, **post) -> str:
-    with translation.override(language):
-        response = client.post(url, post) if post else client.get(url)
+    """The page at `url` in `language`: the address decides (articles/languages.py), so under /es/ for Spanish."""
+    if language == "es" and not url.startswith("/es/"):
+        url = "/es" + url
+    response = client.post(url, post) if post else client.get(url)
+    assert response.status_code in (200, 400, 404), (url, response.status_code)  # 400: a form sent back
     return response.content.decode()
 
 
@@ -167,8 +176,8 @@ def test_the_article_page_reads_in_spanish_with_spanish_dates(client, article):
     assert '<meta property="og:locale" content="es_US">' in shown
 
 
-def test_the_article_page_in_english_is_as_before(client, article):
-    shown = page(client, article.get_absolute_url(), "en")
+def test_the_article_page_in_english_is_as_before(client, english_article):
+    shown = page(client, english_article.get_absolute_url(), "en")
     assert '<html lang="en">' in shown
     assert "Medically reviewed by" in shown
     assert "3 December 2025" in shown
@@ -179,8 +188,7 @@ def test_the_article_page_in_english_is_as_before(client, article):
 
 
 def test_the_leaflet_prints_in_spanish(client, article, weasyprint, poppler, tmp_path):  # noqa: F811 - fixtures
-    with translation.override("es"):
-        pdf = client.get(reverse("articles:article_leaflet", args=[article.live_snapshot.slug])).content
+    pdf = client.get(f"{article.get_absolute_url()}leaflet.pdf").content
     leaflet = tmp_path / "leaflet.pdf"
     leaflet.write_bytes(pdf)
     read = subprocess.run(["pdftotext", "-enc", "UTF-8", leaflet, "-"], capture_output=True, text=True, check=True)
@@ -203,12 +211,13 @@ def test_the_lists_search_and_missing_pages_read_in_spanish(client, article):
     assert "artículos de salud" in page(client, reverse("articles:feed_rss"), "es")
 
 
-def test_the_feedback_form_answers_in_spanish(client, article):
-    url = reverse("articles:feedback", args=[article.live_snapshot.slug])
+def test_the_feedback_form_answers_in_spanish(client, article, english_article):
+    url = f"{article.get_absolute_url()}feedback/"
     answer = page(client, url, "es", form="helpful", helpful="maybe")
     assert "Elija Sí o No." in answer
     assert "Sus comentarios todavía no se enviaron." in answer
     report = page(client, url, "es", form="report", kind="other", description="")
     assert "Díganos cuál es el problema." in report
     assert "Otro" in report
-    assert "Choose Yes or No." in page(client, url, "en", form="helpful", helpful="maybe")
+    english = f"{english_article.get_absolute_url()}feedback/"
+    assert "Choose Yes or No." in page(client, english, "en", form="helpful", helpful="maybe")

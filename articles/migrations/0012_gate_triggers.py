@@ -54,22 +54,19 @@ APPEND_ONLY_TABLES = [*AUDITED_RECORDS, "articles_auditevent"]
 GATED_INSERTS = [*APPEND_ONLY_TABLES, "articles_publishedsnapshot_topic_set"]
 
 
-def _first_changed(compared_with: str) -> str:
+def _first_changed(compared_with: str, columns: dict) -> str:
     branches = " ".join(
         f"WHEN NEW.{column} IS DISTINCT FROM {compared_with.format(column=column, new=new)} THEN '{column}'"
-        for column, new in WORKFLOW_COLUMNS.items()
+        for column, new in columns.items()
     )
     return f"CASE {branches} END"
 
 
-FUNCTIONS = [
-    """
-    CREATE FUNCTION articles_gate_is_open() RETURNS boolean AS $$
-        SELECT coalesce(current_setting('clinic.gate', true), '') = 'on'
-    $$ LANGUAGE sql STABLE
-    """,
-    f"""
-    CREATE FUNCTION articles_article_workflow_gate() RETURNS trigger AS $$
+def workflow_gate_function(columns: dict) -> str:
+    """The trigger function guarding `columns` (column: its value in a new article); later migrations that add a
+    workflow column replace it with this and their longer dict (0024)."""
+    return f"""
+    CREATE OR REPLACE FUNCTION articles_article_workflow_gate() RETURNS trigger AS $$
     DECLARE
         changed text;
     BEGIN
@@ -77,13 +74,13 @@ FUNCTIONS = [
             RETURN NEW;
         END IF;
         IF TG_OP = 'INSERT' THEN
-            changed := {_first_changed("{new}")};
+            changed := {_first_changed("{new}", columns)};
             IF changed IS NOT NULL THEN
                 RAISE EXCEPTION 'articles_article.% may only be set through articles.workflow: a new article is a '
                     'draft, with nothing live or scheduled', changed USING ERRCODE = 'insufficient_privilege';
             END IF;
         ELSE
-            changed := {_first_changed("OLD.{column}")};
+            changed := {_first_changed("OLD.{column}", columns)};
             IF changed IS NOT NULL THEN
                 RAISE EXCEPTION 'articles_article.% may only change through articles.workflow', changed
                     USING ERRCODE = 'insufficient_privilege';
@@ -92,7 +89,16 @@ FUNCTIONS = [
         RETURN NEW;
     END;
     $$ LANGUAGE plpgsql
+    """
+
+
+FUNCTIONS = [
+    """
+    CREATE FUNCTION articles_gate_is_open() RETURNS boolean AS $$
+        SELECT coalesce(current_setting('clinic.gate', true), '') = 'on'
+    $$ LANGUAGE sql STABLE
     """,
+    workflow_gate_function(WORKFLOW_COLUMNS),
     """
     CREATE FUNCTION articles_insert_through_gate() RETURNS trigger AS $$
     BEGIN

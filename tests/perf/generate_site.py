@@ -1031,8 +1031,9 @@ class ArticleBuilder:
         scheduled_for = self.now + _days(rng.uniform(1, 14)) if state == "scheduled" else None
         out["article"].append(
             {
-                "id": article_id, "title": title, "slug": slug, "summary": summary, "body": working_body,
-                "status": STATUS[state], "created_at": created, "updated_at": last_change, "author_id": author.pk,
+                "id": article_id, "title": title, "slug": slug, "language": "en", "summary": summary,
+                "body": working_body, "status": STATUS[state], "created_at": created, "updated_at": last_change,
+                "author_id": author.pk,
                 "live_snapshot_id": live_snapshot_id, "live_published_at": live_snapshot_id and published[-1],
                 "live_review_due": live_review_due, "review_interval_months": None,
                 "scheduled_by_id": editor.pk if scheduled_for else None, "scheduled_for": scheduled_for,
@@ -1047,7 +1048,7 @@ class ArticleBuilder:
             history_id = take("history")
             out["history"].append(
                 {
-                    "id": article_id, "title": title, "slug": slug, "summary": summary,
+                    "id": article_id, "title": title, "slug": slug, "language": "en", "summary": summary,
                     "body": working_body if index else first_body, "created_at": created, "history_id": history_id,
                     "history_date": moment, "history_change_reason": None, "history_type": "~" if index else "+",
                     "author_id": author.pk, "history_user_id": author.pk, "review_interval_months": None,
@@ -1090,6 +1091,7 @@ class ArticleBuilder:
             "article_id": article_id,
             "title": title,
             "slug": slug,
+            "language": "en",
             "summary": summary,
             "body_source": body,
             "body_html": f"<p>{extra}</p>" + self._vary(template.body_html, about),

@@ -25,8 +25,9 @@ EXPECTED_QUERIES = {
     "admin changelist, search": 9,
     "admin changelist, filter": 9,
     # 17 with the open reports, and the gate's check of each publishing row; the demo body the generator copies
-    # grew to six sections with key points in issue 15, which changed which rows the gate finds blocked.
-    "review desk queue (reviewer)": 172,
+    # grew to six sections with key points in issue 15, which changed which rows the gate finds blocked; one more
+    # for the translations out of date (issue 17).
+    "review desk queue (reviewer)": 173,
     f"publish, {scale.PUBLISH_STATEMENTS} statements": 39,  # gate open/close 2, the mail 1, earlier corrections 1
     "article page: queries as on a small site": 5,  # with the topics' urgent help and related articles
 }
