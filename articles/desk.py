@@ -216,7 +216,7 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             }
             for item in status.statements
         ]
-        in_key_points = {sentence.hash for sentence in citations.statements(article.key_points)}
+        in_key_points = {s.hash for s in citations.statements(article.key_points, language=article.language)}
         for entry in statements:
             item = entry["status"]
             entry["in_key_points"] = item.sentence.hash in in_key_points
@@ -227,7 +227,9 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             # The level given, even by an approval that no longer counts: the reviewer sees what it would label.
             given = item.approval or item.reference_changed or item.self_approval
             entry["label_findings"] = (
-                claims.label_contradictions(item.sentence.text, given.evidence_level) if given else []
+                claims.label_contradictions(item.sentence.text, given.evidence_level, language=article.language)
+                if given
+                else []
             )
             if entry["can_comment"]:
                 entry["send_back_form"] = SendBackStatementForm(
