@@ -101,7 +101,8 @@ def test_spanish_red_flags_match_spanish_word_forms(sentence, phrase):
 )
 def test_spanish_negation_is_reported_and_does_not_block(sentence):
     (found,) = claims.red_flags(sentence, flags("es"), language="es")
-    assert found.negated and not found.blocking
+    assert found.negated
+    assert not found.blocking
 
 
 def test_no_solo_still_claims():
@@ -148,7 +149,8 @@ def test_spanish_treatment_sections_and_key_points():
 
 def test_spanish_readability_is_szigriszt_pazos_on_the_inflesz_scale():
     easy = claims.readability("<p>La herida se cierra. Lave la piel con agua. Use crema.</p>", language="es")
-    assert easy.ease >= claims.INFLESZ_TARGET and easy.findings == []
+    assert easy.ease >= claims.INFLESZ_TARGET
+    assert easy.findings == []
     hard = claims.readability(
         "<p>La administración intradérmica de vesículas extracelulares derivadas de células madre mesenquimales "
         "incrementó significativamente la reepitelización y la angiogénesis en modelos murinos de úlceras "
@@ -156,7 +158,9 @@ def test_spanish_readability_is_szigriszt_pazos_on_the_inflesz_scale():
         language="es",
     )
     (finding,) = hard.findings
-    assert finding.blocking and "INFLESZ" in finding.message and "bastante fácil" in hard.summary
+    assert finding.blocking
+    assert "INFLESZ" in finding.message
+    assert "bastante fácil" in hard.summary
     assert len(hard.longest_sentences) == 1  # "aproximadamente, p. ej.," did not end it
 
 

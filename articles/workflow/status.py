@@ -1,8 +1,7 @@
 """The read model: what counts and what blocks, derived from hashes every time it matters.
 
 Whether an approval or a sign-off still counts is worked out here (`review_status`), never read from a stored
-flag. `publishing_queue` sorts signed-off and scheduled articles by the same verdict the gate applies.
-Longer than 500 lines by two (the article's language for the claim checks): `review_status` is to be split.
+flag (`queue.publishing_queue` sorts signed-off and scheduled articles by the same verdict).
 """
 
 import copy
@@ -456,38 +455,6 @@ def review_status(article: Article) -> ReviewStatus:
         content_problems=content_problems(article, rendered),
         disclaimer_problems=_disclaimer_problems(article),
     )
-
-
-@dataclass
-class PublishingQueue:
-    """Signed-off and scheduled articles sorted by what the gate says of each now (`review_status`).
-
-    `ready`: publishing would go ahead. `reapproval`: a change to a cited reference withdrew approvals; a
-    reviewer approves again and signs off (the article keeps its place). `blocked`: anything else stops it,
-    each article carrying `publish_problems`, what `publish` would refuse it for.
-    """
-
-    ready: list[Article]
-    reapproval: list[Article]
-    blocked: list[Article]
-
-
-def publishing_queue(articles) -> PublishingQueue:
-    """Sort signed-off or scheduled `articles` by the gate's verdict, so no list calls ready what it refuses.
-
-    Each article costs one `review_status`: callers pass the few rows a page shows, never a whole table.
-    """
-    queue = PublishingQueue([], [], [])
-    for article in articles:
-        status = review_status(article)
-        article.publish_problems = status.problems
-        if not article.publish_problems:
-            queue.ready.append(article)
-        elif status.reference_reapproval:
-            queue.reapproval.append(article)
-        else:
-            queue.blocked.append(article)
-    return queue
 
 
 def person_name(user) -> str:
