@@ -153,20 +153,21 @@ SPANISH_ENDINGS = (
 _SPANISH_ENDING = re.compile(r"(?:[ai]d[oa]s?|[aeo]s?|ar|er|ir)$")
 # Writers leave accents off ("clinicamente"); a vowel matches itself with or without one.
 _ACCENTED = {vowel: f"[{forms}]" for forms in ("aá", "eé", "ií", "oó", "uúü") for vowel in forms}
-SPANISH_SHORTEST_STEM = 3  # "por", "la", "sin", "FDA": as written
+SPANISH_AS_WRITTEN = 3  # words this short are matched as written: "por", "la", "sin", "FDA"
 
 
 def spanish_word_forms(word: str, *, exact: bool) -> str:
     """Return a regex for a Spanish word in the forms of SPANISH_ENDINGS (`exact`: and its plural), any accents."""
     plural = word[:-1] + "ces" if word.endswith("z") else word + ("s" if word[-1] in "aeiouáéó" else "es")
-    forms = {word, plural}
     stem = _SPANISH_ENDING.sub("", word)
-    if not exact and len(word) > SPANISH_SHORTEST_STEM and stem != word:
-        forms |= {stem + ending for ending in SPANISH_ENDINGS}
-    elif not exact and len(word) > SPANISH_SHORTEST_STEM:
-        forms.add(word + "mente")  # "permanente" has its forms above; "natural", "naturalmente" here
-    if len(word) <= SPANISH_SHORTEST_STEM:
+    if len(word) <= SPANISH_AS_WRITTEN:
         forms = {word}
+    elif exact:
+        forms = {word, plural}
+    elif stem == word:  # "natural": naturales, naturalmente
+        forms = {word, plural, word + "mente"}
+    else:
+        forms = {word, plural, *(stem + ending for ending in SPANISH_ENDINGS)}
     spelled = ["".join(_ACCENTED.get(ch, re.escape(ch)) for ch in form) for form in forms]
     return "(?:" + "|".join(sorted(spelled, key=len, reverse=True)) + ")"
 

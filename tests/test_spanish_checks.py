@@ -69,6 +69,14 @@ def test_the_spanish_search_page_has_the_fixed_query_count(client, wound_article
         assert client.get("/es/search/", {"q": "heridas"}).status_code == 200
 
 
+def test_a_spanish_search_reads_the_full_text_index(wound_articles):
+    from articles.search import matching
+    from tests.test_query_plans import plan
+
+    found = matching("cicatrizacion", language="es").values_list("pk", flat=True)
+    assert "snapshot_search_vector" in plan(found, off=("seqscan", "indexscan"), search=True)
+
+
 def flags(language):
     return [claims.RedFlag(f.phrase, f.why, f.instead) for f in RedFlagPhrase.objects.checked_in(language)]
 
