@@ -4,9 +4,16 @@ and sentence splitting, each through the code staff and patients use."""
 import pytest
 from django.urls import reverse
 
-from articles import citations, claims
+from articles import citations, claims, workflow
 from articles.models import RedFlagPhrase
-from tests.factories import DisclaimerFactory, ReferenceFactory, live_article
+from tests.factories import (
+    ArticleFactory,
+    DisclaimerFactory,
+    ReferenceFactory,
+    TopicFactory,
+    live_article,
+    member_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,11 +28,15 @@ def titles(client, path, query):
     return [snapshot.title for snapshot, _snippet in response.context["results"]]
 
 
+def spanish_disclaimer():
+    DisclaimerFactory()
+    DisclaimerFactory(language="es", text="<p>Este artículo es educativo. No es consejo médico.</p>")
+
+
 @pytest.fixture
 def wound_articles():
     key = ReferenceFactory().citation_key
-    DisclaimerFactory()
-    DisclaimerFactory(language="es", text="<p>Este artículo es educativo. No es consejo médico.</p>")
+    spanish_disclaimer()
     live_article(
         title="Cicatrización de heridas con exosomas",
         summary="Lo que sabemos de la cicatrización.",
@@ -194,3 +205,44 @@ def test_spanish_sentences_keep_abbreviations_whole():
 def test_english_statement_hashes_do_not_move():
     html = "<p>Dr. Smith found it helps, e.g. in mice [@a]. Then more.</p>"
     assert citations.statements(html) == citations.statements(html, language="en")
+
+
+def test_a_spanish_article_is_split_approved_and_labelled_in_spanish(client):
+    spanish_disclaimer()
+    key = ReferenceFactory().citation_key
+    body = f"<p>Según la Dra. Pérez, en ratones las heridas cerraron antes [@{key}]. No es una cura.</p>"
+    article = live_article(title="Heridas", summary="Lo que sabemos.", body=body, language="es")
+    (statement,) = article.live_snapshot.statements
+    assert statement["text"] == f"Según la Dra. Pérez, en ratones las heridas cerraron antes [@{key}]."
+    page = client.get(article.live_snapshot.get_absolute_url()).content.decode()
+    assert "evidence-label evidence-e" in page  # the rendering found the statement the reviewer approved
+
+
+def test_lint_articles_checks_a_spanish_article_with_spanish_phrases(capsys):
+    from django.core.management import call_command
+
+    spanish_disclaimer()
+    key = ReferenceFactory().citation_key
+    body = f"<p>En ratones, las heridas cerraron antes [@{key}]. No es una cura.</p>"
+    live_article(title="Heridas", summary="Lo que sabemos.", body=body, language="es", slug="heridas")
+    call_command("lint_articles")
+    output = capsys.readouterr().out
+    assert "heridas: red_flag (negated): “cura”" in output
+
+
+def test_the_review_desk_shows_the_spanish_reading_ease_and_flags(client):
+    article = ArticleFactory(
+        language="es",
+        title="Una cura milagrosa",
+        body="<p>La administración intradérmica de vesículas extracelulares derivadas de células madre "
+        "mesenquimales incrementó significativamente la reepitelización.</p>",
+        topics=[TopicFactory()],
+    )
+    workflow.submit_for_review(article, by=member_of("Writers"))
+    client.force_login(member_of("Reviewers"))
+    page = client.get(reverse("articles:review_article", args=[article.pk])).content.decode()
+    assert "Szigriszt-Pazos" in page
+    assert "bastante fácil" in page
+    assert "“cura”" in page
+    assert "“milagrosa”" in page
+    assert "US grade" not in page
