@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from articles.sanitize import clean_html
+from articles.sentence_rules import SentenceRules, sentence_rules
 
 KEY_PATTERN = r"[A-Za-z0-9_](?:[A-Za-z0-9_:.\-]*[A-Za-z0-9_])?"
 _MARKER = re.compile(r"\[\s*(@[^\[\]<>]*?)\s*\]")
@@ -200,17 +201,7 @@ def first_citation_anchors(html: str, numbers: dict[str, int], *, id_prefix: str
 # Elements whose text is one unit of prose: a sentence never runs from one into the next.
 _BLOCK_TAGS = frozenset({"p", "li", "h2", "h3", "h4", "blockquote", "td", "th", "caption", "ul", "ol", "table", "tr"})
 _TAG_NAME = re.compile(r"^</?\s*([a-zA-Z0-9]+)")
-# Words that end in a full stop without ending the sentence (compared lower-case, without the stop).
-ABBREVIATIONS = frozenset(
-    {
-        "al", "e.g", "i.e", "eg", "ie", "vs", "dr", "drs", "mr", "mrs", "ms", "prof", "approx", "ca", "cf",
-        "st", "jr", "sr", "inc", "ltd", "ed", "eds", "dept", "univ", "u.s", "u.k",
-    }
-)  # fmt: skip
-# Abbreviations that only ever come before a number ("Fig. 2", "No. 5", "p. 33"): elsewhere "no." ends a sentence.
-NUMBERED_ABBREVIATIONS = frozenset({"fig", "figs", "no", "nos", "vol", "p", "pp", "v", "ref", "refs"})
 _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
-_SENTENCE_END = re.compile("[.!?]+[\"'\u201d\u2019)\\]]*(?=\\s|\ue000)")
 _LEADING_PLACEHOLDERS = re.compile("^(\\s*\ue000\\d+\ue001)+")
 
 
@@ -248,10 +239,10 @@ def statement_hash(text: str, keys) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _ends_sentence(text: str, stop_start: int, next_start: int) -> bool:
+def _ends_sentence(text: str, stop_start: int, next_start: int, rules: SentenceRules) -> bool:
     """Return True if the punctuation at `stop_start` ends a sentence (not "et al.", "e.g.", "Dr." ...)."""
     # Bounded look-around: a long paragraph must not make splitting quadratic.
-    following = _PLACEHOLDER.sub("", text[next_start : next_start + 40]).lstrip()
+    following = _PLACEHOLDER.sub("", text[next_start : next_start + 40]).lstrip().lstrip(rules.openers)
     if following[:1].islower():
         return False
     if text[stop_start] != ".":
@@ -260,9 +251,9 @@ def _ends_sentence(text: str, stop_start: int, next_start: int) -> bool:
     if not words:
         return True
     token = words[-1].lstrip("(\"'\u201c\u2018[").lower()
-    if token in ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)+[a-z]", token):
+    if token in rules.abbreviations or re.fullmatch(r"(?:[a-z]\.)+[a-z]", token):
         return False
-    if token in NUMBERED_ABBREVIATIONS:
+    if token in rules.numbered_abbreviations:
         return not following[:1].isdigit()
     if re.fullmatch(r"[a-z]", token):
         # An initial ("J. R. Smith") follows a capitalised word or another initial; "vitamin C." ends a sentence.
@@ -271,11 +262,12 @@ def _ends_sentence(text: str, stop_start: int, next_start: int) -> bool:
     return True
 
 
-def split_sentences(text: str) -> list[str]:
+def split_sentences(text: str, *, language: str = "en") -> list[str]:
     """Split prose into sentences, keeping abbreviations, initials and decimal numbers whole."""
     sentences, start = [], 0
-    for match in _SENTENCE_END.finditer(text):
-        if _ends_sentence(text, match.start(), match.end()):
+    rules = sentence_rules(language)
+    for match in rules.end.finditer(text):
+        if _ends_sentence(text, match.start(), match.end(), rules):
             sentences.append(text[start : match.end()])
             start = match.end()
     sentences.append(text[start:])
@@ -340,13 +332,14 @@ def _marker_text(html: str, marker: CitationMarker) -> str:
     return html[marker.start : marker.end]
 
 
-def sentence_blocks(html: str) -> list[list[Sentence]]:
-    """Return the sentences of sanitized HTML block by block (paragraph, list item ...), with their citations."""
+def sentence_blocks(html: str, *, language: str = "en") -> list[list[Sentence]]:
+    """Return the sentences of sanitized HTML in `language` block by block (paragraph, list item ...), with their
+    citations."""
     markers = {index: marker for index, marker in enumerate(find_markers(html), start=1)}
     result = []
     for block in _blocks(html):
         found = []
-        for sentence in split_sentences(block):
+        for sentence in split_sentences(block, language=language):
             indices = tuple(int(i) for i in _PLACEHOLDER.findall(sentence))
             keys = tuple(dict.fromkeys(key for i in indices for key in markers[i].keys))
             text = _PLACEHOLDER.sub(lambda m: _marker_text(html, markers[int(m.group(1))]), sentence)
@@ -355,14 +348,14 @@ def sentence_blocks(html: str) -> list[list[Sentence]]:
     return result
 
 
-def sentences(html: str) -> list[Sentence]:
+def sentences(html: str, *, language: str = "en") -> list[Sentence]:
     """Return every sentence and list item of sanitized HTML, in order, with the citations each carries."""
-    return [sentence for block in sentence_blocks(html) for sentence in block]
+    return [sentence for block in sentence_blocks(html, language=language) for sentence in block]
 
 
-def statements(html: str) -> list[Sentence]:
+def statements(html: str, *, language: str = "en") -> list[Sentence]:
     """Return the evidence statements of an article body: the sentences and list items that cite."""
-    return [sentence for sentence in sentences(html) if sentence.is_statement]
+    return [sentence for sentence in sentences(html, language=language) if sentence.is_statement]
 
 
 def unique_statements(found: list[Sentence]) -> list[Sentence]:

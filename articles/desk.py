@@ -219,7 +219,7 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             }
             for item in status.statements
         ]
-        in_key_points = {sentence.hash for sentence in citations.statements(article.key_points)}
+        in_key_points = {s.hash for s in citations.statements(article.key_points, language=article.language)}
         originals = translations.source_statements(article, [item.sentence for item in status.statements])
         for entry, original in zip(statements, originals, strict=True):
             entry["original"] = original  # for a translation: the statement of its source it translates
@@ -232,7 +232,9 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             # The level given, even by an approval that no longer counts: the reviewer sees what it would label.
             given = item.approval or item.reference_changed or item.self_approval
             entry["label_findings"] = (
-                claims.label_contradictions(item.sentence.text, given.evidence_level) if given else []
+                claims.label_contradictions(item.sentence.text, given.evidence_level, language=article.language)
+                if given
+                else []
             )
             if entry["can_comment"]:
                 entry["send_back_form"] = SendBackStatementForm(

@@ -84,14 +84,16 @@ def unapproved_label(closing: str = "") -> str:
     )
 
 
-def _labels(html: str, levels: dict[str, str], *, mark_unapproved: bool) -> dict[int, Callable[[str, bool], str]]:
+def _labels(
+    html: str, levels: dict[str, str], *, mark_unapproved: bool, language: str
+) -> dict[int, Callable[[str, bool], str]]:
     """Return, by the index of the marker it follows, the label of each statement (or run of statements).
 
     Statements next to each other in one paragraph or list item with the same level show one label, after the
     last of them; any sentence without a label (uncited or not yet approved) ends the run.
     """
     labels: dict[int, Callable[[str, bool], str]] = {}
-    for block in citations.sentence_blocks(html):
+    for block in citations.sentence_blocks(html, language=language):
         run: list[citations.Sentence] = []
         level = ""
         for sentence in [*block, None]:
@@ -156,7 +158,7 @@ def _render_article(
     def labels(html: str) -> dict[int, Callable[[str, bool], str]]:
         if levels is None and not mark_unapproved:
             return {}
-        return _labels(html, levels or {}, mark_unapproved=mark_unapproved)
+        return _labels(html, levels or {}, mark_unapproved=mark_unapproved, language=article.language)
 
     # A reference's backlink goes to its first citation: in the key points if they cite it, else in the body.
     anchors = {

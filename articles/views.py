@@ -276,7 +276,7 @@ class SearchView(PublicPageMixin, ListView):
     def get_queryset(self):
         self.form = SearchForm(self.request.GET or None)
         self.query = self.form.cleaned_data["q"] if self.form.is_valid() else ""
-        self.matches = search.find_matches(self.query)
+        self.matches = search.find_matches(self.query, language=translation.get_language())
         return search.search_live_snapshots(self.query, matches=self.matches)
 
     def get_paginator(self, *args, **kwargs):

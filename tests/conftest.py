@@ -91,6 +91,7 @@ def restore_migration_data() -> None:
         ("0020_urgent_help", "grant_urgent_help"),
         ("0022_images", "grant_images"),
         ("0024_spanish", "grant_translation_policy"),
+        ("0025_spanish_checks", "add_spanish_red_flags"),
     ]:
         getattr(importlib.import_module(f"articles.migrations.{name}"), step)(apps, None)
 

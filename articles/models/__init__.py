@@ -85,7 +85,7 @@ from articles.models.site_content import (
     Topic,
     TranslationPolicy,
 )
-from articles.models.snapshots import SEARCH_VECTOR, PublishedSnapshot, PublishedSnapshotQuerySet
+from articles.models.snapshots import SEARCH_CONFIGS, SEARCH_VECTOR, PublishedSnapshot, PublishedSnapshotQuerySet
 from articles.models.staff import StaffProfile, TwoFactorRequirement, public_person
 from articles.models.urgent_help import UrgentHelp, UrgentHelpQuerySet
 
@@ -107,6 +107,7 @@ __all__ = [
     "NOTE_MAX_CHARS",
     "REFERENCE_TITLE_MAX_CHARS",
     "REPORT_DESCRIPTION_MAX_CHARS",
+    "SEARCH_CONFIGS",
     "SEARCH_TEXT_MAX",
     "SEARCH_VECTOR",
     "SEARCH_WORDS_MAX",

@@ -366,9 +366,10 @@ class Article(models.Model):
 
     @property
     def statements(self) -> list[citations.Sentence]:
-        """The evidence statements of the working copy, read from its text: the key points', then the body's."""
-        body = citations.statements(self.body) + figure_claims.statements(self.body)  # before/after photos too
-        return citations.statements(self.key_points) + body
+        """The evidence statements of the working copy, read from its text in its language: the key points', then
+        the body's."""
+        body = citations.statements(self.body, language=self.language) + figure_claims.statements(self.body)
+        return citations.statements(self.key_points, language=self.language) + body  # before/after photos too
 
     def contributor_ids(self) -> set[int]:
         """Return the ids of everyone who wrote or edited the working copy or a reference it cites."""

@@ -204,6 +204,12 @@ class Page(models.Model):
         return languages.url_in(self.language, "articles:page", slug=self.slug)
 
 
+class RedFlagPhraseQuerySet(models.QuerySet):
+    def checked_in(self, language: str):
+        """The active phrases the checks look for in articles in `language` (no other language's apply)."""
+        return self.filter(is_active=True, language=language)
+
+
 class RedFlagPhrase(models.Model):
     """A phrase regulators act against in health claims; editors keep the list, the checks match its word forms."""
 
@@ -214,6 +220,7 @@ class RedFlagPhrase(models.Model):
     is_active = models.BooleanField("active", default=True)
 
     history = HistoricalRecords()
+    objects = RedFlagPhraseQuerySet.as_manager()
 
     class Meta:
         ordering = ["language", "phrase"]

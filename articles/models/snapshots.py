@@ -6,6 +6,7 @@ import re
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.db import models
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from articles import citations, identity, languages
@@ -14,13 +15,16 @@ from articles.models.fields import language_field
 from articles.models.site_content import Topic
 from articles.sanitize import plain_paragraphs
 
-# What search ranks: title above summary above body, English stemming. On PostgreSQL only, migration 0009
-# stores this very expression in a generated column, `search_vector`, with a GIN index (and 0006 puts a
-# trigram index on the title); they are not in the model because SQLite, which the demo uses, has neither.
+# What search ranks: title above summary above body, stemmed in the snapshot's language (Spanish without its
+# accents: "cicatrizacion" finds "cicatrización"). On PostgreSQL only, migrations 0009 and 0025 store this very
+# expression in a generated column, `search_vector`, with a GIN index (and 0006 puts a trigram index on the
+# title); they are not in the model because SQLite, which the demo uses, has neither.
+SEARCH_CONFIGS = {"en": "english", "es": "clinic_spanish"}  # text search configurations; 0025 makes the Spanish one
+SEARCH_CONFIG = Case(When(language="es", then=Value(SEARCH_CONFIGS["es"])), default=Value(SEARCH_CONFIGS["en"]))
 SEARCH_VECTOR = (
-    SearchVector("title", weight="A", config="english")
-    + SearchVector("summary", weight="B", config="english")
-    + SearchVector("body_text", weight="C", config="english")
+    SearchVector("title", weight="A", config=SEARCH_CONFIG)
+    + SearchVector("summary", weight="B", config=SEARCH_CONFIG)
+    + SearchVector("body_text", weight="C", config=SEARCH_CONFIG)
 )
 
 

@@ -9,9 +9,10 @@ mail is sent later by `send_queued_mail`, and only if the step committed.
 Whether an approval or a sign-off still counts is derived from hashes every time it matters (`status`:
 `review_status`), never from a stored flag.
 
-The modules: `messages` (refusals), `status` (the read model), `consequences` (what a reference change would
-withdraw), `gate` (the database gate), `writes` (locking, saving state, the audit record), `snapshot` (what
-publishing freezes), `transitions` (the declared table and `allowed_steps`), and the steps by role:
+The modules: `messages` (refusals), `status` (the read model), `queue` (publishing queue sorted by it),
+`consequences` (what a reference change would withdraw), `gate` (the database gate), `writes` (locking, saving
+state, the audit record), `snapshot` (what publishing freezes), `transitions` (the declared table and
+`allowed_steps`), and the steps by role:
 `submitting`, `reviewing`, `publishing`, and the system's own, `withdrawing`. Import from here:
 `from articles import workflow`.
 """
@@ -93,6 +94,7 @@ from articles.workflow.publishing import (
     unpublish,
     unschedule,
 )
+from articles.workflow.queue import PublishingQueue, publishing_queue
 from articles.workflow.reviewing import (
     acknowledge_retraction,
     approve_statement,
@@ -106,13 +108,11 @@ from articles.workflow.snapshot import build_snapshot
 from articles.workflow.status import (
     SIMILAR_WORDING,
     STATE_LABELS,
-    PublishingQueue,
     ReviewStatus,
     StateLabel,
     StatementStatus,
     content_problems,
     person_name,
-    publishing_queue,
     review_status,
     revision_at,
     shows_working_copy,

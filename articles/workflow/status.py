@@ -1,7 +1,7 @@
 """The read model: what counts and what blocks, derived from hashes every time it matters.
 
 Whether an approval or a sign-off still counts is worked out here (`review_status`), never read from a stored
-flag. `publishing_queue` sorts signed-off and scheduled articles by the same verdict the gate applies.
+flag (`queue.publishing_queue` sorts signed-off and scheduled articles by the same verdict).
 """
 
 import copy
@@ -182,7 +182,7 @@ class ReviewStatus:
     article_change_request: ChangeRequest | None = None
     findings: list[claims.Finding] = field(default_factory=list)
     justified: dict[str, FindingJustification] = field(default_factory=dict)
-    readability: claims.Readability | None = None
+    readability: claims.Readability | claims.SpanishReadability | None = None
     treatment_checklist: list[tuple[str, bool]] = field(default_factory=list)
 
     @property
@@ -416,9 +416,10 @@ def review_status(article: Article) -> ReviewStatus:
     cited = Reference.objects.filter(citation_key__in=article.citation_keys, is_retracted=True)
     acknowledged = set(RetractionAcknowledgement.objects.filter(article=article).values_list("reference_id", flat=True))
     topics = list(article.topics.all())
+    treatment = any(topic.is_treatment for topic in topics)
     levels = {s.sentence.hash: s.approval.evidence_level for s in statuses if s.approval}
-    flags = [claims.RedFlag(f.phrase, f.why, f.instead) for f in RedFlagPhrase.objects.filter(is_active=True)]
-    body_readability = claims.readability(article.body)
+    flags = [claims.RedFlag(f.phrase, f.why, f.instead) for f in RedFlagPhrase.objects.checked_in(article.language)]
+    body_readability = claims.readability(article.body, language=article.language)
     findings = claims.check_article(
         title=article.title,
         summary=article.summary,
@@ -426,9 +427,10 @@ def review_status(article: Article) -> ReviewStatus:
         flags=flags,
         levels=levels,
         not_fda_approved=any(topic.not_fda_approved for topic in topics),
-        treatment=any(topic.is_treatment for topic in topics),
+        treatment=treatment,
         body_readability=body_readability,
         key_points_html=article.key_points,
+        language=article.language,
     )
     justified = {
         j.finding_key: j for j in FindingJustification.objects.filter(article=article).order_by("justified_at")
@@ -437,7 +439,7 @@ def review_status(article: Article) -> ReviewStatus:
         findings=findings,
         justified=justified,
         readability=body_readability,
-        treatment_checklist=claims.treatment_checklist(article.body) if any(t.is_treatment for t in topics) else [],
+        treatment_checklist=claims.treatment_checklist(article.body, language=article.language) if treatment else [],
         article=article,
         content_hash=content_hash,
         rendered=rendered,
@@ -453,38 +455,6 @@ def review_status(article: Article) -> ReviewStatus:
         content_problems=content_problems(article, rendered),
         disclaimer_problems=_disclaimer_problems(article),
     )
-
-
-@dataclass
-class PublishingQueue:
-    """Signed-off and scheduled articles sorted by what the gate says of each now (`review_status`).
-
-    `ready`: publishing would go ahead. `reapproval`: a change to a cited reference withdrew approvals; a
-    reviewer approves again and signs off (the article keeps its place). `blocked`: anything else stops it,
-    each article carrying `publish_problems`, what `publish` would refuse it for.
-    """
-
-    ready: list[Article]
-    reapproval: list[Article]
-    blocked: list[Article]
-
-
-def publishing_queue(articles) -> PublishingQueue:
-    """Sort signed-off or scheduled `articles` by the gate's verdict, so no list calls ready what it refuses.
-
-    Each article costs one `review_status`: callers pass the few rows a page shows, never a whole table.
-    """
-    queue = PublishingQueue([], [], [])
-    for article in articles:
-        status = review_status(article)
-        article.publish_problems = status.problems
-        if not article.publish_problems:
-            queue.ready.append(article)
-        elif status.reference_reapproval:
-            queue.reapproval.append(article)
-        else:
-            queue.blocked.append(article)
-    return queue
 
 
 def person_name(user) -> str:

@@ -16,7 +16,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         articles = list(Article.objects.live().order_by("live_snapshot__slug"))
-        flags = [claims.RedFlag(f.phrase, f.why, f.instead) for f in RedFlagPhrase.objects.filter(is_active=True)]
+        flags = {
+            language: [claims.RedFlag(f.phrase, f.why, f.instead) for f in RedFlagPhrase.objects.checked_in(language)]
+            for language in {article.live_snapshot.language for article in articles}
+        }
         topics = Topic.objects.in_bulk({topic_id for a in articles for topic_id in a.live_snapshot.topic_ids})
         accepted = {
             (j.article_id, j.finding_key): j
@@ -30,11 +33,12 @@ class Command(BaseCommand):
                 title=snapshot.title,
                 summary=snapshot.summary,
                 body_html=snapshot.body_source,
-                flags=flags,
+                flags=flags[snapshot.language],
                 levels={s["hash"]: s["level"] for s in snapshot.statements if s.get("level")},
                 not_fda_approved=any(t.not_fda_approved for t in article_topics),
                 treatment=any(t.is_treatment for t in article_topics),
                 key_points_html=snapshot.key_points_source,
+                language=snapshot.language,
             )
             for finding in findings:
                 total += 1
