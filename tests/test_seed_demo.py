@@ -7,7 +7,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article, Disclaimer, PublishedSnapshot, Reference, Topic, UrgentHelp
+from articles import workflow
+from articles.models import Article, AuditEvent, Disclaimer, Page, PublishedSnapshot, Reference, Topic, UrgentHelp
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def counts():
     return {
         model.__name__: model.objects.count()
-        for model in (get_user_model(), Topic, Disclaimer, Reference, Article, PublishedSnapshot, UrgentHelp)
+        for model in (get_user_model(), Topic, Disclaimer, Page, Reference, Article, PublishedSnapshot, UrgentHelp)
     }
 
 
@@ -29,7 +30,7 @@ def test_demo_seeding_is_complete_and_idempotent(settings, capsys, client):
     call_command("seed_demo")
     assert counts() == first
     assert Reference.objects.filter(citation_key="mahmoud2025").exists()
-    for article in Article.objects.live():
+    for article in Article.objects.live().in_language("en"):
         page = client.get(article.get_absolute_url()).content.decode()
         assert "experimental" in page.lower()
         assert re.search(r"Medically reviewed by <a [^>]+>Daniel Reyes</a>, MD", page)
@@ -77,3 +78,53 @@ def test_the_demo_wound_healing_page_shows_approved_key_points_and_its_contents(
     assert box.count('class="evidence-label') == 3  # the three cited points; the uncited one repeats the body
     assert "In lab studies, exosomes made skin cells grow and make more collagen." in box
     assert '<a href="#section-risks-and-side-effects">Risks and side effects</a>' in page
+
+
+def test_the_demo_has_a_reviewed_spanish_translation_live_and_another_in_progress(settings, client):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    source = Article.objects.get(slug="exosomes-wound-healing")
+    spanish = Article.objects.live().get(translation_of=source)
+    assert spanish.language == "es"
+    assert spanish.get_absolute_url() == "/es/articles/exosomas-cicatrizacion-de-heridas/"
+    response = client.get(spanish.get_absolute_url())
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Lo que todavía no se sabe" in page
+    assert "Tratamiento experimental, no aprobado por la FDA" in page  # the Spanish topic disclaimer, not the English
+    assert "Experimental treatment, not approved by the FDA" not in page
+    assert 'href="/es/about/politica-editorial/"' in page  # the footer's policy pages in Spanish
+    status = workflow.review_status(spanish)
+    assert len(status.statements) == len(workflow.review_status(source).statements)
+    assert {statement.approval.reviewer.username for statement in status.statements} == {"reviewer"}
+    assert status.sign_off is not None
+    # The same references in the same order, and each statement graded as the one it translates.
+    assert [ref["key"] for ref in spanish.live_snapshot.references] == [
+        ref["key"] for ref in source.live_snapshot.references
+    ]
+    assert [s["level"] for s in spanish.live_snapshot.statements] == [
+        s["level"] for s in source.live_snapshot.statements
+    ]
+
+    draft = Article.objects.get(slug="exosomas-caida-del-cabello")
+    assert (draft.status, draft.language, draft.translation_of.slug) == ("draft", "es", "exosomes-hair-loss")
+    assert draft.live_snapshot is None
+    assert not AuditEvent.objects.filter(article=draft).exists()  # not yet submitted
+
+
+def test_the_demo_has_spanish_disclaimers_topic_names_and_policy_pages(settings, client):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    active = Disclaimer.objects.active().filter(language="es")
+    assert active.filter(scope=Disclaimer.Scope.ALL).exists()
+    assert active.filter(scope=Disclaimer.Scope.TOPICS, topics__slug="exosome-therapy").exists()
+    assert not Topic.objects.filter(name_es="").exists()
+    assert not Topic.objects.filter(description_es="").exists()
+    pages = Page.objects.filter(language="es")
+    assert set(pages.values_list("slug", flat=True)) == {
+        "politica-editorial",
+        "politica-de-correcciones",
+        "politica-de-privacidad",
+    }
+    for page in pages:
+        assert client.get(page.get_absolute_url()).status_code == 200

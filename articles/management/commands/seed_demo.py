@@ -3,7 +3,9 @@
 Every article goes through the real workflow (submit, approve, sign off, publish) to reach its demo
 state: draft, in review, changes requested, signed off, scheduled, live, live with an edit submitted
 for review, and due for re-review. Live articles get their history by replaying those steps with the
-clock set back, so dates on the public pages look like a real clinic's.
+clock set back, so dates on the public pages look like a real clinic's. Spanish pages under /es/: two
+translations (one live, one a draft), the Spanish disclaimers, topic names and footer policy pages (the
+English policy pages come from migration 0006).
 
 Safe to run again: accounts keep their demo passwords, nothing is duplicated, and articles that
 already exist are left as staff edited them.
@@ -23,13 +25,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from articles import citations, demo_diagram, feedback, images, renditions, workflow
+from articles import citations, demo_diagram, feedback, images, renditions, translations, workflow
 from articles.importers import ReferenceImportError, import_references
 from articles.models import (
     Article,
     ArticleDailyViews,
     Disclaimer,
     Image,
+    Page,
     PageFeedback,
     ProblemReport,
     StaffProfile,
@@ -78,6 +81,7 @@ class Command(BaseCommand):
             self.users = self.create_accounts()
             self.create_topics(data["topics"])
             self.create_disclaimers(data["disclaimers"])
+            self.create_pages(data["pages"])
             self.import_demo_references()
             for item in data["articles"]:
                 self.create_article(item)
@@ -119,6 +123,8 @@ class Command(BaseCommand):
                 defaults={
                     "name": topic["name"],
                     "description": topic.get("description", ""),
+                    "name_es": topic.get("name_es", ""),
+                    "description_es": topic.get("description_es", ""),
                     "requires_topic_disclaimer": topic.get("requires_topic_disclaimer", False),
                     "not_fda_approved": topic.get("not_fda_approved", False),
                     "offered_by_clinic": topic.get("offered_by_clinic", False),
@@ -147,10 +153,28 @@ class Command(BaseCommand):
         for position, item in enumerate(disclaimers):
             disclaimer, created = Disclaimer.objects.get_or_create(
                 title=item["title"],
-                defaults={"text": item["text_html"], "scope": item["scope"], "position": position},
+                defaults={
+                    "text": item["text_html"],
+                    "language": item.get("language", settings.LANGUAGE_CODE),
+                    "scope": item["scope"],
+                    "position": position,
+                },
             )
             if created and item["scope"] == Disclaimer.Scope.TOPICS:
                 disclaimer.topics.set(Topic.objects.filter(slug__in=item["topics"]))
+
+    def create_pages(self, pages: list[dict]) -> None:
+        """Add the policy pages in other languages; leave one editors changed."""
+        for position, item in enumerate(pages):
+            Page.objects.get_or_create(
+                slug=item["slug"],
+                defaults={
+                    "title": item["title"],
+                    "body": item["body_html"],
+                    "language": item["language"],
+                    "position": position,
+                },
+            )
 
     def import_demo_references(self) -> None:
         for path in sorted((DEMO_DIR / "references").iterdir()):
@@ -170,10 +194,13 @@ class Command(BaseCommand):
             return
         state = item["demo_state"]
         days_ago = PUBLISHED_AGO.get(state, 0)
+        source = item.get("translation_of")  # listed before its translations
         with self.clock(days_ago):
             article = Article(
                 title=item["title"],
                 slug=item["slug"],
+                language=item.get("language", settings.LANGUAGE_CODE),
+                translation_of=Article.objects.get(slug=source) if source else None,
                 summary=item["summary"],
                 key_points=item.get("key_points_html", ""),
                 body=self.with_demo_figure(item),
@@ -214,18 +241,20 @@ class Command(BaseCommand):
         return mock.patch("django.utils.timezone.now", return_value=moment)
 
     def approve(self, article: Article, *, only_first: bool = False, skip_hash: str = "") -> None:
-        overrides = self.grade_overrides.get(article.slug, [])
-        for statement in article.evidence_statements.all():
+        source = article.translation_of or article
+        overrides = self.grade_overrides.get(source.slug, [])
+        statements = list(article.evidence_statements.all())
+        for statement, graded_text in zip(statements, self.graded_texts(article, statements), strict=True):
             if statement.statement_hash == skip_hash:
                 continue
             grades = [self.evidence[key] for key in statement.cited_keys]
             strongest = min(grades, key=lambda grade: grade["level"])
             level = strongest["level"]
             why = strongest["why"]
-            if level == "E" and statement.text.lower().startswith(LAB_FINDING):
+            if level == "E" and graded_text.lower().startswith(LAB_FINDING):
                 level = "F"  # a mouse-and-cell paper cited for its cell findings: graded as the lab part
             for override in overrides:
-                if statement.text.startswith(override["starts_with"]):
+                if graded_text.startswith(override["starts_with"]):
                     level, why = override["level"], override["why"]
             workflow.approve_statement(
                 statement,
@@ -237,6 +266,14 @@ class Command(BaseCommand):
             )
             if only_first:
                 return
+
+    def graded_texts(self, article: Article, statements: list) -> list[str]:
+        """The words the demo reviewer grades each statement by: for a translation, the source statement's."""
+        if article.translation_of is None:
+            return [statement.text for statement in statements]
+        sentences = [citations.Sentence(s.text, tuple(s.cited_keys)) for s in statements]
+        sources = translations.source_statements(article, sentences)
+        return [source.text if source else s.text for s, source in zip(statements, sources, strict=True)]
 
     def reviewed(self, article: Article, item: dict, days_ago: int = 0) -> None:
         with self.clock(days_ago, minutes=30):
