@@ -528,7 +528,7 @@ def capture_templates(staff: Staff) -> list[Template]:
     publishable = {"live", "live_with_changes", "due_for_rereview", "signed_off", "scheduled"}
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"), transaction.atomic():
         for item in data["articles"]:
-            if item["demo_state"] not in publishable or "translation_of" in item:  # the templates' words are English
+            if item["demo_state"] not in publishable or item.get("language", "en") != "en":  # the templates are English
                 continue
             command.create_article(item)
             article = Article.objects.get(slug=item["slug"])
@@ -704,7 +704,7 @@ def _disclaimer_versions() -> dict:
 
     versions = dict(Disclaimer.history.values("id").annotate(latest=Max("history_id")).values_list("id", "latest"))
     sitewide, by_topic = [], {}
-    for disclaimer in Disclaimer.objects.active().prefetch_related("topics"):
+    for disclaimer in Disclaimer.objects.active().filter(language="en").prefetch_related("topics"):
         record = {"id": disclaimer.pk, "title": disclaimer.title, "version": versions.get(disclaimer.pk)}
         if disclaimer.scope == Disclaimer.Scope.ALL:
             sitewide.append(record)
