@@ -94,6 +94,8 @@ def test_the_demo_has_a_reviewed_spanish_translation_live_and_another_in_progres
     assert "Tratamiento experimental, no aprobado por la FDA" in page  # the Spanish topic disclaimer, not the English
     assert "Experimental treatment, not approved by the FDA" not in page
     assert 'href="/es/about/politica-editorial/"' in page  # the footer's policy pages in Spanish
+    home = client.get("/es/").content.decode()
+    assert home.count(spanish.title) == 1  # among the newest: the Spanish home has no "Featured" of one article
     status = workflow.review_status(spanish)
     assert len(status.statements) == len(workflow.review_status(source).statements)
     assert {statement.approval.reviewer.username for statement in status.statements} == {"reviewer"}
