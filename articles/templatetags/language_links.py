@@ -21,8 +21,8 @@ IN_EVERY_LANGUAGE = {"home", "article_list", "topic_detail", "staff_bio", "searc
 
 @dataclass(frozen=True)
 class PageLanguages:
-    switch: list[translations.Counterpart]  # where the switcher leads, one link per other language
-    alternates: list[translations.Counterpart]  # hreflang links (this page included), or none: no counterpart
+    switch: list[translations.Counterpart]  # where the switcher leads, one link per other language (paths)
+    alternates: list[translations.Counterpart]  # hreflang links, absolute (this page included), or none
 
     @property
     def x_default(self) -> str:
@@ -31,7 +31,11 @@ class PageLanguages:
 
 
 def _version(language: str, url: str) -> translations.Counterpart:
-    return translations.Counterpart(language, languages.NAMES[language], settings.SITE_URL + url)
+    return translations.Counterpart(language, languages.NAMES[language], url)
+
+
+def _absolute(version: translations.Counterpart) -> translations.Counterpart:
+    return translations.Counterpart(version.language, version.name, settings.SITE_URL + version.url)
 
 
 @register.simple_tag(takes_context=True)
@@ -52,5 +56,6 @@ def page_languages(context) -> PageLanguages:
         same, own = [], None
     found = {version.language for version in same}
     homes = [_version(code, languages.url_in(code, "articles:home")) for code in others if code not in found]
-    alternates = sorted([own, *same], key=lambda v: list(languages.NAMES).index(v.language)) if same else []
+    order = list(languages.NAMES)
+    alternates = sorted(map(_absolute, [own, *same]), key=lambda v: order.index(v.language)) if same else []
     return PageLanguages(switch=same + homes, alternates=alternates)
