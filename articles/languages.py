@@ -15,7 +15,9 @@ from django.urls import reverse
 from django.utils import translation
 
 DEFAULT = settings.LANGUAGE_CODE
-NAMES = dict(settings.LANGUAGES)
+NAMES = dict(settings.LANGUAGES)  # as staff read them: "Spanish"
+# As a reader of each language looks for it in a language switcher: "Español".
+NATIVE_NAMES = {code: translation.get_language_info(code)["name_local"].capitalize() for code in NAMES}
 # Each language but the default, by its URL prefix.
 PREFIXED = {code: f"/{code}/" for code in NAMES if code != DEFAULT}
 

@@ -53,7 +53,7 @@ class Counterpart:
 def counterparts(article: Article) -> list[Counterpart]:
     """The live pages of the same article in other languages (needs `with_counterparts`), in settings order."""
     found = []
-    for code, name in languages.NAMES.items():
+    for code, name in languages.NATIVE_NAMES.items():
         slug = getattr(article, _slug_field(code), None)
         if code != article.language and slug:
             found.append(Counterpart(code, name, languages.url_in(code, "articles:article_detail", slug=slug)))

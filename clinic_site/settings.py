@@ -142,7 +142,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 # Patients read English at / and Spanish at /es/ (articles/languages.py); staff pages are in English.
-LANGUAGES = [("en", "English"), ("es", "Español")]
+LANGUAGES = [("en", "English"), ("es", "Spanish")]  # as staff read them; patients see each in its own
 LOCALE_PATHS = [BASE_DIR / "articles" / "locale"]
 # The patient site's Spanish strings are in articles/locale (README: "Spanish interface strings"). English dates
 # keep the site's "5 December 2026" (articles/formats/en); Spanish ones are Django's ("5 de diciembre de 2026").

@@ -106,7 +106,7 @@ def fill(name: str, parameters: list[str], obj) -> dict | list | None:
             if record is None:
                 return None
             values[parameter] = record.history_id
-        elif parameter == "language":  # "Translate into Español": a GET is refused (405), never a 500
+        elif parameter == "language":  # "Translate into Spanish": a GET is refused (405), never a 500
             values[parameter] = "es"
         elif parameter == "content_type_id":
             values[parameter] = ContentType.objects.get_for_model(obj).pk

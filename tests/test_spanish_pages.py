@@ -1,6 +1,6 @@
 """Spanish pages and translations (issue 17): addresses, switcher and hreflang, the gate's disclaimers per
 language, the desk's side-by-side review, drift after the original is republished, and the admin's
-"Translate into Español"."""
+"Translate into Spanish"."""
 
 import datetime
 import re
@@ -148,7 +148,7 @@ def test_publishing_in_spanish_needs_a_spanish_sitewide_disclaimer(editor):
     DisclaimerFactory(language="en")  # an English one does not cover a Spanish page
     article = ArticleFactory(language="es", body=f"<p>Una afirmación [@{ReferenceFactory().citation_key}].</p>")
     review(article)
-    with pytest.raises(workflow.WorkflowError, match="No site-wide disclaimer is active in Español"):
+    with pytest.raises(workflow.WorkflowError, match="No site-wide disclaimer is active in Spanish"):
         workflow.publish(article, by=editor)
     DisclaimerFactory(language="es", text="<p>Esto no es consejo médico.</p>")
     workflow.publish(article, by=editor)
@@ -162,7 +162,7 @@ def test_a_topic_that_needs_its_own_disclaimer_needs_it_in_the_articles_language
     article = ArticleFactory(language="es", body=f"<p>Una afirmación [@{ReferenceFactory().citation_key}].</p>")
     article.topics.set([topic])
     review(article)
-    with pytest.raises(workflow.WorkflowError, match="needs its own disclaimer in Español"):
+    with pytest.raises(workflow.WorkflowError, match="needs its own disclaimer in Spanish"):
         workflow.publish(article, by=editor)
 
 
@@ -254,7 +254,7 @@ def test_a_writer_starts_a_translation_from_the_original(client, writer, editor)
     url = reverse("admin:articles_article_translate", args=[source.pk, "es"])
     change = client.get(reverse("admin:articles_article_change", args=[source.pk])).content.decode()
     assert f'action="{url}"' in change
-    assert "Translate into Español" in change
+    assert "Translate into Spanish" in change
     assert client.get(url).status_code == 405
     response = client.post(url)
     draft = Article.objects.get(translation_of=source)
@@ -265,10 +265,10 @@ def test_a_writer_starts_a_translation_from_the_original(client, writer, editor)
     assert draft.key_points == source.key_points
     assert list(draft.topics.all()) == list(source.topics.all())
     again = client.post(url, follow=True)
-    assert "It has a Español translation already" in again.content.decode()
+    assert "It has a Spanish translation already" in again.content.decode()
     assert Article.objects.filter(translation_of=source).count() == 1
     panel = client.get(reverse("admin:articles_article_change", args=[source.pk])).content.decode()
-    assert "Translate into Español" not in panel
+    assert "Translate into Spanish" not in panel
     assert draft.title in panel
 
 
@@ -310,3 +310,29 @@ def test_a_published_articles_language_cannot_change(pair):
     source.language = "es"
     with pytest.raises(ValidationError, match="write a translation instead"):
         source.full_clean()
+
+
+@pytest.mark.parametrize("days", ["-1", "abc", "99999", ""])
+def test_the_grace_period_refuses_what_is_not_a_number_of_days_and_keeps_the_old_one(client, editor, days):
+    policy = TranslationPolicy.current()
+    client.force_login(editor)
+    url = reverse("admin:articles_translationpolicy_change", args=[policy.pk])
+    response = client.post(url, {"out_of_date_grace_days": days})
+    assert response.status_code == 200
+    assert "errornote" in response.content.decode()
+    policy.refresh_from_db()
+    assert policy.out_of_date_grace_days == 14
+
+
+def test_editors_set_the_grace_period_and_writers_only_read_it(client, editor, writer):
+    policy = TranslationPolicy.current()
+    url = reverse("admin:articles_translationpolicy_change", args=[policy.pk])
+    client.force_login(writer)
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"out_of_date_grace_days": "3"}).status_code == 403
+    client.force_login(editor)
+    assert client.post(url, {"out_of_date_grace_days": "3"}).status_code == 302
+    policy.refresh_from_db()
+    assert policy.out_of_date_grace_days == 3
+    assert policy.history.count() >= 1
+    assert client.get(reverse("admin:articles_translationpolicy_add")).status_code == 403

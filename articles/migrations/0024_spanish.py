@@ -111,7 +111,7 @@ class Migration(migrations.Migration):
             model_name="article",
             name="language",
             field=models.CharField(
-                choices=[("en", "English"), ("es", "Español")],
+                choices=[("en", "English"), ("es", "Spanish")],
                 db_index=True,
                 default="en",
                 help_text="The language it is written in. A translation names the article it translates.",
@@ -140,7 +140,7 @@ class Migration(migrations.Migration):
             model_name="disclaimer",
             name="language",
             field=models.CharField(
-                choices=[("en", "English"), ("es", "Español")],
+                choices=[("en", "English"), ("es", "Spanish")],
                 db_index=True,
                 default="en",
                 help_text="Shown on articles in this language only; each language needs its own.",
@@ -151,7 +151,7 @@ class Migration(migrations.Migration):
             model_name="historicalarticle",
             name="language",
             field=models.CharField(
-                choices=[("en", "English"), ("es", "Español")],
+                choices=[("en", "English"), ("es", "Spanish")],
                 db_index=True,
                 default="en",
                 help_text="The language it is written in. A translation names the article it translates.",
@@ -176,7 +176,7 @@ class Migration(migrations.Migration):
             model_name="historicaldisclaimer",
             name="language",
             field=models.CharField(
-                choices=[("en", "English"), ("es", "Español")],
+                choices=[("en", "English"), ("es", "Spanish")],
                 db_index=True,
                 default="en",
                 help_text="Shown on articles in this language only; each language needs its own.",
@@ -187,7 +187,7 @@ class Migration(migrations.Migration):
             model_name="historicalpage",
             name="language",
             field=models.CharField(
-                choices=[("en", "English"), ("es", "Español")],
+                choices=[("en", "English"), ("es", "Spanish")],
                 db_index=True,
                 default="en",
                 help_text="Footers of pages in this language link to it (English ones where a language has none).",
@@ -198,7 +198,7 @@ class Migration(migrations.Migration):
             model_name="historicalredflagphrase",
             name="language",
             field=models.CharField(
-                choices=[("en", "English"), ("es", "Español")],
+                choices=[("en", "English"), ("es", "Spanish")],
                 db_index=True,
                 default="en",
                 help_text="Checked in articles in this language.",
@@ -209,7 +209,7 @@ class Migration(migrations.Migration):
             model_name="page",
             name="language",
             field=models.CharField(
-                choices=[("en", "English"), ("es", "Español")],
+                choices=[("en", "English"), ("es", "Spanish")],
                 db_index=True,
                 default="en",
                 help_text="Footers of pages in this language link to it (English ones where a language has none).",
@@ -220,7 +220,7 @@ class Migration(migrations.Migration):
             model_name="publishedsnapshot",
             name="language",
             field=models.CharField(
-                choices=[("en", "English"), ("es", "Español")],
+                choices=[("en", "English"), ("es", "Spanish")],
                 db_index=True,
                 default="en",
                 help_text="The language it was published in.",
@@ -231,7 +231,7 @@ class Migration(migrations.Migration):
             model_name="redflagphrase",
             name="language",
             field=models.CharField(
-                choices=[("en", "English"), ("es", "Español")],
+                choices=[("en", "English"), ("es", "Spanish")],
                 db_index=True,
                 default="en",
                 help_text="Checked in articles in this language.",

@@ -31,7 +31,7 @@ class PageLanguages:
 
 
 def _version(language: str, url: str) -> translations.Counterpart:
-    return translations.Counterpart(language, languages.NAMES[language], url)
+    return translations.Counterpart(language, languages.NATIVE_NAMES[language], url)
 
 
 def _absolute(version: translations.Counterpart) -> translations.Counterpart:

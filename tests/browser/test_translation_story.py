@@ -98,8 +98,8 @@ def test_a_translation_is_written_reviewed_beside_its_original_published_and_mar
     # 1. The writer starts the translation from the original's admin page, types the Spanish and submits it.
     log_in(writer, "writer")
     writer.goto(f"/admin/articles/article/{original.pk}/change/")
-    writer.get_by_role("button", name="Translate into Español").click()
-    expect(writer.locator(".messagelist .success")).to_contain_text("Started the Español translation")
+    writer.get_by_role("button", name="Translate into Spanish").click()
+    expect(writer.locator(".messagelist .success")).to_contain_text("Started the Spanish translation")
     expect(writer.locator("#id_language")).to_have_value("es")
     writer.fill("#id_title", "Exosomas después de una cirugía")
     writer.fill("#id_summary", "Lo que muestran los estudios en animales, y lo que no.")
