@@ -28,6 +28,7 @@ from tests.browser.test_editorial_story import (
     statement_card,
     type_body,
 )
+from tests.browser.test_urgent_help_story import new_page
 from tests.factories import ArticleFactory, publish_reviewed
 
 ORIGINAL = "/articles/exosomes-wound-healing/"
@@ -36,12 +37,6 @@ MICE = "In mice, wounds closed faster [@hu2016]."
 EXPERTS = "Experts say more studies in people are needed [@mahmoud2025]."
 RATONES = "En ratones, las heridas cerraron más rápido [@hu2016]."
 EXPERTOS = "Los expertos dicen que faltan más estudios en personas [@mahmoud2025]."
-
-
-def new_page(browser, live_server, viewport=DESKTOP):
-    context = browser.new_context(base_url=live_server.url, viewport=viewport)
-    context.set_default_timeout(15_000)
-    return context, context.new_page()
 
 
 def check(page, name: str) -> None:
@@ -90,9 +85,9 @@ def test_a_translation_is_written_reviewed_beside_its_original_published_and_mar
     )
     original.topics.set(Article.objects.get(slug="exosomes-wound-healing").topics.all())
     publish_reviewed(original)
-    _, writer = new_page(browser, live_server)
-    _, reviewer = new_page(browser, live_server)
-    _, editor = new_page(browser, live_server)
+    _, writer = new_page(browser, live_server, DESKTOP)
+    _, reviewer = new_page(browser, live_server, DESKTOP)
+    _, editor = new_page(browser, live_server, DESKTOP)
     _, patient = new_page(browser, live_server, PHONE)
 
     # 1. The writer starts the translation from the original's admin page, types the Spanish and submits it.
