@@ -39,8 +39,13 @@ def with_counterparts(articles):
     for code in languages.NAMES:
         live = Article.objects.filter(family, language=code, live_snapshot__isnull=False).exclude(pk=OuterRef("pk"))
         annotations[_slug_field(code)] = Subquery(live.values("live_snapshot__slug")[:1])
+    return with_grace_days(articles.annotate(**annotations))
+
+
+def with_grace_days(articles):
+    """Annotate each article with the editors' grace period (`readers_told_from` reads it), in the same query."""
     policy = TranslationPolicy.objects.order_by("pk").values("out_of_date_grace_days")[:1]
-    return articles.annotate(**annotations, out_of_date_grace_days=Subquery(policy))
+    return articles.annotate(out_of_date_grace_days=Subquery(policy))
 
 
 @dataclass(frozen=True)
@@ -136,7 +141,7 @@ def family_on_desk(article: Article) -> dict:
     if article.translation_of_id:
         source = Article.objects.select_related("live_snapshot").get(pk=article.translation_of_id)
         return {"source": source, "readers_told_from": readers_told_from(article)}
-    members = article.translations.select_related("live_snapshot").order_by("language")
+    members = with_grace_days(article.translations.select_related("live_snapshot").order_by("language"))
     return {"translations": [(member, readers_told_from(member)) for member in members]}
 
 
