@@ -11,6 +11,7 @@ from django.utils.http import urlencode
 
 from articles import permissions, workflow
 from articles.desk import QueueSection
+from articles.edge import outbox
 from articles.forms import StaffLoginForm
 from articles.models import (
     Article,
@@ -216,6 +217,7 @@ class ClinicAdminSite(admin.AdminSite):
             "own_work": own if any(section.count for section in own) else [],
             "publishing_work": publishing_work() if permissions.can_publish(user) else [],
             "review_counts": review_counts() if permissions.can_review(user) else None,
+            "failing_purges": outbox.failing().count() if permissions.can_see_edge_purges(user) else 0,
             **(extra_context or {}),
         }
         return super().index(request, extra_context=context)

@@ -22,6 +22,7 @@ from django.views.generic import DetailView, TemplateView
 
 from articles import citations, claims, feedback, permissions, translations, workflow
 from articles.diffs import paragraph_diff, word_diff
+from articles.edge import outbox
 from articles.forms import (
     AcknowledgeRetractionForm,
     ApproveStatementForm,
@@ -127,6 +128,7 @@ class ReviewQueueView(ReviewDeskMixin, TemplateView):
                 (ref, [article for article in citing if ref.citation_key in article.live_snapshot.cited_keys])
                 for ref in retracted
             ],
+            failing_purges=outbox.failing().count() if permissions.can_see_edge_purges(self.request.user) else 0,
             problem_reports=QueueSection.of(
                 ProblemReport.objects.open()
                 .newest_first()

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import get_language, gettext, gettext_noop
 
+from articles.edge import tags
 from articles.models import PublishedSnapshot, Topic
 
 ITEMS_PER_FEED = 20
@@ -23,6 +24,10 @@ class LatestArticlesFeed(Feed):
         return gettext(DESCRIPTION)
 
     subtitle = description  # what Atom calls it
+
+    def get_object(self, request, *args, **kwargs):
+        tags.shows(request, tags.articles(get_language()))  # for the edge (articles.edge.tags)
+        return None
 
     def link(self, obj=None):
         return reverse("articles:article_list")
@@ -62,7 +67,9 @@ class LatestArticlesAtomFeed(LatestArticlesFeed):
 
 class TopicFeed(LatestArticlesFeed):
     def get_object(self, request, slug):
-        return get_object_or_404(Topic, slug=slug)
+        topic = get_object_or_404(Topic, slug=slug)
+        tags.shows(request, tags.articles(get_language()), tags.topic(topic.pk))
+        return topic
 
     def title(self, obj=None):
         return f"{settings.CLINIC['name']}: {obj.local_name}"

@@ -297,8 +297,11 @@ def invalidate_on_commit() -> None:
     transaction.on_commit(invalidation)
 
 
-def _changed(sender, **kwargs) -> None:
+def _changed(sender, instance, **kwargs) -> None:
+    from articles.edge import outbox, tags
+
     invalidate_on_commit()
+    outbox.purge_on_commit(tags.of_saved(instance))  # after the page cache: an edge asking again gets the new page
 
 
 def connect_signals() -> None:

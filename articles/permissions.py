@@ -79,6 +79,11 @@ def can_see_reach(user) -> bool:
     return _is_staff(user) and user.has_perm("articles.view_articledailyviews")
 
 
+def can_see_edge_purges(user) -> bool:
+    """Editors: whether the edges in front of the patient site confirm forgetting changed pages."""
+    return _is_staff(user) and user.has_perm("articles.view_edgepurge")
+
+
 def can_import_references(user) -> bool:
     """Return True if the user may add and update references through the importers."""
     return _is_staff(user) and user.has_perm("articles.add_reference") and user.has_perm("articles.change_reference")

@@ -25,6 +25,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, tran
 from django.db.migrations.recorder import MigrationRecorder
 
 from articles import page_cache, workflow
+from articles.edge import outbox, tags
 
 FORMAT_NAME = "clinic-site-export"
 FORMAT_VERSION = 1
@@ -44,6 +45,7 @@ EXCLUDED = {
     "post_office.emailtemplate": "unused: our mail is written by articles/notifications.py",
     "post_office.attachment": "unused: our mail carries no attachments",
     "post_office.attachment_emails": "unused: as for post_office.attachment",
+    "articles.edgepurge": "purges of the old site's edge cache: the restored site starts with an empty edge",
 }
 # Every new database has the rows its data migrations made (role groups, policy pages, red-flag phrases, the
 # translation policy):
@@ -210,6 +212,7 @@ def import_site(document, *, using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
             raise SiteImportError(template.format(problem=_database_problem(error))) from None
         _reset_sequences(connection, [model for model, _rows in sections])
         page_cache.invalidate_on_commit()  # pages kept of the empty site before it
+        outbox.purge_on_commit({tags.SITE})
     return {model._meta.label_lower: len(rows) for model, rows in sections}
 
 

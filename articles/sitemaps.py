@@ -8,9 +8,11 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps import views as sitemaps_views
 from django.utils.translation import get_language
 
 from articles import languages, translations
+from articles.edge import tags
 from articles.models import Article, Page, PublishedSnapshot
 
 
@@ -91,3 +93,9 @@ SITEMAPS = {
     "pages": PageSitemap,
     "static": StaticSitemap,
 }
+
+
+def sitemap(request, **kwargs):
+    """Django's sitemap view, naming for the edge what it lists: every language's articles, topics and pages."""
+    tags.shows(request, tags.SITEMAP, *tags.every_language(tags.articles))
+    return sitemaps_views.sitemap(request, **kwargs)

@@ -1,8 +1,7 @@
-from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
 from articles import desk, feedback, feeds, reach, reach_desk, site_icons, two_factor, views
-from articles.sitemaps import SITEMAPS
+from articles.sitemaps import SITEMAPS, sitemap
 
 app_name = "articles"
 

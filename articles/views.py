@@ -20,6 +20,7 @@ from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
 
 from articles import figures, languages, leaflets, page_cache, search, site_icons, structured_data, translations
+from articles.edge import tags
 from articles.forms import SearchForm
 from articles.models import Article, Disclaimer, Page, PublishedSnapshot, StaffProfile, Topic, UrgentHelp
 
@@ -61,6 +62,9 @@ def public_response(view):
 def with_public_caching(request, response):
     """Let a shared cache (nginx, a CDN) keep a public page for PUBLIC_CACHE_SECONDS; browsers check each visit.
 
+    The page names what it shows (`Surrogate-Key`, articles.edge.tags), so that an edge told of a change can
+    forget exactly the pages it touches.
+
     Only a page, a 404 or a 410 built for no one in particular: a page that read the session stays private.
     ConditionalGetMiddleware answers a browser's check with 304 by the ETag.
     """
@@ -72,8 +76,10 @@ def with_public_caching(request, response):
             public=True,
             max_age=0,
             s_maxage=settings.PUBLIC_CACHE_SECONDS,
-            stale_while_revalidate=settings.PUBLIC_CACHE_SECONDS,
+            # At most a minute past its time, while the edge asks again: what changes with the date alone.
+            stale_while_revalidate=min(settings.PUBLIC_CACHE_SECONDS, 60),
         )
+        tags.label(response, tags.of_response(request, response))  # what an edge purges it by (articles.edge)
     return response
 
 
@@ -93,23 +99,33 @@ def footer_pages(pages, language: str) -> list:
 class PublicPageMixin:
     """Public pages: the same for every visitor (see public_page)."""
 
+    lists_articles = False  # a list of live articles in the page's language: any publish in it changes the page
+
     @classmethod
     def as_view(cls, **initkwargs):
         return public_page(super().as_view(**initkwargs))
 
+    def get_context_data(self, **kwargs):
+        if self.lists_articles:
+            tags.shows(self.request, tags.articles(translation.get_language()))
+        return super().get_context_data(**kwargs)
+
 
 class HomeView(PublicPageMixin, TemplateView):
     template_name = "articles/home.html"
+    lists_articles = True
 
     def get_context_data(self, **kwargs):
         live = Article.objects.live().in_language().as_cards().newest_first()
         featured = list(live.filter(is_featured=True)[:FEATURED_ON_HOME])
         newest = [a for a in live[: NEWEST_ON_HOME + len(featured)] if a not in featured][:NEWEST_ON_HOME]
         in_language = PublishedSnapshot.objects.live().filter(language=translation.get_language())
+        topics = list(Topic.objects.filter(snapshots__in=in_language).distinct())
+        tags.shows(self.request, *(tags.topic(topic.pk) for topic in topics))
         return super().get_context_data(
             featured=featured,
             newest=newest,
-            topics=Topic.objects.filter(snapshots__in=in_language).distinct(),
+            topics=topics,
             link_preview=site_icons.link_preview(
                 title=settings.CLINIC["name"], description=gettext(HOME_DESCRIPTION), path="/"
             ),
@@ -132,6 +148,7 @@ class IdsFirstPaginator(Paginator):
 
 class ArticleListView(PublicPageMixin, ListView):
     template_name = "articles/article_list.html"
+    lists_articles = True
     context_object_name = "articles"
     paginate_by = ARTICLES_PER_PAGE
     paginator_class = IdsFirstPaginator
@@ -142,6 +159,7 @@ class ArticleListView(PublicPageMixin, ListView):
 
 class TopicDetailView(PublicPageMixin, ListView):
     template_name = "articles/topic_detail.html"
+    lists_articles = True
     context_object_name = "articles"
     paginate_by = ARTICLES_PER_PAGE
     paginator_class = IdsFirstPaginator
@@ -154,6 +172,7 @@ class TopicDetailView(PublicPageMixin, ListView):
         topic, path = self.topic, self.topic.get_absolute_url()
         name, description = topic.local_name, topic.local_description or topic.local_name
         preview = site_icons.link_preview(title=name, description=description, path=path)
+        tags.shows(self.request, tags.topic(topic.pk))
         return super().get_context_data(topic=topic, link_preview=preview, **kwargs)
 
 
@@ -196,6 +215,13 @@ class ArticleDetailView(PublicPageMixin, DetailView):
         changes = [snapshot.published_at, *(d.updated_at for d in in_scope), *(p.updated_at for p in pages)]
         changes += [box.updated_at for box in boxes] + [article.live_snapshot.published_at for article in related]
         self.last_modified = max(changes)
+        tags.shows(
+            self.request,
+            tags.article(self.object.pk),
+            tags.disclaimers(snapshot.language),
+            *(tags.topic(pk) for pk in snapshot.topic_ids),  # their urgent-help boxes
+            *(tags.article(article.pk) for article in related),
+        )
         url = settings.SITE_URL + snapshot.get_absolute_url()
         return super().get_context_data(
             snapshot=snapshot,
@@ -257,6 +283,7 @@ class CorrectionListView(PublicPageMixin, ListView):
 
     template_name = "articles/correction_list.html"
     context_object_name = "corrections"
+    lists_articles = True
     paginate_by = CORRECTIONS_PER_PAGE
 
     def get_queryset(self):
@@ -271,6 +298,7 @@ class CorrectionListView(PublicPageMixin, ListView):
 class SearchView(PublicPageMixin, ListView):
     template_name = "articles/search.html"
     context_object_name = "results"
+    lists_articles = True
     paginate_by = ARTICLES_PER_PAGE
 
     def get_queryset(self):
@@ -311,12 +339,14 @@ class PageView(PublicPageMixin, DetailView):
         preview = site_icons.link_preview(
             title=page.title, description=site_icons.plain_text(page.body), path=page.get_absolute_url()
         )
+        tags.shows(self.request, tags.page(page.pk))
         return super().get_context_data(link_preview=preview, **kwargs)
 
 
 class StaffBioView(PublicPageMixin, DetailView):
     template_name = "articles/staff_bio.html"
     context_object_name = "profile"
+    lists_articles = True
 
     def get_queryset(self):
         return StaffProfile.objects.select_related("user")
@@ -326,6 +356,7 @@ class StaffBioView(PublicPageMixin, DetailView):
         # One more than shown says whether there are more, without counting a reviewer's thousands.
         written = list(live.bylined_to(self.object)[: ARTICLES_ON_BIO + 1])
         reviewed = list(live.signed_off_by(self.object)[: ARTICLES_ON_BIO + 1])
+        tags.shows(self.request, tags.staff(self.object.pk))
         return super().get_context_data(
             written=written[:ARTICLES_ON_BIO],
             more_written=len(written) > ARTICLES_ON_BIO,

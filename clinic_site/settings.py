@@ -271,16 +271,27 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 SIMPLE_HISTORY_REVERT_DISABLED = False
 
+# Edge purging (articles/edge): after a change commits, the edges in front (Varnish, a CDN) are told to forget the
+# pages it touches, by tag. Each entry is one edge; none by default.
+EDGE_PURGERS = []
+if os.environ.get("VARNISH_PURGE_URLS"):
+    EDGE_PURGERS.append({"BACKEND": "varnish", "URLS": os.environ["VARNISH_PURGE_URLS"].split(",")})
+EDGE_PURGE_TIMEOUT_SECONDS = float(os.environ.get("EDGE_PURGE_TIMEOUT_SECONDS", "3"))
+# Each purge is sent again this much later, for pages an edge fetched while the change committed (0: never).
+EDGE_PURGE_ECHO_SECONDS = float(os.environ.get("EDGE_PURGE_ECHO_SECONDS", "2"))
+
 # How long a shared cache (nginx, a CDN) may serve a public page before asking again; browsers always revalidate.
-PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "60"))
+# An hour when it is purged after each change (EDGE_PURGERS), else a minute: nothing would tell it sooner.
+PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "3600" if EDGE_PURGERS else "60"))
 # Whole public pages kept in Redis (articles/page_cache.py, which talks to it directly); only with Redis, which
 # every process shares. By default the shared cache's server, under the same key prefix.
 PAGE_CACHE_REDIS_URL = os.environ.get("PAGE_CACHE_REDIS_URL", REDIS_URL)
 PAGE_CACHE_KEY_PREFIX = CACHE_KEY_PREFIX
-# No longer than a CDN keeps them: should an invalidation fail (Redis unreachable during a publish), a page
-# patients must no longer see is gone within the same bound.
+# No longer than a CDN keeps them, and at most a minute: should an invalidation fail (Redis unreachable during a
+# publish), a page patients must no longer see is gone within that bound, and what changes with the date alone
+# (a review falling due) shows within it.
 PAGE_CACHE_SECONDS = int(
-    os.environ.get("PAGE_CACHE_SECONDS", str(PUBLIC_CACHE_SECONDS) if PAGE_CACHE_REDIS_URL else "0")
+    os.environ.get("PAGE_CACHE_SECONDS", str(min(PUBLIC_CACHE_SECONDS, 60)) if PAGE_CACHE_REDIS_URL else "0")
 )
 
 # Editorial rules. Re-review every so many months unless a topic or article says otherwise.

@@ -92,6 +92,7 @@ def restore_migration_data() -> None:
         ("0022_images", "grant_images"),
         ("0024_spanish", "grant_translation_policy"),
         ("0025_spanish_checks", "add_spanish_red_flags"),
+        ("0026_edge_purge", "grant_edge_purges"),
     ]:
         getattr(importlib.import_module(f"articles.migrations.{name}"), step)(apps, None)
 

@@ -122,6 +122,7 @@ class Server:
     url: str = ""
     log_path: str = ""
     on_stop: list = field(default_factory=list)
+    directory: Path | None = None  # a server's working folder, where it has one of the run's own (Varnish)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -304,6 +305,54 @@ def nginx(configuration: str, directory: Path) -> Server:
     port = int(re.search(r"listen 127\.0\.0\.1:(\d+)", configuration).group(1))
     wait_for_port(port, process)
     return Server("nginx", process, f"http://127.0.0.1:{port}")
+
+
+VCL = PROJECT / "docs" / "varnish" / "clinic.vcl"
+
+
+def varnish(backend_url: str, directory: Path) -> Server:
+    """Varnish with xkey in the foreground, running docs/varnish/clinic.vcl with its backend moved to `backend_url`.
+
+    Its working folder (`-n`) is the run's own, so `varnish_counters` can read its statistics.
+    """
+    host, port = backend_url.removeprefix("http://").split(":")
+    vcl = (
+        VCL.read_text()
+        .replace('.host = "127.0.0.1";', f'.host = "{host}";')
+        .replace('.port = "8000";', f'.port = "{port}";')
+    )
+    (directory / "clinic.vcl").write_text(vcl)
+    listen = free_port()
+    log, log_path = _log("varnish")
+    process = subprocess.Popen(
+        [shutil.which("varnishd") or "/usr/sbin/varnishd", "-F", "-j", "none", "-T", "none",
+         "-n", str(directory / "varnish"), "-a", f"127.0.0.1:{listen}", "-f", str(directory / "clinic.vcl"),
+         "-s", "malloc,256m"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    server = Server(
+        "varnish", process, f"http://127.0.0.1:{listen}", log_path=log_path, directory=directory / "varnish"
+    )
+    try:
+        wait_for_port(listen, process)
+    except RuntimeError:
+        server.stop()
+        raise RuntimeError(f"varnishd did not start; its log:\n{Path(log_path).read_text()[-3000:]}") from None
+    return server
+
+
+def varnish_counters(server: Server, *names: str) -> dict[str, int]:
+    """Varnish's own counters (varnishstat), e.g. MAIN.cache_hit and MAIN.cache_miss."""
+    import json
+
+    output = subprocess.run(
+        ["varnishstat", "-n", str(server.directory), "-1", "-j", *(part for name in names for part in ("-f", name))],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    counters = json.loads(output)
+    counters = counters.get("counters", counters)  # Varnish 6.5+ nests them
+    return {name: int(counters[name]["value"]) for name in names}
 
 
 @dataclass

@@ -22,6 +22,7 @@ from articles.admin.base import (
     StatedLengthLimits,
     known_citation_keys,
 )
+from articles.admin.edge import EdgePurgeAdmin
 from articles.admin.images import ImageAdmin, ImageAdminForm, PatientConsentInline
 from articles.admin.outbox import OutboxAdmin, send_again
 from articles.admin.records import (
@@ -72,6 +73,7 @@ __all__ = [
     "AuditEventAdmin",
     "ChangeRequestAdmin",
     "DisclaimerAdmin",
+    "EdgePurgeAdmin",
     "FindingJustificationAdmin",
     "ImageAdmin",
     "ImageAdminForm",

@@ -11,6 +11,7 @@
 - `feedback`: what patients tell us about a page (helpful or not, problem reports)
 - `reach`: how many times each article was read, per day
 - `images`: the image library, its renditions and patients' consent to photographs
+- `edge`: the outbox of purges sent to the edge caches in front of the patient site
 - `append_only`, `fields`: what the models share (write-once records; text limits and the editor toolbar)
 """
 
@@ -24,6 +25,7 @@ from articles.models.articles import (
     record_revision,
 )
 from articles.models.audit import AuditEvent
+from articles.models.edge import EdgePurge
 from articles.models.feedback import (
     CLOSING_NOTE_MAX_CHARS,
     EMAIL_MAX_CHARS,
@@ -125,6 +127,7 @@ __all__ = [
     "ChangeRequestQuerySet",
     "Disclaimer",
     "DisclaimerQuerySet",
+    "EdgePurge",
     "EvidenceLevel",
     "EvidenceStatement",
     "EvidenceStatementManager",
