@@ -283,6 +283,27 @@ PAGE_CACHE_SECONDS = int(
     os.environ.get("PAGE_CACHE_SECONDS", str(PUBLIC_CACHE_SECONDS) if PAGE_CACHE_REDIS_URL else "0")
 )
 
+# Edge purging (articles/edge/): after a change commits, the pages naming it are purged from each edge cache
+# listed here (docs/deploy.md, "Purging the edge"). A CDN set up by halves is refused now, not at its first purge.
+EDGE_PURGE_TIMEOUT = float(os.environ.get("EDGE_PURGE_TIMEOUT") or "3")  # seconds to connect, and for each read
+EDGE_PURGERS = [{"BACKEND": "varnish", "URL": url} for url in env_list("VARNISH_PURGE_URLS")]
+if _bad := [url for url in env_list("VARNISH_PURGE_URLS") if not re.fullmatch(r"https?://[^/?#\s@]+/?", url)]:
+    raise ImproperlyConfigured(f"Set VARNISH_PURGE_URLS to Varnish addresses such as http://varnish:6081, not {_bad}.")
+for _backend, _switch, _options in [
+    ("cloudflare", "CLOUDFLARE_ZONE_ID", {"ZONE_ID": "CLOUDFLARE_ZONE_ID", "API_TOKEN": "CLOUDFLARE_API_TOKEN"}),
+    ("fastly", "FASTLY_SERVICE_ID", {"SERVICE_ID": "FASTLY_SERVICE_ID", "API_TOKEN": "FASTLY_API_TOKEN"}),
+    ("cloudfront", "CLOUDFRONT_DISTRIBUTION_ID", {
+        "DISTRIBUTION_ID": "CLOUDFRONT_DISTRIBUTION_ID",
+        "ACCESS_KEY_ID": "AWS_ACCESS_KEY_ID",  # the AWS variables may be set for image storage alone
+        "SECRET_ACCESS_KEY": "AWS_SECRET_ACCESS_KEY",
+    }),
+]:  # fmt: skip
+    _set = {option: os.environ.get(variable, "").strip() for option, variable in _options.items()}
+    if os.environ.get(_switch, "").strip() or (_backend != "cloudfront" and any(_set.values())):
+        if _missing := [_options[option] for option, value in _set.items() if not value]:
+            raise ImproperlyConfigured(f"To purge {_backend}, set {' and '.join(_missing)} too (docs/deploy.md).")
+        EDGE_PURGERS.append({"BACKEND": _backend, **_set})
+
 # Editorial rules. Re-review every so many months unless a topic or article says otherwise.
 DEFAULT_REVIEW_INTERVAL_MONTHS = int(os.environ.get("DEFAULT_REVIEW_INTERVAL_MONTHS", "12"))
 # Only for a one-person clinic: lets whoever wrote or edited an article also approve and sign it off.

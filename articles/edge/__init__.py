@@ -1,0 +1,1 @@
+"""Edge caching: what each public response names, and purging it after a change (see purgers, tags, outbox)."""
