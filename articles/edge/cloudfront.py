@@ -56,7 +56,7 @@ def _addresses_for(tag: str) -> list[str]:
             url_in(settings.LANGUAGE_CODE, "articles:sitemap"),  # one sitemap, at the root, for all languages
         ]
     if not key.isdigit():
-        return []
+        return [EVERYTHING]  # a tag this mapping does not know yet: better the whole site than a stale page
     pk = int(key)
     if kind == "article":
         # Every address the article was ever published at, in its language: its page, leaflet and feedback form.
@@ -87,18 +87,18 @@ def _addresses_for(tag: str) -> list[str]:
         # Their bio, and every article page naming them as author or reviewer: possibly hundreds of addresses,
         # more wildcards than CloudFront takes at once, for a change as rare as a person's name or photo.
         return [EVERYTHING]
-    return []
+    return [EVERYTHING]  # as for any tag this mapping does not know
 
 
 def paths_for(tags: list[str]) -> list[str]:
     """The CloudFront invalidation paths that cover every address showing any of `tags`, each once."""
     paths = list(dict.fromkeys(path for tag in tags for path in _addresses_for(tag)))
     prefixes = [path[:-1] for path in paths if path.endswith("*")]
-    covered = [path for path in paths if not any(path.startswith(p) and path != p + "*" for p in prefixes)]
-    wildcards = sum(path.endswith("*") for path in covered)
-    if EVERYTHING in covered or wildcards > MAX_WILDCARDS or len(covered) - wildcards > MAX_PATHS:
+    needed = [path for path in paths if not any(path.startswith(p) and path != p + "*" for p in prefixes)]
+    wildcards = sum(path.endswith("*") for path in needed)
+    if EVERYTHING in needed or wildcards > MAX_WILDCARDS or len(needed) - wildcards > MAX_PATHS:
         return [EVERYTHING]
-    return covered
+    return needed
 
 
 def invalidation_batch(paths: list[str], caller_reference: str) -> bytes:
