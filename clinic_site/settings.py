@@ -271,12 +271,27 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 SIMPLE_HISTORY_REVERT_DISABLED = False
 
-# Edge purging (articles/edge): after a change commits, the edges in front (Varnish, a CDN) are told to forget the
-# pages it touches, by tag. Each entry is one edge; none by default.
-EDGE_PURGERS = []
-if os.environ.get("VARNISH_PURGE_URLS"):
-    EDGE_PURGERS.append({"BACKEND": "varnish", "URLS": os.environ["VARNISH_PURGE_URLS"].split(",")})
-EDGE_PURGE_TIMEOUT_SECONDS = float(os.environ.get("EDGE_PURGE_TIMEOUT_SECONDS", "3"))
+# Edge purging (articles/edge/): after a change commits, the pages naming it are purged from each edge cache
+# listed here (docs/deploy.md, "Purging the edge"). A CDN set up by halves is refused now, not at its first purge.
+EDGE_PURGE_TIMEOUT = float(os.environ.get("EDGE_PURGE_TIMEOUT") or "3")  # seconds to connect, and for each read
+EDGE_PURGERS = [{"BACKEND": "varnish", "URL": url} for url in env_list("VARNISH_PURGE_URLS")]
+if _bad := [url for url in env_list("VARNISH_PURGE_URLS") if not re.fullmatch(r"https?://[^/?#\s@]+/?", url)]:
+    raise ImproperlyConfigured(f"Set VARNISH_PURGE_URLS to Varnish addresses such as http://varnish:6081, not {_bad}.")
+for _backend, _switch, _options in [
+    ("cloudflare", "CLOUDFLARE_ZONE_ID", {"ZONE_ID": "CLOUDFLARE_ZONE_ID", "API_TOKEN": "CLOUDFLARE_API_TOKEN"}),
+    ("fastly", "FASTLY_SERVICE_ID", {"SERVICE_ID": "FASTLY_SERVICE_ID", "API_TOKEN": "FASTLY_API_TOKEN"}),
+    ("cloudfront", "CLOUDFRONT_DISTRIBUTION_ID", {
+        "DISTRIBUTION_ID": "CLOUDFRONT_DISTRIBUTION_ID",
+        "ACCESS_KEY_ID": "AWS_ACCESS_KEY_ID",  # the AWS variables may be set for image storage alone
+        "SECRET_ACCESS_KEY": "AWS_SECRET_ACCESS_KEY",
+    }),
+]:  # fmt: skip
+    _set = {option: os.environ.get(variable, "").strip() for option, variable in _options.items()}
+    if os.environ.get(_switch, "").strip() or (_backend != "cloudfront" and any(_set.values())):
+        if _missing := [_options[option] for option, value in _set.items() if not value]:
+            raise ImproperlyConfigured(f"To purge {_backend}, set {' and '.join(_missing)} too (docs/deploy.md).")
+        EDGE_PURGERS.append({"BACKEND": _backend, **_set})
+
 # Each purge is sent again this much later, for pages an edge fetched while the change committed (0: never).
 EDGE_PURGE_ECHO_SECONDS = float(os.environ.get("EDGE_PURGE_ECHO_SECONDS", "2"))
 

@@ -30,7 +30,7 @@ def varnish(live_server, settings, tmp_path, roles):
     settings.EDGE_PURGE_ECHO_SECONDS = 0
     with servers.Servers() as run:
         edge = run.add(servers.varnish(live_server.url, tmp_path))
-        settings.EDGE_PURGERS = [{"BACKEND": "varnish", "URLS": [edge.url]}]
+        settings.EDGE_PURGERS = [{"BACKEND": "varnish", "URL": edge.url}]
         yield edge
 
 

@@ -89,7 +89,7 @@ def send_due() -> int:
             try:
                 edge.purge(tags)
             except purgers.PurgeFailed as error:
-                failures.append(f"{edge.name}: {error}")
+                failures.append(str(error))  # it names the edge
         pks = [row.pk for row in due]
         if not failures:
             EdgePurge.objects.filter(pk__in=pks).update(purged_at=timezone.now(), last_error="")
