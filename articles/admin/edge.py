@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from articles.admin.base import ReadOnlyAdmin
-from articles.edge import outbox
+from articles.edge import outbox, tags
 from articles.models import EdgePurge
 
 
@@ -43,12 +43,12 @@ class EdgePurgeAdmin(ReadOnlyAdmin):
     actions = [send_again]
     date_hierarchy = "created_at"
 
-    @admin.display(description="tags")
+    @admin.display(description="pages it purges")
     def tag_list(self, purge: EdgePurge) -> str:
-        return " ".join(purge.tags)
+        return tags.describe(purge.tags)
 
     @admin.display(description="state")
     def state(self, purge: EdgePurge) -> str:
         if purge.purged_at:
             return f"purged {timezone.localtime(purge.purged_at):%Y-%m-%d %H:%M:%S}"
-        return f"next try {timezone.localtime(purge.next_attempt_at):%H:%M:%S}"
+        return f"not confirmed; tried again at {timezone.localtime(purge.next_attempt_at):%H:%M:%S}"

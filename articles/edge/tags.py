@@ -61,6 +61,26 @@ def every_language(make) -> set[str]:
     return {make(code) for code, _name in settings.LANGUAGES}
 
 
+def describe(tags) -> str:
+    """The tags in editors' words: "article 12, the English lists of articles, topic 3"."""
+    from articles.languages import NAMES
+
+    words = []
+    for tag in tags:
+        kind, _dash, rest = tag.partition("-")
+        if kind == "articles":
+            words.append(f"the {NAMES.get(rest, rest)} lists of articles")
+        elif kind == "disclaimers":
+            words.append(f"the disclaimers on {NAMES.get(rest, rest)} articles")
+        elif kind in {"article", "topic", "page"}:
+            words.append(f"{kind} {rest}")
+        elif kind == "staff":
+            words.append(f"staff profile {rest}")
+        else:
+            words.append({SITE: "every page", SITEMAP: "the sitemap", MISSING: "pages not found"}.get(tag, tag))
+    return ", ".join(words)
+
+
 # --- What a response shows ----------------------------------------------------------------------------------------
 
 
