@@ -38,7 +38,7 @@ def send_again(modeladmin, request, queryset):
 
 @admin.register(EdgePurge)
 class EdgePurgeAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "tag_list", "attempts", "state", "last_error"]
+    list_display = ["created_at", "tag_list", "state", "last_error"]
     list_filter = [PendingFilter]
     actions = [send_again]
     date_hierarchy = "created_at"
@@ -51,4 +51,5 @@ class EdgePurgeAdmin(ReadOnlyAdmin):
     def state(self, purge: EdgePurge) -> str:
         if purge.purged_at:
             return f"purged {timezone.localtime(purge.purged_at):%Y-%m-%d %H:%M:%S}"
-        return f"not confirmed; tried again at {timezone.localtime(purge.next_attempt_at):%H:%M:%S}"
+        tries = f"{purge.attempts} tr{'y' if purge.attempts == 1 else 'ies'} failed; " if purge.attempts else ""
+        return f"{tries}next try {timezone.localtime(purge.next_attempt_at):%H:%M:%S}"
