@@ -1,22 +1,26 @@
 """The patient site's page cache: whole rendered pages, shared by every app process through Redis.
 
 Public pages are the same for every visitor, so a page is rendered once and then served without touching the
-database. Beside the pages Redis keeps a generation number. Whenever something patients see changes, the
-generation moves on, after the change commits: a publish, unpublish or archive (`workflow.writes.save_state`),
-featuring an article, and any save or delete of a model patient_visible.VISIBLE names in `stale_on` (the
-signals below). A page stored under an older generation is stale, in every process at once.
+database. Each page names what it shows (its tags, the `Surrogate-Key` of articles.edge.tags), and Redis keeps,
+beside the pages, a change number per tag. Whenever something patients see changes, after the change commits,
+its tags move on to a new change number (a publish, unpublish or archive: `workflow.writes.save_state`;
+featuring an article; any save or delete of a model patient_visible.VISIBLE names in `stale_on`, through the
+signals below), and then the edges in front are purged of the same tags (articles.edge.outbox). A page stored
+with an older number for any of its tags is stale, in every process at once; the rest stay: publishing one
+article leaves the other articles' pages cached.
 
-Every request for a cached page reads the generation afresh, in the same round trip as the page: a Lua script
-returns the generation and, unless this process already holds the page under that generation, the page. So
-a popular page costs one small round trip and no transfer of the page, a page asked for after a publish is
-acknowledged is never an older one (nothing waits for processes to notice), and a cached page never costs
-two round trips.
+Every request for a cached page checks its tags afresh, in the same round trip as the page: a Lua script
+compares the numbers the page was stored with to the current ones and returns the page unless this process
+already holds that very copy. So a popular page costs one small round trip and no transfer of the page, a page
+asked for after a publish is acknowledged is never an older one (nothing waits for processes to notice), and a
+cached page never costs two round trips. A page rendered while a change to one of its tags committed is not
+kept: the change number read before rendering tells.
 
 It talks to Redis through redis-py directly (`PAGE_CACHE_REDIS_URL`, by default `REDIS_URL`), with one
 `redis.Redis` and its connection pool per process, rather than through Django's cache API: Django's Redis
 backend builds a new client for every call (setting up its reply handlers each time was more than half of
-a cached page's cost, tests/perf/benchmark.py), and its API cannot send the script that makes one round trip
-of the generation and the page.
+a cached page's cost, tests/perf/benchmark.py), and its API cannot send the scripts that make one round trip
+of the check and the page. The scripts read keys they compute from the tags: one Redis server, not a cluster.
 
 It is on when `PAGE_CACHE_SECONDS` is above zero, which by default it is only with Redis: a per-process
 memory cache could not hear another process's invalidation. A Redis server that is down or slow is logged
@@ -34,6 +38,7 @@ import pickle
 import re
 import threading
 import time
+import uuid
 from collections import OrderedDict
 
 import redis
@@ -47,8 +52,11 @@ from articles import patient_visible
 
 logger = logging.getLogger(__name__)
 
+# The change counter: every invalidation takes the next number, and gives it to each tag it makes stale.
 GENERATION_KEY = "public-pages:generation"
-PAGE_KEY = "public-page:"
+PAGE_KEY = "page"
+STAMP_KEY = "stamp"  # a kept page's copy id and the change number of each of its tags
+TAG_KEY = "public-tag:"  # a tag's change number
 # After a cache error, leave the cache server alone this long rather than wait on it in every request.
 RETRY_AFTER_ERROR_SECONDS = 5
 # A Redis server that is down or stuck must cost a request milliseconds, not a timeout.
@@ -58,26 +66,89 @@ QUERY_PARAMETERS = {"q": re.compile(r".+", re.DOTALL), "page": re.compile(r"[1-9
 # The most this process keeps of the pages it served last (their bodies, in bytes).
 LOCAL_PAGE_BYTES = 32 * 1024 * 1024
 
-# KEYS: the generation, the page. ARGV: the generation of this process's copy of the page ("" if none), and a
-# new generation in case Redis lost it. Returns the generation, then the page unless the copy is current.
+# Change numbers start from the clock (microseconds) whenever Redis has lost the counter, so no number is ever
+# given twice; they stay below 2^53, which Lua's numbers hold exactly.
+#
+# READ. KEYS: the counter, the page's stamp, the page. ARGV: the id of this process's copy ("" if none), a
+# start for the counter, the tag key prefix. Returns the counter, 1 if the page is current (else 0), and the
+# page unless this process's copy is that current one. A tag whose number Redis lost takes a new number: every
+# page showing it is stale, since a change to it may be what was lost.
 READ_SCRIPT = """
-local generation = redis.call('GET', KEYS[1])
-if not generation then
+local changes = redis.call('GET', KEYS[1])
+if not changes then
     redis.call('SET', KEYS[1], ARGV[2])
-    return {ARGV[2]}
+    changes = ARGV[2]
 end
-if generation == ARGV[1] then
-    return {generation}
+local stamp = redis.call('GET', KEYS[2])
+if not stamp then
+    return {changes, 0}
 end
-return {generation, redis.call('GET', KEYS[2])}
+local copy = nil
+for word in string.gmatch(stamp, '%S+') do
+    if not copy then
+        copy = word
+    else
+        local tag, number = string.match(word, '^(.+)=(%d+)$')
+        local now = redis.call('GET', ARGV[3] .. tag)
+        if not now then
+            changes = redis.call('INCR', KEYS[1])
+            redis.call('SET', ARGV[3] .. tag, changes)
+            return {changes, 0}
+        end
+        if now ~= number then
+            return {changes, 0}
+        end
+    end
+end
+if copy == ARGV[1] then
+    return {changes, 1}
+end
+return {changes, 1, redis.call('GET', KEYS[3])}
 """
-READ_SCRIPT_SHA = hashlib.sha1(READ_SCRIPT.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA-1
+# KEEP. KEYS: the page's stamp, the page. ARGV: the counter as read before rendering, seconds to keep, the copy's
+# id, the page, the tag key prefix, then the tags. Keeps nothing (returns 0) if a tag changed after that read.
+KEEP_SCRIPT = """
+local stamp = ARGV[3]
+for i = 6, #ARGV do
+    local key = ARGV[5] .. ARGV[i]
+    local number = redis.call('GET', key)
+    if not number then
+        redis.call('SET', key, ARGV[1])
+        number = ARGV[1]
+    end
+    if tonumber(number) > tonumber(ARGV[1]) then
+        return 0
+    end
+    stamp = stamp .. ' ' .. ARGV[i] .. '=' .. number
+end
+redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[2])
+redis.call('SET', KEYS[1], stamp, 'EX', ARGV[2])
+return 1
+"""
+# INVALIDATE. KEYS: the counter. ARGV: a start for the counter, the tag key prefix, then the tags.
+INVALIDATE_SCRIPT = """
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+local number = redis.call('INCR', KEYS[1])
+for i = 3, #ARGV do
+    redis.call('SET', ARGV[2] .. ARGV[i], number)
+end
+return number
+"""
+
+
+def _sha1(script: str) -> str:
+    return hashlib.sha1(script.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA-1
+
+
+SCRIPT_SHAS = {script: _sha1(script) for script in (READ_SCRIPT, KEEP_SCRIPT, INVALIDATE_SCRIPT)}
+SCRIPTS = {sha: script for script, sha in SCRIPT_SHAS.items()}
+READ_SCRIPT_SHA = SCRIPT_SHAS[READ_SCRIPT]
 
 _unreachable_until = 0.0
 
 
 class _ProcessCopy:
-    """The pages this process served last, each with the generation it was rendered under.
+    """The pages this process served last, each with the id of its copy in Redis (which says whether it is current).
 
     A page is kept no longer than Redis keeps it (PAGE_CACHE_SECONDS from its rendering): without an
     invalidation, what a page shows may still change with the date (an article's review falling overdue).
@@ -158,7 +229,7 @@ def _unreachable(error: Exception) -> None:
 
 def _page_key(request) -> str:
     # The host and scheme too: feeds write absolute links with the address they were asked for.
-    return key(PAGE_KEY + hashlib.sha256(request.build_absolute_uri().encode()).hexdigest())
+    return key(hashlib.sha256(request.build_absolute_uri().encode()).hexdigest())
 
 
 def _keepable_query(request) -> bool:
@@ -170,39 +241,62 @@ def _keepable_query(request) -> bool:
     return True
 
 
-def _new_generation() -> int:
-    # Never a number used before, so pages kept before the server lost the generation cannot match again.
-    return time.time_ns()
+def _counter_start() -> int:
+    # Never a number given before (the clock, in microseconds), so pages kept before the server lost the counter
+    # cannot match again.
+    return time.time_ns() // 1000
 
 
-def _read(page_key: str, held: int | None) -> tuple[int, bytes | None]:
-    """Return the generation and, unless this process holds the page under it (`held`), the stored page."""
-    arguments = (2, key(GENERATION_KEY), page_key, "" if held is None else held, _new_generation())
+def _run(script: str, keys: list[str], *arguments):
     # EVALSHA itself: redis-py's Script wrapper costs a third again as much as the round trip (measured).
+    sha = READ_SCRIPT_SHA if script is READ_SCRIPT else SCRIPT_SHAS[script]
     try:
-        generation, *page = server().evalsha(READ_SCRIPT_SHA, *arguments)
+        return server().evalsha(sha, len(keys), *keys, *arguments)
     except redis.exceptions.NoScriptError:  # a new or restarted server: EVAL teaches it the script
-        generation, *page = server().eval(READ_SCRIPT, *arguments)
-    return int(generation), page[0] if page else None
+        return server().eval(SCRIPTS.get(sha, script), len(keys), *keys, *arguments)
+
+
+def _read(page_key: str, held: str | None) -> tuple[int, bool, bytes | None]:
+    """Return the change counter, whether the kept page is current and, unless this process holds that very copy
+    (`held`, its id), the stored page."""
+    keys = [key(GENERATION_KEY), f"{page_key}:{STAMP_KEY}", f"{page_key}:{PAGE_KEY}"]
+    changes, current, *page = _run(READ_SCRIPT, keys, held or "", _counter_start(), key(TAG_KEY))
+    return int(changes), bool(current), page[0] if page else None
 
 
 def _kept_page(page_key: str) -> tuple[int, tuple | None]:
-    """Return the current generation, and the page kept under `page_key` if it is as new: from this process's
+    """Return the change counter, and the page kept under `page_key` if it is current: from this process's
     memory, else from Redis."""
     held = _process.page(page_key)
-    generation, stored = _read(page_key, held[0] if held else None)
-    if held is not None and held[0] == generation:
-        return generation, held
-    entry = pickle.loads(stored) if stored is not None else None  # noqa: S301 - written by this module only
-    # Past its time (Redis may keep it a moment longer), or from before entries carried their time: render it.
-    if entry is None or entry[0] != generation or len(entry) < 4 or entry[3] <= time.time():
-        return generation, None
+    changes, current, stored = _read(page_key, held[0] if held else None)
+    if not current:
+        return changes, None
+    if stored is None:
+        return changes, held  # this process's own copy is the current one
+    entry = pickle.loads(stored)  # noqa: S301 - written by this module only
+    if entry[3] <= time.time():  # past its time (Redis may keep it a moment longer): render it
+        return changes, None
     _process.keep(page_key, entry)
-    return generation, entry
+    return changes, entry
+
+
+def _keep(page_key: str, changes: int, response) -> None:
+    """Keep the page under the tags it names, unless one of them changed since `changes` was read."""
+    from articles.edge import tags
+
+    copy = uuid.uuid4().hex
+    # The copy's id, the page, and the wall-clock time this copy expires in every process.
+    entry = (copy, response.content, dict(response.items()), time.time() + settings.PAGE_CACHE_SECONDS)
+    shown = response.get(tags.HEADER, tags.SITE).split()
+    keys = [f"{page_key}:{STAMP_KEY}", f"{page_key}:{PAGE_KEY}"]
+    stored = pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)
+    arguments = (changes, settings.PAGE_CACHE_SECONDS, copy, stored, key(TAG_KEY), *shown)
+    if _run(KEEP_SCRIPT, keys, *arguments):
+        _process.keep(page_key, entry)
 
 
 def cached_page(view):
-    """Serve a public GET from the cache when it is as new as the current generation; else render and keep it."""
+    """Serve a public GET from the cache when every tag it shows is unchanged since; else render and keep it."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -210,29 +304,24 @@ def cached_page(view):
             return view(request, *args, **kwargs)
         page_key = _page_key(request)
         try:
-            generation, entry = _kept_page(page_key)
+            changes, entry = _kept_page(page_key)
         except Exception as error:
             _unreachable(error)
             return view(request, *args, **kwargs)
         if entry is not None:
             content, headers = entry[1], entry[2]
             return HttpResponse(content, headers=headers)
-        # The generation was read before rendering, so a change that commits meanwhile makes this copy stale.
+        # The counter was read before rendering, so a change to the page's tags that commits meanwhile keeps
+        # this rendering out of the cache.
         response = view(request, *args, **kwargs)
         if hasattr(response, "render"):
             response.render()
         if _cacheable(request, response):
             set_response_etag(response)  # once here, rather than hashing the page in every request
-            # The generation, the page, and the wall-clock time this copy expires in every process.
-            expires = time.time() + settings.PAGE_CACHE_SECONDS
-            entry = (generation, response.content, dict(response.items()), expires)
             try:
-                stored = pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)
-                server().set(page_key, stored, ex=settings.PAGE_CACHE_SECONDS)
+                _keep(page_key, changes, response)
             except Exception as error:
                 _unreachable(error)
-            else:
-                _process.keep(page_key, entry)
         return response
 
     return wrapper
@@ -254,14 +343,16 @@ def same_for_everyone(request, response) -> bool:
     )
 
 
-def invalidate() -> None:
-    """Make every cached page stale, in every process, before returning. Call it after the change has committed."""
+def invalidate(stale=None) -> None:
+    """Make every cached page showing the `stale` tags stale (all pages if None), in every process, before
+    returning. Call it after the change has committed."""
+    from articles.edge import tags
+
     if settings.PAGE_CACHE_SECONDS <= 0 or not settings.PAGE_CACHE_REDIS_URL:
         return
+    stale = sorted(stale) if stale else [tags.SITE]  # every page names the site
     try:
-        # One round trip: a server that lost the generation gets a new one first, which no kept page carries.
-        with server().pipeline() as pipe:
-            pipe.set(key(GENERATION_KEY), _new_generation(), nx=True).incr(key(GENERATION_KEY)).execute()
+        _run(INVALIDATE_SCRIPT, [key(GENERATION_KEY)], _counter_start(), key(TAG_KEY), *stale)
     except Exception:
         _process.forget()
         # Pages cached before the change may then show until they expire (PAGE_CACHE_SECONDS).
@@ -271,37 +362,43 @@ def invalidate() -> None:
 
 
 class _Invalidation:
-    """One transaction's invalidation: however many of its changes registered it, the first to run does it."""
+    """One transaction's invalidation: however many of its changes registered it, the first to run does it, with
+    the tags of them all (a rolled-back savepoint's too: a page made stale for nothing is only rendered again)."""
 
     def __init__(self):
         self.done = False
+        self.tags: set[str] = set()
 
     def __call__(self) -> None:
         if not self.done:
             self.done = True
-            invalidate()
+            invalidate(self.tags)
 
 
 _pending = threading.local()  # this thread's transaction's _Invalidation, in `invalidation`
 
 
-def invalidate_on_commit() -> None:
-    """Invalidate once the transaction commits: once per transaction, however many changes it holds.
+def invalidate_on_commit(stale) -> None:
+    """Once the transaction commits, make pages showing the `stale` tags stale here, then at the edges in front
+    (articles.edge.outbox), once per transaction however many changes it holds.
 
     Each change registers a callback of its own, so a savepoint rolled back takes only its own along and a
     change that commits always has one; the callbacks of a transaction share one _Invalidation, which runs once.
     """
+    from articles.edge import outbox
+
     invalidation = getattr(_pending, "invalidation", None)
     if invalidation is None or invalidation.done:
         invalidation = _pending.invalidation = _Invalidation()
+    invalidation.tags.update(stale)
     transaction.on_commit(invalidation)
+    outbox.purge_on_commit(stale)  # registered after: an edge asking again at once gets the new page
 
 
 def _changed(sender, instance, **kwargs) -> None:
-    from articles.edge import outbox, tags
+    from articles.edge import tags
 
-    invalidate_on_commit()
-    outbox.purge_on_commit(tags.of_saved(instance))  # after the page cache: an edge asking again gets the new page
+    invalidate_on_commit(tags.of_saved(instance))
 
 
 def connect_signals() -> None:

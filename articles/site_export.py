@@ -25,7 +25,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, tran
 from django.db.migrations.recorder import MigrationRecorder
 
 from articles import page_cache, workflow
-from articles.edge import outbox, tags
+from articles.edge import tags
 
 FORMAT_NAME = "clinic-site-export"
 FORMAT_VERSION = 1
@@ -211,8 +211,7 @@ def import_site(document, *, using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
             template = BROKEN_LINK if _sqlstate(error) == FOREIGN_KEY_VIOLATION else ROWS_DO_NOT_FIT
             raise SiteImportError(template.format(problem=_database_problem(error))) from None
         _reset_sequences(connection, [model for model, _rows in sections])
-        page_cache.invalidate_on_commit()  # pages kept of the empty site before it
-        outbox.purge_on_commit({tags.SITE})
+        page_cache.invalidate_on_commit({tags.SITE})  # pages kept of the empty site before it
     return {model._meta.label_lower: len(rows) for model, rows in sections}
 
 

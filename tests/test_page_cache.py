@@ -145,6 +145,43 @@ def test_unpublishing_removes_the_page_and_its_listings(client, roles, shared_ca
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_publish_leaves_the_pages_of_other_articles_cached(client, roles, shared_cache, django_assert_num_queries):
+    editor = member_of("Editors")
+    published = live_article(editor)
+    unrelated = live_article(editor, title="Sunscreen every day")
+    for url in (published.get_absolute_url(), unrelated.get_absolute_url(), reverse("articles:article_list")):
+        client.get(url)
+    published.title = "Exosome therapy for hair loss: what we know"
+    published.save()
+    publish_reviewed(Article.objects.get(pk=published.pk), editor=editor)
+    with django_assert_num_queries(0):  # it shows nothing that changed
+        assert client.get(unrelated.get_absolute_url()).status_code == 200
+    assert "what we know" in client.get(published.get_absolute_url()).content.decode()
+    assert "what we know" in client.get(reverse("articles:article_list")).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_page_rendered_while_one_of_its_tags_changed_is_not_kept(
+    client, editor, shared_cache, monkeypatch, django_assert_num_queries
+):
+    article = live_article(editor)
+    url = article.get_absolute_url()
+    view = page_cache._keep
+
+    def change_meanwhile(page_key, changes, response):  # the change commits between the read and the keeping
+        page_cache.invalidate({f"article-{article.pk}"})
+        view(page_key, changes, response)
+
+    monkeypatch.setattr(page_cache, "_keep", change_meanwhile)
+    assert client.get(url).status_code == 200
+    monkeypatch.setattr(page_cache, "_keep", view)
+    with django_assert_num_queries(ARTICLE_PAGE_QUERIES):  # not kept: rendered again
+        assert client.get(url).status_code == 200
+    with django_assert_num_queries(0):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_disclaimer_change_shows_on_cached_pages(client, roles, shared_cache):
     article = live_article(member_of("Editors"))
     assert "Talk to your own doctor" not in client.get(article.get_absolute_url()).content.decode()
@@ -171,16 +208,20 @@ def test_an_urgent_help_box_added_changed_or_retired_shows_on_cached_pages(clien
 
 
 @pytest.mark.django_db(transaction=True)
-def test_publishing_an_article_shows_in_the_related_list_of_cached_pages(client, roles, shared_cache):
+def test_a_related_article_taken_down_leaves_the_related_lists_of_cached_pages_at_once(client, roles, shared_cache):
     editor, topic = member_of("Editors"), TopicFactory()
     article = ArticleFactory(topics=[topic], title="Caring for a wound")
     publish_reviewed(article, editor=editor)
-    assert "Related articles" not in client.get(article.get_absolute_url()).content.decode()
-    before = generation()
-    publish_reviewed(ArticleFactory(topics=[topic], title="When a wound needs a doctor"), editor=editor)
-    assert generation() > before
+    related = ArticleFactory(topics=[topic], title="When a wound needs a doctor")
+    publish_reviewed(related, editor=editor)
     page = client.get(article.get_absolute_url()).content.decode()
     assert "When a wound needs a doctor" in page[page.index("Related articles") :]
+    before = generation()
+    workflow.unpublish(Article.objects.get(pk=related.pk), by=editor, reason="Out of date.")
+    assert generation() > before
+    # A newly published related article shows once the page is next rendered (PAGE_CACHE_SECONDS); one taken
+    # down goes at once, with the link to it (articles.edge.tags).
+    assert "When a wound needs a doctor" not in client.get(article.get_absolute_url()).content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -328,15 +369,22 @@ def test_each_host_gets_its_own_copy_of_a_page(client, editor, shared_cache, set
 
 
 @pytest.mark.django_db
-def test_a_cache_server_that_lost_the_generation_never_serves_a_page_kept_before(
+def test_a_cache_server_that_lost_a_tags_number_never_serves_a_page_kept_before(
     client, editor, shared_cache, django_assert_num_queries
 ):
     article = live_article(editor)
-    client.get(article.get_absolute_url())
-    # Evicted, or the server restarted with some keys kept: the next request sees it at once.
+    url = article.get_absolute_url()
+    client.get(url)
+    # The counter alone lost: the page's tags still say it is current, and later numbers start past every old one.
     page_cache.server().delete(page_cache.key(page_cache.GENERATION_KEY))
+    with django_assert_num_queries(0):
+        assert client.get(url).status_code == 200
+    # Evicted, or the server restarted with some keys kept: a change to it may be what was lost, so it is stale.
+    page_cache.server().delete(page_cache.key(page_cache.TAG_KEY + f"article-{article.pk}"))
     with django_assert_num_queries(ARTICLE_PAGE_QUERIES):  # an article page, rendered
-        assert client.get(article.get_absolute_url()).status_code == 200
+        assert client.get(url).status_code == 200
+    with django_assert_num_queries(0):  # and kept again
+        assert client.get(url).status_code == 200
 
 
 @pytest.mark.django_db
@@ -394,8 +442,8 @@ def test_a_popular_page_costs_one_round_trip_and_is_not_sent_again(client, edito
     monkeypatch.setattr(page_cache, "_read", lambda *args: reads.append(read(*args)) or reads[-1])
     for _ in range(5):
         assert client.get(article.get_absolute_url()).status_code == 200
-    # One read per request, of the generation alone: the page came from this process's memory.
-    assert [page for _generation, page in reads] == [None] * 5
+    # One read per request, of the page's tags alone: the page came from this process's memory.
+    assert [(current, page) for _changes, current, page in reads] == [(True, None)] * 5
 
 
 @pytest.mark.django_db
@@ -405,7 +453,7 @@ def test_another_processs_invalidation_reaches_this_one_at_once(
     article = live_article(editor)
     client.get(article.get_absolute_url())
     other = redis.Redis.from_url(REDIS_URL)  # another process's connection, unknown to this one
-    other.incr(page_cache.key(page_cache.GENERATION_KEY))
+    other.incr(page_cache.key(page_cache.TAG_KEY + f"article-{article.pk}"))  # as its invalidation does
     other.close()
     with django_assert_num_queries(ARTICLE_PAGE_QUERIES):  # an article page, rendered
         assert client.get(article.get_absolute_url()).status_code == 200

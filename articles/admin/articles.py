@@ -24,7 +24,7 @@ from articles.admin.translations import TranslationAdminMixin
 from articles.admin_site import DeclaredFiltersChangeList
 from articles.desk import timeline_of
 from articles.diffs import word_diff
-from articles.edge import outbox, tags
+from articles.edge import tags
 from articles.models import Article, ChangeRequest, Disclaimer, Topic, UrgentHelp, record_revision
 from articles.rendering import render_article
 
@@ -329,8 +329,7 @@ class ArticleAdmin(TranslationAdminMixin, StatedLengthLimits, RichTextAdmin):
         obj.skip_history_when_saving = True
         super().save_model(request, obj, form, change)
         if "is_featured" in form.changed_data:
-            page_cache.invalidate_on_commit()  # the home page shows featured live articles
-            outbox.purge_on_commit({tags.articles(obj.language)})
+            page_cache.invalidate_on_commit({tags.articles(obj.language)})  # the home page shows featured ones
 
     def log_addition(self, request, obj, message):
         record_revision(obj, created=True)

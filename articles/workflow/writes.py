@@ -3,7 +3,7 @@
 from django.utils import timezone
 
 from articles import page_cache
-from articles.edge import outbox, tags
+from articles.edge import tags
 from articles.models import Article, AuditEvent, Reference
 from articles.workflow.messages import ARCHIVED, SELF_REVIEW_NOTE, WorkflowError
 
@@ -48,8 +48,7 @@ def save_state(article: Article, *fields: str) -> None:
     finally:
         del article.skip_history_when_saving
     if "live_snapshot" in fields:  # what patients see changed: cached pages go stale once this commits
-        page_cache.invalidate_on_commit()
-        outbox.purge_on_commit(tags.of_publication(article))  # and the edges forget them, after the page cache
+        page_cache.invalidate_on_commit(tags.of_publication(article))  # and the edges in front after it
 
 
 def refuse_archived(article: Article) -> None:
