@@ -57,6 +57,8 @@ GENERATION_KEY = "public-pages:generation"
 PAGE_KEY = "page"
 STAMP_KEY = "stamp"  # a kept page's copy id and the change number of each of its tags
 TAG_KEY = "public-tag:"  # a tag's change number
+# Where staff work, and files: never a kept page, so not worth a round trip to Redis before the middleware.
+NEVER_KEPT = ("/admin/", "/review/", "/staff/", "/reach/", "/static/", "/media/")
 # After a cache error, leave the cache server alone this long rather than wait on it in every request.
 RETRY_AFTER_ERROR_SECONDS = 5
 # A Redis server that is down or stuck must cost a request milliseconds, not a timeout.
@@ -295,22 +297,63 @@ def _keep(page_key: str, changes: int, response) -> None:
         _process.keep(page_key, entry)
 
 
+def _kept_response(page_key: str):
+    """Return the kept page as a response, or the change counter to render it under (None: the cache is down)."""
+    try:
+        changes, entry = _kept_page(page_key)
+    except Exception as error:
+        _unreachable(error)
+        return None
+    return HttpResponse(entry[1], headers=entry[2]) if entry is not None else changes
+
+
+def _may_be_kept(request) -> bool:
+    return request.method == "GET" and enabled() and _keepable_query(request)
+
+
+class CachedPageMiddleware:
+    """Answer a kept public page before the session, authentication, CSRF, second-factor and login-throttling
+    middleware run: a kept page read no session and set no cookie, so they have nothing to do for it.
+
+    settings.MIDDLEWARE places it below every middleware that adds a header (security, CSP, frame options,
+    conditional GET, language), so a kept page leaves with the very headers it would have if rendered. What it
+    cannot answer goes down the whole stack, with the change counter it read for `cached_page` to keep it under.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path_info.startswith(NEVER_KEPT) and _may_be_kept(request):
+            page_key = request.page_cache_key = _page_key(request)
+            kept = _kept_response(page_key)
+            if isinstance(kept, HttpResponse):
+                return kept
+            request.page_cache_changes = kept
+        return self.get_response(request)
+
+
 def cached_page(view):
-    """Serve a public GET from the cache when every tag it shows is unchanged since; else render and keep it."""
+    """Serve a public GET from the cache when every tag it shows is unchanged since; else render and keep it.
+
+    Behind CachedPageMiddleware the lookup is done already, before the heavy middleware; without it (a view
+    called on its own) it is done here.
+    """
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.method != "GET" or not enabled() or not _keepable_query(request):
+        if not _may_be_kept(request):
             return view(request, *args, **kwargs)
-        page_key = _page_key(request)
-        try:
-            changes, entry = _kept_page(page_key)
-        except Exception as error:
-            _unreachable(error)
+        page_key = getattr(request, "page_cache_key", None)
+        if page_key is not None:
+            changes = request.page_cache_changes
+        else:
+            page_key = _page_key(request)
+            changes = _kept_response(page_key)
+            if isinstance(changes, HttpResponse):
+                return changes
+        if changes is None:  # the cache server is out of reach
             return view(request, *args, **kwargs)
-        if entry is not None:
-            content, headers = entry[1], entry[2]
-            return HttpResponse(content, headers=headers)
         # The counter was read before rendering, so a change to the page's tags that commits meanwhile keeps
         # this rendering out of the cache.
         response = view(request, *args, **kwargs)

@@ -65,15 +65,17 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "articles.languages.LanguageMiddleware",  # the language and URLconf by the address, before any URL is read
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Kept public pages are answered here: below every middleware that adds a header, above the heavy ones.
+    "articles.page_cache.CachedPageMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): a code was entered in this session
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     "articles.two_factor.SecondFactorMiddleware",  # after CSP, so its redirects carry the security headers
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from articles import page_cache, workflow
-from articles.models import Article
+from articles.models import Article, Page
 from tests.factories import (
     PASSWORD,
     ArticleFactory,
@@ -108,6 +108,44 @@ def test_every_public_page_kind_is_cached(client, editor, shared_cache, django_a
     for url in urls:
         with django_assert_num_queries(0):
             assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.django_db
+def test_a_kept_page_is_answered_before_the_session_and_login_middleware_with_the_same_headers(
+    client, editor, shared_cache, monkeypatch
+):
+    article = live_article(editor)
+    topic = article.topics.first()
+    urls = [
+        reverse("articles:home"),
+        reverse("articles:article_list"),
+        article.get_absolute_url(),
+        reverse("articles:topic_detail", args=[topic.slug]),
+        reverse("articles:search") + "?q=exosome",
+        reverse("articles:correction_list"),
+        reverse("articles:feed_rss"),
+        reverse("articles:topic_feed_atom", args=[topic.slug]),
+        reverse("articles:sitemap"),
+        reverse("articles:robots_txt"),
+        reverse("articles:page", args=[Page.objects.filter(language="en").first().slug]),
+        "/es/articles/",
+    ]
+    rendered = {url: client.get(url) for url in urls}
+    from django.contrib.sessions.middleware import SessionMiddleware
+
+    def no_session(self, request):
+        raise AssertionError(f"the session middleware ran for {request.path}")
+
+    monkeypatch.setattr(SessionMiddleware, "process_request", no_session)
+    for url, first in rendered.items():
+        kept = client.get(url)
+        assert kept.status_code == 200, url
+        assert kept.content == first.content, url
+        assert dict(kept.headers) == dict(first.headers), url  # CSP, HSTS, frame options, ETag, tags, language
+        assert kept["Content-Security-Policy"], url
+    client.force_login(editor)  # a staff member's session cookie changes nothing for a public page
+    monkeypatch.undo()
+    assert client.get(urls[2]).content == rendered[urls[2]].content
 
 
 @pytest.mark.django_db
