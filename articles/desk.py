@@ -162,22 +162,17 @@ def timeline_of(article: Article) -> list[tuple]:
 
 def changes_since_last_review(article: Article, reviewer) -> dict | None:
     """Compare the working copy with the revision current at the reviewer's last approval, comment or sign-off."""
-    # One query: the latest of the three moments is found in the database, and with it the revision current then
-    # (as workflow.revision_at finds it).
-    latest = [
-        Subquery(model.objects.filter(article=article, **{person: reviewer}).order_by(f"-{moment}").values(moment)[:1])
-        for model, person, moment in (
+    # One query: the database finds the latest of the three moments, and the revision current then (revision_at).
+    latest = (
+        Subquery(model.objects.filter(article=article, **{person: reviewer}).order_by(f"-{at}").values(at)[:1])
+        for model, person, at in (
             (StatementApproval, "reviewer", "approved_at"),
             (ChangeRequest, "requested_by", "requested_at"),
             (ReviewSignOff, "reviewer", "signed_at"),
         )
-    ]
-    then = (
-        article.history.annotate(reviewed_at=Greatest(*latest))  # PostgreSQL's GREATEST passes over NULLs
-        .filter(history_date__lte=F("reviewed_at"))
-        .order_by("-history_date", "-history_id")
-        .first()
     )
+    revisions = article.history.annotate(reviewed_at=Greatest(*latest))  # PostgreSQL's GREATEST skips NULLs
+    then = revisions.filter(history_date__lte=F("reviewed_at")).order_by("-history_date", "-history_id").first()
     if then is None or (then.title, then.summary, then.key_points, then.body) == (
         article.title,
         article.summary,
@@ -205,8 +200,7 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
 
     def get_object(self, queryset=None):
         article = super().get_object(queryset)
-        # Each step the page offers asks the same permission predicates, and a reviewer's ask who contributed to
-        # the article (two queries each time): this page only reads, so one reading serves them all.
+        # Each step offered asks its permission, and a reviewer's asks who contributed (two queries): read it once.
         contributors = article.contributor_ids()
         article.contributor_ids = lambda: contributors
         return article
