@@ -2,8 +2,8 @@
 
 `desk_article` builds an article the way staff do (tests/factories.py and the workflow's own steps) at any
 size: statements, references, revisions, approvals, requested changes, findings, timeline events and a
-translation all grow with it. The page is then counted for a reviewer and an editor, small and large, and
-read to check that the large one still shows everything.
+translation all grow with it. The page is then counted for a reviewer and an editor, small and large (and in
+each state, at two sizes), and read to check that the large one still shows everything.
 """
 
 import re
@@ -16,6 +16,7 @@ from django.utils.html import escape
 
 from articles import translations, workflow
 from articles.models import Article, AuditEvent, RedFlagPhrase, Reference
+from tests import test_desk
 from tests.factories import ArticleFactory, ReferenceFactory, TopicFactory, member_of, publish_reviewed
 
 pytestmark = pytest.mark.django_db
@@ -160,6 +161,29 @@ def test_a_reviewer_who_never_reviewed_the_article_costs_the_same(client, review
     client.force_login(reviewer)
     with django_assert_num_queries(DESK_ARTICLE_QUERIES):
         assert client.get(desk_url(built.article)).status_code == 200
+
+
+# Articles whose statements each cite their own reference, in each state the desk shows, with how many more
+# queries a reviewer's page makes: out of review, whether they may send it back, which they may only for a live
+# article overdue for re-review (permissions.can_submit), one query each time a step asks it.
+IN_STATE = {
+    "in_review": (lambda claims: test_desk.in_review(claims=claims), 0),
+    "signed_off": (lambda claims: test_desk.signed_off(claims=claims), 1),
+    "scheduled": (lambda claims: test_desk.scheduled(member_of("Editors"), claims=claims), 1),
+    "published": (lambda claims: test_desk.published(claims=claims), 2),
+    "changes_requested": (lambda claims: test_desk.changes_requested(member_of("Reviewers"), claims=claims), 2),
+}
+
+
+@pytest.mark.parametrize("state", list(IN_STATE))
+def test_the_count_is_fixed_in_every_state(client, state, reviewer, editor, django_assert_num_queries):
+    make, reviewer_extra = IN_STATE[state]
+    for claims in (1, 12):
+        article = make(claims)
+        for person, extra in ((editor, 0), (reviewer, reviewer_extra)):
+            client.force_login(person)
+            with django_assert_num_queries(DESK_ARTICLE_QUERIES + extra):
+                assert client.get(desk_url(article)).status_code == 200
 
 
 # --- What the large page shows -----------------------------------------------------------------------------------
