@@ -173,12 +173,7 @@ def changes_since_last_review(article: Article, reviewer) -> dict | None:
     )
     revisions = article.history.annotate(reviewed_at=Greatest(*latest))  # PostgreSQL's GREATEST skips NULLs
     then = revisions.filter(history_date__lte=F("reviewed_at")).order_by("-history_date", "-history_id").first()
-    if then is None or (then.title, then.summary, then.key_points, then.body) == (
-        article.title,
-        article.summary,
-        article.key_points,
-        article.body,
-    ):
+    if then is None or all(getattr(then, f) == getattr(article, f) for f in ("title", "summary", "key_points", "body")):
         return None
     return {
         "reviewed_at": then.reviewed_at,
@@ -196,7 +191,8 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
     context_object_name = "article"
 
     def get_queryset(self):
-        return Article.objects.on_review_desk().select_related("author__staff_profile", "live_snapshot")
+        on_desk = translations.with_grace_days(Article.objects.on_review_desk())  # for an out-of-date translation
+        return on_desk.select_related("author__staff_profile", "live_snapshot")
 
     def get_object(self, queryset=None):
         article = super().get_object(queryset)
@@ -229,7 +225,9 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             for item in status.statements
         ]
         in_key_points = {s.hash for s in citations.statements(article.key_points, language=article.language)}
-        originals = translations.source_statements(article, [item.sentence for item in status.statements])
+        family = translations.family_on_desk(article)  # a translation's source, read with its live statements
+        sentences = [item.sentence for item in status.statements]
+        originals = translations.source_statements(article, sentences, source=family.get("source"))
         for entry, original in zip(statements, originals, strict=True):
             entry["original"] = original  # for a translation: the statement of its source it translates
             item = entry["status"]
@@ -258,7 +256,7 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             if live
             else None,
             since_last_review=changes_since_last_review(article, user),
-            translation_family=translations.family_on_desk(article),
+            translation_family=family,
             timeline=timeline_of(article),
             can_approve="justify_finding" in steps,  # the claim-check list's forms
             can_publish=permissions.can_publish(user, article),
