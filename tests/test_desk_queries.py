@@ -101,13 +101,13 @@ def desk_article(*, statements: int, references: int, revisions: int) -> DeskArt
         workflow.record_edit(article, by=article.author)
     workflow.submit_for_review(article, by=editor)
     article.refresh_from_db()
-    approved_by = {}
-    for number in _approve_every_other(
-        article, by=lambda number: reviewer if number % 4 == 1 else other_reviewer, level="E"
-    ):
-        approved_by[number] = reviewer if number % 4 == 1 else other_reviewer
+
+    def approver(number: int):
+        return reviewer if number % 4 == 1 else other_reviewer
+
+    approved_by = {number: approver(number) for number in _approve_every_other(article, by=approver, level="E")}
     stored = {s.statement_hash: s for s in article.evidence_statements.all()}
-    changes = [number for number in range(6, statements + 1, 6)]
+    changes = list(range(6, statements + 1, 6))
     for number in changes:
         sentence = article.statements[number - 1]
         workflow.request_statement_changes(
