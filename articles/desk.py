@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Max
+from django.db.models import F, Subquery
+from django.db.models.functions import Greatest
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import date as format_date
@@ -163,25 +164,21 @@ def timeline_of(article: Article) -> list[tuple]:
 
 def changes_since_last_review(article: Article, reviewer) -> dict | None:
     """Compare the working copy with the revision current at the reviewer's last approval, comment or sign-off."""
-    moments = [
-        StatementApproval.objects.filter(article=article, reviewer=reviewer).aggregate(at=Max("approved_at"))["at"],
-        ChangeRequest.objects.filter(article=article, requested_by=reviewer).aggregate(at=Max("requested_at"))["at"],
-        ReviewSignOff.objects.filter(article=article, reviewer=reviewer).aggregate(at=Max("signed_at"))["at"],
-    ]
-    moments = [moment for moment in moments if moment]
-    if not moments:
-        return None
-    reviewed_at = max(moments)
-    then = workflow.revision_at(article, reviewed_at)
-    if then is None or (then.title, then.summary, then.key_points, then.body) == (
-        article.title,
-        article.summary,
-        article.key_points,
-        article.body,
-    ):
+    # One query: the database finds the latest of the three moments, and the revision current then (revision_at).
+    latest = (
+        Subquery(model.objects.filter(article=article, **{person: reviewer}).order_by(f"-{at}").values(at)[:1])
+        for model, person, at in (
+            (StatementApproval, "reviewer", "approved_at"),
+            (ChangeRequest, "requested_by", "requested_at"),
+            (ReviewSignOff, "reviewer", "signed_at"),
+        )
+    )
+    revisions = article.history.annotate(reviewed_at=Greatest(*latest))  # PostgreSQL's GREATEST skips NULLs
+    then = revisions.filter(history_date__lte=F("reviewed_at")).order_by("-history_date", "-history_id").first()
+    if then is None or all(getattr(then, f) == getattr(article, f) for f in ("title", "summary", "key_points", "body")):
         return None
     return {
-        "reviewed_at": reviewed_at,
+        "reviewed_at": then.reviewed_at,
         "title": word_diff(then.title, article.title) if then.title != article.title else None,
         "summary": word_diff(then.summary, article.summary) if then.summary != article.summary else None,
         # The key points read as the first paragraphs of the body: one comparison shows a change to either.
@@ -196,7 +193,15 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
     context_object_name = "article"
 
     def get_queryset(self):
-        return Article.objects.on_review_desk().select_related("author__staff_profile", "live_snapshot")
+        on_desk = translations.with_grace_days(Article.objects.on_review_desk())  # for an out-of-date translation
+        return on_desk.select_related("author__staff_profile", "live_snapshot")
+
+    def get_object(self, queryset=None):
+        article = super().get_object(queryset)
+        # Each step offered asks its permission, and a reviewer's asks who contributed (two queries): read it once.
+        contributors = article.contributor_ids()
+        article.contributor_ids = lambda: contributors
+        return article
 
     def get_context_data(self, **kwargs):
         article, user = self.object, self.request.user
@@ -222,7 +227,9 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             for item in status.statements
         ]
         in_key_points = {s.hash for s in citations.statements(article.key_points, language=article.language)}
-        originals = translations.source_statements(article, [item.sentence for item in status.statements])
+        family = translations.family_on_desk(article)  # a translation's source, read with its live statements
+        sentences = [item.sentence for item in status.statements]
+        originals = translations.source_statements(article, sentences, source=family.get("source"))
         for entry, original in zip(statements, originals, strict=True):
             entry["original"] = original  # for a translation: the statement of its source it translates
             item = entry["status"]
@@ -251,7 +258,7 @@ class ReviewArticleView(ReviewDeskMixin, DetailView):
             if live
             else None,
             since_last_review=changes_since_last_review(article, user),
-            translation_family=translations.family_on_desk(article),
+            translation_family=family,
             timeline=timeline_of(article),
             can_approve="justify_finding" in steps,  # the claim-check list's forms
             can_publish=permissions.can_publish(user, article),

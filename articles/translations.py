@@ -107,19 +107,23 @@ class SourceStatement:
     number: int | None
 
 
-def source_statements(translation: Article, translated: list) -> list[SourceStatement | None]:
+def source_statements(translation: Article, translated: list, *, source: Article | None = None):
     """For each of a translation's statements (citations.Sentence), the source statement it translates, or None.
 
     The source as patients read it (its live version; its working copy while it has none). A statement is
     paired with the source statement citing the same references in the same order, the n-th such with the
     n-th; one with no such partner (a sentence the translator added or split) is paired with nothing, and the
-    reviewer reads it against the whole source.
+    reviewer reads it against the whole source. A caller holding the source (read with its live snapshot, as
+    `family_on_desk` reads it) passes it, and nothing is read again.
     """
-    source = translation.translation_of
+    source = source or translation.translation_of
     if source is None:
         return [None] * len(translated)
     if source.live_snapshot_id:
-        statements = PublishedSnapshot.objects.values_list("statements", flat=True).get(pk=source.live_snapshot_id)
+        if Article.live_snapshot.is_cached(source):
+            statements = source.live_snapshot.statements
+        else:
+            statements = PublishedSnapshot.objects.values_list("statements", flat=True).get(pk=source.live_snapshot_id)
         originals = [
             (tuple(citations.citation_keys(s["text"])), SourceStatement(s["text"], s["number"])) for s in statements
         ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.text import Truncator
 
 from articles import citations, claims, identity, patient_visible
@@ -345,8 +345,11 @@ def _disclaimer_problems(article: Article) -> list[str]:
     active, language = Disclaimer.objects.active().filter(language=article.language), article.get_language_display()
     if not active.filter(scope=Disclaimer.Scope.ALL).exists():
         problems.append(NO_SITEWIDE_DISCLAIMER.format(language=language))
-    for topic in article.topics.filter(Q(requires_topic_disclaimer=True) | Q(not_fda_approved=True)):
-        if not active.filter(scope=Disclaimer.Scope.TOPICS, topics=topic).exists():
+    # Whether each topic has its disclaimer is read with the topics, in one query, however many there are.
+    covered = Exists(active.filter(scope=Disclaimer.Scope.TOPICS, topics=OuterRef("pk")))
+    flagged = article.topics.filter(Q(requires_topic_disclaimer=True) | Q(not_fda_approved=True))
+    for topic in flagged.annotate(covered=covered):
+        if not topic.covered:
             problems.append(TOPIC_DISCLAIMER_MISSING.format(topic=topic.name, language=language))
     return problems
 
@@ -368,7 +371,10 @@ def review_status(article: Article) -> ReviewStatus:
         .order_by("-approved_at", "-pk")
     )
     requests = list(
-        ChangeRequest.objects.filter(article=article).exclude(statement_hash="").order_by("-requested_at", "-pk")
+        ChangeRequest.objects.filter(article=article)
+        .exclude(statement_hash="")
+        .select_related("requested_by__staff_profile")  # the desk names who asked, for each statement
+        .order_by("-requested_at", "-pk")
     )
     sentences = citations.unique_statements(article.statements)
     current_hashes = {s.hash for s in sentences}
@@ -432,9 +438,8 @@ def review_status(article: Article) -> ReviewStatus:
         key_points_html=article.key_points,
         language=article.language,
     )
-    justified = {
-        j.finding_key: j for j in FindingJustification.objects.filter(article=article).order_by("justified_at")
-    }
+    justifications = FindingJustification.objects.filter(article=article).select_related("justified_by__staff_profile")
+    justified = {j.finding_key: j for j in justifications.order_by("justified_at")}
     return ReviewStatus(
         findings=findings,
         justified=justified,
