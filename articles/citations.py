@@ -13,11 +13,13 @@ import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
+from articles.parse_once import parsed
 from articles.sanitize import clean_html
 from articles.sentence_rules import SentenceRules, sentence_rules
 
@@ -68,8 +70,12 @@ def _outside_tags(text: str, pattern: re.Pattern):
 
 def find_markers(text: str) -> list[CitationMarker]:
     """Return the well-formed citation markers in `text`, in document order (none inside tags)."""
+    return parsed(_find_markers, text or "")
+
+
+def _find_markers(text: str) -> list[CitationMarker]:
     markers = []
-    for match in _outside_tags(text or "", _MARKER):
+    for match in _outside_tags(text, _MARKER):
         parts = [part.strip() for part in match.group(1).split(";")]
         keys = [m.group(1) for m in map(_MARKER_KEY.match, parts) if m]
         if len(keys) == len(parts):
@@ -221,7 +227,7 @@ class Sentence:
     def normalised_text(self) -> str:
         return normalise_statement_text(self.text)
 
-    @property
+    @cached_property  # asked for each statement by the read model, the checks, the labels and the snapshot
     def hash(self) -> str:
         return statement_hash(self.text, self.keys)
 
@@ -335,6 +341,10 @@ def _marker_text(html: str, marker: CitationMarker) -> str:
 def sentence_blocks(html: str, *, language: str = "en") -> list[list[Sentence]]:
     """Return the sentences of sanitized HTML in `language` block by block (paragraph, list item ...), with their
     citations."""
+    return parsed(_sentence_blocks, html or "", language)
+
+
+def _sentence_blocks(html: str, language: str) -> list[list[Sentence]]:
     markers = {index: marker for index, marker in enumerate(find_markers(html), start=1)}
     result = []
     for block in _blocks(html):

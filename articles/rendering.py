@@ -144,14 +144,19 @@ def render_article(article: Article, **options) -> RenderedArticle:
 
 
 def _render_article(
-    article: Article, *, levels: dict[str, str] | None = None, mark_unapproved: bool = False
+    article: Article,
+    *,
+    levels: dict[str, str] | None = None,
+    mark_unapproved: bool = False,
+    resolved: tuple[list[Reference], list[str]] | None = None,
 ) -> RenderedArticle:
     """Render the working copy: numbered citations, reference list in order of first citation.
 
     `levels` maps statement hashes to approved evidence levels; each statement then carries its label.
     With `mark_unapproved` (previews), statements without an approved level are marked as such.
+    `resolved`: what `article.resolve_citations()` returns, when the caller has already asked it.
     """
-    references, unknown = article.resolve_citations()
+    references, unknown = resolved or article.resolve_citations()
     numbers = {ref.citation_key: number for number, ref in enumerate(references, start=1)}
     key_points = article.key_points
 

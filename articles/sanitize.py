@@ -13,6 +13,8 @@ from ada_url import URL
 from bleach.html5lib_shim import Filter, convert_entities
 from django.conf import settings
 
+from articles.parse_once import parsed
+
 ALLOWED_TAGS = frozenset(
     {
         "h2", "h3", "h4", "p", "br", "ul", "ol", "li",
@@ -139,7 +141,11 @@ _BLOCK_END = re.compile(r"</(?:p|li|h2|h3|h4|blockquote|td|th|caption)\s*>", re.
 
 def plain_paragraphs(value: str) -> list[str]:
     """Return the plain text of each paragraph, heading, list item or cell of sanitized HTML."""
-    return [text for text in (plain_text(part) for part in _BLOCK_END.split(value or "")) if text]
+    return parsed(_plain_paragraphs, value or "")
+
+
+def _plain_paragraphs(value: str) -> list[str]:
+    return [text for text in (plain_text(part) for part in _BLOCK_END.split(value)) if text]
 
 
 def plain_lines(value: str) -> str:
