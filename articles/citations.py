@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from articles.parse_once import parsed
-from articles.sanitize import clean_html
+from articles.sanitize import clean_link
 from articles.sentence_rules import SentenceRules, sentence_rules
 
 KEY_PATTERN = r"[A-Za-z0-9_](?:[A-Za-z0-9_:.\-]*[A-Za-z0-9_])?"
@@ -452,28 +452,40 @@ def format_ama(ref) -> str:
     return " ".join(part for part in _ama_parts(ref) if part)
 
 
-def format_ama_html(ref) -> SafeString:
-    """Return a reference in AMA style as HTML: journal in italics, DOI linked."""
+def format_ama_html(ref, links: dict | None = None) -> SafeString:
+    """Return a reference in AMA style as HTML: journal in italics, DOI linked (`links`: see reference_links)."""
     authors, title, journal, details, doi = _ama_parts(ref)
     parts = [escape(authors), escape(title)]
     if journal:
         parts.append(format_html("<i>{}</i>", journal))
     parts.append(escape(details))
     if doi:
-        parts.append(_link(f"https://doi.org/{ref.doi}", doi))
+        parts.append(_link(f"https://doi.org/{ref.doi}", doi, links))
     return mark_safe(" ".join(part for part in parts if part))  # noqa: S308 - each part is escaped above
 
 
-def _link(href: str, text: str) -> str:
+def _link(href: str, text: str, links: dict | None) -> str:
     """Return a link through the one link policy (sanitize.py): the addresses come from reference records."""
-    return clean_html(format_html('<a href="{}">{}</a>', href, text))
+    return (links or {}).get((href, text)) or clean_link(href, text)
 
 
-def reference_links(ref) -> SafeString:
-    """Return the PubMed, PMC and open-access links of a reference as HTML, in the active language."""
-    links = [
+def _links_shown(ref) -> list[tuple[str, str]]:
+    return [
         (ref.pubmed_url, f"PubMed {ref.pmid}"),
         (ref.pmc_url, gettext("Free full text (%(pmcid)s)") % {"pmcid": ref.pmcid}),
         (ref.open_access_pdf if not ref.pmcid else "", gettext("Free full text (PDF)")),
     ]
-    return mark_safe(" · ".join(_link(href, text) for href, text in links if href))  # noqa: S308 - clean_html
+
+
+def link_targets(ref) -> list[tuple[str, str]]:
+    """Return the (address, text) of each link the reference shows, its DOI's too, for sanitize.clean_links."""
+    doi = [(f"https://doi.org/{ref.doi}", f"doi:{ref.doi}")] if ref.doi else []
+    return [(href, text) for href, text in [*doi, *_links_shown(ref)] if href]
+
+
+def reference_links(ref, links: dict | None = None) -> SafeString:
+    """Return the PubMed, PMC and open-access links of a reference as HTML, in the active language.
+
+    `links`: these links as sanitize.clean_links made them for a whole reference list (else each is cleaned)."""
+    shown = (_link(href, text, links) for href, text in _links_shown(ref) if href)
+    return mark_safe(" · ".join(shown))  # noqa: S308 - clean_link
