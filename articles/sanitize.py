@@ -98,6 +98,10 @@ _cleaner = bleach.Cleaner(
     filters=[ExternalLinkFilter],
 )
 
+# What bleach.clean(tags=set(), strip=True) builds on each call, built once: a body's plain text is made a
+# paragraph at a time. Like _cleaner, one per process (the workers are sync: one request at a time).
+_text_cleaner = bleach.Cleaner(tags=set(), strip=True, strip_comments=True)
+
 
 _TAG_LIKE = re.compile(r"<[/!?a-zA-Z]")  # as a browser reads "<": followed by a space it is text
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates: PostgreSQL cannot store them
@@ -150,7 +154,7 @@ def plain_text(value: str) -> str:
     text = storable_text(value)
     # Decoding entities can reveal markup ("&lt;b&gt;"): strip again until none is left.
     for _ in range(MAX_PASSES):
-        stripped = bleach.clean(_drop_code(text, " "), tags=set(), strip=True, strip_comments=True)
+        stripped = _text_cleaner.clean(_drop_code(text, " "))
         text = " ".join(html.unescape(stripped).split())
         if not _TAG_LIKE.search(text):
             return text

@@ -312,7 +312,7 @@ class Article(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        patient_visible.sanitize(self)
+        patient_visible.sanitize(self, fields=kwargs.get("update_fields"))
         if self._state.adding:
             # A new article starts as a draft whatever the caller set: only articles/workflow/ moves it on.
             self.status, self.live_snapshot, self.scheduled_for, self.scheduled_by = self.Status.DRAFT, None, None, None
