@@ -13,12 +13,14 @@ import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from articles.sanitize import clean_html
+from articles.parse_once import parsed
+from articles.sanitize import clean_link
 from articles.sentence_rules import SentenceRules, sentence_rules
 
 KEY_PATTERN = r"[A-Za-z0-9_](?:[A-Za-z0-9_:.\-]*[A-Za-z0-9_])?"
@@ -68,8 +70,12 @@ def _outside_tags(text: str, pattern: re.Pattern):
 
 def find_markers(text: str) -> list[CitationMarker]:
     """Return the well-formed citation markers in `text`, in document order (none inside tags)."""
+    return parsed(_find_markers, text or "")
+
+
+def _find_markers(text: str) -> list[CitationMarker]:
     markers = []
-    for match in _outside_tags(text or "", _MARKER):
+    for match in _outside_tags(text, _MARKER):
         parts = [part.strip() for part in match.group(1).split(";")]
         keys = [m.group(1) for m in map(_MARKER_KEY.match, parts) if m]
         if len(keys) == len(parts):
@@ -221,7 +227,7 @@ class Sentence:
     def normalised_text(self) -> str:
         return normalise_statement_text(self.text)
 
-    @property
+    @cached_property  # asked for each statement by the read model, the checks, the labels and the snapshot
     def hash(self) -> str:
         return statement_hash(self.text, self.keys)
 
@@ -335,6 +341,10 @@ def _marker_text(html: str, marker: CitationMarker) -> str:
 def sentence_blocks(html: str, *, language: str = "en") -> list[list[Sentence]]:
     """Return the sentences of sanitized HTML in `language` block by block (paragraph, list item ...), with their
     citations."""
+    return parsed(_sentence_blocks, html or "", language)
+
+
+def _sentence_blocks(html: str, language: str) -> list[list[Sentence]]:
     markers = {index: marker for index, marker in enumerate(find_markers(html), start=1)}
     result = []
     for block in _blocks(html):
@@ -442,28 +452,40 @@ def format_ama(ref) -> str:
     return " ".join(part for part in _ama_parts(ref) if part)
 
 
-def format_ama_html(ref) -> SafeString:
-    """Return a reference in AMA style as HTML: journal in italics, DOI linked."""
+def format_ama_html(ref, links: dict | None = None) -> SafeString:
+    """Return a reference in AMA style as HTML: journal in italics, DOI linked (`links`: see reference_links)."""
     authors, title, journal, details, doi = _ama_parts(ref)
     parts = [escape(authors), escape(title)]
     if journal:
         parts.append(format_html("<i>{}</i>", journal))
     parts.append(escape(details))
     if doi:
-        parts.append(_link(f"https://doi.org/{ref.doi}", doi))
+        parts.append(_link(f"https://doi.org/{ref.doi}", doi, links))
     return mark_safe(" ".join(part for part in parts if part))  # noqa: S308 - each part is escaped above
 
 
-def _link(href: str, text: str) -> str:
+def _link(href: str, text: str, links: dict | None) -> str:
     """Return a link through the one link policy (sanitize.py): the addresses come from reference records."""
-    return clean_html(format_html('<a href="{}">{}</a>', href, text))
+    return (links or {}).get((href, text)) or clean_link(href, text)
 
 
-def reference_links(ref) -> SafeString:
-    """Return the PubMed, PMC and open-access links of a reference as HTML, in the active language."""
-    links = [
+def _links_shown(ref) -> list[tuple[str, str]]:
+    return [
         (ref.pubmed_url, f"PubMed {ref.pmid}"),
         (ref.pmc_url, gettext("Free full text (%(pmcid)s)") % {"pmcid": ref.pmcid}),
         (ref.open_access_pdf if not ref.pmcid else "", gettext("Free full text (PDF)")),
     ]
-    return mark_safe(" · ".join(_link(href, text) for href, text in links if href))  # noqa: S308 - clean_html
+
+
+def link_targets(ref) -> list[tuple[str, str]]:
+    """Return the (address, text) of each link the reference shows, its DOI's too, for sanitize.clean_links."""
+    doi = [(f"https://doi.org/{ref.doi}", f"doi:{ref.doi}")] if ref.doi else []
+    return [(href, text) for href, text in [*doi, *_links_shown(ref)] if href]
+
+
+def reference_links(ref, links: dict | None = None) -> SafeString:
+    """Return the PubMed, PMC and open-access links of a reference as HTML, in the active language.
+
+    `links`: these links as sanitize.clean_links made them for a whole reference list (else each is cleaned)."""
+    shown = (_link(href, text, links) for href, text in _links_shown(ref) if href)
+    return mark_safe(" · ".join(shown))  # noqa: S308 - clean_link

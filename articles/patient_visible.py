@@ -368,11 +368,13 @@ def stale_on_models() -> list:
     return [apps.get_model("articles", name) for name in names]
 
 
-def sanitize(record) -> None:
-    """Clean in place each text field of `record` that patients read, by the policy its entry gives."""
+def sanitize(record, *, fields=None) -> None:
+    """Clean in place each text field of `record` that patients read, by the policy its entry gives.
+
+    `fields`: only these (a save's update_fields: a workflow step that saves its state writes no text)."""
     model = type(record).__name__
     for entry in VISIBLE:
         for target, policy in entry.sanitized.items():
             owner, name = target.split(".")
-            if owner == model:
+            if owner == model and (fields is None or name in fields):
                 setattr(record, name, policy(getattr(record, name)))

@@ -12,7 +12,7 @@ from django.utils.translation import gettext, gettext_noop, ngettext
 
 from articles import citations, evidence_legend, figures
 from articles.models import Article, EvidenceLevel, Reference
-from articles.sanitize import plain_text
+from articles.sanitize import clean_links, plain_text
 
 NOT_YET_APPROVED = gettext_noop("Not yet approved")
 CONTENTS_FROM_SECTIONS = 3  # a body with this many h2 sections or more gets "On this page"
@@ -34,15 +34,15 @@ class RenderedArticle:
     figure_problems: list[str] = field(default_factory=list)  # what stops its figures being published
 
 
-def reference_entry(ref: Reference, number: int, backlink: str = "") -> dict:
-    """Return the JSON-ready form of one numbered reference, as a snapshot stores it."""
+def reference_entry(ref: Reference, number: int, backlink: str = "", links: dict | None = None) -> dict:
+    """Return the JSON-ready form of one numbered reference, as a snapshot stores it (`links`: clean_links's)."""
     return {
         "number": number,
         "key": ref.citation_key,
         "title": ref.title,
         "ama": citations.format_ama(ref),
-        "ama_html": str(citations.format_ama_html(ref)),
-        "links_html": str(citations.reference_links(ref)),
+        "ama_html": str(citations.format_ama_html(ref, links)),
+        "links_html": str(citations.reference_links(ref, links)),
         "doi": ref.doi,
         "pmid": ref.pmid,
         "is_retracted": ref.is_retracted,
@@ -144,14 +144,19 @@ def render_article(article: Article, **options) -> RenderedArticle:
 
 
 def _render_article(
-    article: Article, *, levels: dict[str, str] | None = None, mark_unapproved: bool = False
+    article: Article,
+    *,
+    levels: dict[str, str] | None = None,
+    mark_unapproved: bool = False,
+    resolved: tuple[list[Reference], list[str]] | None = None,
 ) -> RenderedArticle:
     """Render the working copy: numbered citations, reference list in order of first citation.
 
     `levels` maps statement hashes to approved evidence levels; each statement then carries its label.
     With `mark_unapproved` (previews), statements without an approved level are marked as such.
+    `resolved`: what `article.resolve_citations()` returns, when the caller has already asked it.
     """
-    references, unknown = article.resolve_citations()
+    references, unknown = resolved or article.resolve_citations()
     numbers = {ref.citation_key: number for number, ref in enumerate(references, start=1)}
     key_points = article.key_points
 
@@ -166,6 +171,7 @@ def _render_article(
         **citations.first_citation_anchors(key_points, numbers, id_prefix=KEY_POINT_CITE_PREFIX),
     }
     found = figures.library_images(figures.figure_ids(article.body))
+    links = clean_links([target for ref in references for target in citations.link_targets(ref)])
     body_html, shown = figures.render(
         citations.render_markers(article.body, numbers, after=labels(article.body)), found, mark_missing=mark_unapproved
     )
@@ -178,7 +184,7 @@ def _render_article(
         key_points_html=key_points_html,
         contents=contents,
         references=[
-            reference_entry(ref, numbers[ref.citation_key], anchors.get(numbers[ref.citation_key], ""))
+            reference_entry(ref, numbers[ref.citation_key], anchors.get(numbers[ref.citation_key], ""), links)
             for ref in references
         ],
         unknown_keys=unknown,

@@ -12,6 +12,9 @@ import bleach
 from ada_url import URL
 from bleach.html5lib_shim import Filter, convert_entities
 from django.conf import settings
+from django.utils.html import format_html
+
+from articles.parse_once import parsed
 
 ALLOWED_TAGS = frozenset(
     {
@@ -95,6 +98,10 @@ _cleaner = bleach.Cleaner(
     filters=[ExternalLinkFilter],
 )
 
+# What bleach.clean(tags=set(), strip=True) builds on each call, built once: a body's plain text is made a
+# paragraph at a time. Like _cleaner, one per process (the workers are sync: one request at a time).
+_text_cleaner = bleach.Cleaner(tags=set(), strip=True, strip_comments=True)
+
 
 _TAG_LIKE = re.compile(r"<[/!?a-zA-Z]")  # as a browser reads "<": followed by a space it is text
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates: PostgreSQL cannot store them
@@ -120,6 +127,26 @@ def clean_html(value: str) -> str:
     return cleaned
 
 
+def clean_link(href: str, text: str) -> str:
+    """Return a link to `href` reading `text`, through the same policy as clean_html but in one pass.
+
+    Built from escaped parts, it is one element with nothing to re-nest: a second pass would change nothing
+    (tests/test_sanitize.py compares the two), and a reference list makes dozens of these per rendering.
+    """
+    return _cleaner.clean(format_html('<a href="{}">{}</a>', storable_text(href), storable_text(text))).strip()
+
+
+def clean_links(links: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Return each (href, text) as clean_link makes it, all in one pass: a reference list shows dozens of links."""
+    links = list(dict.fromkeys(links))
+    # Each in a paragraph of its own: its escaped text cannot close one, so the cleaned pieces split apart again.
+    source = "".join(format_html('<p><a href="{}">{}</a></p>', storable_text(h), storable_text(t)) for h, t in links)
+    pieces = _cleaner.clean(source).removeprefix("<p>").removesuffix("</p>").split("</p><p>") if links else []
+    if len(pieces) != len(links):
+        pieces = [clean_link(href, text) for href, text in links]
+    return dict(zip(links, pieces, strict=True))
+
+
 def plain_text(value: str) -> str:
     """Return `value` with all markup removed and entities decoded, whitespace collapsed."""
     if not value:
@@ -127,7 +154,7 @@ def plain_text(value: str) -> str:
     text = storable_text(value)
     # Decoding entities can reveal markup ("&lt;b&gt;"): strip again until none is left.
     for _ in range(MAX_PASSES):
-        stripped = bleach.clean(_drop_code(text, " "), tags=set(), strip=True, strip_comments=True)
+        stripped = _text_cleaner.clean(_drop_code(text, " "))
         text = " ".join(html.unescape(stripped).split())
         if not _TAG_LIKE.search(text):
             return text
@@ -139,7 +166,11 @@ _BLOCK_END = re.compile(r"</(?:p|li|h2|h3|h4|blockquote|td|th|caption)\s*>", re.
 
 def plain_paragraphs(value: str) -> list[str]:
     """Return the plain text of each paragraph, heading, list item or cell of sanitized HTML."""
-    return [text for text in (plain_text(part) for part in _BLOCK_END.split(value or "")) if text]
+    return parsed(_plain_paragraphs, value or "")
+
+
+def _plain_paragraphs(value: str) -> list[str]:
+    return [text for text in (plain_text(part) for part in _BLOCK_END.split(value)) if text]
 
 
 def plain_lines(value: str) -> str:

@@ -3,7 +3,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from articles.sanitize import EXTERNAL_LINK_REL, clean_html, plain_text
+from articles.sanitize import EXTERNAL_LINK_REL, clean_html, clean_link, clean_links, plain_text
 
 
 @pytest.fixture(autouse=True)
@@ -176,6 +176,38 @@ def test_a_link_to_a_scheme_or_address_patients_may_not_follow_loses_its_href(hr
     link = cleaned_link(escape(href))
     assert "href" not in link
     assert "rel" not in link
+
+
+LINK_TEXTS = [
+    "doi:10.1000/x",
+    "<b>bold</b>",
+    "a & b",
+    "&amp;",
+    "</a><a href='javascript:x'>y",
+    "<!-- c -->",
+    "\x00",
+    "x<y",
+]
+
+
+@pytest.mark.parametrize(
+    "href", [*LEAVE_THE_SITE, *STAY_ON_THE_SITE, *NOWHERE_ALLOWED, "https://x.example/?a=1&b=\ud800"]
+)
+def test_a_link_built_in_one_pass_is_what_clean_html_makes_of_it(href):
+    from django.utils.html import format_html
+
+    for text in LINK_TEXTS:
+        assert clean_link(href, text) == clean_html(format_html('<a href="{}">{}</a>', href, text))
+
+
+def test_links_cleaned_together_are_each_what_clean_link_makes_of_it():
+    hrefs = [*LEAVE_THE_SITE, *STAY_ON_THE_SITE, *NOWHERE_ALLOWED, "</p><p>", "x</p><p>y", "https://x.example/\x00"]
+    links = [(href, text) for href in hrefs for text in [*LINK_TEXTS, "</p><p>", "<p>", "\ue000"]]
+
+    cleaned = clean_links(links)
+
+    assert cleaned == {link: clean_link(*link) for link in links}
+    assert clean_links([]) == {}
 
 
 def test_h1_is_reduced_to_text_so_the_page_keeps_one_h1():

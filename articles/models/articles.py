@@ -312,7 +312,7 @@ class Article(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        patient_visible.sanitize(self)
+        patient_visible.sanitize(self, fields=kwargs.get("update_fields"))
         if self._state.adding:
             # A new article starts as a draft whatever the caller set: only articles/workflow/ moves it on.
             self.status, self.live_snapshot, self.scheduled_for, self.scheduled_by = self.Status.DRAFT, None, None, None
@@ -412,11 +412,12 @@ class Article(models.Model):
                 found[key] = reference
         return [found[k] for k in keys if k in found], [k for k in keys if k not in found]
 
-    def content_hash(self, *, replacing=None, version: int | None = None) -> str:
+    def content_hash(self, *, replacing=None, version: int | None = None, cited: list | None = None) -> str:
         """Hash of everything patients would see of this working copy and every cited reference's record as the
         reviewer judged it (with `replacing`: see resolve_citations); patient_visible.VISIBLE lists it.
-        `version`: as an earlier version of the hash covered it (identity.py), to compare with a snapshot."""
-        references, _unknown = self.resolve_citations(replacing=replacing)
+        `version`: as an earlier version of the hash covered it (identity.py), to compare with a snapshot.
+        `cited`: the references as `resolve_citations()` just returned them, to save asking again."""
+        references = cited if cited is not None else self.resolve_citations(replacing=replacing)[0]
         return identity.content_hash(patient_visible.hashed(self, cited=references), version=version)
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from articles import notifications, translations
 from articles.models import Article, PublishedSnapshot
+from articles.parse_once import parse_once
 from articles.workflow.gate import gate
 from articles.workflow.messages import REASON_REQUIRED, SCHEDULE_IN_PAST, WorkflowError
 from articles.workflow.snapshot import build_snapshot
@@ -29,6 +30,7 @@ from articles.workflow.writes import LIVE_FIELDS, locked, record, save_state
 
 @implements(PUBLISH)
 @gate()
+@parse_once()  # the read model, the snapshot and its plain text read the same body: each parses it once
 def publish(article: Article, *, by) -> PublishedSnapshot:
     """Freeze the reviewed working copy into a new snapshot and make it the live version."""
     PUBLISH.refuse_unless_allowed(by, article)

@@ -10,7 +10,8 @@ from articles.workflow.status import ReviewStatus
 
 def build_snapshot(article: Article, status: ReviewStatus, *, by, now: datetime.datetime) -> PublishedSnapshot:
     """Return the (unsaved) snapshot the working copy would publish as: previews render it too."""
-    rendered = render_article(article, levels=status.levels, mark_unapproved=by is None)
+    # Publishing freezes the rendering the read model made; a preview (by None) marks what is not yet approved.
+    rendered = render_article(article, levels=status.levels, mark_unapproved=True) if by is None else status.rendered
     references = {ref["key"]: ref["number"] for ref in rendered.references}
     sign_off_record = status.sign_off
     reviewers: dict[int, dict] = {}

@@ -29,6 +29,7 @@ from articles.models import (
     ReviewSignOff,
     StatementApproval,
 )
+from articles.parse_once import parse_once
 from articles.rendering import RenderedArticle, render_article
 from articles.workflow.messages import (
     ALREADY_LIVE,
@@ -359,11 +360,12 @@ def _similar(a: str, b: str) -> bool:
     return matcher.quick_ratio() >= SIMILAR_WORDING and matcher.ratio() >= SIMILAR_WORDING
 
 
+@parse_once()
 def review_status(article: Article) -> ReviewStatus:
     """Return the review state of the working copy, derived from hashes: what counts and what blocks."""
     contributor_ids = article.contributor_ids()
-    rendered = render_article(article)
-    content_hash = article.content_hash()
+    resolved = article.resolve_citations()  # once: the hash, the approvals' reference hashes and the rendering
+    content_hash = article.content_hash(cited=resolved[0])
     stored = {s.statement_hash: s for s in article.evidence_statements.all()}
     approvals = list(
         StatementApproval.objects.filter(article=article)
@@ -378,7 +380,7 @@ def review_status(article: Article) -> ReviewStatus:
     )
     sentences = citations.unique_statements(article.statements)
     current_hashes = {s.hash for s in sentences}
-    cited_by_key = {ref.citation_key: ref for ref in rendered.cited}
+    cited_by_key = {ref.citation_key: ref for ref in resolved[0]}
     # By statement hash, newest first: a scan of every approval for every statement grew with the square.
     approvals_by_hash, latest_request = defaultdict(list), {}
     for approval in approvals:
@@ -419,11 +421,12 @@ def review_status(article: Article) -> ReviewStatus:
     )
     current = [s for s in sign_offs if s.content_hash == content_hash]
     valid = [s for s in current if counts(s.reviewer_id, contributor_ids)]
-    cited = Reference.objects.filter(citation_key__in=article.citation_keys, is_retracted=True)
     acknowledged = set(RetractionAcknowledgement.objects.filter(article=article).values_list("reference_id", flat=True))
     topics = list(article.topics.all())
     treatment = any(topic.is_treatment for topic in topics)
     levels = {s.sentence.hash: s.approval.evidence_level for s in statuses if s.approval}
+    # Rendered once, with the evidence labels: publishing freezes this rendering (build_snapshot).
+    rendered = render_article(article, levels=levels, resolved=resolved)
     flags = [claims.RedFlag(f.phrase, f.why, f.instead) for f in RedFlagPhrase.objects.checked_in(article.language)]
     body_readability = claims.readability(article.body, language=article.language)
     findings = claims.check_article(
@@ -456,7 +459,7 @@ def review_status(article: Article) -> ReviewStatus:
         article_change_request=ChangeRequest.objects.filter(article=article, statement_hash="")
         .order_by("-requested_at", "-pk")
         .first(),
-        unacknowledged_retractions=[ref for ref in cited if ref.pk not in acknowledged],
+        unacknowledged_retractions=[ref for ref in resolved[0] if ref.is_retracted and ref.pk not in acknowledged],
         content_problems=content_problems(article, rendered),
         disclaimer_problems=_disclaimer_problems(article),
     )
