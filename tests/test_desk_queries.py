@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 # page shows (the article, its translations or its original with its live statements, its contributors,
 # references, statements, approvals, requests, sign-offs, retractions, topics, claim checks and justifications,
 # disclaimers, the reviewer's last review, the timeline), never one per record.
-DESK_ARTICLE_QUERIES = 30
+DESK_ARTICLE_QUERIES = 28
 
 SMALL = {"statements": 1, "references": 1, "revisions": 1}
 LARGE = {"statements": 40, "references": 30, "revisions": 25}
