@@ -6,11 +6,12 @@
 
 It creates a database (dropping one of the same name it made before), fills it with tests/perf/generate_site.py,
 starts Redis, one gunicorn (2 sync workers, the production settings, persistent connections), Varnish in front
-of it (docs/varnish/clinic.vcl, purged by tag: the app has VARNISH_PURGE_URLS and PUBLIC_CACHE_SECONDS=3600, as
-in production with an edge) and nginx in front of the same gunicorn (proxy_cache, the simpler choice: it cannot
-be purged, so it keeps pages for a short TTL, --shared-cache-seconds, set by `proxy_cache_valid` over the app's
-hour). It runs wrk against each target and stops everything it started. Throughput is compared as ratios within
-the one run, because absolute numbers drift between machines:
+of it (docs/varnish/clinic.vcl, purged by tag: pages say s-maxage=3600, as in production with an edge, and this
+process, which makes every change, has VARNISH_PURGE_URLS, so it purges after each commit) and nginx in front
+of the same gunicorn (proxy_cache, the simpler choice: it cannot be purged, so it keeps pages for a short TTL,
+--shared-cache-seconds, set by `proxy_cache_valid` over the app's hour). It runs wrk against each target and
+stops everything it started. Throughput is compared as ratios within the one run, because absolute numbers
+drift between machines:
   - an article page through gunicorn against a plain Django view returning a constant string (target 60%);
   - an article page through nginx's cache against nginx serving the same HTML as a static file (target 80%);
   - an article page through Varnish against Varnish serving a static object of the same bytes and headers
@@ -309,21 +310,21 @@ def measure(options, database_url: str) -> list[Row]:
         (directory / "static").mkdir()
         copy = directory / "static" / "static-copy.html"
         redis = run.add(servers.redis_server())
-        app_port = servers.free_port()  # Varnish first: the app must know where to purge
-        edge = run.add(servers.varnish(f"http://127.0.0.1:{app_port}", directory))
         environment = servers.production_environment(
             database_url,
             REDIS_URL=redis.url,
-            VARNISH_PURGE_URLS=edge.url,  # this process too: its workflow calls purge after their commit
-            PUBLIC_CACHE_SECONDS="3600",
+            PUBLIC_CACHE_SECONDS="3600",  # the edge's TTL, as with VARNISH_PURGE_URLS set
             PAGE_CACHE_SECONDS=str(options.shared_cache_seconds),  # the gunicorn and memory rows, as before
             BENCH_STATIC_COPY=str(copy),
         )
-        servers.setup_django(environment)
+        # The app first, then Varnish in front of it. Only this process changes anything (its workflow calls
+        # purge after their commit), so only its settings need the edge's address.
+        app = run.add(servers.gunicorn(environment, settings_module="tests.perf.bench_settings"))
+        edge = run.add(servers.varnish(app.url, directory))
+        servers.setup_django({**environment, "VARNISH_PURGE_URLS": edge.url})
         from django.conf import settings
 
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # the run's mail goes nowhere
-        app = run.add(servers.gunicorn(environment, settings_module="tests.perf.bench_settings", port=app_port))
         urls = sample_urls()
         article = urls[0]
         print("Load on gunicorn...", flush=True)
