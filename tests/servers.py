@@ -167,18 +167,10 @@ def _log(name: str) -> tuple:
 
 
 def gunicorn(
-    environment: dict,
-    *,
-    workers: int = 2,
-    settings_module: str = "clinic_site.settings",
-    timeout: float = 30,
-    port: int | None = None,
+    environment: dict, *, workers: int = 2, settings_module: str = "clinic_site.settings", timeout: float = 30
 ) -> Server:
-    """The app under gunicorn's sync workers, as in production; its log goes to a temporary file.
-
-    `port` (default: a free one) lets an edge started first, whose address the app needs, point at it.
-    """
-    port = port or free_port()
+    """The app under gunicorn's sync workers, as in production; its log goes to a temporary file."""
+    port = free_port()
     log, log_path = _log("gunicorn")
     process = subprocess.Popen(
         [
