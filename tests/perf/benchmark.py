@@ -257,7 +257,7 @@ def scale_rows(options) -> list[Row]:
     counts = {} if options.repetitions is None else {"repetitions": options.repetitions, "publish_repetitions": 1}
     for measured in scale.measure(**counts):
         limit = measured.limit_ms / options.strictness if measured.limit_ms else None
-        judged = (measured.p95_ms < limit) if options.judge_speed else None
+        judged = (measured.p95_ms < limit) if options.judge_speed and limit else None
         rows.append(
             Row(
                 measured.target,
