@@ -310,19 +310,20 @@ def nginx(configuration: str, directory: Path) -> Server:
 VCL = PROJECT / "docs" / "varnish" / "clinic.vcl"
 
 
-def varnish(backend_url: str, directory: Path) -> Server:
+def varnish(backend_url: str, directory: Path, *, port: int | None = None) -> Server:
     """Varnish with xkey in the foreground, running docs/varnish/clinic.vcl with its backend moved to `backend_url`.
 
-    Its working folder (`-n`) is the run's own, so `varnish_counters` can read its statistics.
+    Its working folder (`-n`) is the run's own, so `varnish_counters` can read its statistics. `port` (default: a
+    free one) starts it again where the app sends its purges.
     """
-    host, port = backend_url.removeprefix("http://").split(":")
+    backend_host, backend_port = backend_url.removeprefix("http://").split(":")
     vcl = (
         VCL.read_text()
-        .replace('.host = "127.0.0.1";', f'.host = "{host}";')
-        .replace('.port = "8000";', f'.port = "{port}";')
+        .replace('.host = "127.0.0.1";', f'.host = "{backend_host}";')
+        .replace('.port = "8000";', f'.port = "{backend_port}";')
     )
     (directory / "clinic.vcl").write_text(vcl)
-    listen = free_port()
+    listen = port or free_port()
     log, log_path = _log("varnish")
     process = subprocess.Popen(
         [shutil.which("varnishd") or "/usr/sbin/varnishd", "-F", "-j", "none", "-T", "none",

@@ -2,8 +2,6 @@
 pages kept for an hour, and gone the moment a change that touches them commits, while the rest stay cached.
 """
 
-import glob
-import shutil
 import time
 import urllib.error
 import urllib.request
@@ -14,17 +12,15 @@ from articles import workflow
 from articles.models import Article, Disclaimer, EdgePurge
 from tests import servers
 from tests.factories import TopicFactory, live_article, member_of
-from tests.tools import missing
+from tests.tools import missing, varnish_missing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def varnish(live_server, settings, tmp_path, roles):
-    if not shutil.which("varnishd") and not shutil.which("/usr/sbin/varnishd"):
-        missing("varnishd is not installed: apt-get install varnish varnish-modules (.ci/system-packages does)")
-    if not glob.glob("/usr/lib/*/varnish/vmods/libvmod_xkey.so") + glob.glob("/usr/lib/varnish/vmods/libvmod_xkey.so"):
-        missing("Varnish's xkey module is not installed: apt-get install varnish-modules")
+    if reason := varnish_missing():
+        missing(reason)
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
     settings.PUBLIC_CACHE_SECONDS = 3600
     settings.EDGE_PURGE_ECHO_SECONDS = 0

@@ -1,6 +1,8 @@
 """What tests do when a tool or service they need is missing: skip here, fail under CI=true."""
 
+import glob
 import os
+import shutil
 import socket
 
 import pytest
@@ -20,3 +22,12 @@ def reachable(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def varnish_missing() -> str | None:
+    """Why Varnish with xkey cannot run here (Debian's varnish and varnish-modules), or None when it can."""
+    if not shutil.which("varnishd") and not os.path.exists("/usr/sbin/varnishd"):
+        return "varnishd is not installed: apt-get install varnish varnish-modules (.ci/system-packages does)"
+    if not glob.glob("/usr/lib/*/varnish/vmods/libvmod_xkey.so") + glob.glob("/usr/lib/varnish/vmods/libvmod_xkey.so"):
+        return "Varnish's xkey module is not installed: apt-get install varnish-modules (.ci/system-packages does)"
+    return None

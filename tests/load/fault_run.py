@@ -1,4 +1,5 @@
-"""Faults under load: PostgreSQL restarted, Redis stopped, the mail server down. Nothing lost, no traceback.
+"""Faults under load: PostgreSQL restarted, Redis stopped, the mail server down, the edge down, a purge API
+failing. Nothing lost, no traceback, nothing stale.
 
     python tests/load/fault_run.py             # outages of 5 s
     python tests/load/fault_run.py --quick     # what CI runs: outages of 2 s, recovery time not judged
@@ -14,6 +15,13 @@
 3. Mail server down. A workflow step with SMTP pointed at a closed port must commit and queue its mail; the
    sender (send_queued_mail) finds the server down and leaves the mail for a retry; once a mail server listens
    there, the next runs deliver it: mails lost must be none.
+4. Edge down (tests/load/edge_faults.py). Varnish in front of gunicorn is stopped under load: the app still
+   serves every page (200), a publish still commits and its purge is kept (refused, attempts 1); Varnish
+   started again (empty) serves the new version, and `manage.py send_purges` then sends the kept purge.
+5. Purge API failing. The purge goes to a stand-in for a CDN's API that answers 500: `send_purges` retries it
+   until editors are told (outbox.failing(), and the review desk shows `id="failing-purges"` to an editor);
+   once the API recovers (passing purges on to the real Varnish), the next run confirms it, nothing is pending,
+   and the page read through the edge is the new one.
 Prints the counts of each and exits 1 if any check fails. Loopback only; stops and removes what it started.
 After each outage the run waits for recovery rather than for a fixed time; with --quick (CI, on a machine that
 may be busy) it asks only that the site recovers, not that it does so within 10 s.
@@ -29,8 +37,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests import servers
-
-FRIENDLY_503 = b"We will be back in a moment"
+from tests.load.edge_faults import edge_faults
+from tests.load.under_load import Readers, wait_for
 
 
 def arguments(argv=None):
@@ -41,57 +49,6 @@ def arguments(argv=None):
     options.steady = 2 if options.quick else 5
     options.recovery_limit = 120 if options.quick else 10  # seconds from the restart to the first good page
     return options
-
-
-def wait_for(check, limit: float) -> bool:
-    """Poll `check` until it is true or `limit` seconds have passed; return whether it became true."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return False
-
-
-class Readers:
-    """Threads fetching pages until stopped, recording when each answer came and what it was."""
-
-    def __init__(self, base: str, paths: list[str], count: int = 8):
-        self.answers: list[tuple[float, str]] = []
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.threads = [threading.Thread(target=self._read, args=(base, paths), daemon=True) for _ in range(count)]
-
-    def __enter__(self):
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=30)
-
-    def _read(self, base: str, paths: list[str]) -> None:
-        number = 0
-        while not self.stop.is_set():
-            number += 1
-            try:
-                status, _, body = servers.get(base + paths[number % len(paths)], timeout=15)
-                verdict = "503 friendly" if status == 503 and FRIENDLY_503 in body else str(status)
-            except OSError as error:
-                verdict = f"no answer ({type(error).__name__})"
-            with self.lock:
-                self.answers.append((time.monotonic(), verdict))
-            time.sleep(0.01)
-
-    def between(self, start: float, end: float = float("inf")) -> Counter:
-        with self.lock:
-            return Counter(verdict for at, verdict in self.answers if start <= at < end)
-
-    def first(self, verdict: str, since: float) -> float | None:
-        with self.lock:
-            return min((at for at, seen in self.answers if at >= since and seen == verdict), default=None)
 
 
 def database_restart(options, cluster: servers.PrivatePostgres, environment: dict) -> tuple[bool, list[str]]:
@@ -281,6 +238,7 @@ def main(argv=None) -> int:
             database_restart(options, cluster, environment),
             redis_outage(options, environment),
             mail_server_down(options),
+            *edge_faults(options, environment),
         ]
     finally:
         cluster.remove()

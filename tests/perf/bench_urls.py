@@ -1,3 +1,7 @@
+import json
+import os
+from pathlib import Path
+
 from django.http import HttpResponse
 from django.urls import path
 
@@ -10,4 +14,14 @@ def constant(request):
     return HttpResponse("Hello from a plain Django view.")
 
 
-urlpatterns = [path("bench/constant/", constant), *site_urlpatterns]
+def static_copy(request):
+    """The edge's reference: an article page's bytes and caching headers, saved by the benchmark
+    (BENCH_STATIC_COPY), served as they are, so Varnish keeps a static object of the same size and kind."""
+    copy = Path(os.environ["BENCH_STATIC_COPY"])
+    response = HttpResponse(copy.read_bytes())
+    for name, value in json.loads(copy.with_suffix(".json").read_text()).items():
+        response[name] = value
+    return response
+
+
+urlpatterns = [path("bench/constant/", constant), path("bench/static-copy/", static_copy), *site_urlpatterns]
