@@ -172,8 +172,10 @@ def redis_outage(options, environment: dict) -> tuple[bool, list[str]]:
 def page_cached(redis_url: str) -> bool:
     import redis
 
+    from articles import page_cache
+
     client = redis.Redis.from_url(redis_url)
-    return any(b"public-page:" in key for key in client.scan_iter(count=1000))
+    return any(key.endswith(f":{page_cache.PAGE_KEY}".encode()) for key in client.scan_iter(count=1000))
 
 
 def mail_server_down(options) -> tuple[bool, list[str]]:
