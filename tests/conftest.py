@@ -140,8 +140,8 @@ def pytest_runtest_makereport(item, call):
 # server or a browser goes before the other files.
 SLOWEST_FILES = (
     "tests/load/test_runs.py",
-    "tests/perf/test_benchmark.py",
     "tests/browser/test_accessibility.py",
+    "tests/perf/test_benchmark.py",  # third: xdist hands it to the load runs' worker next, not beside them
     "tests/browser/test_feedback_story.py",
     "tests/browser/test_first_hour_stories.py",
     "tests/browser/test_translation_story.py",
