@@ -132,3 +132,50 @@ def pytest_runtest_makereport(item, call):
     if report.when == "setup":
         item.stash[SETUP_PASSED] = report.passed
     return report
+
+
+# pytest-xdist's `--dist loadfile` hands whole files to the workers in queue order, by default the files with the
+# most tests first: the files of one or two long tests (the benchmark, the load runs, the browser stories) came
+# last, and one worker ran them alone at the end while the other idled. Longest first, the short files fill in
+# at the end instead. Seconds per file from `--durations` of a full run; a file not listed that starts a
+# server or a browser goes before the other files.
+SLOWEST_FILES = (
+    "tests/load/test_runs.py",
+    "tests/browser/test_accessibility.py",
+    "tests/perf/test_benchmark.py",  # third: xdist hands it to the load runs' worker next, not beside them
+    "tests/browser/test_feedback_story.py",
+    "tests/browser/test_first_hour_stories.py",
+    "tests/browser/test_translation_story.py",
+    "tests/test_admin_walk.py",
+    "tests/browser/test_key_points_story.py",
+    "tests/browser/test_hostile_html.py",
+    "tests/perf/test_scale_smoke.py",
+    "tests/browser/test_editorial_story.py",
+    "tests/browser/test_urgent_help_story.py",
+    "tests/test_ci_guards.py",
+)
+SERVER_FIXTURES = {"live_server", "transactional_db", "page", "browser"}
+
+
+def pytest_configure(config):
+    # The queue order is set by pytest_collection_modifyitems below; xdist would re-sort it by test count.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist, queue the longest files first; each file keeps the order of its own tests."""
+    if not hasattr(config, "workerinput"):
+        return
+    by_file: dict[str, list] = {}
+    for item in items:
+        by_file.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+
+    def expected_length(path: str) -> tuple[int, int, int]:
+        if path in SLOWEST_FILES:
+            return (0, SLOWEST_FILES.index(path), 0)
+        starts_a_server = any(SERVER_FIXTURES & set(getattr(item, "fixturenames", ())) for item in by_file[path])
+        return (1 if starts_a_server else 2, 0, -len(by_file[path]))
+
+    items[:] = [item for path in sorted(by_file, key=expected_length) for item in by_file[path]]

@@ -13,6 +13,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
 
 from articles.models import Page
@@ -58,14 +59,50 @@ ELEMENTS_PAST = """(limit) => Array.from(document.querySelectorAll("body *"))
     })"""
 
 
-@pytest.fixture
-def demo(roles):
-    """The demo content, seeded afresh: a transactional test's flush removes it, and the migrations' pages."""
+def seed_demo() -> None:
     with override_settings(DEBUG=True):
         call_command("seed_demo", verbosity=0)
     # Migration 0006 creates the default policy pages; the flush after an earlier transactional test removes them.
     for position, (slug, title, body) in enumerate(DEFAULT_PAGES):
         Page.objects.get_or_create(slug=slug, defaults={"title": title, "body": body, "position": position})
+
+
+@pytest.fixture
+def demo(roles):
+    """The demo content, seeded afresh for a test that changes it: a transactional test's flush removes it."""
+    seed_demo()
+
+
+@pytest.fixture
+def _live_server_helper(live_server):
+    """pytest-django's own helper, less the transactional_db it gives every live-server test.
+
+    That fixture empties the database after each test; a module that uses demo_to_read imports this one, so its
+    seeded rows last until the module's end.
+    """
+    live_server._live_server_modified_settings.enable()  # the live server's host in ALLOWED_HOSTS, as upstream
+    yield
+    live_server._live_server_modified_settings.disable()
+
+
+@pytest.fixture(scope="module")
+def demo_to_read(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo content, seeded once for a module whose tests only read it, and flushed after its last test.
+
+    The live server reads through a connection of its own, so the rows are committed rather than rolled back (as in
+    tests/test_admin_walk.py); the flush then leaves the database as a transactional test does. A test that
+    changes the content, or flushes, must not share a module with this fixture; the module imports
+    _live_server_helper from here for its tests to keep the rows.
+    """
+    fast_hashing = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    media = override_settings(MEDIA_ROOT=tmp_path_factory.getbasetemp() / "media")  # as conftest's, per test
+    with django_db_blocker.unblock(), fast_hashing, media:
+        try:
+            seed_demo()
+            yield
+        finally:
+            call_command("flush", interactive=False, verbosity=0)
+            connection.close()  # as a transactional test's teardown does, or dropping the test database waits on it
 
 
 def open_page(browser, live_server, viewport, name):
@@ -92,7 +129,7 @@ def describe_violations(violations):
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone-390", "desktop-1280"])
-def test_public_pages_have_no_wcag_a_or_aa_violations(browser, live_server, demo, viewport):
+def test_public_pages_have_no_wcag_a_or_aa_violations(browser, live_server, demo_to_read, viewport):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     axe = Axe()
     failures = []
@@ -108,7 +145,7 @@ def test_public_pages_have_no_wcag_a_or_aa_violations(browser, live_server, demo
     assert not failures, "axe found WCAG A/AA violations:\n" + "\n".join(failures)
 
 
-def test_public_pages_have_the_structure_assistive_technology_relies_on(browser, live_server, demo):
+def test_public_pages_have_the_structure_assistive_technology_relies_on(browser, live_server, demo_to_read):
     clinic = settings.CLINIC["name"]
     failures = []
     for name in PAGES:
@@ -143,7 +180,7 @@ def test_public_pages_have_the_structure_assistive_technology_relies_on(browser,
     assert not failures, "Pages lack accessible structure:\n" + "\n".join(failures)
 
 
-def test_article_does_not_scroll_sideways_on_a_phone(browser, live_server, demo):
+def test_article_does_not_scroll_sideways_on_a_phone(browser, live_server, demo_to_read):
     context, page = open_page(browser, live_server, PHONE, "article")
     try:
         scroll_width = page.evaluate("document.documentElement.scrollWidth")

@@ -9,7 +9,14 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from articles import evidence_legend
-from tests.browser.test_accessibility import AXE_OPTIONS, DESKTOP, PHONE, demo, describe_violations  # noqa: F401
+from tests.browser.test_accessibility import (  # noqa: F401
+    AXE_OPTIONS,
+    DESKTOP,
+    PHONE,
+    _live_server_helper,
+    demo_to_read,
+    describe_violations,
+)
 
 ARTICLE = "/articles/exosomes-wound-healing/"
 SHOTS = Path(tempfile.gettempdir())
@@ -31,9 +38,8 @@ LABEL_LINES = """() => [...document.querySelectorAll(".prose .evidence-tail")].m
 })"""
 
 
-@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1280px"])
-def test_labels_keep_their_full_stop_and_lead_to_the_legend(browser, live_server, demo, viewport):  # noqa: F811
+def test_labels_keep_their_full_stop_and_lead_to_the_legend(browser, live_server, demo_to_read, viewport):  # noqa: F811
     context = browser.new_context(base_url=live_server.url, viewport=viewport)
     context.set_default_timeout(15_000)
     page = context.new_page()

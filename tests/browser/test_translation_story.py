@@ -18,7 +18,15 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from articles.models import Article
-from tests.browser.test_accessibility import AXE_OPTIONS, DESKTOP, PHONE, demo, describe_violations  # noqa: F401
+from tests.browser.test_accessibility import (  # noqa: F401
+    AXE_OPTIONS,
+    DESKTOP,
+    PHONE,
+    _live_server_helper,
+    demo,
+    demo_to_read,
+    describe_violations,
+)
 from tests.browser.test_editorial_story import (
     approve,
     log_in,
@@ -49,9 +57,8 @@ def switcher(page):
     return page.locator(".language-switcher")
 
 
-@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(("width", "viewport"), [("390", PHONE), ("1280", DESKTOP)])
-def test_a_patient_switches_an_article_to_spanish_and_back(browser, live_server, demo, width, viewport):  # noqa: F811
+def test_a_patient_switches_an_article_to_spanish_and_back(browser, live_server, demo_to_read, width, viewport):  # noqa: F811
     context, page = new_page(browser, live_server, viewport)
     page.goto(ORIGINAL)
     english_title = page.locator("h1").inner_text()
