@@ -52,6 +52,16 @@ def plan(queryset, *, off=("seqscan",), search=False) -> str:
     return "\n".join(lines)
 
 
+def by_topic_link_index(found: str) -> bool:
+    """Whether the plan finds a topic's snapshots through an index on the topic links: ours (topic, snapshot), or
+    Django's on the topic alone, which the planner may prefer by the statistics earlier tests left behind."""
+    indexes = ("snapshot_topic_links", "articles_publishedsnapshot_topic_set_topic_id_")
+    return (
+        any(f" on {index}" in found for index in indexes)
+        and "Seq Scan on articles_publishedsnapshot_topic" not in found
+    )
+
+
 @pytest.fixture
 def site_with_articles(editor):
     topic = TopicFactory(name="Scars", slug="scars")
@@ -78,7 +88,7 @@ def test_article_list_pages_find_their_ids_in_the_live_index(site_with_articles)
 def test_topic_pages_count_from_the_topic_links_and_page_through_the_live_index(site_with_articles):
     topic, _reference = site_with_articles
     in_topic = Article.objects.live().published_under(topic)
-    assert "snapshot_topic_links" in plan(in_topic.order_by(), off=("seqscan", "indexscan"))
+    assert by_topic_link_index(plan(in_topic.order_by(), off=("seqscan", "indexscan")))
     page = IdsFirstPaginator(in_topic.as_cards().newest_first(), 2).page(1)
     assert "article_live_newest" in plan(page.object_list, off=("seqscan", "sort"))
 
@@ -86,7 +96,7 @@ def test_topic_pages_count_from_the_topic_links_and_page_through_the_live_index(
 def test_related_articles_come_from_the_topic_links_newest_first_through_the_live_index(site_with_articles):
     article = Article.objects.live().first()
     related = Article.objects.live().as_cards().related_to(article)
-    assert "snapshot_topic_links" in plan(related.order_by(), off=("seqscan", "indexscan"))
+    assert by_topic_link_index(plan(related.order_by(), off=("seqscan", "indexscan")))
     found = plan(related.newest_first()[:4], off=("seqscan", "sort"))
     assert "article_live_newest" in found
     assert "Seq Scan on articles_article" not in found
