@@ -293,9 +293,10 @@ class Article(models.Model):
             ),
         ]
         indexes = [
-            # The patient site's lists (newest live first); covering, so a deep page is read from the index.
+            # The patient site's lists (newest live first, in the page's language); covering, so a deep page and the
+            # count are read from the index.
             models.Index(
-                fields=["-live_published_at", "id", "live_snapshot"],
+                fields=["language", "-live_published_at", "id", "live_snapshot"],
                 condition=Q(live_snapshot__isnull=False),
                 name="article_live_newest",
             ),
