@@ -73,7 +73,8 @@ LOCAL_PAGE_BYTES = 32 * 1024 * 1024
 #
 # READ. KEYS: the counter, the page's stamp, the page. ARGV: the id of this process's copy ("" if none), a
 # start for the counter, the tag key prefix. Returns the counter, 1 if the page is current (else 0), and the
-# page unless this process's copy is that current one. A tag whose number Redis lost takes a new number: every
+# page unless this process's copy is that current one (a page evicted apart from its stamp is not current: this
+# process's copy may be an older one). A tag whose number Redis lost takes a new number: every
 # page showing it is stale, since a change to it may be what was lost.
 READ_SCRIPT = """
 local changes = redis.call('GET', KEYS[1])
@@ -105,7 +106,11 @@ end
 if copy == ARGV[1] then
     return {changes, 1}
 end
-return {changes, 1, redis.call('GET', KEYS[3])}
+local page = redis.call('GET', KEYS[3])
+if not page then
+    return {changes, 0}
+end
+return {changes, 1, page}
 """
 # KEEP. KEYS: the page's stamp, the page. ARGV: the counter as read before rendering, seconds to keep, the copy's
 # id, the page, the tag key prefix, then the tags. Keeps nothing (returns 0) if a tag changed after that read.

@@ -5,6 +5,8 @@ order, however the run ends. Nothing here listens beyond 127.0.0.1.
 """
 
 import contextlib
+import http.client
+import http.server
 import logging
 import os
 import pwd
@@ -305,6 +307,67 @@ def nginx(configuration: str, directory: Path) -> Server:
     port = int(re.search(r"listen 127\.0\.0\.1:(\d+)", configuration).group(1))
     wait_for_port(port, process)
     return Server("nginx", process, f"http://127.0.0.1:{port}")
+
+
+class PurgeRecorder(http.server.ThreadingHTTPServer):
+    """A purge endpoint on a loopback port speaking Varnish's protocol (`PURGE /` with `xkey-purge`), recording
+    each purge's tags and the answer it gave: `status` while that is not 200 (an edge refusing), else, with
+    `forward_to`, what the real Varnish there answered (a CDN's API in front of it), else 200.
+
+    Use it as `with PurgeRecorder() as edge:`; `edge.purged` lists the tags of the purges it confirmed."""
+
+    daemon_threads = True
+
+    def __init__(self, forward_to: str | None = None):
+        self.status = 200
+        self.received: list[tuple[set[str], int]] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_PURGE(handler):
+                tags = handler.headers.get("xkey-purge", "")
+                status = self.status
+                if status == 200 and forward_to:
+                    status = _forward_purge(forward_to, tags)
+                self.received.append((set(tags.split()), status))
+                handler.send_response(status)
+                handler.send_header("Content-Length", "0")
+                handler.end_headers()
+
+            def log_message(handler, *args):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+
+    @property
+    def purged(self) -> list[set[str]]:
+        return [tags for tags, status in self.received if status == 200]
+
+    def all_purged(self) -> set[str]:
+        return set().union(*self.purged)
+
+    def clear(self) -> None:
+        self.received.clear()
+
+    def __enter__(self):
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.shutdown()
+        self.server_close()
+
+
+def _forward_purge(varnish_url: str, tags: str) -> int:
+    host, port = varnish_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=5)
+    try:
+        connection.request("PURGE", "/", headers={"xkey-purge": tags})
+        return connection.getresponse().status
+    except OSError:
+        return 502
+    finally:
+        connection.close()
 
 
 VCL = PROJECT / "docs" / "varnish" / "clinic.vcl"

@@ -6,8 +6,6 @@ what it is asked; tests/test_varnish.py runs the same path against a real Varnis
 """
 
 import contextlib
-import http.server
-import threading
 
 import pytest
 from django.core.management import call_command
@@ -26,45 +24,15 @@ from tests.factories import (
     live_article,
     member_of,
 )
-
-
-class RecordingEdge(http.server.ThreadingHTTPServer):
-    """An edge on a loopback port that records each purge's tags and answers `status` (200: purged)."""
-
-    daemon_threads = True
-
-    def __init__(self):
-        self.purged: list[set[str]] = []
-        self.status = 200
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_PURGE(handler):
-                if self.status == 200:
-                    self.purged.append(set(handler.headers.get("xkey-purge", "").split()))
-                handler.send_response(self.status)
-                handler.send_header("Content-Length", "0")
-                handler.end_headers()
-
-            def log_message(handler, *args):
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server_address[1]}"
-
-    def all_purged(self) -> set[str]:
-        return set().union(*self.purged)
+from tests.servers import PurgeRecorder
 
 
 @pytest.fixture
 def edge(settings):
-    server = RecordingEdge()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.EDGE_PURGERS = [{"BACKEND": "varnish", "URL": server.url}]
-    settings.EDGE_PURGE_ECHO_SECONDS = 0  # tests/test_varnish.py checks the echo
-    yield server
-    server.shutdown()
-    server.server_close()
+    with PurgeRecorder() as server:
+        settings.EDGE_PURGERS = [{"BACKEND": "varnish", "URL": server.url}]
+        settings.EDGE_PURGE_ECHO_SECONDS = 0  # tests/test_varnish.py checks the echo
+        yield server
 
 
 def keys(response) -> set[str]:
@@ -143,7 +111,7 @@ def test_publishing_unpublishing_and_archiving_purge_the_article_and_its_languag
     article = live_article()
     assert {f"article-{article.pk}", "articles-en"} <= edge.all_purged()
     editor = member_of("Editors")
-    edge.purged.clear()
+    edge.clear()
     workflow.unpublish(Article.objects.get(pk=article.pk), by=editor, reason="A dose was wrong.")
     assert edge.purged == [{f"article-{article.pk}", "articles-en"}]
     assert not EdgePurge.objects.pending().exists()
@@ -154,7 +122,7 @@ def test_publishing_a_translation_purges_the_original_page_too(roles, edge):
     original = live_article()
     translation = ArticleFactory(language="es", translation_of=original, title="Exosomas", body=original.body)
     translation.topics.set(original.topics.all())
-    edge.purged.clear()
+    edge.clear()
     from tests.factories import publish_reviewed
 
     publish_reviewed(translation)
@@ -169,7 +137,7 @@ def test_site_content_changes_purge_exactly_their_tags(roles, edge):
     disclaimer = DisclaimerFactory(language="es")
     profile = member_of("Reviewers").staff_profile
     page = Page.objects.filter(language="en").first()
-    edge.purged.clear()
+    edge.clear()
     changes = [
         (lambda: Topic_save(topic), {f"topic-{topic.pk}", tags.SITEMAP, tags.MISSING}),
         (lambda: box.save(), {f"topic-{topic.pk}"}),
@@ -179,7 +147,7 @@ def test_site_content_changes_purge_exactly_their_tags(roles, edge):
         (lambda: Disclaimer.objects.get(pk=disclaimer.pk).delete(), {"disclaimers-en", "disclaimers-es"}),
     ]
     for change, expected in changes:
-        edge.purged.clear()
+        edge.clear()
         change()
         assert edge.purged == [expected]
 
@@ -192,13 +160,13 @@ def Topic_save(topic):
 @pytest.mark.django_db(transaction=True)
 def test_one_transaction_is_one_purge_and_a_rolled_back_one_is_none(roles, edge):
     first, second = TopicFactory(), TopicFactory()
-    edge.purged.clear()
+    edge.clear()
     with transaction.atomic():
         first.save()
         second.save()
         assert not edge.purged  # nothing before the commit
     assert edge.purged == [{f"topic-{first.pk}", f"topic-{second.pk}", tags.SITEMAP, tags.MISSING}]
-    edge.purged.clear()
+    edge.clear()
     with contextlib.suppress(RuntimeError), transaction.atomic():
         first.save()
         raise RuntimeError("the change fails")
@@ -224,7 +192,7 @@ def test_a_failing_purge_is_kept_retried_and_shown_to_editors_until_it_goes_thro
     editor, writer = member_of("Editors"), member_of("Writers")
     EdgePurge.objects.all().delete()
     edge.status = 500
-    edge.purged.clear()
+    edge.clear()
     topic.save()
     row = EdgePurge.objects.get()
     assert row.purged_at is None

@@ -472,6 +472,20 @@ def test_featuring_an_article_shows_on_the_cached_home_page(client, roles, share
 
 
 @pytest.mark.django_db
+def test_a_page_redis_evicted_is_rendered_again_not_served_from_an_older_copy(
+    client, editor, shared_cache, django_assert_num_queries
+):
+    article = live_article(editor)
+    url = article.get_absolute_url()
+    client.get(url)
+    page_key = next(iter(page_cache._process.pages))
+    page_cache._process.keep(page_key, ("an older copy", b"old", {}, time.time() + 60))  # this process's own
+    page_cache.server().delete(f"{page_key}:{page_cache.PAGE_KEY}")  # evicted, its stamp kept
+    with django_assert_num_queries(ARTICLE_PAGE_QUERIES):  # rendered, not the older copy
+        assert client.get(url).content != b"old"
+
+
+@pytest.mark.django_db
 def test_a_popular_page_costs_one_round_trip_and_is_not_sent_again(client, editor, shared_cache, monkeypatch):
     article = live_article(editor)
     client.get(article.get_absolute_url())

@@ -2,7 +2,6 @@
 home page, reads why in the list of purges, and sends them again once the edge is back."""
 
 import contextlib
-import threading
 
 import pytest
 from django.core.management import call_command
@@ -15,19 +14,16 @@ from articles.models import Article, EdgePurge
 from tests.browser.test_accessibility import SCREENSHOTS
 from tests.browser.test_authoring import log_in
 from tests.factories import live_article, member_of
-from tests.test_edge import RecordingEdge
+from tests.servers import PurgeRecorder
 
 
 @pytest.fixture
 def failing_edge(settings):
-    server = RecordingEdge()
-    server.status = 503
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings.EDGE_PURGERS = [{"BACKEND": "varnish", "URL": server.url}]
-    settings.EDGE_PURGE_ECHO_SECONDS = 0
-    yield server
-    server.shutdown()
-    server.server_close()
+    with PurgeRecorder() as server:
+        server.status = 503
+        settings.EDGE_PURGERS = [{"BACKEND": "varnish", "URL": server.url}]
+        settings.EDGE_PURGE_ECHO_SECONDS = 0
+        yield server
 
 
 def test_an_editor_is_told_of_a_failing_purge_reads_why_and_sends_it_again(page, failing_edge):

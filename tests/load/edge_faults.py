@@ -7,63 +7,13 @@ so that what is pending is exactly what failed (tests/test_varnish.py checks the
 its retry, the run makes it due at once, as cron's next `send_purges` a minute later would find it.
 """
 
-import http.client
-import http.server
 import io
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 from tests import servers
 from tests.load.under_load import Readers, wait_for
-
-
-class PurgeApi(http.server.ThreadingHTTPServer):
-    """A stand-in for a CDN's purge API on a loopback port, speaking Varnish's protocol (`PURGE /` with
-    `xkey-purge`): it answers 500 while `failing`, and otherwise passes each purge on to the real Varnish
-    behind it and answers what Varnish answered, so a recovered purge really empties the edge."""
-
-    daemon_threads = True
-
-    def __init__(self, varnish_url: str):
-        self.failing = False
-        self.received: list[tuple[set[str], int]] = []  # each purge's tags and the answer given
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_PURGE(handler):
-                tags = handler.headers.get("xkey-purge", "")
-                status = 500 if self.failing else forward_purge(varnish_url, tags)
-                self.received.append((set(tags.split()), status))
-                handler.send_response(status)
-                handler.send_header("Content-Length", "0")
-                handler.end_headers()
-
-            def log_message(handler, *args):
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server_address[1]}"
-
-    def __enter__(self):
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.shutdown()
-        self.server_close()
-
-
-def forward_purge(varnish_url: str, tags: str) -> int:
-    host, port = varnish_url.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=5)
-    try:
-        connection.request("PURGE", "/", headers={"xkey-purge": tags})
-        return connection.getresponse().status
-    except OSError:
-        return 502
-    finally:
-        connection.close()
 
 
 def edge_faults(options, environment: dict) -> list[tuple[bool, list[str]]]:
@@ -181,9 +131,9 @@ def purge_api_failing(options, edge, people, article):
     servers.get(edge.url + path)
     old_kept = servers.get(edge.url + path)[1].get("X-Cache") == "HIT"
     summary = "The summary published while the purge API was failing."
-    with PurgeApi(edge.url) as api:
+    with servers.PurgeRecorder(forward_to=edge.url) as api:  # a CDN's purge API in front of Varnish
         settings.EDGE_PURGERS = [{"BACKEND": "varnish", "URL": api.url}]
-        api.failing = True
+        api.status = 500
         publish_summary(article, people, summary)
         attempts = [row.attempts for row in pending_for(article)]
         for _retry in range(1, outbox.FAILING_AFTER_ATTEMPTS):  # until editors are told
@@ -195,7 +145,7 @@ def purge_api_failing(options, edge, people, article):
         client.force_login(people["editor"])
         desk = client.get(reverse("articles:review_queue"), secure=True, headers={"host": "127.0.0.1"})
         shown = desk.status_code == 200 and b'id="failing-purges"' in desk.content
-        api.failing = False
+        api.status = 200
         said = send_purges_when_due()
         pending = pending_for(article).count()
         page = servers.get(edge.url + path)[2]
