@@ -62,7 +62,9 @@ def test_a_writer_uploads_a_picture_with_alt_text_and_sees_a_hostile_file_refuse
         assert (image.alt_text, image.width, image.uploaded_by) == (ALT, 900, writer)
         preview = page.locator("img.library-preview")
         assert preview.get_attribute("alt") == ALT
-        assert preview.evaluate("img => img.complete && img.naturalWidth") == 640
+        # The rendition is made when the page asks for it: wait for the picture rather than read it half-loaded.
+        preview.evaluate("img => img.complete || new Promise(done => { img.onload = img.onerror = done; })")
+        assert preview.evaluate("img => img.naturalWidth") == 640
         box = preview.bounding_box()
         assert box["x"] + box["width"] <= width  # the preview fits the screen
         saved = look(page, f"saved-{width}")
