@@ -19,7 +19,7 @@ from django.utils.translation import gettext, gettext_noop
 from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles import figures, languages, leaflets, page_cache, search, site_icons, structured_data, translations
+from articles import article_page, languages, leaflets, page_cache, search, site_icons, translations
 from articles.edge import tags
 from articles.forms import SearchForm
 from articles.models import Article, Disclaimer, Page, PublishedSnapshot, StaffProfile, Topic, UrgentHelp
@@ -200,8 +200,12 @@ class ArticleDetailView(PublicPageMixin, DetailView):
         return snapshot.get_absolute_url()
 
     def get_object(self, queryset=None):
-        live = translations.with_counterparts(Article.objects.live())
+        live = translations.with_counterparts(self.with_snapshot(Article.objects.live()))
         return get_object_or_404(live, live_snapshot__slug=self.kwargs["slug"])
+
+    def with_snapshot(self, articles):
+        """Load what the page reads of the live snapshot: the parts rendered at publication, not what made them."""
+        return article_page.with_parts(articles)
 
     def get_context_data(self, **kwargs):
         snapshot = self.object.live_snapshot
@@ -222,26 +226,30 @@ class ArticleDetailView(PublicPageMixin, DetailView):
             *(tags.topic(pk) for pk in snapshot.topic_ids),  # their urgent-help boxes
             *(tags.article(article.pk) for article in related),
         )
-        url = settings.SITE_URL + snapshot.get_absolute_url()
         return super().get_context_data(
             snapshot=snapshot,
             footer_pages=footer_pages(pages, snapshot.language),
             newer_source=translations.newer_source(self.object),
-            canonical_url=url,
-            structured_data=structured_data.as_script(structured_data.medical_web_page(snapshot, url=url)),
-            link_preview=site_icons.link_preview(
-                title=snapshot.title,
-                description=snapshot.summary,
-                path=snapshot.get_absolute_url(),
-                kind="article",
-                image=figures.lead_image(snapshot.figures),
-            ),
+            canonical_url=settings.SITE_URL + snapshot.get_absolute_url(),
+            **self.snapshot_context(snapshot),
             sitewide_disclaimers=[d for d in disclaimers if d.scope == Disclaimer.Scope.ALL],
             topic_disclaimers=[d for d in disclaimers if d.scope == Disclaimer.Scope.TOPICS],
             urgent_help=sorted((b for b in boxes if b.is_active), key=lambda b: snapshot.topic_ids.index(b.topic_id)),
             related_articles=related,
             **kwargs,
         )
+
+    def snapshot_context(self, snapshot: PublishedSnapshot) -> dict:
+        """The snapshot's parts of the page, as kept at publication (articles.article_page)."""
+        parts = article_page.parts_for(snapshot)
+        preview = site_icons.link_preview(
+            title=snapshot.title,
+            description=snapshot.summary,
+            path=snapshot.get_absolute_url(),
+            kind="article",
+            image=parts.lead_image,
+        )
+        return {"parts": parts, "link_preview": preview}
 
     def render_to_response(self, context, **response_kwargs):
         response = super().render_to_response(context, **response_kwargs)
@@ -260,6 +268,12 @@ class ArticleLeafletView(ArticleDetailView):
 
     def address_of(self, snapshot: PublishedSnapshot) -> str:
         return languages.url_in(snapshot.language, "articles:article_leaflet", slug=snapshot.slug)
+
+    def with_snapshot(self, articles):
+        return articles  # the leaflet lays out the whole snapshot itself
+
+    def snapshot_context(self, snapshot: PublishedSnapshot) -> dict:
+        return {}
 
     def render_to_response(self, context, **response_kwargs):
         try:

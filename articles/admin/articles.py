@@ -18,7 +18,7 @@ from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.functional import cached_property
 
-from articles import citations, page_cache, patient_visible, permissions, workflow
+from articles import article_page, citations, page_cache, patient_visible, permissions, workflow
 from articles.admin.base import RichTextAdmin, StatedLengthLimits, User, known_citation_keys
 from articles.admin.translations import TranslationAdminMixin
 from articles.admin_site import DeclaredFiltersChangeList
@@ -391,6 +391,7 @@ class ArticleAdmin(TranslationAdminMixin, StatedLengthLimits, RichTextAdmin):
             "articles/article_detail.html",
             {
                 "snapshot": snapshot,
+                "parts": article_page.render(snapshot, preview=True),
                 "preview": True,
                 "preview_problems": status.problems,
                 "sitewide_disclaimers": [d for d in disclaimers if d.scope == Disclaimer.Scope.ALL],

@@ -3,7 +3,7 @@
 - `articles`: the working copy of an article, its QuerySet and revision history
 - `review`: evidence statements and the review records (approvals, change requests, sign-offs, ...)
 - `references`: the works articles cite
-- `snapshots`: what patients read, as published
+- `snapshots`: what patients read, as published, and the parts of its page rendered once
 - `site_content`: topics, disclaimers, pages and red-flag phrases
 - `staff`: staff profiles and the second factor
 - `audit`: the audit trail
@@ -87,7 +87,13 @@ from articles.models.site_content import (
     Topic,
     TranslationPolicy,
 )
-from articles.models.snapshots import SEARCH_CONFIGS, SEARCH_VECTOR, PublishedSnapshot, PublishedSnapshotQuerySet
+from articles.models.snapshots import (
+    SEARCH_CONFIGS,
+    SEARCH_VECTOR,
+    PublishedSnapshot,
+    PublishedSnapshotQuerySet,
+    RenderedSnapshot,
+)
 from articles.models.staff import StaffProfile, TwoFactorRequirement, public_person
 from articles.models.urgent_help import UrgentHelp, UrgentHelpQuerySet
 
@@ -146,6 +152,7 @@ __all__ = [
     "RedFlagPhrase",
     "Reference",
     "ReferenceQuerySet",
+    "RenderedSnapshot",
     "RetractionAcknowledgement",
     "ReviewSignOff",
     "StaffProfile",

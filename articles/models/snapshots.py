@@ -158,3 +158,26 @@ class PublishedSnapshot(AppendOnlyModel):
     def offered_treatments(self) -> list[str]:
         """Names of this article's topics whose treatment the clinic provides (as published)."""
         return [topic["name"] for topic in self.topics if topic.get("offered_by_clinic")]
+
+
+class RenderedSnapshot(models.Model):
+    """The parts of a snapshot's page that depend on the snapshot alone, rendered once (articles.article_page).
+
+    Not part of the immutable record: rendered again when the templates, translations or settings they were
+    made with change (`version`), so it is kept beside the snapshot rather than in it.
+    """
+
+    snapshot = models.OneToOneField(
+        PublishedSnapshot, primary_key=True, on_delete=models.CASCADE, related_name="rendered"
+    )
+    version = models.CharField(max_length=64, help_text="Digest of what the parts were rendered with.")
+    head_html = models.TextField(help_text="Canonical link, article metadata and JSON-LD.")
+    title_html = models.TextField(help_text="The topics and the heading.")
+    header_html = models.TextField(help_text="Summary, bylines, dates and corrections.")
+    body_html = models.TextField(help_text="From the disclosure to the reference list.")
+    end_html = models.TextField(help_text="Feedback, history and the reach counter.")
+    lead_image = models.JSONField(null=True, help_text="The figure link previews show (figures.lead_image).")
+    rendered_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Page parts of {self.snapshot_id}"

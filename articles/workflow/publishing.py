@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from articles import notifications, translations
+from articles import article_page, notifications, translations
 from articles.models import Article, PublishedSnapshot
 from articles.parse_once import parse_once
 from articles.workflow.gate import gate
@@ -42,6 +42,7 @@ def publish(article: Article, *, by) -> PublishedSnapshot:
     snapshot = build_snapshot(article, status, by=by, now=timezone.now())
     snapshot.save()
     snapshot.topic_set.set([topic["id"] for topic in snapshot.topics])
+    article_page.store(snapshot)  # the page's parts, rendered once here rather than on each request
     from_state, previous_snapshot_id = article.status, article.live_snapshot_id
     article.status = Article.Status.PUBLISHED
     article.live_snapshot, article.live_published_at = snapshot, snapshot.published_at
