@@ -1,13 +1,14 @@
 """articles/article_page.py: an article page's parts rendered once at publication, assembled on each request."""
 
+import bleach.sanitizer
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from articles import article_page
+from articles import article_page, citations, rendering, structured_data
 from articles.models import PublishedSnapshot, RenderedSnapshot
-from tests.factories import ArticleFactory, ReferenceFactory, TopicFactory, publish_reviewed
+from tests.factories import ArticleFactory, ReferenceFactory, TopicFactory, UrgentHelpFactory, publish_reviewed
 from tests.test_views import ARTICLE_PAGE_QUERIES
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +72,27 @@ def test_the_page_does_the_same_work_whatever_the_article_size(client, editor, d
     assert rendered[0] == rendered[1]
     assert large.live_snapshot.references[-1]["number"] == 30
     assert '<li id="ref-30">' in response.content.decode()
+
+
+def test_a_page_request_sanitizes_renders_and_cites_nothing(client, editor, monkeypatch):
+    article = article_citing(editor, 5)
+    UrgentHelpFactory(topic=article.topics.get())  # its symptoms are plain text made from what editors typed
+    client.get(article.get_absolute_url())  # this process's first page: what it may keep of the box is made
+    calls = []
+
+    def counted(module, name):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *args, **kwargs: calls.append(name) or real(*args, **kwargs))
+
+    counted(bleach.sanitizer.Cleaner, "clean")
+    for name in ("reference_entry", "evidence_label", "render_article", "with_section_ids"):
+        counted(rendering, name)
+    counted(citations, "citation_keys")
+    counted(structured_data, "medical_web_page")
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert 'class="urgent-help"' in page
+    assert '<li id="ref-5">' in page
+    assert calls == []
 
 
 def test_the_page_reads_none_of_what_only_the_parts_need(client, editor):

@@ -5,6 +5,7 @@ show at once on every live page of their topic (above the body, and in the leafl
 and are retired by making them inactive rather than deleted, so what a patient saw on a day can be found.
 """
 
+import functools
 import re
 
 from django.core.exceptions import ValidationError
@@ -35,7 +36,13 @@ PHONE_INVALID = (
 
 def symptom_list(value: str) -> list[str]:
     """Return the symptoms written one to a line, as patients read them."""
-    return plain_lines(value).splitlines()
+    return list(_symptoms(value or ""))
+
+
+@functools.lru_cache(maxsize=1024)
+def _symptoms(value: str) -> tuple[str, ...]:
+    # Every article page of a topic shows its box: the same few texts, sanitized once per process, not per page.
+    return tuple(plain_lines(value).splitlines())
 
 
 def validate_symptoms(value: str, *, required: bool = True) -> None:
