@@ -46,7 +46,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
-from django.utils.cache import set_response_etag
+from django.utils.cache import get_conditional_response, set_response_etag
+from django.utils.http import parse_http_date_safe
 
 from articles import patient_visible
 
@@ -317,32 +318,41 @@ def _may_be_kept(request) -> bool:
 
 
 class CachedPageMiddleware:
-    """Answer a kept public page before the session, authentication, CSRF, second-factor and login-throttling
-    middleware run: a kept page read no session and set no cookie, so they have nothing to do for it.
+    """Answer a kept public page first, before any other middleware: it is kept with the headers the whole stack
+    gave it (security, CSP, frame options, language, ETag), and a kept page read no session and set no cookie,
+    so the session, authentication, CSRF, second-factor and login-throttling middleware have nothing to do for it.
 
-    settings.MIDDLEWARE places it below every middleware that adds a header (security, CSP, frame options,
-    conditional GET, language), so a kept page leaves with the very headers it would have if rendered. What it
-    cannot answer goes down the whole stack, with the change counter it read for `cached_page` to keep it under.
+    settings.MIDDLEWARE places it first. A browser's conditional request for a kept page is answered 304 here, as
+    ConditionalGetMiddleware would. What it cannot answer goes down the whole stack, with the change counter it
+    read; on the way back, a page `cached_page` marked keepable is kept with its final headers.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path_info.startswith(NEVER_KEPT) and _may_be_kept(request):
-            page_key = request.page_cache_key = _page_key(request)
-            kept = _kept_response(page_key)
-            if isinstance(kept, HttpResponse):
-                return kept
-            request.page_cache_changes = kept
-        return self.get_response(request)
+        if request.path_info.startswith(NEVER_KEPT) or not _may_be_kept(request):
+            return self.get_response(request)
+        page_key = request.page_cache_key = _page_key(request)
+        kept = _kept_response(page_key)
+        if isinstance(kept, HttpResponse):
+            last_modified = parse_http_date_safe(kept.get("Last-Modified"))
+            return get_conditional_response(request, etag=kept.get("ETag"), last_modified=last_modified, response=kept)
+        request.page_cache_changes = kept
+        response = self.get_response(request)
+        if kept is not None and getattr(response, "page_cache_keepable", False) and _cacheable(request, response):
+            try:
+                _keep(page_key, kept, response)
+            except Exception as error:
+                _unreachable(error)
+        return response
 
 
 def cached_page(view):
     """Serve a public GET from the cache when every tag it shows is unchanged since; else render and keep it.
 
-    Behind CachedPageMiddleware the lookup is done already, before the heavy middleware; without it (a view
-    called on its own) it is done here.
+    Behind CachedPageMiddleware the lookup is done already, and the middleware keeps the page once every other
+    middleware has added its headers; without it (a view called on its own) both are done here.
     """
 
     @functools.wraps(view)
@@ -350,7 +360,8 @@ def cached_page(view):
         if not _may_be_kept(request):
             return view(request, *args, **kwargs)
         page_key = getattr(request, "page_cache_key", None)
-        if page_key is not None:
+        behind_middleware = page_key is not None
+        if behind_middleware:
             changes = request.page_cache_changes
         else:
             page_key = _page_key(request)
@@ -366,10 +377,13 @@ def cached_page(view):
             response.render()
         if _cacheable(request, response):
             set_response_etag(response)  # once here, rather than hashing the page in every request
-            try:
-                _keep(page_key, changes, response)
-            except Exception as error:
-                _unreachable(error)
+            if behind_middleware:
+                response.page_cache_keepable = True
+            else:
+                try:
+                    _keep(page_key, changes, response)
+                except Exception as error:
+                    _unreachable(error)
         return response
 
     return wrapper

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Kept public pages are answered here, first, with the headers the whole stack gave them when rendered.
+    "articles.page_cache.CachedPageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "articles.languages.LanguageMiddleware",  # the language and URLconf by the address, before any URL is read
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -69,8 +71,6 @@ MIDDLEWARE = [
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    # Kept public pages are answered here: below every middleware that adds a header, above the heavy ones.
-    "articles.page_cache.CachedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -111,7 +111,7 @@ def test_every_public_page_kind_is_cached(client, editor, shared_cache, django_a
 
 
 @pytest.mark.django_db
-def test_a_kept_page_is_answered_before_the_session_and_login_middleware_with_the_same_headers(
+def test_a_kept_page_is_answered_before_every_other_middleware_with_the_same_headers(
     client, editor, shared_cache, monkeypatch
 ):
     article = live_article(editor)
@@ -131,12 +131,29 @@ def test_a_kept_page_is_answered_before_the_session_and_login_middleware_with_th
         "/es/articles/",
     ]
     rendered = {url: client.get(url) for url in urls}
+    from csp.middleware import CSPMiddleware
     from django.contrib.sessions.middleware import SessionMiddleware
+    from django.middleware.common import CommonMiddleware
+    from django.middleware.http import ConditionalGetMiddleware
+    from django.middleware.security import SecurityMiddleware
 
-    def no_session(self, request):
-        raise AssertionError(f"the session middleware ran for {request.path}")
+    from articles.languages import LanguageMiddleware
 
-    monkeypatch.setattr(SessionMiddleware, "process_request", no_session)
+    def never(name):
+        def ran(self, request, *response):
+            raise AssertionError(f"{name} ran for {request.path}")
+
+        return ran
+
+    for middleware, method in [
+        (SecurityMiddleware, "process_request"),
+        (LanguageMiddleware, "__call__"),
+        (CommonMiddleware, "process_request"),
+        (ConditionalGetMiddleware, "process_response"),
+        (CSPMiddleware, "process_response"),
+        (SessionMiddleware, "process_request"),
+    ]:
+        monkeypatch.setattr(middleware, method, never(middleware.__name__))
     for url, first in rendered.items():
         kept = client.get(url)
         assert kept.status_code == 200, url
@@ -158,6 +175,18 @@ def test_different_queries_are_different_pages(client, editor, shared_cache):
 
 # The tests that change something after a page was kept commit for real (transaction=True): in one test-long
 # transaction the first change's invalidation would still be pending, and it stands for every later one.
+
+
+@pytest.mark.django_db
+def test_a_browsers_check_of_a_kept_page_is_answered_304_by_its_etag(client, editor, shared_cache):
+    url = live_article(editor).get_absolute_url()
+    first = client.get(url)
+    assert first.status_code == 200
+    kept = client.get(url, headers={"If-None-Match": first["ETag"]})
+    assert kept.status_code == 304
+    assert kept.content == b""
+    assert kept["ETag"] == first["ETag"]
+    assert client.get(url, headers={"If-None-Match": '"another"'}).content == first.content
 
 
 @pytest.mark.django_db(transaction=True)
