@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 
+from tests import servers
 from tests.perf.scale import PUBLISH_STATEMENTS
 from tests.servers import PROJECT
 from tests.test_views import ARTICLE_PAGE_QUERIES
@@ -95,3 +96,20 @@ def test_smoke_benchmark_prints_every_row_and_keeps_what_speed_cannot_change():
     for row, shape in shapes.items():
         assert re.match(r".{52} +\d+ ", lines[row]), lines[row]  # requests per second
         assert re.search(shape, lines[row]), lines[row]
+
+
+def test_wrk_latencies_of_a_second_or_more_are_read():
+    """wrk pads a latency in seconds with a space ("1.07s "), where milliseconds need none."""
+    output = (
+        "  Latency Distribution\n     50%  838.49ms\n     75%  887.99ms\n     90%  905.47ms\n     99%    1.07s \n"
+        "  36 requests in 2.07s, 860.03KB read\nRequests/sec:     17.35\n"
+    )
+    assert servers.parse_wrk(output) == servers.LoadResult(36, 17.35, 838.49, 1070.0, 0)
+
+
+def test_wrk_run_with_no_finished_request_has_no_latencies():
+    output = (
+        "  0 requests in 1.00s, 0.00B read\n  Socket errors: connect 0, read 0, write 0, timeout 16\n"
+        "Requests/sec: 0.00\n"
+    )
+    assert servers.parse_wrk(output) == servers.LoadResult(0, 0.0, None, None, 16)
