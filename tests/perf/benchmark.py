@@ -321,7 +321,7 @@ def measure(options, database_url: str) -> list[Row]:
         bare = floor(run, environment, options)
         rows += [
             bare,
-            throughput("same view through the project's middleware", app.url + FLOOR_PATH, options, bare),
+            throughput("same view through the project's middleware", app.url + FLOOR_PATH, options, bare, fresh=True),
             throughput("article page (gunicorn, page cache)", app.url + article, options, bare, 0.80),
             uncached_page(run, environment, live.live_snapshot, options),
             *after_publish(app.url, live, options),
