@@ -423,8 +423,8 @@ def varnish_counters(server: Server, *names: str) -> dict[str, int]:
 class LoadResult:
     requests: int
     per_second: float
-    p50_ms: float
-    p99_ms: float
+    p50_ms: float | None  # None when no request finished (wrk then prints no latencies)
+    p99_ms: float | None
     errors: int  # socket errors, and statuses other than 2xx and 3xx
 
 
@@ -453,14 +453,14 @@ def _milliseconds(value: str) -> float:
 
 
 def parse_wrk(output: str) -> LoadResult:
-    percentiles = dict(re.findall(r"^\s+(\d+)%\s+(\S+)$", output, re.MULTILINE))
+    percentiles = dict(re.findall(r"^\s+(\d+)%\s+(\S+)\s*$", output, re.MULTILINE))  # "1.07s " is padded
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     bad_status = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return LoadResult(
         requests=int(re.search(r"(\d+) requests in", output).group(1)),
         per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        p50_ms=_milliseconds(percentiles["50"]),
-        p99_ms=_milliseconds(percentiles["99"]),
+        p50_ms=_milliseconds(percentiles["50"]) if "50" in percentiles else None,
+        p99_ms=_milliseconds(percentiles["99"]) if "99" in percentiles else None,
         errors=(sum(int(n) for n in socket_errors.groups()) if socket_errors else 0)
         + (int(bad_status.group(1)) if bad_status else 0),
     )

@@ -1,4 +1,5 @@
-"""The production settings, plus the benchmark's reference view (a constant string) at /bench/constant/."""
+"""The production settings, plus the benchmark's views: a constant string at /bench/constant/ (the floor, with
+bench_bare_settings's empty middleware) and the static copy of an article page at /bench/static-copy/."""
 
 from clinic_site.settings import *  # noqa: F403
 

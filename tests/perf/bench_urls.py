@@ -8,10 +8,13 @@ from django.urls import path
 from clinic_site.urls import handler500  # noqa: F401 - handler500 is used by Django
 from clinic_site.urls import urlpatterns as site_urlpatterns
 
+CONSTANT = b"Hello from a plain Django view."
+
 
 def constant(request):
-    """The reference: the least a Django view can do, through the same middleware as every page."""
-    return HttpResponse("Hello from a plain Django view.")
+    """The least a Django view can do: through the same middleware as every page, and through none at all
+    (bench_bare_settings), the benchmark's floor."""
+    return HttpResponse(CONSTANT)
 
 
 def static_copy(request):

@@ -1,9 +1,10 @@
 """CI's benchmark run: every row of the table measured once on a small site, no speed target judged.
 
 CI machines are shared and sometimes busy, so nothing here depends on milliseconds or throughput ratios:
-the run must finish, print every row of the table, keep the article page's query count, and see a publish
-and an unpublish through nginx and through Varnish at all. The real numbers come from
-`python tests/perf/benchmark.py` run by hand on a quiet machine, never from a test.
+the run must finish, print every row of the table, keep the article page's query count, see a publish
+and an unpublish through nginx and through Varnish at all, serve the floor's view with no middleware, serve
+the article with the page cache off, and show the new version to a reader right after a publish under load.
+The real numbers come from tests/perf/benchmark.py run by hand on a quiet machine, never from a test.
 """
 
 import os
@@ -12,14 +13,19 @@ import shutil
 import subprocess
 import sys
 
+from tests import servers
 from tests.perf.scale import PUBLISH_STATEMENTS
 from tests.servers import PROJECT
 from tests.test_views import ARTICLE_PAGE_QUERIES
 from tests.tools import missing, varnish_missing
 
 ROWS = [
-    "plain Django view, constant string",
+    "bare Django view (no middleware)",
+    "same view through the project's middleware",
     "article page (gunicorn, page cache)",
+    "article page (gunicorn, no page cache)",
+    "article page (gunicorn, 50 readers, steady)",
+    "article page right after a publish (5 s, 50 readers)",
     "static file of the same HTML (nginx)",
     "article page (nginx proxy_cache)",
     "static copy of the same HTML (Varnish)",
@@ -74,3 +80,36 @@ def test_smoke_benchmark_prints_every_row_and_keeps_what_speed_cannot_change():
         assert re.search(r"\d+\.\d s +<= 1 s +pass$", lines[row]), lines[row]  # seen at all; 1 s judged by hand
     for row in ("article page (gunicorn, page cache)", "article page (Varnish, purged by tag)"):
         assert lines[row].endswith("not judged")
+    # Each new row against what it must show: the floor answered with the constant and none of the headers the
+    # middleware adds (else "not bare", FAIL), and the views and pages after it are ratios of it; the uncached
+    # page answered 200 with the article (else "no article"), in multiples of Wagtail's figure; a reader right
+    # after the publish saw the new version (else "old version"), and the 5 s after it are a ratio of the same
+    # 50 readers just before. Every row served its load with no error (else "N errors", FAIL).
+    shapes = {
+        "bare Django view (no middleware)": r" reference +$",
+        "same view through the project's middleware": r" \d+% +$",
+        "article page (gunicorn, page cache)": r" \d+% +>= 80% +not judged$",
+        "article page (gunicorn, no page cache)": r" \d+\.\dx Wagtail +>= 650/s +not judged$",
+        "article page (gunicorn, 50 readers, steady)": r" reference +$",
+        "article page right after a publish (5 s, 50 readers)": r" \d+% +>= 70% +not judged$",
+    }
+    for row, shape in shapes.items():
+        assert re.match(r".{52} +\d+ ", lines[row]), lines[row]  # requests per second
+        assert re.search(shape, lines[row]), lines[row]
+
+
+def test_wrk_latencies_of_a_second_or_more_are_read():
+    """wrk pads a latency in seconds with a space ("1.07s "), where milliseconds need none."""
+    output = (
+        "  Latency Distribution\n     50%  838.49ms\n     75%  887.99ms\n     90%  905.47ms\n     99%    1.07s \n"
+        "  36 requests in 2.07s, 860.03KB read\nRequests/sec:     17.35\n"
+    )
+    assert servers.parse_wrk(output) == servers.LoadResult(36, 17.35, 838.49, 1070.0, 0)
+
+
+def test_wrk_run_with_no_finished_request_has_no_latencies():
+    output = (
+        "  0 requests in 1.00s, 0.00B read\n  Socket errors: connect 0, read 0, write 0, timeout 16\n"
+        "Requests/sec: 0.00\n"
+    )
+    assert servers.parse_wrk(output) == servers.LoadResult(0, 0.0, None, None, 16)
