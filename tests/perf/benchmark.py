@@ -91,14 +91,12 @@ def arguments(argv=None):
 
 def prepare_database(options) -> str:
     url = servers.fresh_database(options.database, keep_existing=options.reuse_database)
-    if options.reuse_database:
-        return url
     environment = servers.production_environment(url)
     servers.collect_static(environment)
-    for command in (
-        [servers.PYTHON, "manage.py", "migrate", "--noinput", "-v0"],
-        [servers.PYTHON, "tests/perf/generate_site.py", "--articles", str(options.articles)],
-    ):
+    commands = [[servers.PYTHON, "manage.py", "migrate", "--noinput", "-v0"]]  # a kept database may be older
+    if not options.reuse_database:
+        commands.append([servers.PYTHON, "tests/perf/generate_site.py", "--articles", str(options.articles)])
+    for command in commands:
         started = time.monotonic()
         subprocess.run(command, cwd=PROJECT, env=environment, check=True)
         print(f"  {' '.join(command[1:3])}: {time.monotonic() - started:.0f} s", flush=True)
