@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, prefetch_related_objects
 
-from articles import patient_visible
+from articles import figures, patient_visible
 from articles.models import (
     Article,
     ChangeRequest,
@@ -36,7 +36,7 @@ class Revision:
 
 @dataclass
 class GateReads:
-    """The review records, references and topics of some articles, by article id (each list newest first)."""
+    """The review records, references and topics of some articles, by article id, as the gate orders them."""
 
     articles: dict[int, Article]  # copies of the articles, their topics prefetched
     resolved: dict[int, tuple[list[Reference], list[str]]]
@@ -52,6 +52,7 @@ class GateReads:
     sitewide_disclaimer: set[str]  # the languages with an active site-wide disclaimer
     covered_topics: set[tuple[str, int]]  # (language, topic id) with an active topic disclaimer
     known_keys: list[str] | None  # every citation key, read only when some article cites an unknown one
+    images: dict  # the library's images the bodies show, by id (figures.library_images)
     revisions: dict[int, Revision | None] = field(default_factory=dict)  # filled by `read_revisions`
 
     @classmethod
@@ -71,6 +72,7 @@ class GateReads:
             ChangeRequest.objects.filter(article_id__in=ids).select_related("requested_by__staff_profile")
         )
         return cls(
+            images=figures.library_images({i for a in copies.values() for i in figures.figure_ids(a.body)}),
             articles=copies,
             resolved=resolved,
             contributor_ids=Article.contributor_ids_of(copies.values()),
@@ -134,6 +136,10 @@ class GateReads:
         for pk in moments:
             record = current.get(pk)
             self.revisions[pk] = Revision(record, dict(related[record.history_id])) if record else None
+
+    def images_of(self, article: Article) -> dict:
+        """Return the library's images the article's body shows, by id, as figures.library_images would."""
+        return {i: self.images[i] for i in figures.figure_ids(article.body) if i in self.images}
 
     def topics(self, pk: int) -> list:
         return list(self.articles[pk].topics.all())

@@ -26,7 +26,7 @@ from articles.models import (
     StatementApproval,
 )
 from articles.parse_once import parse_once
-from articles.rendering import RenderedArticle, render_article
+from articles.rendering import RenderedArticle, RenderingProblems, render_article, rendering_problems
 from articles.workflow.gate_reads import GateReads, Revision, needs_topic_disclaimer
 from articles.workflow.messages import (
     ALREADY_LIVE,
@@ -171,7 +171,7 @@ class ReviewStatus:
 
     article: Article
     content_hash: str
-    rendered: RenderedArticle
+    resolved: tuple[list[Reference], list[str]]  # the cited references, and the keys no reference has
     statements: list[StatementStatus]
     sign_off: ReviewSignOff | None
     earlier_sign_off: ReviewSignOff | None
@@ -203,6 +203,16 @@ class ReviewStatus:
     content_problems: list[str] = field(default_factory=list)
     disclaimer_problems: list[str] = field(default_factory=list)
     reads: GateReads | None = field(default=None, repr=False)  # what it was worked out from
+    images: dict = field(default_factory=dict, repr=False)  # the library's images of the body, by id
+
+    @cached_property
+    def rendered(self) -> RenderedArticle:
+        """The working copy rendered with its evidence labels: publishing freezes this rendering (build_snapshot).
+
+        Rendered when first asked: the verdict reads what rendering would find wrong without it
+        (`rendering_problems`), so the publishing queue never renders its rows.
+        """
+        return render_article(self.article, levels=self.levels, resolved=self.resolved, found=self.images)
 
     @property
     def statement_problems(self) -> list[str]:
@@ -330,10 +340,13 @@ def _own_fields_unchanged(article: Article, then: Revision | None, current: Arti
     return True
 
 
-def content_problems(article: Article, rendered: RenderedArticle | None = None, *, known_keys=None) -> list[str]:
+def content_problems(
+    article: Article, rendered: RenderedArticle | RenderingProblems | None = None, *, known_keys=None
+) -> list[str]:
     """Return what stops the working copy going to review: empty fields, no topic, unresolved citations.
 
-    `known_keys`: every reference's citation key, when the caller read them once for many articles.
+    `rendered`: the rendering, or what it would find wrong. `known_keys`: every reference's citation key, when
+    the caller read them once for many articles.
     """
     rendered = rendered or render_article(article)
     problems = []
@@ -424,8 +437,7 @@ def review_status_from(article: Article, reads: GateReads) -> ReviewStatus:
     topics = reads.topics(pk)
     treatment = any(topic.is_treatment for topic in topics)
     levels = {s.sentence.hash: s.approval.evidence_level for s in statuses if s.approval}
-    # Rendered once, with the evidence labels: publishing freezes this rendering (build_snapshot).
-    rendered = render_article(article, levels=levels, resolved=resolved)
+    images = reads.images_of(article)
     flags = [claims.RedFlag(f.phrase, f.why, f.instead) for f in reads.red_flags[article.language]]
     body_readability = claims.readability(article.body, language=article.language)
     findings = claims.check_article(
@@ -448,7 +460,8 @@ def review_status_from(article: Article, reads: GateReads) -> ReviewStatus:
         treatment_checklist=claims.treatment_checklist(article.body, language=article.language) if treatment else [],
         article=article,
         content_hash=content_hash,
-        rendered=rendered,
+        resolved=resolved,
+        images=images,
         statements=statuses,
         sign_off=valid[0] if valid else None,
         earlier_sign_off=sign_offs[0] if sign_offs else None,
@@ -456,7 +469,9 @@ def review_status_from(article: Article, reads: GateReads) -> ReviewStatus:
         contributor_ids=contributor_ids,
         article_change_request=next(iter(reads.article_requests[pk]), None),
         unacknowledged_retractions=[ref for ref in resolved[0] if ref.is_retracted and ref.pk not in acknowledged],
-        content_problems=content_problems(subject, rendered, known_keys=reads.known_keys),
+        content_problems=content_problems(
+            subject, rendering_problems(article, resolved[1], images), known_keys=reads.known_keys
+        ),
         disclaimer_problems=_disclaimer_problems(article, reads),
         reads=reads,
     )
