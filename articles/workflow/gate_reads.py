@@ -51,7 +51,7 @@ class GateReads:
     red_flags: dict[str, list[RedFlagPhrase]]  # by language
     sitewide_disclaimer: set[str]  # the languages with an active site-wide disclaimer
     covered_topics: set[tuple[str, int]]  # (language, topic id) with an active topic disclaimer
-    known_keys: list[str] | None  # every citation key, read only when some article cites an unknown one
+    known_keys: list[str]  # every citation key, read only when some article cites an unknown one (else none)
     images: dict  # the library's images the bodies show, by id (figures.library_images)
     revisions: dict[int, Revision | None] = field(default_factory=dict)  # filled by `read_revisions`
 
@@ -112,7 +112,7 @@ class GateReads:
             else set(),
             known_keys=list(Reference.objects.values_list("citation_key", flat=True))
             if any(unknown for _, unknown in resolved.values())
-            else None,
+            else [],
         )
 
     def read_revisions(self, moments: dict[int, datetime.datetime]) -> None:
