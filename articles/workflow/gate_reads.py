@@ -116,16 +116,20 @@ class GateReads:
         )
 
     def read_revisions(self, moments: dict[int, datetime.datetime]) -> None:
-        """Read each article's revision current at its moment (`revision_at`), for all of them in two queries."""
+        """Read each article's revision current at its moment (`revision_at`), for all of them in three queries."""
         moments = {pk: moment for pk, moment in moments.items() if pk not in self.revisions}
         if not moments:
             return
         when = Q()
         for pk, moment in moments.items():
             when |= Q(id=pk, history_date__lte=moment)
-        # PostgreSQL's DISTINCT ON keeps the first row of each article: its newest revision not after the moment.
-        records = Article.history.filter(when).order_by("id", "-history_date", "-history_id").distinct("id")
-        current = {record.id: record for record in records}
+        # Newest first per article, ids only: the first of each is its revision then; only those are read in full.
+        wanted = {}
+        for pk, history_id in (
+            Article.history.filter(when).order_by("id", "-history_date", "-history_id").values_list("id", "history_id")
+        ):
+            wanted.setdefault(pk, history_id)
+        current = {r.id: r for r in Article.history.filter(history_id__in=list(wanted.values()))} if wanted else {}
         related = defaultdict(lambda: defaultdict(set))
         for name in _pinned_m2m() if current else []:
             through = getattr(next(iter(current.values())), name).model  # the history's copy of the link table
