@@ -46,7 +46,7 @@ from articles.models import (
 )
 
 QUEUE_ROWS = 25  # per section of the review queue: the longest waiting first; the badge counts them all
-PUBLISHING_ROWS = 10  # signed-off and scheduled rows shown: each costs the gate's check (about 18 queries)
+PUBLISHING_ROWS = 10  # signed-off and scheduled rows shown: each costs the gate's check (its reads are shared)
 
 
 class ReviewDeskMixin(LoginRequiredMixin):
@@ -106,7 +106,8 @@ class ReviewQueueView(ReviewDeskMixin, TemplateView):
         citing = Article.objects.live().citing_live(*(ref.citation_key for ref in retracted))
         citing = list(citing.only("title", "updated_at", "live_snapshot__references"))
         # What waits for an editor is sorted by the gate itself: an article is listed as ready only if
-        # `publish` would take it now (workflow.publishing_queue runs the gate's check on each row shown).
+        # `publish` would take it now (workflow.publishing_queue runs the gate's check on the rows shown, its
+        # records read for all of them at once).
         waiting = Article.objects.select_related("author__staff_profile", "live_snapshot")
         signed_off = QueueSection.of(waiting.signed_off().order_by("updated_at", "pk"), PUBLISHING_ROWS)
         scheduled = QueueSection.of(

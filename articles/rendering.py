@@ -34,6 +34,22 @@ class RenderedArticle:
     figure_problems: list[str] = field(default_factory=list)  # what stops its figures being published
 
 
+@dataclass
+class RenderingProblems:
+    """What rendering the working copy would find wrong, found without rendering it (`content_problems` reads it)."""
+
+    unknown_keys: list[str]
+    malformed_markers: list[str]
+    figure_problems: list[str]
+
+
+def rendering_problems(article: Article, unknown_keys: list[str], found: dict) -> RenderingProblems:
+    """Return the problems `render_article` reports: unknown keys, unreadable markers, unusable figures (`found`:
+    the library's images of the body, figures.library_images)."""
+    markers = citations.malformed_markers(article.key_points) + citations.malformed_markers(article.body)
+    return RenderingProblems(unknown_keys, list(dict.fromkeys(markers)), figures.problems(article, found))
+
+
 def reference_entry(ref: Reference, number: int, backlink: str = "", links: dict | None = None) -> dict:
     """Return the JSON-ready form of one numbered reference, as a snapshot stores it (`links`: clean_links's)."""
     return {
@@ -149,12 +165,14 @@ def _render_article(
     levels: dict[str, str] | None = None,
     mark_unapproved: bool = False,
     resolved: tuple[list[Reference], list[str]] | None = None,
+    found: dict | None = None,
 ) -> RenderedArticle:
     """Render the working copy: numbered citations, reference list in order of first citation.
 
     `levels` maps statement hashes to approved evidence levels; each statement then carries its label.
     With `mark_unapproved` (previews), statements without an approved level are marked as such.
     `resolved`: what `article.resolve_citations()` returns, when the caller has already asked it.
+    `found`: the library's images of the body (figures.library_images), when the caller has already read them.
     """
     references, unknown = resolved or article.resolve_citations()
     numbers = {ref.citation_key: number for number, ref in enumerate(references, start=1)}
@@ -170,7 +188,8 @@ def _render_article(
         **citations.first_citation_anchors(article.body, numbers),
         **citations.first_citation_anchors(key_points, numbers, id_prefix=KEY_POINT_CITE_PREFIX),
     }
-    found = figures.library_images(figures.figure_ids(article.body))
+    found = found if found is not None else figures.library_images(figures.figure_ids(article.body))
+    problems = rendering_problems(article, unknown, found)
     links = clean_links([target for ref in references for target in citations.link_targets(ref)])
     body_html, shown = figures.render(
         citations.render_markers(article.body, numbers, after=labels(article.body)), found, mark_missing=mark_unapproved
@@ -187,11 +206,9 @@ def _render_article(
             reference_entry(ref, numbers[ref.citation_key], anchors.get(numbers[ref.citation_key], ""), links)
             for ref in references
         ],
-        unknown_keys=unknown,
-        malformed_markers=list(
-            dict.fromkeys(citations.malformed_markers(key_points) + citations.malformed_markers(article.body))
-        ),
+        unknown_keys=problems.unknown_keys,
+        malformed_markers=problems.malformed_markers,
         cited=references,
         figures=shown,
-        figure_problems=figures.problems(article, found),
+        figure_problems=problems.figure_problems,
     )

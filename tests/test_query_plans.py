@@ -93,6 +93,15 @@ def test_topic_pages_count_from_the_topic_links_and_page_through_the_live_index(
     assert "article_live_newest" in plan(page.object_list, off=("seqscan", "sort"))
 
 
+def test_a_topic_count_meets_the_topic_links_in_snapshot_order_from_the_narrow_live_index(site_with_articles):
+    topic, _reference = site_with_articles
+    in_topic = Article.objects.live().in_language("en").published_under(topic).values("live_snapshot")
+    # What the count reads (migration 0028): the language's live articles in snapshot order, with no sort.
+    found = plan(in_topic.order_by(), off=("seqscan", "indexscan", "bitmapscan", "hashjoin", "nestloop", "sort"))
+    assert "Merge" in found
+    assert "article_live_by_snapshot" in found
+
+
 def test_related_articles_come_from_the_topic_links_newest_first_through_the_live_index(site_with_articles):
     article = Article.objects.live().first()
     related = Article.objects.live().in_language("en").as_cards().related_to(article)  # as views.ArticleDetail asks

@@ -207,7 +207,11 @@ class Page(models.Model):
 class RedFlagPhraseQuerySet(models.QuerySet):
     def checked_in(self, language: str):
         """The active phrases the checks look for in articles in `language` (no other language's apply)."""
-        return self.filter(is_active=True, language=language)
+        return self.checked_in_any([language])
+
+    def checked_in_any(self, languages):
+        """The active phrases the checks look for in articles in any of `languages`."""
+        return self.filter(is_active=True, language__in=list(languages))
 
 
 class RedFlagPhrase(models.Model):

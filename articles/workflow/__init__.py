@@ -27,6 +27,7 @@ from articles.workflow.consequences import (
     reference_change_consequences,
 )
 from articles.workflow.gate import GATE, gate
+from articles.workflow.gate_reads import GateReads
 from articles.workflow.messages import (
     ALREADY_IN_REVIEW,
     ALREADY_LIVE,
@@ -94,7 +95,7 @@ from articles.workflow.publishing import (
     unpublish,
     unschedule,
 )
-from articles.workflow.queue import PublishingQueue, publishing_queue
+from articles.workflow.queue import PublishingQueue, publishing_queue, review_statuses
 from articles.workflow.reviewing import (
     acknowledge_retraction,
     approve_statement,
@@ -239,6 +240,7 @@ __all__ = [
     "WITHIN_GRACE_PERIOD",
     "ArticleConsequences",
     "DeskSteps",
+    "GateReads",
     "Grace",
     "PublishingQueue",
     "ReviewStatus",
@@ -270,6 +272,7 @@ __all__ = [
     "request_statement_changes",
     "restore",
     "review_status",
+    "review_statuses",
     "revision_at",
     "schedule",
     "send_back",

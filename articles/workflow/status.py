@@ -12,25 +12,22 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
 from django.utils.text import Truncator
 
 from articles import citations, claims, identity, patient_visible
 from articles.models import (
     Article,
     ChangeRequest,
-    Disclaimer,
     EvidenceStatement,
     FindingJustification,
     PublishedSnapshot,
-    RedFlagPhrase,
     Reference,
-    RetractionAcknowledgement,
     ReviewSignOff,
     StatementApproval,
 )
 from articles.parse_once import parse_once
-from articles.rendering import RenderedArticle, render_article
+from articles.rendering import RenderedArticle, RenderingProblems, render_article, rendering_problems
+from articles.workflow.gate_reads import GateReads, Revision, needs_topic_disclaimer
 from articles.workflow.messages import (
     ALREADY_LIVE,
     APPROVED_UNDER_EARLIER_RULES,
@@ -174,7 +171,7 @@ class ReviewStatus:
 
     article: Article
     content_hash: str
-    rendered: RenderedArticle
+    resolved: tuple[list[Reference], list[str]]  # the cited references, and the keys no reference has
     statements: list[StatementStatus]
     sign_off: ReviewSignOff | None
     earlier_sign_off: ReviewSignOff | None
@@ -205,6 +202,17 @@ class ReviewStatus:
     unacknowledged_retractions: list[Reference] = field(default_factory=list)
     content_problems: list[str] = field(default_factory=list)
     disclaimer_problems: list[str] = field(default_factory=list)
+    reads: GateReads | None = field(default=None, repr=False)  # what it was worked out from
+    images: dict = field(default_factory=dict, repr=False)  # the library's images of the body, by id
+
+    @cached_property
+    def rendered(self) -> RenderedArticle:
+        """The working copy rendered with its evidence labels: publishing freezes this rendering (build_snapshot).
+
+        Rendered when first asked: the verdict reads what rendering would find wrong without it
+        (`rendering_problems`), so the publishing queue never renders its rows.
+        """
+        return render_article(self.article, levels=self.levels, resolved=self.resolved, found=self.images)
 
     @property
     def statement_problems(self) -> list[str]:
@@ -261,19 +269,30 @@ class ReviewStatus:
             live, self.article, self.content_hash
         )
 
+    @property
+    def reapproval_since(self) -> datetime.datetime | None:
+        """Return when the withdrawn sign-off was given, if only a re-approval could put this signed-off (or
+        scheduled) article back: every statement approved or withdrawn by a cited reference's change."""
+        article = self.article
+        if article.status not in (Article.Status.SIGNED_OFF, Article.Status.SCHEDULED):
+            return None
+        if self.sign_off or self.self_sign_off or self.earlier_sign_off is None:
+            return None
+        if any(not (s.is_approved or s.is_reference_changed) for s in self.statements):
+            return None
+        return self.earlier_sign_off.signed_at
+
     @cached_property
     def reference_reapproval(self) -> bool:
         """Return True if only changes outside the article (cited references' records, the author's profile)
         withdrew this signed-off (or scheduled) article's sign-off: a reviewer approves the affected statements
         again and signs off, without the writer."""
-        article = self.article
-        if article.status not in (Article.Status.SIGNED_OFF, Article.Status.SCHEDULED):
+        moment = self.reapproval_since
+        if moment is None:
             return False
-        if self.sign_off or self.self_sign_off or self.earlier_sign_off is None:
-            return False
-        if any(not (s.is_approved or s.is_reference_changed) for s in self.statements):
-            return False
-        return _own_fields_unchanged_since(article, self.earlier_sign_off.signed_at)
+        reads = self.reads or GateReads.of([self.article])
+        reads.read_revisions({self.article.pk: moment})  # the publishing queue read them for all its rows
+        return _own_fields_unchanged(self.article, reads.revisions[self.article.pk], reads.articles[self.article.pk])
 
     @property
     def levels(self) -> dict[str, str]:
@@ -302,38 +321,42 @@ def counts(reviewer_id: int, contributor_ids: set[int]) -> bool:
     return settings.ALLOW_SELF_REVIEW or reviewer_id not in contributor_ids
 
 
-def _own_fields_unchanged_since(article: Article, moment: datetime.datetime) -> bool:
-    """Return True if every pinned field of the article itself is what it was at `moment`, by its revision history.
+def _own_fields_unchanged(article: Article, then: Revision | None, current: Article) -> bool:
+    """Return True if every pinned field of the article itself is what it was in revision `then`.
 
     A writer's change (byline, address and topics included) goes back through review; only a change outside the
-    article, to a cited reference's record or the author's profile, is approved again in place.
+    article, to a cited reference's record or the author's profile, is approved again in place. `current` is
+    the article as `GateReads` holds it, its related rows read.
     """
-    then = revision_at(article, moment)
     if then is None:
         return False
     for name in patient_visible.pinned(patient_visible.ARTICLE_FIELDS):
         field = Article._meta.get_field(name)
         if field.many_to_many:
-            related = field.m2m_reverse_field_name()
-            if set(getattr(then, name).values_list(related, flat=True)) != set(
-                getattr(article, name).values_list("pk", flat=True)
-            ):
+            if then.related.get(name, set()) != {obj.pk for obj in getattr(current, name).all()}:
                 return False
-        elif getattr(then, field.attname) != getattr(article, field.attname):
+        elif getattr(then.record, field.attname) != getattr(article, field.attname):
             return False
     return True
 
 
-def content_problems(article: Article, rendered: RenderedArticle | None = None) -> list[str]:
-    """Return what stops the working copy going to review: empty fields, no topic, unresolved citations."""
+def content_problems(
+    article: Article, rendered: RenderedArticle | RenderingProblems | None = None, *, known_keys=None
+) -> list[str]:
+    """Return what stops the working copy going to review: empty fields, no topic, unresolved citations.
+
+    `rendered`: the rendering, or what it would find wrong. `known_keys`: every reference's citation key, when
+    the caller read them once for many articles.
+    """
     rendered = rendered or render_article(article)
     problems = []
     missing = [name for name in ("title", "summary", "body") if not getattr(article, name).strip()]
     if missing:
         problems.append(MISSING_FIELDS.format(title=article.title or article.slug, fields=", ".join(missing)))
-    if not article.topics.exists():
+    if not article.topics.all():  # the topics prefetched with the article (GateReads), else one query
         problems.append(NO_TOPIC.format(title=article.title))
-    known_keys = Reference.objects.values_list("citation_key", flat=True)
+    if known_keys is None:
+        known_keys = Reference.objects.values_list("citation_key", flat=True)
     for problem in citations.unknown_key_messages(rendered.unknown_keys, known_keys):
         problems.append(UNKNOWN_KEYS.format(title=article.title, problem=problem))
     if rendered.malformed_markers:
@@ -341,16 +364,12 @@ def content_problems(article: Article, rendered: RenderedArticle | None = None) 
     return problems + rendered.figure_problems  # unknown, unusable or unstored images (figures.py)
 
 
-def _disclaimer_problems(article: Article) -> list[str]:
-    problems = []
-    active, language = Disclaimer.objects.active().filter(language=article.language), article.get_language_display()
-    if not active.filter(scope=Disclaimer.Scope.ALL).exists():
+def _disclaimer_problems(article: Article, reads: GateReads) -> list[str]:
+    problems, language = [], article.get_language_display()
+    if article.language not in reads.sitewide_disclaimer:
         problems.append(NO_SITEWIDE_DISCLAIMER.format(language=language))
-    # Whether each topic has its disclaimer is read with the topics, in one query, however many there are.
-    covered = Exists(active.filter(scope=Disclaimer.Scope.TOPICS, topics=OuterRef("pk")))
-    flagged = article.topics.filter(Q(requires_topic_disclaimer=True) | Q(not_fda_approved=True))
-    for topic in flagged.annotate(covered=covered):
-        if not topic.covered:
+    for topic in reads.topics(article.pk):
+        if needs_topic_disclaimer(topic) and (article.language, topic.pk) not in reads.covered_topics:
             problems.append(TOPIC_DISCLAIMER_MISSING.format(topic=topic.name, language=language))
     return problems
 
@@ -363,21 +382,18 @@ def _similar(a: str, b: str) -> bool:
 @parse_once()
 def review_status(article: Article) -> ReviewStatus:
     """Return the review state of the working copy, derived from hashes: what counts and what blocks."""
-    contributor_ids = article.contributor_ids()
-    resolved = article.resolve_citations()  # once: the hash, the approvals' reference hashes and the rendering
-    content_hash = article.content_hash(cited=resolved[0])
-    stored = {s.statement_hash: s for s in article.evidence_statements.all()}
-    approvals = list(
-        StatementApproval.objects.filter(article=article)
-        .select_related("reviewer__staff_profile")
-        .order_by("-approved_at", "-pk")
-    )
-    requests = list(
-        ChangeRequest.objects.filter(article=article)
-        .exclude(statement_hash="")
-        .select_related("requested_by__staff_profile")  # the desk names who asked, for each statement
-        .order_by("-requested_at", "-pk")
-    )
+    return review_status_from(article, GateReads.of([article]))
+
+
+def review_status_from(article: Article, reads: GateReads) -> ReviewStatus:
+    """Return `review_status(article)`, worked out from what `reads` (which holds the article) read."""
+    pk, subject = article.pk, reads.articles[article.pk]  # the subject: its topics read with the others'
+    contributor_ids = reads.contributor_ids[pk]
+    resolved = reads.resolved[pk]  # once: the hash, the approvals' reference hashes and the rendering
+    content_hash = subject.content_hash(cited=resolved[0])
+    stored = {s.statement_hash: s for s in reads.stored[pk]}
+    approvals = reads.approvals[pk]
+    requests = reads.requests[pk]
     sentences = citations.unique_statements(article.statements)
     current_hashes = {s.hash for s in sentences}
     cited_by_key = {ref.citation_key: ref for ref in resolved[0]}
@@ -414,20 +430,15 @@ def review_status(article: Article) -> ReviewStatus:
                 None,
             )
         statuses.append(status)
-    sign_offs = list(
-        ReviewSignOff.objects.filter(article=article)
-        .select_related("reviewer__staff_profile")
-        .order_by("-signed_at", "-pk")
-    )
+    sign_offs = reads.sign_offs[pk]
     current = [s for s in sign_offs if s.content_hash == content_hash]
     valid = [s for s in current if counts(s.reviewer_id, contributor_ids)]
-    acknowledged = set(RetractionAcknowledgement.objects.filter(article=article).values_list("reference_id", flat=True))
-    topics = list(article.topics.all())
+    acknowledged = reads.acknowledged[pk]
+    topics = reads.topics(pk)
     treatment = any(topic.is_treatment for topic in topics)
     levels = {s.sentence.hash: s.approval.evidence_level for s in statuses if s.approval}
-    # Rendered once, with the evidence labels: publishing freezes this rendering (build_snapshot).
-    rendered = render_article(article, levels=levels, resolved=resolved)
-    flags = [claims.RedFlag(f.phrase, f.why, f.instead) for f in RedFlagPhrase.objects.checked_in(article.language)]
+    images = reads.images_of(article)
+    flags = [claims.RedFlag(f.phrase, f.why, f.instead) for f in reads.red_flags[article.language]]
     body_readability = claims.readability(article.body, language=article.language)
     findings = claims.check_article(
         title=article.title,
@@ -441,8 +452,7 @@ def review_status(article: Article) -> ReviewStatus:
         key_points_html=article.key_points,
         language=article.language,
     )
-    justifications = FindingJustification.objects.filter(article=article).select_related("justified_by__staff_profile")
-    justified = {j.finding_key: j for j in justifications.order_by("justified_at")}
+    justified = {j.finding_key: j for j in reads.justifications[pk]}
     return ReviewStatus(
         findings=findings,
         justified=justified,
@@ -450,18 +460,20 @@ def review_status(article: Article) -> ReviewStatus:
         treatment_checklist=claims.treatment_checklist(article.body, language=article.language) if treatment else [],
         article=article,
         content_hash=content_hash,
-        rendered=rendered,
+        resolved=resolved,
+        images=images,
         statements=statuses,
         sign_off=valid[0] if valid else None,
         earlier_sign_off=sign_offs[0] if sign_offs else None,
         self_sign_off=current[0] if current and not valid else None,
         contributor_ids=contributor_ids,
-        article_change_request=ChangeRequest.objects.filter(article=article, statement_hash="")
-        .order_by("-requested_at", "-pk")
-        .first(),
+        article_change_request=next(iter(reads.article_requests[pk]), None),
         unacknowledged_retractions=[ref for ref in resolved[0] if ref.is_retracted and ref.pk not in acknowledged],
-        content_problems=content_problems(article, rendered),
-        disclaimer_problems=_disclaimer_problems(article),
+        content_problems=content_problems(
+            subject, rendering_problems(article, resolved[1], images), known_keys=reads.known_keys
+        ),
+        disclaimer_problems=_disclaimer_problems(article, reads),
+        reads=reads,
     )
 
 
