@@ -313,6 +313,20 @@ def _kept_response(page_key: str):
     return HttpResponse(entry[1], headers=entry[2]) if entry is not None else changes
 
 
+def kept_page(request) -> tuple[bytes, dict] | None:
+    """Return the current kept page for a GET `request` as (body, headers), or None: not kept, not current, not a
+    page that may be kept, or the cache out of reach (articles.kept_pages answers with it before Django)."""
+    if request.path_info.startswith(NEVER_KEPT) or not _may_be_kept(request):
+        return None
+    page_key = _page_key(request)  # DisallowedHost for a host Django refuses
+    try:
+        _changes, entry = _kept_page(page_key)
+    except Exception as error:
+        _unreachable(error)
+        return None
+    return (entry[1], entry[2]) if entry is not None else None
+
+
 def _may_be_kept(request) -> bool:
     return request.method == "GET" and enabled() and _keepable_query(request)
 
