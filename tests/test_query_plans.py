@@ -37,15 +37,34 @@ def drop_language_indexes(cursor) -> None:
         cursor.execute(f"DROP INDEX {name}")
 
 
-def plan(queryset, *, off=("seqscan",), search=False) -> str:
+def drop_unique_live_snapshot(cursor) -> None:
+    """Drop the one-to-one's unique index on the live snapshot until the transaction is rolled back.
+
+    On a few rows it gives the live articles in snapshot order as cheaply as any; on a real site, where it holds
+    every article of every language, the narrow live index of one language is what serves a topic's count.
+    """
+    cursor.execute(
+        "SELECT conname FROM pg_constraint WHERE conrelid = 'articles_article'::regclass AND contype = 'u'"
+        " AND conkey = ARRAY[(SELECT attnum FROM pg_attribute WHERE attrelid = 'articles_article'::regclass"
+        " AND attname = 'live_snapshot_id')]"
+    )
+    names = [name for (name,) in cursor.fetchall()]
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's deferred checks first: no ALTER while they wait
+    for name in names:
+        cursor.execute(f"ALTER TABLE articles_article DROP CONSTRAINT {name}")
+
+
+def plan(queryset, *, off=("seqscan",), search=False, prepare=None) -> str:
     """Return PostgreSQL's plan for the queryset, with the given ways of reading turned off (and, for a `search`,
-    the plain language indexes)."""
+    the plain language indexes; `prepare(cursor)` may drop others)."""
     sql, params = queryset.query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
         for way in off:
             cursor.execute(f"SET LOCAL enable_{way} = off")
         if search:
             drop_language_indexes(cursor)
+        if prepare:
+            prepare(cursor)
         cursor.execute(f"EXPLAIN {sql}", params)
         lines = [row[0] for row in cursor.fetchall()]
         transaction.set_rollback(True)
@@ -96,8 +115,10 @@ def test_topic_pages_count_from_the_topic_links_and_page_through_the_live_index(
 def test_a_topic_count_meets_the_topic_links_in_snapshot_order_from_the_narrow_live_index(site_with_articles):
     topic, _reference = site_with_articles
     in_topic = Article.objects.live().in_language("en").published_under(topic).values("live_snapshot")
-    # What the count reads (migration 0028): the language's live articles in snapshot order, with no sort.
-    found = plan(in_topic.order_by(), off=("seqscan", "indexscan", "bitmapscan", "hashjoin", "nestloop", "sort"))
+    # What the count reads (migration 0029): the language's live articles in snapshot order, with no sort. Index
+    # scans stay on (turning them off turns off index-only scans too, and leaves the planner a choice of penalties).
+    ways = ("seqscan", "bitmapscan", "hashjoin", "nestloop", "sort")
+    found = plan(in_topic.order_by(), off=ways, prepare=drop_unique_live_snapshot)
     assert "Merge" in found
     assert "article_live_by_snapshot" in found
 
