@@ -313,12 +313,19 @@ def _kept_response(page_key: str):
     return HttpResponse(entry[1], headers=entry[2]) if entry is not None else changes
 
 
-def kept_page(request) -> tuple[bytes, dict] | None:
-    """Return the current kept page for a GET `request` as (body, headers), or None: not kept, not current, not a
-    page that may be kept, or the cache out of reach (articles.kept_pages answers with it before Django)."""
-    if request.path_info.startswith(NEVER_KEPT) or not _may_be_kept(request):
+def key_of(request) -> str | None:
+    """Return the key a GET `request`'s page is kept under, or None if such a page is never kept (a staff area, a
+    query the public pages do not read). Raises DisallowedHost for a host Django refuses."""
+    if request.path_info.startswith(NEVER_KEPT) or not _keepable_query(request):
         return None
-    page_key = _page_key(request)  # DisallowedHost for a host Django refuses
+    return _page_key(request)
+
+
+def kept_page(page_key: str) -> tuple[bytes, dict] | None:
+    """Return the page kept under `page_key` as (body, headers) if it is current, else None (also when the cache
+    is off or out of reach). articles.kept_pages answers with it before Django."""
+    if not enabled():
+        return None
     try:
         _changes, entry = _kept_page(page_key)
     except Exception as error:
