@@ -359,11 +359,11 @@ class CachedPageMiddleware:
         if isinstance(kept, HttpResponse):
             last_modified = parse_http_date_safe(kept.get("Last-Modified"))
             return get_conditional_response(request, etag=kept.get("ETag"), last_modified=last_modified, response=kept)
-        request.page_cache_changes = kept
+        changes = request.page_cache_changes = kept  # the counter read before rendering (None: out of reach)
         response = self.get_response(request)
-        if kept is not None and getattr(response, "page_cache_keepable", False) and _cacheable(request, response):
+        if changes is not None and getattr(response, "page_cache_keepable", False) and _cacheable(request, response):
             try:
-                _keep(page_key, kept, response)
+                _keep(page_key, changes, response)
             except Exception as error:
                 _unreachable(error)
         return response

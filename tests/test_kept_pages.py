@@ -90,3 +90,16 @@ def test_with_the_cache_out_of_reach_django_renders_the_page(editor, settings):
         page_cache._unreachable_until = 0.0
     assert status == "200 OK"
     assert b"Exosome therapy for hair loss" in body
+
+
+def test_long_addresses_are_answered_but_not_remembered(editor, shared_cache):  # noqa: F811
+    from articles import kept_pages
+
+    url = live_article(editor).get_absolute_url()
+    kept_pages._remembered_key_of.cache_clear()
+    served(url)
+    served(url)
+    remembered = kept_pages._remembered_key_of.cache_info().currsize
+    long_query = "?q=" + "scar" * kept_pages.LONGEST_REMEMBERED
+    assert served(url + long_query)[0] == "200 OK"
+    assert kept_pages._remembered_key_of.cache_info().currsize == remembered == 1
