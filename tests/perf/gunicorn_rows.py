@@ -47,7 +47,7 @@ def throughput(
     """Load `url` with wrk; compare it with `reference` as a ratio, judged against `goal` unless that is None.
     `fresh`: the server has served nothing yet, so a second of load first reaches every worker."""
     servers.get(url)  # warm: the page cache and every worker's first-request costs are not what is measured
-    if fresh:
+    if fresh and options.judge_speed:  # the smoke run judges no speed: its rows need no warm-up
         servers.wrk(url, seconds=1, connections=4, timeout=_timeout(options))
     result = servers.wrk(url, seconds=options.seconds, connections=connections or options.connections,
                          timeout=_timeout(options))  # fmt: skip
