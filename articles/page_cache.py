@@ -352,9 +352,10 @@ class CachedPageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path_info.startswith(NEVER_KEPT) or not _may_be_kept(request):
+        page_key = key_of(request) if request.method == "GET" and enabled() else None
+        if page_key is None:
             return self.get_response(request)
-        page_key = request.page_cache_key = _page_key(request)
+        request.page_cache_key = page_key
         kept = _kept_response(page_key)
         if isinstance(kept, HttpResponse):
             last_modified = parse_http_date_safe(kept.get("Last-Modified"))
