@@ -151,17 +151,25 @@ def plain_text(value: str) -> str:
     """Return `value` with all markup removed and entities decoded, whitespace collapsed."""
     if not value:
         return ""
-    text = storable_text(value)
+    return _plain_from(_text_cleaner.clean(_drop_code(storable_text(value), " ")))
+
+
+def _plain_from(stripped: str) -> str:
+    """Finish plain_text from the cleaner's first pass over the value."""
+    text = " ".join(html.unescape(stripped).split())
     # Decoding entities can reveal markup ("&lt;b&gt;"): strip again until none is left.
-    for _ in range(MAX_PASSES):
-        stripped = _text_cleaner.clean(_drop_code(text, " "))
-        text = " ".join(html.unescape(stripped).split())
+    for _ in range(MAX_PASSES - 1):
         if not _TAG_LIKE.search(text):
             return text
+        text = " ".join(html.unescape(_text_cleaner.clean(_drop_code(text, " "))).split())
+    if not _TAG_LIKE.search(text):
+        return text
     return " ".join(_TAG_LIKE.sub(" ", text).split())
 
 
 _BLOCK_END = re.compile(r"</(?:p|li|h2|h3|h4|blockquote|td|th|caption)\s*>", re.IGNORECASE)
+# Between the blocks of one cleaner pass: a private-use character, which the cleaner keeps as text.
+_BLOCK_SEPARATOR = "\ue000"
 
 
 def plain_paragraphs(value: str) -> list[str]:
@@ -170,7 +178,14 @@ def plain_paragraphs(value: str) -> list[str]:
 
 
 def _plain_paragraphs(value: str) -> list[str]:
-    return [text for text in (plain_text(part) for part in _BLOCK_END.split(value)) if text]
+    """plain_text of each block, from one pass of the cleaner over them all (a body has dozens)."""
+    blocks = [_drop_code(storable_text(block), " ") for block in _BLOCK_END.split(value)]
+    stripped = _text_cleaner.clean(_BLOCK_SEPARATOR.join(blocks)).split(_BLOCK_SEPARATOR)
+    left_open = any("<" in block.rpartition(">")[2] for block in blocks)  # a tag or comment cut by a block's end
+    if left_open or _BLOCK_SEPARATOR in value or len(stripped) != len(blocks):
+        # Unsanitized markup the separators could fall into, or a separator in the text: each block alone.
+        stripped = [_text_cleaner.clean(block) for block in blocks]
+    return [text for text in map(_plain_from, stripped) if text]
 
 
 def plain_lines(value: str) -> str:

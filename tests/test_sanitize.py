@@ -3,7 +3,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from articles.sanitize import EXTERNAL_LINK_REL, clean_html, clean_link, clean_links, plain_text
+from articles import sanitize
+from articles.sanitize import EXTERNAL_LINK_REL, clean_html, clean_link, clean_links, plain_paragraphs, plain_text
 
 
 @pytest.fixture(autouse=True)
@@ -238,6 +239,45 @@ def test_text_after_an_unclosed_code_element_is_kept(value, kept):
     assert "<embed" not in cleaned
     assert "<iframe" not in cleaned
     assert "<script" not in cleaned
+
+
+PARAGRAPH_BODIES = [
+    "<h2>What the trials found</h2><p>In trial 1, itching fell [@doe2020].</p><ul><li>one &amp; two</li><li>three</li>"
+    "</ul><blockquote><p>Quoted &lt; text</p></blockquote><table><caption>Doses</caption><tbody><tr><th>A</th>"
+    "<td>1 <b>mg</b></td></tr></tbody></table>",
+    "Text before any paragraph<h2>Heading</h2>",
+    "<p>A private-use \ue000 character</p><p>next</p>",
+    "<p>An open <!-- comment</p><p>swallows the rest of a single pass</p>",
+    '<p>An attribute <a title="left open</p><p>after it</p>',
+    "<p>Before</p><script>alert(1)<p>After</p>",
+    "<p>&lt;b&gt;decoded&lt;/b&gt; markup</p><p>\x00stored</p>",
+]
+
+
+@pytest.mark.parametrize("body", PARAGRAPH_BODIES)
+def test_plain_paragraphs_reads_each_block_as_plain_text_reads_it(body):
+    """One cleaner pass for all blocks gives each block's plain text, whitespace aside: in malformed markup a
+    paragraph that implicitly closes one left open puts a space where a block read alone ran words together."""
+    alone = [text for text in (plain_text(block) for block in sanitize._BLOCK_END.split(body)) if text]
+    assert [text.split() != [] for text in plain_paragraphs(body)] == [True] * len(alone)
+    assert ["".join(text.split()) for text in plain_paragraphs(body)] == ["".join(text.split()) for text in alone]
+
+
+def test_plain_paragraphs_of_a_body_is_one_cleaner_pass(monkeypatch):
+    calls = []
+    clean = sanitize._text_cleaner.clean
+    monkeypatch.setattr(sanitize._text_cleaner, "clean", lambda value: calls.append(value) or clean(value))
+    assert sanitize._plain_paragraphs(PARAGRAPH_BODIES[0]) == [
+        "What the trials found",
+        "In trial 1, itching fell [@doe2020].",
+        "one & two",
+        "three",
+        "Quoted < text",
+        "Doses",
+        "A",
+        "1 mg",
+    ]
+    assert len(calls) == 1
 
 
 def test_plain_text_keeps_what_follows_a_stray_svg_tag():
