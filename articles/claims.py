@@ -124,6 +124,14 @@ def phrase_pattern(phrase: str, *, exact: bool = False, language: str = "en") ->
     return re.compile(rf"(?<![\w%]){body}(?![\w%])", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=256)
+def any_phrase_pattern(phrases: tuple[str, ...], *, exact: bool = False, language: str = "en") -> re.Pattern:
+    """Return one pattern for all of `phrases`: its first match starts where the earliest of theirs does (a scan
+    tries every phrase at each place before moving on), so one search tells whether, and where, any appears."""
+    patterns = (phrase_pattern(phrase, exact=exact, language=language).pattern for phrase in phrases)
+    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns) or r"(?!)", re.IGNORECASE)
+
+
 def plain_words(text: str) -> str:
     """Return text as the checks read it: no citation markers, no invisible characters, straight apostrophes."""
     return citations.MARKER_RE.sub(" ", text).translate(_INVISIBLE).translate(_APOSTROPHES)
@@ -148,6 +156,8 @@ def red_flags(text: str, flags: list[RedFlag], *, language: str = "en") -> list[
     """
     findings = []
     words = plain_words(text)
+    if not any_phrase_pattern(tuple(flag.phrase for flag in flags), language=language).search(words):
+        return findings  # most sentences have none: one search rather than one a phrase
     for flag in flags:
         for match in phrase_pattern(flag.phrase, language=language).finditer(words):
             negated = _is_negated(words, match.start(), language)
@@ -167,8 +177,8 @@ def red_flags(text: str, flags: list[RedFlag], *, language: str = "en") -> list[
 
 def _first(text: str, words, *, exact: bool = False, language: str = "en") -> int | None:
     """Return where the first of `words` appears in `text`, or None."""
-    starts = [m.start() for word in words if (m := phrase_pattern(word, exact=exact, language=language).search(text))]
-    return min(starts, default=None)
+    found = any_phrase_pattern(tuple(words), exact=exact, language=language).search(text)
+    return found.start() if found else None
 
 
 EVIDENCE_WORDING = "It reads as a benefit in people, but the evidence is level {level} ({kind} studies only)."

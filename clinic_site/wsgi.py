@@ -1,3 +1,4 @@
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -9,3 +10,8 @@ from articles.kept_pages import KeptPages  # noqa: E402 - after Django is set up
 
 # Kept public pages leave here, before Django builds a request's response (articles/kept_pages.py).
 application = KeptPages(django_application)
+
+# What the process made starting up lives as long as it does: frozen, the cyclic collector's full passes skip it
+# rather than walk it all every few requests, which added 60-90 ms to one review desk request in ten (measured).
+gc.collect()
+gc.freeze()

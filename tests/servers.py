@@ -86,12 +86,11 @@ def collect_static(environment: dict) -> None:
 
 
 def setup_django(environment: dict) -> None:
-    """Configure Django in this process as the servers are (the same database, cache and settings)."""
+    """Configure Django in this process as the servers are (the same database, cache and settings), and as their
+    processes start (clinic_site/wsgi.py), so what scale.py times here runs as it would in them."""
     os.environ.update(environment)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic_site.settings")
-    import django
-
-    django.setup()
+    import clinic_site.wsgi  # noqa: F401
 
 
 def get(url: str, *, headers: dict | None = None, timeout: float = 10) -> tuple[int, dict, bytes]:

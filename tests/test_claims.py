@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from articles import claims, workflow
+from articles import claim_words, claims, workflow
 from articles.models import BODY_MAX_CHARS, AuditEvent, FindingJustification, RedFlagPhrase
 from tests.factories import ArticleFactory, ReferenceFactory, TopicFactory, member_of
 from tests.large_bodies import function_calls, large_body
@@ -125,6 +125,33 @@ SHOWN_TO = "Exosomes have been shown to help hair grow."
 )
 def test_evidence_wording_rule_on_each_grade(level, text, rules):
     assert [f.rule for f in claims.evidence_wording(text, level)] == rules
+
+
+WHERE_TEXTS = [
+    "In mice, the cream helped wounds heal faster and reduced scarring.",
+    "It has not been shown to help; the risk of harm is unknown.",
+    "A small trial in people found fewer flares, but no lab studies were done.",
+    "Los ratones que usaron la crema sanaron más rápido y con menos cicatrices.",
+    "Nothing here matches at all",
+    "",
+]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("exact", [False, True])
+def test_one_search_for_many_words_finds_the_earliest_of_them(language, exact):
+    """The checks find the first of many words with one combined pattern: where each word's own pattern finds
+    its first match, the earliest of those, or nothing if none does."""
+    words = claim_words.words_in(language)
+    for text in WHERE_TEXTS:
+        for group in (words.benefit, words.harm, words.animal + words.lab, words.people, words.strong):
+            starts = [
+                found.start()
+                for word in group
+                if (found := claims.phrase_pattern(word, exact=exact, language=language).search(text))
+            ]
+            assert claims._first(text, group, exact=exact, language=language) == min(starts, default=None)
+    assert claims._first("anything", (), language=language) is None
 
 
 def test_fda_wording_is_an_error_unless_negated():

@@ -316,6 +316,12 @@ class Article(models.Model):
             # The review desk's sections (by status, oldest change first) and the admin's list and status filter.
             models.Index(fields=["status", "-updated_at", "-id"], name="article_status_updated"),
             models.Index(fields=["-updated_at", "-id"], name="article_updated"),
+            # The desk's translations whose original changed, oldest first: a handful among all articles.
+            models.Index(
+                fields=["source_changed_at", "id"],
+                condition=Q(source_changed_at__isnull=False),
+                name="article_source_changed",
+            ),
         ]
 
     def __str__(self):

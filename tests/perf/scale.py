@@ -68,9 +68,7 @@ def setup_django() -> None:
     if str(PROJECT) not in sys.path:
         sys.path.insert(0, str(PROJECT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic_site.settings")
-    import django
-
-    django.setup()
+    import clinic_site.wsgi  # noqa: F401 - Django set up as the app's processes start (and freeze what they made)
 
 
 class Site:
