@@ -1,10 +1,11 @@
 """The words the claim checks (claims.py) look for, one set per language.
 
 Each language gets its own lists, so a Spanish article is checked as closely as an English one and is never
-flagged for lacking English words. The checks match them in any word form (claims.phrase_pattern); those marked
+flagged for lacking English words. The checks match them in any word form (`phrase_pattern`); those marked
 "exact" only as written and in the plural.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -170,6 +171,46 @@ def spanish_word_forms(word: str, *, exact: bool) -> str:
         forms = {word, plural, *(stem + ending for ending in SPANISH_ENDINGS)}
     spelled = ["".join(_ACCENTED.get(ch, re.escape(ch)) for ch in form) for form in forms]
     return "(?:" + "|".join(sorted(spelled, key=len, reverse=True)) + ")"
+
+
+_WORD_GAP = r"[\s\-\u2010-\u2015]+"  # spaces, hyphens and the dashes that look like them
+
+
+def _word_forms(word: str, *, exact: bool = False, language: str = "en") -> str:
+    """Return a regex for a word and its common inflections: cure, cures, cured, curing; permanent(ly)."""
+    word = word.lower()
+    if word.endswith("%"):
+        return re.escape(word[:-1]) + PERCENT.get(language, PERCENT["en"])
+    if not word.isalpha():
+        return re.escape(word)
+    if language == "es":
+        return spanish_word_forms(word, exact=exact)
+    forms = {word, word + "es" if word.endswith(("s", "sh", "ch", "x")) else word + "s"}
+    if not exact:
+        forms.add(word + "es")
+        stem = word[:-1] if word.endswith("e") else word
+        forms |= {stem + "ed", stem + "ing", word + "d", word + "ly"}
+        if word.endswith("y"):
+            forms |= {word[:-1] + "ies", word[:-1] + "ied"}
+    return "(?:" + "|".join(sorted(map(re.escape, forms), key=len, reverse=True)) + ")"
+
+
+@functools.lru_cache(maxsize=1024)
+def phrase_pattern(phrase: str, *, exact: bool = False, language: str = "en") -> re.Pattern:
+    """Return a pattern for a phrase in any word form, case, hyphenation or dash: "FDA-approved", "FDA approved"."""
+    words = [w for w in re.split(r"[\s\-\u2010-\u2015]+", phrase.strip()) if w]
+    if not words:
+        return re.compile(r"(?!)")  # a phrase of only spaces or dashes matches nothing, not every word gap
+    body = _WORD_GAP.join(_word_forms(w, exact=exact, language=language) for w in words)
+    return re.compile(rf"(?<![\w%]){body}(?![\w%])", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=256)
+def any_phrase_pattern(phrases: tuple[str, ...], *, exact: bool = False, language: str = "en") -> re.Pattern:
+    """Return one pattern for all of `phrases`: its first match starts where the earliest of theirs does (a scan
+    tries every phrase at each place before moving on), so one search tells whether, and where, any appears."""
+    patterns = (phrase_pattern(phrase, exact=exact, language=language).pattern for phrase in phrases)
+    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns) or r"(?!)", re.IGNORECASE)
 
 
 BY_LANGUAGE = {"en": ENGLISH, "es": SPANISH}

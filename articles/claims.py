@@ -20,7 +20,6 @@ Each check reads the article's language (word lists in claim_words.py). Rules:
   sentence of the body says (most of its words found in that one sentence), or it is a finding.
 """
 
-import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ import textstat
 from textstat.textstat import textstatistics
 
 from articles import citations, claim_words, figures
+from articles.claim_words import any_phrase_pattern, phrase_pattern
 from articles.models.review import EvidenceLevel
 from articles.sanitize import plain_paragraphs
 
@@ -42,7 +42,6 @@ LONGEST_SENTENCES_SHOWN = 3
 NEGATION_WINDOW = 3  # words before a phrase, in its own clause, that can negate it: "is not a cure"
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 _APOSTROPHES = {ord("\u2019"): "'", ord("\u2018"): "'"}
-_WORD_GAP = r"[\s\-\u2010-\u2015]+"  # spaces, hyphens and the dashes that look like them
 _SPANISH_TEXTSTAT = textstatistics()  # its own instance: textstat.set_lang would switch English's too
 _SPANISH_TEXTSTAT.set_lang("es")
 
@@ -93,43 +92,6 @@ class RedFlag:
     phrase: str
     why: str
     instead: str
-
-
-def _word_forms(word: str, *, exact: bool = False, language: str = "en") -> str:
-    """Return a regex for a word and its common inflections: cure, cures, cured, curing; permanent(ly)."""
-    word = word.lower()
-    if word.endswith("%"):
-        return re.escape(word[:-1]) + claim_words.PERCENT.get(language, claim_words.PERCENT["en"])
-    if not word.isalpha():
-        return re.escape(word)
-    if language == "es":
-        return claim_words.spanish_word_forms(word, exact=exact)
-    forms = {word, word + "es" if word.endswith(("s", "sh", "ch", "x")) else word + "s"}
-    if not exact:
-        forms.add(word + "es")
-        stem = word[:-1] if word.endswith("e") else word
-        forms |= {stem + "ed", stem + "ing", word + "d", word + "ly"}
-        if word.endswith("y"):
-            forms |= {word[:-1] + "ies", word[:-1] + "ied"}
-    return "(?:" + "|".join(sorted(map(re.escape, forms), key=len, reverse=True)) + ")"
-
-
-@functools.lru_cache(maxsize=1024)
-def phrase_pattern(phrase: str, *, exact: bool = False, language: str = "en") -> re.Pattern:
-    """Return a pattern for a phrase in any word form, case, hyphenation or dash: "FDA-approved", "FDA approved"."""
-    words = [w for w in re.split(r"[\s\-\u2010-\u2015]+", phrase.strip()) if w]
-    if not words:
-        return re.compile(r"(?!)")  # a phrase of only spaces or dashes matches nothing, not every word gap
-    body = _WORD_GAP.join(_word_forms(w, exact=exact, language=language) for w in words)
-    return re.compile(rf"(?<![\w%]){body}(?![\w%])", re.IGNORECASE)
-
-
-@functools.lru_cache(maxsize=256)
-def any_phrase_pattern(phrases: tuple[str, ...], *, exact: bool = False, language: str = "en") -> re.Pattern:
-    """Return one pattern for all of `phrases`: its first match starts where the earliest of theirs does (a scan
-    tries every phrase at each place before moving on), so one search tells whether, and where, any appears."""
-    patterns = (phrase_pattern(phrase, exact=exact, language=language).pattern for phrase in phrases)
-    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns) or r"(?!)", re.IGNORECASE)
 
 
 def plain_words(text: str) -> str:

@@ -17,7 +17,8 @@ cached page never costs two round trips. A page rendered while a change to one o
 kept: the change number read before rendering tells.
 
 It talks to Redis through redis-py directly (`PAGE_CACHE_REDIS_URL`, by default `REDIS_URL`), with one
-`redis.Redis` and its connection pool per process, rather than through Django's cache API: Django's Redis
+`redis.Redis` and its connection pool per process (and, for the read before every public page, a connection of
+each thread's own, outside the pool), rather than through Django's cache API: Django's Redis
 backend builds a new client for every call (setting up its reply handlers each time was more than half of
 a cached page's cost, tests/perf/benchmark.py), and its API cannot send the scripts that make one round trip
 of the check and the page. The scripts read keys they compute from the tags: one Redis server, not a cluster.
@@ -34,6 +35,7 @@ by adding parameters; such requests are served, just not kept.
 import functools
 import hashlib
 import logging
+import os
 import pickle
 import re
 import threading
@@ -41,6 +43,7 @@ import time
 import uuid
 from collections import OrderedDict
 
+import hiredis
 import redis
 from django.conf import settings
 from django.db import transaction
@@ -50,6 +53,14 @@ from django.utils.cache import get_conditional_response, set_response_etag
 from django.utils.http import parse_http_date_safe
 
 from articles import patient_visible
+from articles.page_cache_scripts import (
+    INVALIDATE_SCRIPT,
+    KEEP_SCRIPT,
+    READ_SCRIPT,
+    READ_SCRIPT_SHA,
+    SCRIPT_SHAS,
+    SCRIPTS,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -69,88 +80,6 @@ QUERY_PARAMETERS = {"q": re.compile(r".+", re.DOTALL), "page": re.compile(r"[1-9
 # The most this process keeps of the pages it served last (their bodies, in bytes).
 LOCAL_PAGE_BYTES = 32 * 1024 * 1024
 
-# Change numbers start from the clock (microseconds) whenever Redis has lost the counter, so no number is ever
-# given twice; they stay below 2^53, which Lua's numbers hold exactly.
-#
-# READ. KEYS: the counter, the page's stamp, the page. ARGV: the id of this process's copy ("" if none), a
-# start for the counter, the tag key prefix. Returns the counter, 1 if the page is current (else 0), and the
-# page unless this process's copy is that current one (a page evicted apart from its stamp is not current: this
-# process's copy may be an older one). A tag whose number Redis lost takes a new number: every
-# page showing it is stale, since a change to it may be what was lost.
-READ_SCRIPT = """
-local changes = redis.call('GET', KEYS[1])
-if not changes then
-    redis.call('SET', KEYS[1], ARGV[2])
-    changes = ARGV[2]
-end
-local stamp = redis.call('GET', KEYS[2])
-if not stamp then
-    return {changes, 0}
-end
-local copy = nil
-for word in string.gmatch(stamp, '%S+') do
-    if not copy then
-        copy = word
-    else
-        local tag, number = string.match(word, '^(.+)=(%d+)$')
-        local now = redis.call('GET', ARGV[3] .. tag)
-        if not now then
-            changes = redis.call('INCR', KEYS[1])
-            redis.call('SET', ARGV[3] .. tag, changes)
-            return {changes, 0}
-        end
-        if now ~= number then
-            return {changes, 0}
-        end
-    end
-end
-if copy == ARGV[1] then
-    return {changes, 1}
-end
-local page = redis.call('GET', KEYS[3])
-if not page then
-    return {changes, 0}
-end
-return {changes, 1, page}
-"""
-# KEEP. KEYS: the page's stamp, the page. ARGV: the counter as read before rendering, seconds to keep, the copy's
-# id, the page, the tag key prefix, then the tags. Keeps nothing (returns 0) if a tag changed after that read.
-KEEP_SCRIPT = """
-local stamp = ARGV[3]
-for i = 6, #ARGV do
-    local key = ARGV[5] .. ARGV[i]
-    local number = redis.call('GET', key)
-    if not number then
-        redis.call('SET', key, ARGV[1])
-        number = ARGV[1]
-    end
-    if tonumber(number) > tonumber(ARGV[1]) then
-        return 0
-    end
-    stamp = stamp .. ' ' .. ARGV[i] .. '=' .. number
-end
-redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[2])
-redis.call('SET', KEYS[1], stamp, 'EX', ARGV[2])
-return 1
-"""
-# INVALIDATE. KEYS: the counter. ARGV: a start for the counter, the tag key prefix, then the tags.
-INVALIDATE_SCRIPT = """
-redis.call('SET', KEYS[1], ARGV[1], 'NX')
-local number = redis.call('INCR', KEYS[1])
-for i = 3, #ARGV do
-    redis.call('SET', ARGV[2] .. ARGV[i], number)
-end
-return number
-"""
-
-
-def _sha1(script: str) -> str:
-    return hashlib.sha1(script.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA-1
-
-
-SCRIPT_SHAS = {script: _sha1(script) for script in (READ_SCRIPT, KEEP_SCRIPT, INVALIDATE_SCRIPT)}
-SCRIPTS = {sha: script for script, sha in SCRIPT_SHAS.items()}
-READ_SCRIPT_SHA = SCRIPT_SHAS[READ_SCRIPT]
 
 _unreachable_until = 0.0
 
@@ -264,11 +193,39 @@ def _run(script: str, keys: list[str], *arguments):
         return server().eval(SCRIPTS.get(sha, script), len(keys), *keys, *arguments)
 
 
+_reading = threading.local()  # each thread's connection for `_read`
+
+
+def _reading_connection() -> redis.Connection:
+    """Return this thread's connection for `_read`: made with the client's settings, kept apart from its pool.
+
+    The read runs before every public page, and the pool's checkout and return with the command's encoding in
+    Python cost about as much again as the round trip itself (measured in process). A forked process makes its own.
+    """
+    pool = server().connection_pool
+    if getattr(_reading, "pool", None) is not pool or _reading.pid != os.getpid():
+        _reading.connection = pool.connection_class(**pool.connection_kwargs)
+        _reading.pool, _reading.pid = pool, os.getpid()
+    return _reading.connection
+
+
 def _read(page_key: str, held: str | None) -> tuple[int, bool, bytes | None]:
     """Return the change counter, whether the kept page is current and, unless this process holds that very copy
     (`held`, its id), the stored page."""
     keys = [key(GENERATION_KEY), f"{page_key}:{STAMP_KEY}", f"{page_key}:{PAGE_KEY}"]
-    changes, current, *page = _run(READ_SCRIPT, keys, held or "", _counter_start(), key(TAG_KEY))
+    arguments = (held or "", _counter_start(), key(TAG_KEY))
+    command = [hiredis.pack_command(("EVALSHA", READ_SCRIPT_SHA, len(keys), *keys, *arguments))]
+    connection = _reading_connection()
+    try:
+        try:
+            connection.send_packed_command(command)
+            reply = connection.read_response()
+        except redis.exceptions.ConnectionError:  # closed by a server restarted since the last read: once more
+            connection.send_packed_command(command)
+            reply = connection.read_response()
+    except redis.exceptions.NoScriptError:  # a new or restarted server: EVAL teaches it the script
+        reply = _run(READ_SCRIPT, keys, *arguments)
+    changes, current, *page = reply
     return int(changes), bool(current), page[0] if page else None
 
 

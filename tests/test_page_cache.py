@@ -634,3 +634,29 @@ def test_a_redis_server_that_does_not_know_the_read_script_is_taught_it(
     monkeypatch.setattr(page_cache, "READ_SCRIPT_SHA", "0" * 40)  # as a restarted server, which knows no script
     with django_assert_num_queries(0):
         assert client.get(article.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_read_connection_the_server_closed_is_opened_again_at_once(
+    client, editor, shared_cache, django_assert_num_queries
+):
+    article = live_article(editor)
+    client.get(article.get_absolute_url())
+    reading = page_cache._reading.connection  # this thread's own, apart from the pool
+    reading.send_command("CLIENT", "ID")
+    other = redis.Redis.from_url(REDIS_URL)
+    assert other.client_kill_filter(_id=reading.read_response()) == 1  # as a restarted server closes it
+    other.close()
+    with django_assert_num_queries(0):  # the kept page still, read through a new connection
+        assert client.get(article.get_absolute_url()).status_code == 200
+    assert page_cache._unreachable_until == 0.0  # and not taken for a server out of reach
+
+
+@pytest.mark.django_db
+def test_a_forked_process_reads_through_a_connection_of_its_own(client, editor, shared_cache):
+    article = live_article(editor)
+    client.get(article.get_absolute_url())
+    inherited = page_cache._reading.connection
+    page_cache._reading.pid = -1  # as if this connection had been made before a fork
+    client.get(article.get_absolute_url())
+    assert page_cache._reading.connection is not inherited
