@@ -180,10 +180,12 @@ def plain_paragraphs(value: str) -> list[str]:
 def _plain_paragraphs(value: str) -> list[str]:
     """plain_text of each block, from one pass of the cleaner over them all (a body has dozens)."""
     blocks = [_drop_code(storable_text(block), " ") for block in _BLOCK_END.split(value)]
-    stripped = _text_cleaner.clean(_BLOCK_SEPARATOR.join(blocks)).split(_BLOCK_SEPARATOR)
     left_open = any("<" in block.rpartition(">")[2] for block in blocks)  # a tag or comment cut by a block's end
-    if left_open or _BLOCK_SEPARATOR in value or len(stripped) != len(blocks):
-        # Unsanitized markup the separators could fall into, or a separator in the text: each block alone.
+    stripped = []
+    if not left_open and _BLOCK_SEPARATOR not in value:
+        stripped = _text_cleaner.clean(_BLOCK_SEPARATOR.join(blocks)).split(_BLOCK_SEPARATOR)
+    if len(stripped) != len(blocks):
+        # Unsanitized markup a separator could fall into (a comment left open), or one in the text: each block alone.
         stripped = [_text_cleaner.clean(block) for block in blocks]
     return [text for text in map(_plain_from, stripped) if text]
 
